@@ -1,0 +1,230 @@
+/**
+ * Configuration: one zod schema over the environment, validated once at start by the caller
+ * (never at import time). The backends are chosen here, and only here.
+ */
+import path from 'node:path';
+import { z } from 'zod';
+
+const MiB = 1024 * 1024;
+const GiB = 1024 * MiB;
+/** R2's (and S3's) longest presigned URL lifetime. */
+export const MAX_DOWNLOAD_TTL_SECONDS = 604_800;
+
+export type StorageConfig =
+  | {
+      kind: 's3';
+      endpoint: string;
+      region: string;
+      bucket: string;
+      accessKeyId: string;
+      secretAccessKey: string;
+      forcePathStyle: boolean;
+      partSize: number;
+      queueSize: number;
+    }
+  | { kind: 'filesystem'; root: string };
+
+export type MetadataConfig =
+  | { kind: 'postgres'; url: string }
+  | { kind: 'supabase'; url: string; serviceRoleKey: string }
+  | { kind: 'pglite'; dataDir: string | undefined };
+
+export interface Limits {
+  datasetFileBytes: number;
+  modelFileBytes: number;
+  explanationFileBytes: number;
+  fieldBytes: number;
+  parts: number;
+}
+
+export interface Config {
+  host: string;
+  port: number;
+  publicUrl: string | undefined;
+  logLevel: string;
+  prettyLogs: boolean;
+  shutdownGraceMs: number;
+  dataDir: string;
+  storage: StorageConfig;
+  metadata: MetadataConfig;
+  limits: Limits;
+  downloads: { defaultTtlSeconds: number; signingSecret: string | undefined };
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const emptyAsUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
+const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
+const optionalUrl = z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional());
+const bytes = (fallback: number) => z.preprocess(emptyAsUndefined, z.coerce.number().int().positive().default(fallback));
+const flag = (fallback: boolean) =>
+  z.preprocess(
+    emptyAsUndefined,
+    z
+      .enum(['true', 'false', '1', '0'], { error: 'must be true or false' })
+      .default(fallback ? 'true' : 'false')
+      .transform((value) => value === 'true' || value === '1'),
+  );
+
+const envSchema = z.object({
+  HOST: z.preprocess(emptyAsUndefined, z.string().default('127.0.0.1')),
+  PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).default(3000)),
+  PUBLIC_URL: optionalUrl,
+  LOG_LEVEL: z.preprocess(
+    emptyAsUndefined,
+    z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  ),
+  NODE_ENV: optionalString,
+  LOG_PRETTY: z.preprocess(emptyAsUndefined, z.enum(['true', 'false', '1', '0']).optional()),
+  SHUTDOWN_GRACE_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(30_000)),
+  DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('./data')),
+
+  R2_ACCOUNT_ID: z.preprocess(emptyAsUndefined, z.string().regex(/^[0-9a-zA-Z]+$/, 'must be alphanumeric').optional()),
+  R2_ACCESS_KEY_ID: optionalString,
+  R2_SECRET_ACCESS_KEY: optionalString,
+  R2_BUCKET_NAME: z.preprocess(
+    emptyAsUndefined,
+    z.string().regex(/^[a-z0-9][a-z0-9.-]{1,62}$/, 'must be a valid bucket name').optional(),
+  ),
+  R2_ENDPOINT_URL: optionalUrl,
+  S3_REGION: z.preprocess(emptyAsUndefined, z.string().default('auto')),
+  S3_FORCE_PATH_STYLE: flag(false),
+  UPLOAD_PART_SIZE_BYTES: z.preprocess(
+    emptyAsUndefined,
+    z.coerce
+      .number()
+      .int()
+      .min(5 * MiB, 'must be at least 5 MiB (5242880)')
+      .max(5 * GiB)
+      .default(8 * MiB),
+  ),
+  UPLOAD_QUEUE_SIZE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(32).default(4)),
+
+  SUPABASE_URL: optionalUrl,
+  SUPABASE_SERVICE_ROLE_KEY: optionalString,
+  DATABASE_URL: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string')
+      .optional(),
+  ),
+
+  MAX_DATASET_FILE_BYTES: bytes(5 * GiB),
+  MAX_MODEL_FILE_BYTES: bytes(5 * GiB),
+  MAX_EXPLANATION_FILE_BYTES: bytes(1 * GiB),
+  MAX_FIELD_BYTES: bytes(1 * MiB),
+  MAX_PARTS: bytes(1000),
+  DOWNLOAD_URL_TTL_SECONDS: z.preprocess(
+    emptyAsUndefined,
+    z.coerce.number().int().min(1).max(MAX_DOWNLOAD_TTL_SECONDS).default(900),
+  ),
+  DOWNLOAD_SIGNING_SECRET: z.preprocess(
+    emptyAsUndefined,
+    z.string().min(32, 'must be at least 32 characters').optional(),
+  ),
+});
+
+type Env = z.infer<typeof envSchema>;
+
+/** Validates the environment; throws ConfigError with one line naming the problem. */
+export function loadConfig(environment: NodeJS.ProcessEnv): Config {
+  const parsed = envSchema.safeParse(environment);
+  if (!parsed.success) {
+    // Issue messages name the variable and the rule, never the value (which may be a secret).
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  const env = parsed.data;
+  const dataDir = path.resolve(env.DATA_DIR);
+  return {
+    host: env.HOST,
+    port: env.PORT,
+    publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ''),
+    logLevel: env.LOG_LEVEL,
+    prettyLogs: env.LOG_PRETTY === undefined ? env.NODE_ENV === 'development' : ['true', '1'].includes(env.LOG_PRETTY),
+    shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
+    dataDir,
+    storage: storageConfig(env, dataDir),
+    metadata: metadataConfig(env, dataDir),
+    limits: {
+      datasetFileBytes: env.MAX_DATASET_FILE_BYTES,
+      modelFileBytes: env.MAX_MODEL_FILE_BYTES,
+      explanationFileBytes: env.MAX_EXPLANATION_FILE_BYTES,
+      fieldBytes: env.MAX_FIELD_BYTES,
+      parts: env.MAX_PARTS,
+    },
+    downloads: { defaultTtlSeconds: env.DOWNLOAD_URL_TTL_SECONDS, signingSecret: env.DOWNLOAD_SIGNING_SECRET },
+  };
+}
+
+function storageConfig(env: Env, dataDir: string): StorageConfig {
+  const given = {
+    R2_ACCESS_KEY_ID: env.R2_ACCESS_KEY_ID,
+    R2_SECRET_ACCESS_KEY: env.R2_SECRET_ACCESS_KEY,
+    R2_BUCKET_NAME: env.R2_BUCKET_NAME,
+  };
+  const anySet = Object.values(given).some(Boolean) || Boolean(env.R2_ACCOUNT_ID || env.R2_ENDPOINT_URL);
+  if (!anySet) return { kind: 'filesystem', root: path.join(dataDir, 'objects') };
+  const missing = Object.entries(given)
+    .filter(([, value]) => !value)
+    .map(([name]) => name);
+  if (!env.R2_ACCOUNT_ID && !env.R2_ENDPOINT_URL) missing.push('R2_ACCOUNT_ID or R2_ENDPOINT_URL');
+  if (missing.length > 0) {
+    throw new ConfigError(`Invalid configuration: R2 storage is partly configured; missing ${missing.join(', ')}`);
+  }
+  return {
+    kind: 's3',
+    endpoint: env.R2_ENDPOINT_URL ?? `https://${env.R2_ACCOUNT_ID}.r2.cloudflarestorage.com`,
+    region: env.S3_REGION,
+    bucket: env.R2_BUCKET_NAME as string,
+    accessKeyId: env.R2_ACCESS_KEY_ID as string,
+    secretAccessKey: env.R2_SECRET_ACCESS_KEY as string,
+    forcePathStyle: env.S3_FORCE_PATH_STYLE,
+    partSize: env.UPLOAD_PART_SIZE_BYTES,
+    queueSize: env.UPLOAD_QUEUE_SIZE,
+  };
+}
+
+function metadataConfig(env: Env, dataDir: string): MetadataConfig {
+  if (env.DATABASE_URL) return { kind: 'postgres', url: env.DATABASE_URL };
+  if (env.SUPABASE_URL && env.SUPABASE_SERVICE_ROLE_KEY) {
+    return { kind: 'supabase', url: env.SUPABASE_URL.replace(/\/+$/, ''), serviceRoleKey: env.SUPABASE_SERVICE_ROLE_KEY };
+  }
+  if (env.SUPABASE_SERVICE_ROLE_KEY) {
+    throw new ConfigError('Invalid configuration: SUPABASE_SERVICE_ROLE_KEY is set without SUPABASE_URL');
+  }
+  if (env.SUPABASE_URL) {
+    // Without this check a deploy that forgot the key would quietly keep metadata in a local PGlite.
+    throw new ConfigError(
+      'Invalid configuration: SUPABASE_URL is set but neither SUPABASE_SERVICE_ROLE_KEY nor DATABASE_URL is; metadata has nowhere to go',
+    );
+  }
+  return { kind: 'pglite', dataDir: path.join(dataDir, 'metadata') };
+}
+
+/** What the server logs at start: which backends, never a credential. */
+export function describeBackends(config: Config): Record<string, string> {
+  const storage =
+    config.storage.kind === 's3'
+      ? `s3 (${new URL(config.storage.endpoint).host}, bucket ${config.storage.bucket})`
+      : `filesystem (${config.storage.root})`;
+  const metadata =
+    config.metadata.kind === 'postgres'
+      ? `postgres (${safeDatabaseHost(config.metadata.url)})`
+      : config.metadata.kind === 'supabase'
+        ? `supabase (${new URL(config.metadata.url).host})`
+        : `pglite (${config.metadata.dataDir ?? 'in memory'})`;
+  return { storage, metadata };
+}
+
+function safeDatabaseHost(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname}${parsed.port ? `:${parsed.port}` : ''}${parsed.pathname}`;
+  } catch {
+    return 'unparsable url';
+  }
+}

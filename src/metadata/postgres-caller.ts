@@ -1,0 +1,66 @@
+/** Metadata over a Postgres server (DATABASE_URL, e.g. Supabase's pooler) with the `postgres` package. */
+import postgres from 'postgres';
+import { fromDatabaseError } from './database-errors.ts';
+import { applyMigrations } from './migrations.ts';
+import { functionCallSql, type SqlArgument, type SqlFunctionCaller } from './sql-caller.ts';
+
+export class PostgresCaller implements SqlFunctionCaller {
+  readonly kind = 'postgres';
+  readonly #sql: postgres.Sql;
+
+  constructor(url: string, options: { max?: number } = {}) {
+    this.#sql = postgres(url, {
+      max: options.max ?? 10,
+      // Supabase's transaction pooler (port 6543) does not support prepared statements.
+      prepare: false,
+      connect_timeout: 10,
+      idle_timeout: 60,
+      onnotice: () => {},
+      connection: { application_name: 'xai-artifact-api' },
+    });
+  }
+
+  async migrate(): Promise<string[]> {
+    try {
+      return await applyMigrations((work) =>
+        this.#sql.begin((tx) =>
+          work({
+            exec: async (script) => {
+              await tx.unsafe(script);
+            },
+            query: async (text, params = []) => [...(await tx.unsafe(text, params))],
+          }),
+        ) as never,
+      );
+    } catch (error) {
+      throw asMetadataError(error);
+    }
+  }
+
+  async call<T>(fn: string, args: Record<string, SqlArgument>): Promise<T> {
+    const { text, values } = functionCallSql(fn, args);
+    try {
+      const rows = await this.#sql.unsafe(text, values);
+      return rows[0]?.result as T;
+    } catch (error) {
+      throw asMetadataError(error);
+    }
+  }
+
+  async check(): Promise<void> {
+    try {
+      await this.#sql`select 1`;
+    } catch (error) {
+      throw asMetadataError(error);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#sql.end({ timeout: 5 });
+  }
+}
+
+function asMetadataError(error: unknown): Error {
+  const fields = error as { code?: string; message?: string; detail?: string };
+  return fromDatabaseError(error, { code: fields?.code, message: fields?.message, detail: fields?.detail });
+}

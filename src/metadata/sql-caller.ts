@@ -1,0 +1,38 @@
+/**
+ * The one thing a metadata adapter does: call a SQL function of the migrations with named
+ * arguments and hand back its jsonb result. Postgres and PGlite run `select fn(a => $1, ...)`;
+ * Supabase posts the same arguments to PostgREST's /rpc/fn. Everything else is in SQL.
+ */
+export type SqlArgument = string | number | boolean | null | undefined | readonly unknown[] | Record<string, unknown>;
+
+export interface SqlFunctionCaller {
+  readonly kind: 'postgres' | 'pglite' | 'supabase';
+  call<T>(fn: string, args: Record<string, SqlArgument>): Promise<T>;
+  /** Throws metadata_unavailable when the database cannot be reached (for /ready). */
+  check(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
+
+/**
+ * `select fn(a => $1, b => $2) as result` with every value sent as text of unknown type, so
+ * Postgres resolves each parameter to the type the function declares (jsonb, uuid, bigint...).
+ * Function and argument names are this project's constants, checked anyway.
+ */
+export function functionCallSql(fn: string, args: Record<string, SqlArgument>): { text: string; values: (string | null)[] } {
+  if (!IDENTIFIER.test(fn)) throw new Error(`Bad SQL function name ${fn}`);
+  const names = Object.keys(args).filter((name) => args[name] !== undefined);
+  const placeholders = names.map((name, index) => {
+    if (!IDENTIFIER.test(name)) throw new Error(`Bad SQL argument name ${name}`);
+    return `${name} => $${index + 1}`;
+  });
+  const values = names.map((name) => toText(args[name]));
+  return { text: `select ${fn}(${placeholders.join(', ')}) as result`, values };
+}
+
+function toText(value: SqlArgument): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}

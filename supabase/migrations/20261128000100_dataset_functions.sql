@@ -1,0 +1,244 @@
+-- Dataset operations. Each function is one atomic step of the API; all return jsonb so
+-- that supabase.rpc() and a plain `select fn(...)` hand the adapters the same value.
+-- Domain errors are raised with SQLSTATE P0001 and the stable API error code as message.
+
+create or replace function xai_raise(p_code text, p_detail text) returns void
+language plpgsql as $$
+begin
+  raise exception using errcode = 'P0001', message = p_code, detail = p_detail;
+end $$;
+
+-- ISO-8601 in UTC with microseconds, whatever the session time zone: cursors round-trip it.
+create or replace function xai_ts(p timestamptz) returns text
+language sql immutable as $$ select to_char(p at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') $$;
+
+create or replace function xai_text_array(p jsonb) returns text[]
+language sql immutable as $$
+  select coalesce(array(select jsonb_array_elements_text(coalesce(p, '[]'::jsonb))), '{}')
+$$;
+
+create or replace function xai_is_uuid(p text) returns boolean
+language sql immutable as $$
+  select p ~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
+$$;
+
+create or replace function xai_file_json(f dataset_files) returns jsonb
+language sql stable as $$
+  select jsonb_build_object(
+    'id', f.id, 'datasetId', f.dataset_id, 'path', f.path, 'size', f.size, 'sha256', f.sha256,
+    'contentType', f.content_type, 'etag', f.etag, 'state', f.state, 'objectKey', f.object_key,
+    'createdAt', xai_ts(f.created_at), 'updatedAt', xai_ts(f.updated_at))
+$$;
+
+create or replace function xai_dataset_json(d datasets, p_with_files boolean) returns jsonb
+language sql stable as $$
+  select jsonb_build_object(
+    'id', d.id, 'ownerId', d.owner_id, 'name', d.name, 'description', d.description,
+    'tags', to_jsonb(d.tags), 'status', d.status, 'state', d.state,
+    'createdAt', xai_ts(d.created_at), 'updatedAt', xai_ts(d.updated_at),
+    'fileCount', (select count(*) from dataset_files f where f.dataset_id = d.id and f.state = 'ready'),
+    'totalBytes', (select coalesce(sum(f.size), 0) from dataset_files f where f.dataset_id = d.id and f.state = 'ready'),
+    'dependants', jsonb_build_object(
+      'models', (select count(*) from models m where m.dataset_id = d.id),
+      'explanations', (select count(*) from explanations e where e.dataset_id = d.id)))
+  || case when p_with_files then jsonb_build_object('files', coalesce(
+       (select jsonb_agg(xai_file_json(f) order by f.path) from dataset_files f
+         where f.dataset_id = d.id and f.state = 'ready'), '[]'::jsonb))
+     else '{}'::jsonb end
+$$;
+
+-- Resolves a dataset by uuid or by name within the owner's datasets; locks it when asked.
+create or replace function xai_find_dataset(p_owner text, p_ref text, p_lock boolean default false)
+returns datasets language plpgsql as $$
+declare d datasets;
+begin
+  if xai_is_uuid(p_ref) then
+    if p_lock then select * into d from datasets where id = p_ref::uuid and owner_id = p_owner for update;
+    else select * into d from datasets where id = p_ref::uuid and owner_id = p_owner; end if;
+  else
+    if p_lock then select * into d from datasets where name = p_ref and owner_id = p_owner for update;
+    else select * into d from datasets where name = p_ref and owner_id = p_owner; end if;
+  end if;
+  if d.id is null or (d.state = 'pending' and not p_lock) then
+    perform xai_raise('dataset_not_found', format('No dataset %s.', p_ref));
+  end if;
+  return d;
+end $$;
+
+create or replace function xai_reserve_dataset(
+  p_owner text, p_id uuid, p_name text, p_description text, p_tags jsonb, p_status text, p_batch uuid
+) returns jsonb language plpgsql as $$
+declare d datasets;
+begin
+  insert into datasets (id, owner_id, name, description, tags, status, state, batch_id)
+  values (p_id, p_owner, p_name, p_description, xai_text_array(p_tags), coalesce(p_status, 'raw'), 'pending', p_batch)
+  returning * into d;
+  return xai_dataset_json(d, false);
+exception when unique_violation then
+  perform xai_raise('dataset_exists', format('A dataset named %s already exists.', p_name));
+end $$;
+
+create or replace function xai_reserve_dataset_file(
+  p_owner text, p_dataset_id uuid, p_batch uuid, p_id uuid, p_path text, p_object_key text,
+  p_content_type text, p_overwrite boolean
+) returns jsonb language plpgsql as $$
+declare d datasets; existing dataset_files; f dataset_files;
+begin
+  d := xai_find_dataset(p_owner, p_dataset_id::text, true);
+  if d.state = 'pending' and d.batch_id is distinct from p_batch then
+    perform xai_raise('dataset_not_found', format('No dataset %s.', p_dataset_id));
+  end if;
+  select * into existing from dataset_files where dataset_id = d.id and path = p_path and state = 'ready';
+  if existing.id is not null and not coalesce(p_overwrite, false) then
+    perform xai_raise('file_exists', format('The dataset already has a file at %s; add ?overwrite=true to replace it.', p_path));
+  end if;
+  insert into dataset_files (id, dataset_id, owner_id, path, object_key, content_type, state, batch_id, replaces)
+  values (p_id, d.id, p_owner, p_path, p_object_key, p_content_type, 'pending', p_batch, existing.id)
+  returning * into f;
+  return xai_file_json(f);
+exception when unique_violation then
+  perform xai_raise('upload_in_progress', format('Another upload to %s is in progress.', p_path));
+end $$;
+
+-- Makes every pending file of a batch ready in one transaction, removes the rows they
+-- replace and returns those rows' object keys, which the caller deletes afterwards.
+create or replace function xai_finalize_dataset_batch(
+  p_owner text, p_dataset_id uuid, p_batch uuid, p_files jsonb
+) returns jsonb language plpgsql as $$
+declare d datasets; item jsonb; f dataset_files; replaced text[] := '{}'; old_key text;
+begin
+  select * into d from datasets where id = p_dataset_id and owner_id = p_owner for update;
+  if d.id is null then
+    perform xai_raise('upload_cancelled', 'The dataset was deleted while the upload was in progress.');
+  end if;
+  for item in select * from jsonb_array_elements(coalesce(p_files, '[]'::jsonb)) loop
+    select * into f from dataset_files
+      where id = (item ->> 'id')::uuid and batch_id = p_batch and state = 'pending' for update;
+    if f.id is null then
+      perform xai_raise('upload_cancelled', 'A file of this upload was removed while it was in progress.');
+    end if;
+    if f.replaces is not null then
+      delete from dataset_files where id = f.replaces returning object_key into old_key;
+      if old_key is not null then replaced := replaced || old_key; end if;
+    end if;
+    update dataset_files set state = 'ready', size = (item ->> 'size')::bigint, sha256 = item ->> 'sha256',
+      etag = item ->> 'etag', replaces = null, updated_at = clock_timestamp()
+      where id = f.id;
+  end loop;
+  if d.state = 'pending' then
+    if d.batch_id is distinct from p_batch then
+      perform xai_raise('upload_cancelled', 'The dataset is being created by another request.');
+    end if;
+    update datasets set state = 'ready', batch_id = null, updated_at = clock_timestamp()
+      where id = d.id returning * into d;
+  elsif jsonb_array_length(coalesce(p_files, '[]'::jsonb)) > 0 then
+    update datasets set updated_at = clock_timestamp() where id = d.id returning * into d;
+  end if;
+  return jsonb_build_object('dataset', xai_dataset_json(d, true), 'replacedKeys', to_jsonb(replaced));
+end $$;
+
+-- Undoes a batch that failed: its pending files go, and the dataset too when this batch created it.
+create or replace function xai_abandon_dataset_batch(p_owner text, p_dataset_id uuid, p_batch uuid)
+returns jsonb language plpgsql as $$
+declare keys text[];
+begin
+  with gone as (
+    delete from dataset_files where batch_id = p_batch and owner_id = p_owner and state = 'pending'
+    returning object_key)
+  select coalesce(array_agg(object_key), '{}') into keys from gone;
+  delete from datasets where id = p_dataset_id and owner_id = p_owner and state = 'pending' and batch_id = p_batch;
+  return jsonb_build_object('deletedKeys', to_jsonb(keys));
+end $$;
+
+create or replace function xai_get_dataset(p_owner text, p_ref text) returns jsonb
+language plpgsql stable as $$
+begin
+  return xai_dataset_json(xai_find_dataset(p_owner, p_ref), true);
+end $$;
+
+-- Keyset page, newest first: rows strictly after (p_after_created, p_after_id).
+create or replace function xai_list_datasets(
+  p_owner text, p_limit integer, p_after_created timestamptz, p_after_id uuid, p_tag text, p_q text
+) returns jsonb language sql stable as $$
+  select coalesce(jsonb_agg(xai_dataset_json(d, false) order by d.created_at desc, d.id desc), '[]'::jsonb)
+  from (
+    select * from datasets
+    where owner_id = p_owner and state = 'ready'
+      and (p_after_created is null or (created_at, id) < (p_after_created, p_after_id))
+      and (p_tag is null or tags @> array[p_tag])
+      and (p_q is null or strpos(name, lower(p_q)) > 0)
+    order by created_at desc, id desc
+    limit p_limit
+  ) d
+$$;
+
+create or replace function xai_update_dataset(p_owner text, p_ref text, p_patch jsonb) returns jsonb
+language plpgsql as $$
+declare d datasets;
+begin
+  d := xai_find_dataset(p_owner, p_ref, true);
+  if d.state <> 'ready' then perform xai_raise('dataset_not_found', format('No dataset %s.', p_ref)); end if;
+  update datasets set
+    description = case when p_patch ? 'description' then p_patch ->> 'description' else description end,
+    tags = case when p_patch ? 'tags' then xai_text_array(p_patch -> 'tags') else tags end,
+    status = case when p_patch ? 'status' then p_patch ->> 'status' else status end,
+    updated_at = clock_timestamp()
+  where id = d.id returning * into d;
+  return xai_dataset_json(d, true);
+end $$;
+
+-- Deletes a dataset's rows (and with p_cascade its models and explanations) and returns
+-- the object keys of every ready row removed; the caller deletes those objects next.
+create or replace function xai_delete_dataset(p_owner text, p_ref text, p_cascade boolean) returns jsonb
+language plpgsql as $$
+declare d datasets; keys text[] := '{}'; n_models bigint; n_explanations bigint;
+begin
+  d := xai_find_dataset(p_owner, p_ref, true);
+  if d.state <> 'ready' then perform xai_raise('dataset_not_found', format('No dataset %s.', p_ref)); end if;
+  select count(*) into n_models from models where dataset_id = d.id;
+  select count(*) into n_explanations from explanations where dataset_id = d.id;
+  if (n_models > 0 or n_explanations > 0) and not coalesce(p_cascade, false) then
+    perform xai_raise('dataset_in_use', format(
+      'Dataset %s is used by %s model(s) and %s explanation(s); add ?cascade=true to delete them too.',
+      d.name, n_models, n_explanations));
+  end if;
+  with gone as (delete from explanations where dataset_id = d.id returning object_key, state)
+  select keys || coalesce(array_agg(object_key) filter (where state = 'ready'), '{}') into keys from gone;
+  with gone as (delete from explanations where model_id in (select id from models where dataset_id = d.id) returning object_key, state)
+  select keys || coalesce(array_agg(object_key) filter (where state = 'ready'), '{}') into keys from gone;
+  with gone as (delete from models where dataset_id = d.id returning object_key, state)
+  select keys || coalesce(array_agg(object_key) filter (where state = 'ready'), '{}') into keys from gone;
+  with gone as (delete from dataset_files where dataset_id = d.id returning object_key, state)
+  select keys || coalesce(array_agg(object_key) filter (where state = 'ready'), '{}') into keys from gone;
+  delete from datasets where id = d.id;
+  return jsonb_build_object('deletedKeys', to_jsonb(keys));
+end $$;
+
+create or replace function xai_get_dataset_file(p_owner text, p_ref text, p_file_id uuid) returns jsonb
+language plpgsql stable as $$
+declare d datasets; f dataset_files;
+begin
+  d := xai_find_dataset(p_owner, p_ref);
+  select * into f from dataset_files where id = p_file_id and dataset_id = d.id and state = 'ready';
+  if f.id is null then perform xai_raise('file_not_found', format('Dataset %s has no file %s.', d.name, p_file_id)); end if;
+  return xai_file_json(f);
+end $$;
+
+create or replace function xai_delete_dataset_file(p_owner text, p_ref text, p_file_id uuid) returns jsonb
+language plpgsql as $$
+declare d datasets; f dataset_files;
+begin
+  d := xai_find_dataset(p_owner, p_ref, true);
+  delete from dataset_files where id = p_file_id and dataset_id = d.id and state = 'ready' returning * into f;
+  if f.id is null then perform xai_raise('file_not_found', format('Dataset %s has no file %s.', d.name, p_file_id)); end if;
+  update datasets set updated_at = clock_timestamp() where id = d.id;
+  return jsonb_build_object('deletedKeys', jsonb_build_array(f.object_key));
+end $$;
+
+-- Through Supabase only the service role may call these functions.
+do $$
+begin
+  if exists (select 1 from pg_roles where rolname = 'anon') then
+    execute 'revoke execute on all functions in schema public from anon, authenticated, public';
+  end if;
+end $$;
