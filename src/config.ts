@@ -41,6 +41,8 @@ export interface Config {
   host: string;
   port: number;
   publicUrl: string | undefined;
+  /** Trust X-Forwarded-* (behind Railway's or another proxy). */
+  trustProxy: boolean;
   logLevel: string;
   prettyLogs: boolean;
   shutdownGraceMs: number;
@@ -72,6 +74,7 @@ const envSchema = z.object({
   HOST: z.preprocess(emptyAsUndefined, z.string().default('127.0.0.1')),
   PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).default(3000)),
   PUBLIC_URL: optionalUrl,
+  TRUST_PROXY: flag(false),
   LOG_LEVEL: z.preprocess(
     emptyAsUndefined,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -143,6 +146,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv): Config {
     host: env.HOST,
     port: env.PORT,
     publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ''),
+    trustProxy: env.TRUST_PROXY,
     logLevel: env.LOG_LEVEL,
     prettyLogs: env.LOG_PRETTY === undefined ? env.NODE_ENV === 'development' : ['true', '1'].includes(env.LOG_PRETTY),
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,

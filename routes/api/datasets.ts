@@ -1,0 +1,148 @@
+/** /datasets: thin HTTP over DatasetService. */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { baseUrlOf } from '../http/base-url.ts';
+import { withUpload } from '../http/uploads.ts';
+import { booleanQuery, downloadLinkSchema, downloadQuery, uuidParam } from '../schemas/common.ts';
+import {
+  datasetPageSchema,
+  datasetParams,
+  datasetPatchSchema,
+  datasetSchema,
+  listDatasetsQuery,
+} from '../schemas/datasets.ts';
+
+const tags = ['datasets'];
+
+const datasets: FastifyPluginAsyncZod = async (app) => {
+  const service = app.services.datasets;
+  const defaultTtl = app.services.config.downloads.defaultTtlSeconds;
+
+  app.post('/datasets', {
+    schema: {
+      tags,
+      operationId: 'createDataset',
+      summary: 'Create a dataset, optionally with files',
+      description:
+        'multipart/form-data: `name` (required), `description`, `tags` (repeatable or comma-separated), `status`, ' +
+        'then zero or more parts named `file`. Each file part\'s filename is its path inside the dataset ' +
+        '(curl: `-F "file=@train.csv;filename=raw/train.csv"`). A `sha256` field right before a file part is checked ' +
+        'against the bytes. All fields must come before the first file. All or nothing.',
+      consumes: ['multipart/form-data'],
+      response: { 201: datasetSchema },
+    },
+    handler: async (request, reply) => {
+      const dataset = await withUpload(request, (parts, context) => service.create(request.principal, parts, context));
+      return reply.code(201).header('location', `/datasets/${dataset.id}`).send(dataset);
+    },
+  });
+
+  app.get('/datasets', {
+    schema: {
+      tags,
+      operationId: 'listDatasets',
+      summary: 'List datasets, newest first',
+      querystring: listDatasetsQuery,
+      response: { 200: datasetPageSchema },
+    },
+    handler: async (request) => service.list(request.principal, request.query),
+  });
+
+  app.get('/datasets/:dataset', {
+    schema: {
+      tags,
+      operationId: 'getDataset',
+      summary: 'Get a dataset with its files',
+      params: datasetParams,
+      response: { 200: datasetSchema },
+    },
+    handler: async (request) => service.get(request.principal, request.params.dataset),
+  });
+
+  app.patch('/datasets/:dataset', {
+    schema: {
+      tags,
+      operationId: 'updateDataset',
+      summary: 'Change description, tags or status',
+      params: datasetParams,
+      body: datasetPatchSchema,
+      response: { 200: datasetSchema },
+    },
+    handler: async (request) => service.update(request.principal, request.params.dataset, request.body),
+  });
+
+  app.delete('/datasets/:dataset', {
+    schema: {
+      tags,
+      operationId: 'deleteDataset',
+      summary: 'Delete a dataset and its files',
+      description: '409 dataset_in_use while models or explanations use it, unless cascade=true deletes them too.',
+      params: datasetParams,
+      querystring: z.strictObject({ cascade: booleanQuery }),
+      response: { 204: z.null().describe('Deleted') },
+    },
+    handler: async (request, reply) => {
+      await service.delete(request.principal, request.params.dataset, request.query.cascade);
+      return reply.code(204).send(null);
+    },
+  });
+
+  app.post('/datasets/:dataset/files', {
+    schema: {
+      tags,
+      operationId: 'addDatasetFiles',
+      summary: 'Add files to a dataset',
+      description:
+        'multipart/form-data with one or more parts named `file` (filename = path inside the dataset), each optionally ' +
+        'preceded by a `sha256` field. An existing path is 409 file_exists unless overwrite=true.',
+      consumes: ['multipart/form-data'],
+      params: datasetParams,
+      querystring: z.strictObject({ overwrite: booleanQuery }),
+      response: { 201: datasetSchema },
+    },
+    handler: async (request, reply) => {
+      const dataset = await withUpload(request, (parts, context) =>
+        service.addFiles(request.principal, request.params.dataset, parts, {
+          ...context,
+          overwrite: request.query.overwrite,
+        }),
+      );
+      return reply.code(201).header('location', `/datasets/${dataset.id}`).send(dataset);
+    },
+  });
+
+  app.delete('/datasets/:dataset/files/:fileId', {
+    schema: {
+      tags,
+      operationId: 'deleteDatasetFile',
+      summary: 'Delete one file of a dataset',
+      params: datasetParams.extend({ fileId: uuidParam }),
+      response: { 204: z.null().describe('Deleted') },
+    },
+    handler: async (request, reply) => {
+      await service.deleteFile(request.principal, request.params.dataset, request.params.fileId);
+      return reply.code(204).send(null);
+    },
+  });
+
+  app.get('/datasets/:dataset/files/:fileId/download', {
+    schema: {
+      tags,
+      operationId: 'downloadDatasetFile',
+      summary: 'Get a short-lived download URL for a file',
+      params: datasetParams.extend({ fileId: uuidParam }),
+      querystring: downloadQuery,
+      response: { 200: downloadLinkSchema, 302: z.null().describe('Redirect to the download URL') },
+    },
+    handler: async (request, reply) => {
+      const link = await service.download(request.principal, request.params.dataset, request.params.fileId, {
+        expiresInSeconds: request.query.expiresIn ?? defaultTtl,
+        baseUrl: baseUrlOf(request),
+      });
+      if (request.query.redirect) return reply.code(302).header('location', link.url).header('cache-control', 'no-store').send(null);
+      return reply.header('cache-control', 'no-store').send(link);
+    },
+  });
+};
+
+export default datasets;

@@ -1,0 +1,48 @@
+/** Liveness (no I/O) and readiness (storage and metadata reachable). */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { AppError } from '../../src/errors.ts';
+import { problemFor, sendProblem } from '../plugins/problem-details.ts';
+
+const checkResult = z.enum(['ok', 'failed']);
+
+const health: FastifyPluginAsyncZod = async (app) => {
+  app.get('/health', {
+    schema: {
+      tags: ['operations'],
+      operationId: 'health',
+      summary: 'Liveness: the process answers',
+      response: { 200: z.object({ status: z.literal('ok') }) },
+    },
+    logLevel: 'warn',
+    handler: async () => ({ status: 'ok' as const }),
+  });
+
+  app.get('/ready', {
+    schema: {
+      tags: ['operations'],
+      operationId: 'ready',
+      summary: 'Readiness: storage and metadata are reachable',
+      response: { 200: z.object({ status: z.literal('ready'), checks: z.object({ storage: checkResult, metadata: checkResult }) }) },
+    },
+    logLevel: 'warn',
+    handler: async (request, reply) => {
+      const { storage, metadata } = app.services;
+      const [storageCheck, metadataCheck] = await Promise.allSettled([storage.check(), metadata.check()]);
+      const checks = {
+        storage: storageCheck.status === 'fulfilled' ? ('ok' as const) : ('failed' as const),
+        metadata: metadataCheck.status === 'fulfilled' ? ('ok' as const) : ('failed' as const),
+      };
+      if (checks.storage === 'ok' && checks.metadata === 'ok') return { status: 'ready' as const, checks };
+      for (const result of [storageCheck, metadataCheck]) {
+        if (result.status === 'rejected') request.log.warn({ err: result.reason }, 'readiness check failed');
+      }
+      const code = checks.storage === 'failed' ? 'storage_unavailable' : 'metadata_unavailable';
+      const failed = Object.entries(checks).filter(([, value]) => value === 'failed').map(([name]) => name);
+      const problem = problemFor(new AppError(code, `Not ready: ${failed.join(' and ')} unreachable.`), request.id);
+      return sendProblem(reply, { ...problem, checks });
+    },
+  });
+};
+
+export default health;

@@ -1,0 +1,58 @@
+/**
+ * Serves objects of the filesystem adapter through the API's own signed, expiring links
+ * (Range requests included), so clients follow a URL exactly as they do with R2.
+ * Registered only when storage is the filesystem.
+ */
+import send from '@fastify/send';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { SIGNATURE_PARAM } from '../../src/storage/download-signature.ts';
+import { attachmentDisposition } from '../../src/storage/content-disposition.ts';
+import { FilesystemStorage } from '../../src/storage/filesystem-storage.ts';
+import { AppError } from '../../src/errors.ts';
+
+const objects: FastifyPluginAsyncZod = async (app) => {
+  const storage = app.services.storage;
+  if (!(storage instanceof FilesystemStorage)) return;
+
+  app.get('/objects/*', {
+    schema: {
+      hide: true,
+      params: z.object({ '*': z.string().min(1).max(2048) }),
+      querystring: z.object({
+        expires: z.coerce.number().int(),
+        filename: z.string().max(1024),
+        type: z.string().max(255),
+        [SIGNATURE_PARAM]: z.string().max(128),
+      }),
+    },
+    handler: async (request, reply) => {
+      const key = request.params['*'];
+      const { expires, filename, type } = request.query;
+      const local = storage.resolveDownload({ key, expires, filename, contentType: type }, request.query[SIGNATURE_PARAM]);
+      const urlPath = `/${key.split('/').map(encodeURIComponent).join('/')}`;
+      const result = await send(request.raw, urlPath, {
+        root: storage.root,
+        dotfiles: 'allow',
+        index: false,
+        cacheControl: false,
+        acceptRanges: true,
+        etag: true,
+        lastModified: true,
+      });
+      if (result.type === 'error') {
+        const status = (result.metadata.error as { status?: number }).status ?? 500;
+        if (status === 404) throw new AppError('not_found', 'The object no longer exists.');
+        throw result.metadata.error;
+      }
+      reply.code(result.statusCode).headers(result.headers as Record<string, string>);
+      if (result.statusCode === 200 || result.statusCode === 206) {
+        reply.header('content-type', local.contentType).header('content-disposition', attachmentDisposition(local.filename));
+        reply.header('cache-control', 'private, no-store');
+      }
+      return reply.send(result.stream);
+    },
+  });
+};
+
+export default objects;

@@ -1,0 +1,55 @@
+/**
+ * Builds the Fastify application over already-created services. Tests call this with their
+ * own services; routes/server.ts calls it for the real process.
+ */
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import autoload from '@fastify/autoload';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import type { Logger as PinoLogger } from 'pino';
+import type { Services } from '../src/services.ts';
+import multipart from './plugins/multipart.ts';
+import openapi from './plugins/openapi.ts';
+import principal from './plugins/principal.ts';
+import problemDetails from './plugins/problem-details.ts';
+import './types.ts';
+
+export interface AppOptions {
+  services: Services;
+  logger: PinoLogger;
+}
+
+export async function buildApp({ services, logger }: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    genReqId: (request) => {
+      const given = request.headers['x-request-id'];
+      return typeof given === 'string' && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
+    },
+    // Behind Railway's proxy the client's scheme and host arrive in X-Forwarded-* headers.
+    trustProxy: services.config.trustProxy,
+    bodyLimit: 1024 * 1024,
+    // Upload routes are bounded by bytes and idle time, not total time (see server.ts).
+    requestTimeout: 0,
+    // Idle sockets (no bytes either way) are closed after two minutes.
+    connectionTimeout: 120_000,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    routerOptions: { ignoreTrailingSlash: true },
+    ajv: { customOptions: { coerceTypes: false } },
+  }).withTypeProvider<ZodTypeProvider>();
+  app.decorate('services', services);
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(problemDetails);
+  await app.register(principal);
+  await app.register(multipart);
+  await app.register(openapi);
+  await app.register(autoload, { dir: path.join(import.meta.dirname, 'api'), forceESM: true });
+  return app;
+}

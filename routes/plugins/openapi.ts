@@ -1,0 +1,33 @@
+/** OpenAPI document from the route schemas (zod) and Swagger UI at /docs. */
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
+import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { serviceVersion } from '../../src/version.ts';
+
+async function openapi(app: FastifyInstance) {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'XAI artifact API',
+        description:
+          'Datasets, trained models and explanations of the XAI research platform: files stream into R2, ' +
+          'metadata lives in Supabase, downloads are short-lived presigned URLs.',
+        version: serviceVersion(),
+        license: { name: 'MIT', identifier: 'MIT' },
+      },
+      tags: [
+        { name: 'datasets', description: 'Named collections of data files' },
+        { name: 'operations', description: 'Health and readiness' },
+      ],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+}
+
+export default fp(openapi, { name: 'openapi' });

@@ -1,0 +1,50 @@
+/** Schemas shared by every resource's routes. */
+import { z } from 'zod';
+import { MAX_DOWNLOAD_TTL_SECONDS } from '../../src/config.ts';
+
+export const UUID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+export const uuidParam = z.string().regex(UUID_PATTERN, 'must be a uuid');
+const flag = z
+  .enum(['true', 'false'])
+  .default('false')
+  .transform((value) => value === 'true');
+export const booleanQuery = flag;
+
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    code: z.string().describe('Stable, machine-readable error code, e.g. file_exists.'),
+    detail: z.string(),
+    requestId: z.string(),
+  })
+  .loose()
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details (application/problem+json).' });
+
+export const listQuery = {
+  limit: z.coerce.number().int().min(1).max(100).default(20).describe('Page size, 1 to 100.'),
+  cursor: z.string().max(512).optional().describe('nextCursor of the previous page.'),
+};
+
+export const downloadQuery = z.strictObject({
+  redirect: flag.describe('true: answer 302 to the URL instead of JSON.'),
+  expiresIn: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_DOWNLOAD_TTL_SECONDS)
+    .optional()
+    .describe(`Seconds the URL stays valid, 1 to ${MAX_DOWNLOAD_TTL_SECONDS}; default 900.`),
+});
+
+export const downloadLinkSchema = z
+  .object({
+    url: z.string().describe('Fetch this URL directly; the bytes never pass through the API.'),
+    expiresAt: z.string(),
+    filename: z.string(),
+    size: z.number().int(),
+    sha256: z.string(),
+    contentType: z.string(),
+  })
+  .meta({ id: 'DownloadLink' });

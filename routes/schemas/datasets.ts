@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { MAX_DESCRIPTION_LENGTH } from '../../src/uploads/form-fields.ts';
+import { listQuery } from './common.ts';
+
+export const datasetFileSchema = z
+  .object({
+    id: z.string(),
+    path: z.string().describe('Path inside the dataset, e.g. processed/train.parquet.'),
+    size: z.number().int(),
+    sha256: z.string(),
+    contentType: z.string(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'DatasetFile' });
+
+export const datasetSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    description: z.string().nullable(),
+    tags: z.array(z.string()),
+    status: z.string().describe('Your label, e.g. raw or processed.'),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    fileCount: z.number().int(),
+    totalBytes: z.number().int(),
+    dependants: z.object({ models: z.number().int(), explanations: z.number().int() }),
+    files: z.array(datasetFileSchema).optional(),
+  })
+  .meta({ id: 'Dataset' });
+
+export const datasetPageSchema = z.object({ items: z.array(datasetSchema), nextCursor: z.string().nullable() });
+
+export const datasetParams = z.object({ dataset: z.string().min(1).max(100).describe('Dataset id or name.') });
+
+export const listDatasetsQuery = z.strictObject({
+  ...listQuery,
+  tag: z.string().min(1).max(64).optional(),
+  q: z.string().min(1).max(63).optional().describe('Name contains.'),
+});
+
+export const datasetPatchSchema = z.strictObject({
+  description: z.string().max(MAX_DESCRIPTION_LENGTH).nullable().optional(),
+  tags: z.array(z.string().max(64)).max(50).optional(),
+  status: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/).optional(),
+});

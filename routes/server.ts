@@ -1,0 +1,54 @@
+/**
+ * The process: validate config, pick backends, serve, and shut down gracefully on SIGTERM
+ * (stop accepting, let uploads finish within the grace period, abort the rest cleanly).
+ */
+import closeWithGrace from 'close-with-grace';
+import { ConfigError, describeBackends, loadConfig } from '../src/config.ts';
+import { AppError } from '../src/errors.ts';
+import { createLogger } from '../src/logger.ts';
+import { createServices } from '../src/services.ts';
+import { buildApp } from './app.ts';
+
+async function main(): Promise<void> {
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig(process.env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      // One line that names the variable; the value (possibly a secret) is never printed.
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+  const logger = createLogger({ level: config.logLevel, pretty: config.prettyLogs });
+  logger.info(describeBackends(config), 'backends chosen');
+
+  let services: Awaited<ReturnType<typeof createServices>>;
+  try {
+    services = await createServices(config, logger);
+  } catch (error) {
+    logger.fatal({ err: error }, 'could not start: a backend is unavailable');
+    process.exit(1);
+  }
+  const app = await buildApp({ services, logger });
+
+  closeWithGrace({ delay: config.shutdownGraceMs + 10_000, logger }, async ({ signal, err }) => {
+    if (err) logger.error({ err }, 'shutting down after an uncaught error');
+    else logger.info({ signal, inFlightUploads: services.uploads.size }, 'shutting down');
+    // Past the grace period, uploads still running are aborted: each undoes itself and answers 503.
+    const graceTimer = setTimeout(() => {
+      services.uploads.abortAll(new AppError('shutting_down', 'The server is restarting; retry the upload.'));
+    }, config.shutdownGraceMs);
+    try {
+      await app.close();
+    } finally {
+      clearTimeout(graceTimer);
+      await services.close();
+    }
+  });
+
+  await app.listen({ host: config.host, port: config.port });
+}
+
+await main();

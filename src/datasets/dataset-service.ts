@@ -1,0 +1,234 @@
+/**
+ * Datasets: named collections of files. Uploads follow the pipeline: reserve rows (the
+ * database decides races before a byte moves), stream each file into storage, finalize the
+ * whole request in one transaction, or undo all of it.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Limits } from '../config.ts';
+import type { Dataset, DatasetPatch, Page, Principal } from '../domain.ts';
+import { type DownloadLink, type DownloadRequest, downloadLink } from '../downloads.ts';
+import { AppError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { FinishedFile, ListDatasets, MetadataStore } from '../metadata/metadata-store.ts';
+import type { ObjectStorage } from '../storage/port.ts';
+import { contentTypeFor } from '../uploads/content-types.ts';
+import { parseHexSha256 } from '../uploads/digests.ts';
+import { FormFields, parseDescription, parseStatus, parseTags } from '../uploads/form-fields.ts';
+import { basename, validateDatasetName, validateRelativePath } from '../uploads/names.ts';
+import { datasetFileKey } from '../uploads/object-keys.ts';
+import type { FilePart, IncomingPart, UploadContext } from '../uploads/parts.ts';
+import { deleteObjects, UploadBatch } from '../uploads/upload-batch.ts';
+
+export interface DatasetServiceDeps {
+  metadata: MetadataStore;
+  storage: ObjectStorage;
+  limits: Limits;
+  log: Logger;
+}
+
+/** One request's upload: its batch id, the rows it reserved and the objects it wrote. */
+interface DatasetUpload {
+  batchId: string;
+  batch: UploadBatch;
+  finished: FinishedFile[];
+  /** sha256 field waiting for the next file part. */
+  pendingSha256: string | undefined;
+  filesSeen: number;
+}
+
+const CREATE_FIELDS = ['name', 'description', 'tags', 'status', 'sha256'];
+
+export class DatasetService {
+  readonly #deps: DatasetServiceDeps;
+
+  constructor(deps: DatasetServiceDeps) {
+    this.#deps = deps;
+  }
+
+  /** POST /datasets: fields first, then zero or more files; all or nothing. */
+  async create(principal: Principal, parts: AsyncIterable<IncomingPart>, context: UploadContext): Promise<Dataset> {
+    const fields = new FormFields(CREATE_FIELDS, ['tags']);
+    const upload = this.#newUpload();
+    let dataset: Dataset | undefined;
+    try {
+      for await (const part of parts) {
+        if (part.kind === 'field') {
+          if (dataset && part.name !== 'sha256') throw fieldAfterFile(part.name);
+          if (part.name === 'sha256') upload.pendingSha256 = parseHexSha256(part.value);
+          else fields.add(part);
+          continue;
+        }
+        dataset ??= await this.#reserveDataset(principal, fields, upload.batchId);
+        await this.#acceptFile(principal, dataset, part, upload, context, false);
+      }
+      dataset ??= await this.#reserveDataset(principal, fields, upload.batchId);
+      return await this.#finalize(principal, dataset.id, upload);
+    } catch (error) {
+      await this.#undo(principal, dataset?.id, upload);
+      throw error;
+    }
+  }
+
+  /** POST /datasets/{dataset}/files: one or more files (each optionally after its sha256 field). */
+  async addFiles(
+    principal: Principal,
+    ref: string,
+    parts: AsyncIterable<IncomingPart>,
+    context: UploadContext & { overwrite: boolean },
+  ): Promise<Dataset> {
+    // Authorize and resolve before any byte moves.
+    const dataset = await this.#deps.metadata.getDataset(principal.id, ref);
+    const upload = this.#newUpload();
+    try {
+      for await (const part of parts) {
+        if (part.kind === 'field') {
+          if (part.name !== 'sha256') {
+            throw new AppError('unexpected_part', `Unknown field ${JSON.stringify(part.name)}; send sha256 fields and file parts.`);
+          }
+          upload.pendingSha256 = parseHexSha256(part.value);
+          continue;
+        }
+        await this.#acceptFile(principal, dataset, part, upload, context, context.overwrite);
+      }
+      if (upload.filesSeen === 0) throw new AppError('missing_file', 'Send at least one file part named "file".');
+      return await this.#finalize(principal, dataset.id, upload);
+    } catch (error) {
+      await this.#undo(principal, dataset.id, upload);
+      throw error;
+    }
+  }
+
+  list(principal: Principal, query: ListDatasets): Promise<Page<Dataset>> {
+    return this.#deps.metadata.listDatasets(principal.id, query);
+  }
+
+  get(principal: Principal, ref: string): Promise<Dataset> {
+    return this.#deps.metadata.getDataset(principal.id, ref);
+  }
+
+  update(principal: Principal, ref: string, patch: DatasetPatch): Promise<Dataset> {
+    return this.#deps.metadata.updateDataset(principal.id, ref, {
+      ...patch,
+      ...(patch.tags ? { tags: parseTags(patch.tags) } : {}),
+    });
+  }
+
+  /** Rows go first, in one transaction; then their objects (a failure there is an orphan to reconcile). */
+  async delete(principal: Principal, ref: string, cascade: boolean): Promise<void> {
+    const { deletedKeys } = await this.#deps.metadata.deleteDataset(principal.id, ref, cascade);
+    await deleteObjects(this.#deps.storage, deletedKeys, this.#deps.log);
+  }
+
+  async deleteFile(principal: Principal, ref: string, fileId: string): Promise<void> {
+    const { deletedKeys } = await this.#deps.metadata.deleteDatasetFile(principal.id, ref, fileId);
+    await deleteObjects(this.#deps.storage, deletedKeys, this.#deps.log);
+  }
+
+  async download(principal: Principal, ref: string, fileId: string, request: DownloadRequest): Promise<DownloadLink> {
+    const file = await this.#deps.metadata.getDatasetFile(principal.id, ref, fileId);
+    return downloadLink(
+      this.#deps.storage,
+      { key: file.objectKey, filename: basename(file.path), size: file.size, sha256: file.sha256, contentType: file.contentType },
+      request,
+    );
+  }
+
+  #newUpload(): DatasetUpload {
+    return {
+      batchId: randomUUID(),
+      batch: new UploadBatch(this.#deps.storage, this.#deps.log),
+      finished: [],
+      pendingSha256: undefined,
+      filesSeen: 0,
+    };
+  }
+
+  async #reserveDataset(principal: Principal, fields: FormFields, batchId: string): Promise<Dataset> {
+    const name = fields.one('name');
+    if (name === undefined) {
+      throw new AppError('missing_field', 'The field "name" is required and must come before the file parts.');
+    }
+    return this.#deps.metadata.reserveDataset({
+      owner: principal.id,
+      id: randomUUID(),
+      name: validateDatasetName(name),
+      description: parseDescription(fields.one('description')),
+      tags: parseTags(fields.all('tags')),
+      status: parseStatus(fields.one('status')),
+      batchId,
+    });
+  }
+
+  async #acceptFile(
+    principal: Principal,
+    dataset: Dataset,
+    part: FilePart,
+    upload: DatasetUpload,
+    context: UploadContext,
+    overwrite: boolean,
+  ): Promise<void> {
+    if (part.name !== 'file') {
+      throw new AppError('unexpected_part', `File parts must be named "file", not ${JSON.stringify(part.name)}.`);
+    }
+    upload.filesSeen += 1;
+    if (context.headerSha256 && upload.filesSeen > 1) {
+      throw new AppError('invalid_digest', 'A Repr-Digest or Content-Digest header applies to single-file requests only; send a sha256 field before each file instead.');
+    }
+    const path = validateRelativePath(part.filename);
+    const contentType = contentTypeFor('dataset', path);
+    const id = randomUUID();
+    const key = datasetFileKey(dataset.name, id, path);
+    await this.#deps.metadata.reserveDatasetFile({
+      owner: principal.id,
+      datasetId: dataset.id,
+      batchId: upload.batchId,
+      id,
+      path,
+      objectKey: key,
+      contentType,
+      overwrite,
+    });
+    const expectedSha256 = upload.pendingSha256 ?? context.headerSha256;
+    upload.pendingSha256 = undefined;
+    const stored = await upload.batch.stream(part, {
+      key,
+      contentType,
+      maxBytes: this.#deps.limits.datasetFileBytes,
+      expectedSha256,
+      signal: context.signal,
+    });
+    upload.finished.push({ id, size: stored.size, sha256: stored.sha256, etag: stored.etag });
+  }
+
+  async #finalize(principal: Principal, datasetId: string, upload: DatasetUpload): Promise<Dataset> {
+    if (upload.pendingSha256) {
+      throw new AppError('missing_file', 'A sha256 field was sent with no file part after it.');
+    }
+    const { dataset, replacedKeys } = await this.#deps.metadata.finalizeDatasetBatch({
+      owner: principal.id,
+      datasetId,
+      batchId: upload.batchId,
+      files: upload.finished,
+    });
+    // Old bytes of overwritten paths go only now that the metadata points at the new ones.
+    await deleteObjects(this.#deps.storage, replacedKeys, this.#deps.log);
+    return dataset;
+  }
+
+  async #undo(principal: Principal, datasetId: string | undefined, upload: DatasetUpload): Promise<void> {
+    await upload.batch.discard();
+    if (!datasetId) return;
+    try {
+      await this.#deps.metadata.abandonDatasetBatch({ owner: principal.id, datasetId, batchId: upload.batchId });
+    } catch (error) {
+      this.#deps.log.warn({ err: error, batchId: upload.batchId }, 'pending rows left for the reconciler: abandon failed');
+    }
+  }
+}
+
+function fieldAfterFile(name: string): AppError {
+  return new AppError(
+    'field_after_file',
+    `The field ${JSON.stringify(name)} came after a file part; send every field before the first file.`,
+  );
+}

@@ -1,0 +1,134 @@
+/**
+ * Wiring: the one place where the configuration picks the storage and metadata adapters
+ * and the resource services are built on them.
+ */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Config, MetadataConfig, StorageConfig } from './config.ts';
+import { DatasetService } from './datasets/dataset-service.ts';
+import type { Logger } from './logger.ts';
+import { MetadataStore } from './metadata/metadata-store.ts';
+import { PgliteCaller } from './metadata/pglite-caller.ts';
+import { PostgresCaller } from './metadata/postgres-caller.ts';
+import type { SqlFunctionCaller } from './metadata/sql-caller.ts';
+import { SupabaseCaller } from './metadata/supabase-caller.ts';
+import { FilesystemStorage } from './storage/filesystem-storage.ts';
+import type { ObjectStorage } from './storage/port.ts';
+import { S3Storage } from './storage/s3-storage.ts';
+
+export interface Services {
+  config: Config;
+  storage: ObjectStorage;
+  metadata: MetadataStore;
+  datasets: DatasetService;
+  /** Uploads in flight; aborted when a shutdown's grace period runs out. */
+  uploads: InFlightUploads;
+  close(): Promise<void>;
+}
+
+export class InFlightUploads {
+  readonly #controllers = new Set<AbortController>();
+
+  get size(): number {
+    return this.#controllers.size;
+  }
+
+  /** A signal that aborts when the client goes away (`clientSignal`) or the server aborts all uploads. */
+  track(clientSignal: AbortSignal): { signal: AbortSignal; done(): void } {
+    const controller = new AbortController();
+    const onClient = () => controller.abort(clientSignal.reason);
+    clientSignal.addEventListener('abort', onClient, { once: true });
+    if (clientSignal.aborted) onClient();
+    this.#controllers.add(controller);
+    return {
+      signal: controller.signal,
+      done: () => {
+        clientSignal.removeEventListener('abort', onClient);
+        this.#controllers.delete(controller);
+      },
+    };
+  }
+
+  abortAll(reason: Error): void {
+    for (const controller of this.#controllers) controller.abort(reason);
+  }
+}
+
+export interface ServiceOverrides {
+  storage?: ObjectStorage;
+  metadata?: SqlFunctionCaller;
+}
+
+export async function createServices(config: Config, log: Logger, overrides: ServiceOverrides = {}): Promise<Services> {
+  const storage = overrides.storage ?? (await createStorage(config.storage, config));
+  let caller: SqlFunctionCaller;
+  try {
+    caller = overrides.metadata ?? (await createMetadataCaller(config.metadata, log));
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
+  const metadata = new MetadataStore(caller);
+  return {
+    config,
+    storage,
+    metadata,
+    datasets: new DatasetService({ metadata, storage, limits: config.limits, log }),
+    uploads: new InFlightUploads(),
+    async close() {
+      await Promise.allSettled([storage.close(), metadata.close()]);
+    },
+  };
+}
+
+async function createStorage(storage: StorageConfig, config: Config): Promise<ObjectStorage> {
+  if (storage.kind === 's3') return new S3Storage(storage);
+  const secret = config.downloads.signingSecret ?? (await localSigningSecret(config.dataDir));
+  return new FilesystemStorage({ root: storage.root, signingSecret: secret });
+}
+
+async function createMetadataCaller(metadata: MetadataConfig, log: Logger): Promise<SqlFunctionCaller> {
+  switch (metadata.kind) {
+    case 'postgres': {
+      const caller = new PostgresCaller(metadata.url);
+      await migrate(caller, log);
+      return caller;
+    }
+    case 'pglite': {
+      if (metadata.dataDir) await fs.mkdir(metadata.dataDir, { recursive: true });
+      const caller = await PgliteCaller.open(metadata.dataDir);
+      await migrate(caller, log);
+      return caller;
+    }
+    case 'supabase':
+      // The user applies supabase/migrations with `supabase db push`; we never alter their schema.
+      return new SupabaseCaller({ url: metadata.url, serviceRoleKey: metadata.serviceRoleKey });
+  }
+}
+
+async function migrate(caller: PostgresCaller | PgliteCaller, log: Logger): Promise<void> {
+  try {
+    const applied = await caller.migrate();
+    if (applied.length > 0) log.info({ applied }, 'migrations applied');
+  } catch (error) {
+    await caller.close();
+    throw error;
+  }
+}
+
+/**
+ * The embedded default signs its download links with a key kept in DATA_DIR, so links stay
+ * valid across restarts without any configuration.
+ */
+async function localSigningSecret(dataDir: string): Promise<Buffer> {
+  const file = path.join(dataDir, 'download-signing.key');
+  try {
+    return await fs.readFile(file);
+  } catch {
+    await fs.mkdir(dataDir, { recursive: true });
+    const secret = randomBytes(32);
+    await fs.writeFile(file, secret, { mode: 0o600, flag: 'wx' }).catch(() => undefined);
+    return fs.readFile(file);
+  }
+}

@@ -1,0 +1,48 @@
+/** Validation of the names and paths that end up in object keys. */
+import { AppError } from '../errors.ts';
+
+export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const UUID_LIKE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const MAX_PATH_BYTES = 512;
+const MAX_SEGMENT_BYTES = 255;
+
+/** A dataset name: a slug, and never uuid-shaped (ids and names share the URL slot). */
+export function validateDatasetName(name: string): string {
+  if (!SLUG_PATTERN.test(name) || UUID_LIKE.test(name)) {
+    throw new AppError(
+      'invalid_name',
+      'name must be 1-63 lowercase letters, digits or hyphens, starting with a letter or digit (and not a uuid).',
+    );
+  }
+  return name;
+}
+
+/**
+ * A file's path inside a dataset: relative, '/'-separated, made of safe segments.
+ * Returned NFC-normalized so the same name typed on two systems is one path.
+ */
+export function validateRelativePath(raw: string): string {
+  const value = raw.normalize('NFC');
+  const problem = pathProblem(value);
+  if (problem) throw new AppError('invalid_path', `The file path ${JSON.stringify(raw)} is not allowed: ${problem}.`);
+  return value;
+}
+
+function pathProblem(value: string): string | undefined {
+  if (value.length === 0) return 'it is empty';
+  if (Buffer.byteLength(value, 'utf8') > MAX_PATH_BYTES) return `it is longer than ${MAX_PATH_BYTES} bytes`;
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused here
+  if (/[\u0000-\u001f\u007f]/.test(value)) return 'it contains control characters';
+  if (value.includes('\\')) return 'it contains a backslash';
+  if (value.startsWith('/')) return 'it is absolute';
+  for (const segment of value.split('/')) {
+    if (segment === '' ) return 'it has an empty segment';
+    if (segment === '.' || segment === '..') return 'it has a . or .. segment';
+    if (Buffer.byteLength(segment, 'utf8') > MAX_SEGMENT_BYTES) return `a segment is longer than ${MAX_SEGMENT_BYTES} bytes`;
+  }
+  return undefined;
+}
+
+export function basename(path: string): string {
+  return path.slice(path.lastIndexOf('/') + 1);
+}

@@ -1,0 +1,107 @@
+/**
+ * The streaming half of the upload pipeline shared by datasets, models and explanations:
+ * stream a file part into storage while counting, hashing and limiting it, verify it, and
+ * on failure remove every object the request wrote. (Reserving and finalizing rows is done
+ * by each resource's service around this.)
+ */
+import { pipeline } from 'node:stream';
+import { AppError, isAppError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { ObjectStorage } from '../storage/port.ts';
+import { UploadMeter } from './meter.ts';
+import type { FilePart } from './parts.ts';
+
+export interface StreamTarget {
+  key: string;
+  contentType: string;
+  maxBytes: number;
+  expectedSha256?: string | undefined;
+  signal: AbortSignal;
+}
+
+export interface StreamedObject {
+  key: string;
+  size: number;
+  sha256: string;
+  etag: string;
+}
+
+export class UploadBatch {
+  readonly #storage: ObjectStorage;
+  readonly #log: Logger;
+  readonly #written: string[] = [];
+
+  constructor(storage: ObjectStorage, log: Logger) {
+    this.#storage = storage;
+    this.#log = log;
+  }
+
+  get writtenKeys(): readonly string[] {
+    return this.#written;
+  }
+
+  async stream(part: FilePart, target: StreamTarget): Promise<StreamedObject> {
+    const meter = new UploadMeter(target.maxBytes);
+    let pipeError: unknown;
+    // pipeline() destroys the source when the meter fails (and the reverse), so neither leaks.
+    const remember = (error: unknown) => {
+      pipeError ??= error;
+    };
+    // Listening before storage reads the body means we learn why it broke before storage does.
+    part.stream.once('error', remember);
+    meter.once('error', remember);
+    const body = pipeline(part.stream, meter, (error) => {
+      if (error) remember(error);
+    });
+    let etag: string;
+    try {
+      ({ etag } = await this.#storage.put(target.key, body, { contentType: target.contentType, signal: target.signal }));
+    } catch (error) {
+      throw preferredError(error, pipeError, target.signal);
+    }
+    this.#written.push(target.key);
+    if (pipeError) throw preferredError(pipeError, pipeError, target.signal);
+    if (part.truncated()) {
+      throw new AppError('file_too_large', `The file is larger than the limit of ${target.maxBytes} bytes.`, {
+        details: { maxBytes: target.maxBytes },
+      });
+    }
+    if (meter.bytes === 0) throw new AppError('empty_file', `${part.filename} is empty.`);
+    const sha256 = meter.sha256();
+    if (target.expectedSha256 && target.expectedSha256 !== sha256) {
+      throw new AppError('checksum_mismatch', `The SHA-256 of ${part.filename} does not match the one sent.`, {
+        details: { expected: target.expectedSha256, actual: sha256 },
+      });
+    }
+    return { key: target.key, size: meter.bytes, sha256, etag };
+  }
+
+  /** Deletes every object this batch wrote. Failures are logged: the reconciler removes leftovers. */
+  async discard(): Promise<void> {
+    await deleteObjects(this.#storage, this.#written.splice(0), this.#log);
+  }
+}
+
+/** Deletes objects whose rows are already gone; a failure leaves an orphan for the reconciler. */
+export async function deleteObjects(storage: ObjectStorage, keys: readonly string[], log: Logger): Promise<void> {
+  const results = await Promise.allSettled(keys.map((key) => storage.delete(key)));
+  results.forEach((result, index) => {
+    if (result.status === 'rejected') {
+      log.warn({ err: result.reason, key: keys[index] }, 'object left for the reconciler: delete failed');
+    }
+  });
+}
+
+/**
+ * Which failure to report when several happened at once: the client going away or the server
+ * shutting down first, then what broke the body (our size verdict, or a truncated request),
+ * and storage's own failure only when the body was fine.
+ */
+function preferredError(storageError: unknown, pipeError: unknown, signal: AbortSignal): unknown {
+  if (signal.aborted) return signal.reason ?? storageError;
+  if (pipeError === undefined) return storageError;
+  if (isAppError(pipeError)) return pipeError;
+  return new AppError('malformed_multipart', 'The request body ended before the file part was complete.', {
+    cause: pipeError,
+  });
+}
