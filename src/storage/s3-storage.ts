@@ -18,7 +18,6 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { StorageConfig } from '../config.ts';
-import { AppError } from '../errors.ts';
 import { attachmentDisposition } from './content-disposition.ts';
 import { asStorageError } from './storage-error.ts';
 import type { DownloadUrlOptions, IncompleteUpload, ListPage, ObjectStorage, PutOptions, StoredObject } from './port.ts';
@@ -46,12 +45,17 @@ export class S3Storage implements ObjectStorage {
       responseChecksumValidation: 'WHEN_REQUIRED',
       // Transient errors on a part are retried by the SDK (standard mode, with backoff).
       maxAttempts: options.maxAttempts ?? 3,
+      // Fail fast on a dead endpoint; a socket with no progress for a minute is dead too.
+      requestHandler: { connectionTimeout: 5_000, requestTimeout: 60_000 },
     });
   }
 
   async put(key: string, body: Readable, options: PutOptions): Promise<{ etag: string }> {
-    const controller = new AbortController();
-    const onAbort = () => controller.abort(options.signal?.reason);
+    // On abort the body is destroyed rather than lib-storage's own controller used: the body
+    // error then runs lib-storage's failure path, which waits for in-flight parts and aborts
+    // the multipart upload before done() rejects (its controller rejects at once and cleans
+    // up later, leaving an upload open for a while).
+    const onAbort = () => body.destroy(abortReason(options.signal));
     options.signal?.addEventListener('abort', onAbort, { once: true });
     if (options.signal?.aborted) onAbort();
     const upload = new Upload({
@@ -60,18 +64,16 @@ export class S3Storage implements ObjectStorage {
       partSize: this.#partSize,
       queueSize: this.#queueSize,
       leavePartsOnError: false,
-      abortController: controller,
     });
     try {
       const result = await upload.done();
       return { etag: stripQuotes(result.ETag ?? '') };
     } catch (error) {
-      // lib-storage aborts its multipart upload on a body or part error, but not always
-      // before done() rejects (an external abort races it): abort again so none is left open.
+      // Belt and braces: if lib-storage could not abort (the store failed), try once more.
       const uploadId = (upload as unknown as { uploadId?: string }).uploadId;
       if (uploadId) await this.#abortQuietly(key, uploadId);
       body.destroy();
-      if (options.signal?.aborted) throw options.signal.reason ?? error;
+      if (options.signal?.aborted) throw abortReason(options.signal);
       throw asStorageError(error, 'upload');
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
@@ -191,6 +193,11 @@ export class S3Storage implements ObjectStorage {
       // Already aborted by lib-storage, or the store is down; the reconciler aborts what is left.
     }
   }
+}
+
+function abortReason(signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason;
+  return reason instanceof Error ? reason : new Error('upload aborted');
 }
 
 function stripQuotes(etag: string): string {
