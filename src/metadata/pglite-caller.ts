@@ -2,7 +2,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { fromDatabaseError } from './database-errors.ts';
 import { applyMigrations } from './migrations.ts';
-import { functionCallSql, type SqlArgument, type SqlFunctionCaller } from './sql-caller.ts';
+import { asText, functionCallSql, type SqlArgument, type SqlFunctionCaller } from './sql-caller.ts';
 
 export class PgliteCaller implements SqlFunctionCaller {
   readonly kind = 'pglite';
@@ -38,7 +38,7 @@ export class PgliteCaller implements SqlFunctionCaller {
   async call<T>(fn: string, args: Record<string, SqlArgument>): Promise<T> {
     const { text, values } = functionCallSql(fn, args);
     try {
-      const result = await this.#db.query<{ result: T }>(text, values);
+      const result = await this.#db.query<{ result: T }>(text, values.map(asText));
       return result.rows[0]?.result as T;
     } catch (error) {
       throw asMetadataError(error);

@@ -40,7 +40,7 @@ export class PostgresCaller implements SqlFunctionCaller {
   async call<T>(fn: string, args: Record<string, SqlArgument>): Promise<T> {
     const { text, values } = functionCallSql(fn, args);
     try {
-      const rows = await this.#sql.unsafe(text, values);
+      const rows = await this.#sql.unsafe(text, encodeValues(this.#sql, values));
       return rows[0]?.result as T;
     } catch (error) {
       throw asMetadataError(error);
@@ -58,6 +58,19 @@ export class PostgresCaller implements SqlFunctionCaller {
   async close(): Promise<void> {
     await this.#sql.end({ timeout: 5 });
   }
+}
+
+/**
+ * postgres.js learns each parameter's type from the server and encodes by it: jsonb values go
+ * as JSON helpers (a JSON *string* would be encoded again, as a string scalar), the rest as
+ * they are (its bool encoder, for one, expects a real boolean).
+ */
+export function encodeValues(sql: postgres.Sql, values: SqlArgument[]): postgres.ParameterOrJSON<never>[] {
+  return values.map((value) => {
+    if (value === null || value === undefined) return null;
+    if (typeof value === 'object') return sql.json(value as postgres.JSONValue);
+    return value;
+  }) as postgres.ParameterOrJSON<never>[];
 }
 
 function asMetadataError(error: unknown): Error {

@@ -16,22 +16,23 @@ export interface SqlFunctionCaller {
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 
 /**
- * `select fn(a => $1, b => $2) as result` with every value sent as text of unknown type, so
- * Postgres resolves each parameter to the type the function declares (jsonb, uuid, bigint...).
- * Function and argument names are this project's constants, checked anyway.
+ * `select fn(a => $1, b => $2) as result`; Postgres resolves each parameter to the type the
+ * function declares (jsonb, uuid, bigint...). Values come back as given, for the driver to
+ * encode (see `asText`). Function and argument names are this project's constants, checked anyway.
  */
-export function functionCallSql(fn: string, args: Record<string, SqlArgument>): { text: string; values: (string | null)[] } {
+export function functionCallSql(fn: string, args: Record<string, SqlArgument>): { text: string; values: SqlArgument[] } {
   if (!IDENTIFIER.test(fn)) throw new Error(`Bad SQL function name ${fn}`);
   const names = Object.keys(args).filter((name) => args[name] !== undefined);
   const placeholders = names.map((name, index) => {
     if (!IDENTIFIER.test(name)) throw new Error(`Bad SQL argument name ${name}`);
     return `${name} => $${index + 1}`;
   });
-  const values = names.map((name) => toText(args[name]));
+  const values = names.map((name) => args[name]);
   return { text: `select ${fn}(${placeholders.join(', ')}) as result`, values };
 }
 
-function toText(value: SqlArgument): string | null {
+/** Text encoding of a value for drivers that send parameters as untyped text (PGlite). */
+export function asText(value: SqlArgument): string | null {
   if (value === null || value === undefined) return null;
   if (typeof value === 'object') return JSON.stringify(value);
   return String(value);

@@ -49,7 +49,7 @@ export function upload(url: string, parts: Part[], options: UploadOptions = {}):
   return fetch(url, {
     method: options.method ?? 'POST',
     headers: { 'content-type': form.contentType, ...options.headers },
-    body: form.body as unknown as BodyInit,
+    body: form.body as unknown as RequestInit["body"],
     duplex: 'half',
     signal: options.signal,
   } as RequestInit);

@@ -5,6 +5,7 @@
  * response body, and PostgREST's error shape ({code, message, details, hint}) and statuses.
  */
 import postgres from 'postgres';
+import { encodeValues } from '../../src/metadata/postgres-caller.ts';
 import { functionCallSql } from '../../src/metadata/sql-caller.ts';
 
 /** PostgREST's mapping of SQLSTATEs to HTTP statuses (the subset these functions can raise). */
@@ -37,7 +38,7 @@ export function postgrestBridge(databaseUrl: string): PostgrestBridge {
     calls.push({ fn: match[1], body, apikey: request.headers.get('apikey') });
     const { text, values } = functionCallSql(match[1], body as never);
     try {
-      const rows = await sql.unsafe(text, values);
+      const rows = await sql.unsafe(text, encodeValues(sql, values));
       return new Response(JSON.stringify(rows[0]?.result ?? null), {
         status: 200,
         headers: { 'content-type': 'application/json; charset=utf-8' },

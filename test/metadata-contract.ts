@@ -1,0 +1,270 @@
+/**
+ * The metadata contract: MetadataStore over every SqlFunctionCaller (PGlite, a Postgres
+ * server, Supabase through the RPC bridge) behaves the same, against real Postgres.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { AppError, type ErrorCode } from '../src/errors.ts';
+import { MetadataStore } from '../src/metadata/metadata-store.ts';
+import type { SqlFunctionCaller } from '../src/metadata/sql-caller.ts';
+
+export interface MetadataFixture {
+  caller: SqlFunctionCaller;
+  close(): Promise<void>;
+}
+
+const SHA = 'ab'.repeat(32);
+
+async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<void> {
+  await assert.rejects(promise, (error: unknown) => {
+    assert.ok(error instanceof AppError, `expected AppError ${code}, got ${String(error)}`);
+    assert.equal(error.code, code);
+    return true;
+  });
+}
+
+export function metadataContract(name: string, setup: () => Promise<MetadataFixture>): void {
+  describe(`metadata contract: ${name}`, () => {
+    let fixture: MetadataFixture;
+    let store: MetadataStore;
+    // Each test works as its own owner, so tests never see each other's rows.
+    const newOwner = () => `owner-${randomUUID()}`;
+
+    before(async () => {
+      fixture = await setup();
+      store = new MetadataStore(fixture.caller);
+      await store.check();
+    });
+    after(() => fixture?.close());
+
+    async function createDataset(owner: string, datasetName: string, paths: string[] = []) {
+      const batchId = randomUUID();
+      const dataset = await store.reserveDataset({
+        owner,
+        id: randomUUID(),
+        name: datasetName,
+        description: 'test',
+        tags: ['credit', 'tabular'],
+        status: null,
+        batchId,
+      });
+      const files = [];
+      for (const path of paths) {
+        const id = randomUUID();
+        await store.reserveDatasetFile({
+          owner,
+          datasetId: dataset.id,
+          batchId,
+          id,
+          path,
+          objectKey: `datasets/${datasetName}/${id}/${path}`,
+          contentType: 'text/csv',
+          overwrite: false,
+        });
+        files.push({ id, size: 10, sha256: SHA, etag: 'etag' });
+      }
+      return store.finalizeDatasetBatch({ owner, datasetId: dataset.id, batchId, files });
+    }
+
+    test('reserve, finalize and read a dataset with files, by id and by name', async () => {
+      const owner = newOwner();
+      const { dataset, replacedKeys } = await createDataset(owner, 'german-credit', ['raw/a.csv', 'processed/b.csv']);
+      assert.deepEqual(replacedKeys, []);
+      assert.equal(dataset.state, 'ready');
+      assert.equal(dataset.fileCount, 2);
+      assert.equal(dataset.totalBytes, 20);
+      assert.deepEqual(dataset.tags, ['credit', 'tabular']);
+      assert.equal(dataset.status, 'raw');
+      assert.deepEqual(
+        dataset.files?.map((file) => [file.path, file.size, file.sha256, file.state]),
+        [
+          ['processed/b.csv', 10, SHA, 'ready'],
+          ['raw/a.csv', 10, SHA, 'ready'],
+        ],
+      );
+      assert.deepEqual(await store.getDataset(owner, dataset.id), dataset);
+      assert.deepEqual(await store.getDataset(owner, 'german-credit'), dataset);
+    });
+
+    test('names are unique per owner, not across owners', async () => {
+      const owner = newOwner();
+      await createDataset(owner, 'give-me-some-credit');
+      await rejectsWith(createDataset(owner, 'give-me-some-credit'), 'dataset_exists');
+      const other = await createDataset(newOwner(), 'give-me-some-credit');
+      assert.equal(other.dataset.name, 'give-me-some-credit');
+    });
+
+    test("another owner's dataset does not exist for you", async () => {
+      const owner = newOwner();
+      const { dataset } = await createDataset(owner, 'private-set', ['a.csv']);
+      const stranger = newOwner();
+      await rejectsWith(store.getDataset(stranger, dataset.id), 'dataset_not_found');
+      await rejectsWith(store.getDataset(stranger, 'private-set'), 'dataset_not_found');
+      await rejectsWith(store.deleteDataset(stranger, dataset.id, true), 'dataset_not_found');
+      await rejectsWith(store.getDatasetFile(stranger, dataset.id, dataset.files?.[0]?.id ?? ''), 'dataset_not_found');
+      assert.deepEqual((await store.listDatasets(stranger, { limit: 10 })).items, []);
+    });
+
+    test('two concurrent reservations of one path: exactly one wins', async () => {
+      const owner = newOwner();
+      const { dataset } = await createDataset(owner, 'race');
+      const attempt = () => {
+        const id = randomUUID();
+        return store.reserveDatasetFile({
+          owner,
+          datasetId: dataset.id,
+          batchId: randomUUID(),
+          id,
+          path: 'train.csv',
+          objectKey: `datasets/race/${id}/train.csv`,
+          contentType: 'text/csv',
+          overwrite: false,
+        });
+      };
+      const results = await Promise.allSettled([attempt(), attempt()]);
+      assert.equal(results.filter((result) => result.status === 'fulfilled').length, 1);
+      const failure = results.find((result) => result.status === 'rejected');
+      assert.ok(failure?.status === 'rejected' && failure.reason instanceof AppError);
+      assert.equal(failure.reason.code, 'upload_in_progress');
+    });
+
+    test('an existing path is file_exists; overwrite swaps it atomically and returns the old key', async () => {
+      const owner = newOwner();
+      const { dataset } = await createDataset(owner, 'overwrite-me', ['train.csv']);
+      const oldFile = dataset.files?.[0];
+      assert.ok(oldFile);
+      const reserve = (overwrite: boolean, batchId: string, id: string) =>
+        store.reserveDatasetFile({
+          owner,
+          datasetId: dataset.id,
+          batchId,
+          id,
+          path: 'train.csv',
+          objectKey: `datasets/overwrite-me/${id}/train.csv`,
+          contentType: 'text/csv',
+          overwrite,
+        });
+      await rejectsWith(reserve(false, randomUUID(), randomUUID()), 'file_exists');
+      const batchId = randomUUID();
+      const id = randomUUID();
+      await reserve(true, batchId, id);
+      // Until finalized, readers still see the old file.
+      assert.equal((await store.getDataset(owner, dataset.id)).files?.[0]?.id, oldFile.id);
+      const result = await store.finalizeDatasetBatch({
+        owner,
+        datasetId: dataset.id,
+        batchId,
+        files: [{ id, size: 99, sha256: 'cd'.repeat(32), etag: 'new' }],
+      });
+      assert.deepEqual(result.replacedKeys, [oldFile.objectKey]);
+      assert.deepEqual(
+        result.dataset.files?.map((file) => [file.id, file.size]),
+        [[id, 99]],
+      );
+    });
+
+    test('abandoning a batch removes its pending rows and the dataset it created', async () => {
+      const owner = newOwner();
+      const batchId = randomUUID();
+      const dataset = await store.reserveDataset({
+        owner,
+        id: randomUUID(),
+        name: 'half-done',
+        description: null,
+        tags: [],
+        status: 'processed',
+        batchId,
+      });
+      const id = randomUUID();
+      await store.reserveDatasetFile({
+        owner,
+        datasetId: dataset.id,
+        batchId,
+        id,
+        path: 'x.csv',
+        objectKey: `datasets/half-done/${id}/x.csv`,
+        contentType: 'text/csv',
+        overwrite: false,
+      });
+      // Pending datasets are invisible.
+      await rejectsWith(store.getDataset(owner, 'half-done'), 'dataset_not_found');
+      assert.deepEqual((await store.listDatasets(owner, { limit: 10 })).items, []);
+      const { deletedKeys } = await store.abandonDatasetBatch({ owner, datasetId: dataset.id, batchId });
+      assert.deepEqual(deletedKeys, [`datasets/half-done/${id}/x.csv`]);
+      // The name is free again.
+      const again = await createDataset(owner, 'half-done');
+      assert.equal(again.dataset.state, 'ready');
+    });
+
+    test('finalizing after the dataset was deleted is upload_cancelled', async () => {
+      const owner = newOwner();
+      const { dataset } = await createDataset(owner, 'vanishing');
+      const batchId = randomUUID();
+      const id = randomUUID();
+      await store.reserveDatasetFile({
+        owner,
+        datasetId: dataset.id,
+        batchId,
+        id,
+        path: 'late.csv',
+        objectKey: `datasets/vanishing/${id}/late.csv`,
+        contentType: 'text/csv',
+        overwrite: false,
+      });
+      await store.deleteDataset(owner, dataset.id, false);
+      await rejectsWith(
+        store.finalizeDatasetBatch({ owner, datasetId: dataset.id, batchId, files: [{ id, size: 1, sha256: SHA, etag: 'e' }] }),
+        'upload_cancelled',
+      );
+    });
+
+    test('lists newest first with keyset pagination, filters by tag and name', async () => {
+      const owner = newOwner();
+      const names = ['set-1', 'set-2', 'set-3', 'set-4', 'set-5'];
+      for (const datasetName of names) await createDataset(owner, datasetName);
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      let pages = 0;
+      do {
+        const page = await store.listDatasets(owner, { limit: 2, cursor });
+        seen.push(...page.items.map((item) => item.name));
+        cursor = page.nextCursor ?? undefined;
+        pages += 1;
+      } while (cursor);
+      assert.equal(pages, 3);
+      assert.deepEqual(seen, [...names].reverse());
+      assert.deepEqual(
+        (await store.listDatasets(owner, { limit: 10, q: 'SET-3' })).items.map((item) => item.name),
+        ['set-3'],
+      );
+      assert.equal((await store.listDatasets(owner, { limit: 10, tag: 'credit' })).items.length, 5);
+      assert.equal((await store.listDatasets(owner, { limit: 10, tag: 'images' })).items.length, 0);
+      await assert.rejects(store.listDatasets(owner, { limit: 2, cursor: 'not-a-cursor' }), /cursor/);
+    });
+
+    test('updates description, tags and status, leaving what the patch omits', async () => {
+      const owner = newOwner();
+      await createDataset(owner, 'patch-me');
+      const updated = await store.updateDataset(owner, 'patch-me', { status: 'processed', tags: ['fraud'] });
+      assert.equal(updated.status, 'processed');
+      assert.deepEqual(updated.tags, ['fraud']);
+      assert.equal(updated.description, 'test');
+      const cleared = await store.updateDataset(owner, 'patch-me', { description: null });
+      assert.equal(cleared.description, null);
+      assert.equal(cleared.status, 'processed');
+    });
+
+    test('deleting returns every object key, and a file can be deleted alone', async () => {
+      const owner = newOwner();
+      const { dataset } = await createDataset(owner, 'delete-me', ['a.csv', 'b.csv']);
+      const [first, second] = dataset.files ?? [];
+      assert.ok(first && second);
+      assert.deepEqual(await store.deleteDatasetFile(owner, dataset.id, first.id), { deletedKeys: [first.objectKey] });
+      await rejectsWith(store.getDatasetFile(owner, dataset.id, first.id), 'file_not_found');
+      assert.equal((await store.getDatasetFile(owner, 'delete-me', second.id)).sha256, SHA);
+      assert.deepEqual(await store.deleteDataset(owner, 'delete-me', false), { deletedKeys: [second.objectKey] });
+      await rejectsWith(store.getDataset(owner, dataset.id), 'dataset_not_found');
+    });
+  });
+}
