@@ -1,0 +1,400 @@
+/**
+ * /datasets over a real socket, on the embedded default (filesystem + PGlite) and on s3rver +
+ * Postgres. Every check looks at what was stored: bytes and SHA-256 through the download URL,
+ * object keys in storage, rows in the database.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { parse as parseDisposition } from 'content-disposition';
+import { type Backend, startApp, type TestApp } from './support/app.ts';
+import { bufferFile, digestResponse, patternFile, type TestFile } from './support/data.ts';
+import { type Part, upload } from './support/multipart.ts';
+import { postgresSkipReason } from './support/postgres.ts';
+
+const MiB = 1024 * 1024;
+
+interface DatasetBody {
+  id: string;
+  name: string;
+  status: string;
+  tags: string[];
+  fileCount: number;
+  files: Array<{ id: string; path: string; size: number; sha256: string; contentType: string }>;
+}
+
+const file = (path: string, content: TestFile): Part => ({ name: 'file', filename: path, file: content });
+const field = (name: string, value: string): Part => ({ name, value });
+
+async function json<T>(response: Response): Promise<T> {
+  return (await response.json()) as T;
+}
+
+async function expectProblem(response: Response, status: number, code: string): Promise<Record<string, unknown>> {
+  const body = await response.text();
+  assert.equal(response.status, status, `expected ${status} ${code}, got ${response.status}: ${body}`);
+  assert.match(response.headers.get('content-type') ?? '', /^application\/problem\+json/);
+  const problem = JSON.parse(body) as Record<string, unknown>;
+  assert.equal(problem.code, code);
+  assert.equal(problem.status, status);
+  assert.equal(typeof problem.requestId, 'string');
+  return problem;
+}
+
+/** What storage and metadata hold, to compare before and after a refused request. */
+async function snapshot(app: TestApp) {
+  return { keys: await app.objectKeys(), rows: await app.rowCounts(), incomplete: await app.incompleteUploads() };
+}
+
+/** Cleanup after a disconnect runs on the server after the client left: wait for it. */
+async function eventually(check: () => Promise<void>, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await check();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+async function downloadAndDigest(app: TestApp, datasetId: string, fileId: string) {
+  const response = await fetch(`${app.baseUrl}/datasets/${datasetId}/files/${fileId}/download`);
+  assert.equal(response.status, 200);
+  const link = await json<{ url: string; sha256: string; size: number; filename: string; expiresAt: string }>(response);
+  const bytes = await fetch(link.url);
+  assert.equal(bytes.status, 200, `download URL answered ${bytes.status}`);
+  const disposition = parseDisposition(bytes.headers.get('content-disposition') ?? '');
+  assert.equal(disposition.type, 'attachment');
+  assert.equal(disposition.parameters.filename, link.filename);
+  return { link, ...(await digestResponse(bytes)) };
+}
+
+function datasetSuite(backend: Backend) {
+  describe(`datasets on ${backend}`, { skip: backend === 's3-postgres' ? postgresSkipReason : undefined }, () => {
+    let app: TestApp;
+    before(async () => {
+      app = await startApp({ backend });
+    });
+    after(() => app?.close());
+
+    const url = (path: string) => `${app.baseUrl}${path}`;
+
+    test('round trip: three files (one of 64 MiB) in, the same bytes out through download URLs', async () => {
+      const big = patternFile(64 * MiB, 'ieee-cis-train');
+      const train = patternFile(3 * MiB + 17, 'processed-train');
+      const val = bufferFile('id,isFraud\n1,0\n');
+      const created = await upload(url('/datasets'), [
+        field('name', 'ieee-cis-fraud'),
+        field('description', 'IEEE-CIS fraud detection'),
+        field('tags', 'fraud,tabular'),
+        field('tags', 'kaggle'),
+        field('sha256', big.sha256),
+        file('raw/train_transaction.csv', big),
+        file('processed/train.parquet', train),
+        file('processed/val.parquet', val),
+      ]);
+      assert.equal(created.status, 201, await created.clone().text());
+      const dataset = await json<DatasetBody>(created);
+      assert.equal(created.headers.get('location'), `/datasets/${dataset.id}`);
+      assert.equal(dataset.name, 'ieee-cis-fraud');
+      assert.deepEqual(dataset.tags, ['fraud', 'tabular', 'kaggle']);
+      assert.equal(dataset.fileCount, 3);
+      const byPath = new Map(dataset.files.map((item) => [item.path, item]));
+      for (const [path, content, type] of [
+        ['raw/train_transaction.csv', big, 'text/csv'],
+        ['processed/train.parquet', train, 'application/vnd.apache.parquet'],
+        ['processed/val.parquet', val, 'application/vnd.apache.parquet'],
+      ] as const) {
+        const stored = byPath.get(path);
+        assert.ok(stored, `${path} is listed`);
+        assert.equal(stored.size, content.size);
+        assert.equal(stored.sha256, content.sha256);
+        assert.equal(stored.contentType, type);
+        const downloaded = await downloadAndDigest(app, dataset.id, stored.id);
+        assert.equal(downloaded.sha256, content.sha256, `${path} comes back byte for byte`);
+        assert.equal(downloaded.size, content.size);
+        assert.equal(downloaded.link.filename, path.split('/').at(-1));
+      }
+      const keys = await app.objectKeys();
+      assert.equal(keys.length, 3);
+      for (const key of keys) assert.match(key, /^datasets\/ieee-cis-fraud\/[0-9a-f-]{36}\/(raw|processed)\//);
+      assert.deepEqual(await app.rowCounts(), { datasets: 1, dataset_files: 3, models: 0, explanations: 0, pending: 0 });
+
+      const byName = await json<DatasetBody>(await fetch(url('/datasets/ieee-cis-fraud')));
+      assert.equal(byName.id, dataset.id);
+      const listed = await json<{ items: DatasetBody[] }>(await fetch(url('/datasets?q=ieee')));
+      assert.deepEqual(listed.items.map((item) => item.id), [dataset.id]);
+
+      const redirect = await fetch(url(`/datasets/${dataset.id}/files/${byPath.get('processed/val.parquet')?.id}/download?redirect=true&expiresIn=60`), {
+        redirect: 'manual',
+      });
+      assert.equal(redirect.status, 302);
+      const followed = await fetch(redirect.headers.get('location') ?? '');
+      assert.equal((await digestResponse(followed)).sha256, val.sha256);
+
+      const patched = await fetch(url(`/datasets/${dataset.id}`), {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ status: 'processed', tags: ['fraud'] }),
+      });
+      assert.equal(patched.status, 200);
+      assert.equal((await json<DatasetBody>(patched)).status, 'processed');
+      assert.equal((await json<DatasetBody>(await fetch(url(`/datasets/${dataset.id}`)))).status, 'processed');
+
+      const deleted = await fetch(url(`/datasets/${dataset.id}`), { method: 'DELETE' });
+      assert.equal(deleted.status, 204);
+      assert.deepEqual(await app.objectKeys(), []);
+      assert.deepEqual(await app.rowCounts(), { datasets: 0, dataset_files: 0, models: 0, explanations: 0, pending: 0 });
+      await expectProblem(await fetch(url(`/datasets/${dataset.id}`)), 404, 'dataset_not_found');
+    });
+
+    test('adding files: an existing path is 409 file_exists; overwrite=true swaps the bytes and removes the old object', async () => {
+      const first = bufferFile('a,b\n1,2\n');
+      const second = bufferFile('a,b\n3,4\n5,6\n');
+      const created = await json<DatasetBody>(await upload(url('/datasets'), [field('name', 'german-credit'), file('data.csv', first)]));
+      const oldKeys = await app.objectKeys();
+
+      const conflict = await upload(url('/datasets/german-credit/files'), [file('data.csv', second)]);
+      await expectProblem(conflict, 409, 'file_exists');
+      assert.deepEqual(await app.objectKeys(), oldKeys);
+
+      const replaced = await upload(url('/datasets/german-credit/files?overwrite=true'), [file('data.csv', second)]);
+      assert.equal(replaced.status, 201);
+      const after = await json<DatasetBody>(replaced);
+      assert.equal(after.files.length, 1);
+      assert.equal(after.files[0]?.sha256, second.sha256);
+      const newKeys = await app.objectKeys();
+      assert.equal(newKeys.length, oldKeys.length);
+      assert.notDeepEqual(newKeys, oldKeys, 'the new bytes live under a new key');
+      assert.equal((await downloadAndDigest(app, created.id, after.files[0]?.id ?? '')).sha256, second.sha256);
+
+      const added = await upload(url(`/datasets/${created.id}/files`), [file('docs/readme.json', bufferFile('{}'))]);
+      assert.equal(added.status, 201);
+      const withTwo = await json<DatasetBody>(added);
+      assert.equal(withTwo.fileCount, 2);
+      const readme = withTwo.files.find((item) => item.path === 'docs/readme.json');
+      assert.ok(readme);
+      const removed = await fetch(url(`/datasets/german-credit/files/${readme.id}`), { method: 'DELETE' });
+      assert.equal(removed.status, 204);
+      assert.equal((await app.objectKeys()).length, 1);
+      await expectProblem(await fetch(url(`/datasets/german-credit/files/${readme.id}/download`)), 404, 'file_not_found');
+      assert.equal((await fetch(url('/datasets/german-credit'), { method: 'DELETE' })).status, 204);
+      assert.deepEqual(await app.objectKeys(), []);
+    });
+
+    test('delete is refused while models use the dataset, and cascade removes them with their objects', async () => {
+      const created = await json<DatasetBody>(
+        await upload(url('/datasets'), [field('name', 'in-use'), file('train.csv', bufferFile('x,y\n'))]),
+      );
+      // A model row and its object, as the models API will create them.
+      const modelKey = `models/in-use/xgboost/v1-${randomUUID()}/model.json`;
+      await app.services.storage.put(modelKey, bufferFile('{"learner":{}}').stream(), { contentType: 'application/json' });
+      await app.sql(
+        `insert into models (id, owner_id, dataset_id, name, version, framework, format, safe_to_load, filename, object_key, content_type, size, sha256, state)
+         values ($1, 'local', $2, 'xgboost', 1, 'xgboost', 'xgboost-json', true, 'model.json', $3, 'application/json', 14, $4, 'ready')`,
+        [randomUUID(), created.id, modelKey, 'ab'.repeat(32)],
+      );
+      const before = await snapshot(app);
+      const refused = await fetch(url('/datasets/in-use'), { method: 'DELETE' });
+      const problem = await expectProblem(refused, 409, 'dataset_in_use');
+      assert.match(String(problem.detail), /cascade=true/);
+      assert.deepEqual(await snapshot(app), before);
+      const shown = await json<{ dependants: { models: number } }>(await fetch(url('/datasets/in-use')));
+      assert.equal(shown.dependants.models, 1);
+
+      assert.equal((await fetch(url('/datasets/in-use?cascade=true'), { method: 'DELETE' })).status, 204);
+      assert.deepEqual(await app.objectKeys(), []);
+      assert.deepEqual(await app.rowCounts(), { datasets: 0, dataset_files: 0, models: 0, explanations: 0, pending: 0 });
+    });
+
+    test('lists newest first across pages with an opaque cursor', async () => {
+      const names = ['page-a', 'page-b', 'page-c', 'page-d', 'page-e'];
+      for (const name of names) {
+        assert.equal((await upload(url('/datasets'), [field('name', name), field('tags', 'paging')])).status, 201);
+      }
+      const seen: string[] = [];
+      let next: string | null = null;
+      let pages = 0;
+      do {
+        const query: string = next ? `&cursor=${encodeURIComponent(next)}` : '';
+        const response = await fetch(url(`/datasets?limit=2&tag=paging${query}`));
+        assert.equal(response.status, 200);
+        const page = await json<{ items: DatasetBody[]; nextCursor: string | null }>(response);
+        seen.push(...page.items.map((item) => item.name));
+        next = page.nextCursor;
+        pages += 1;
+      } while (next);
+      assert.equal(pages, 3);
+      assert.deepEqual(seen, [...names].reverse());
+      await expectProblem(await fetch(url('/datasets?limit=0')), 400, 'validation_failed');
+      await expectProblem(await fetch(url('/datasets?limit=101')), 400, 'validation_failed');
+      await expectProblem(await fetch(url('/datasets?cursor=bm90LWEtY3Vyc29y')), 400, 'invalid_cursor');
+      await expectProblem(await fetch(url('/datasets?sort=name')), 400, 'validation_failed');
+      for (const name of names) assert.equal((await fetch(url(`/datasets/${name}`), { method: 'DELETE' })).status, 204);
+    });
+
+    test('every refused upload answers with its code and leaves storage and metadata exactly as before', async () => {
+      assert.equal((await upload(url('/datasets'), [field('name', 'existing'), file('a.csv', bufferFile('a\n'))])).status, 201);
+      const small = bufferFile('a,b\n1,2\n');
+      const cases: Array<{ label: string; send: () => Promise<Response>; status: number; code: string }> = [
+        { label: 'no name', send: () => upload(url('/datasets'), [file('a.csv', small)]), status: 400, code: 'missing_field' },
+        { label: 'bad name', send: () => upload(url('/datasets'), [field('name', 'Bad Name!')]), status: 400, code: 'invalid_name' },
+        { label: 'uuid-shaped name', send: () => upload(url('/datasets'), [field('name', randomUUID())]), status: 400, code: 'invalid_name' },
+        { label: 'duplicate name', send: () => upload(url('/datasets'), [field('name', 'existing')]), status: 409, code: 'dataset_exists' },
+        {
+          label: 'field after file',
+          send: () => upload(url('/datasets'), [field('name', 'late-field'), file('a.csv', small), field('description', 'late')]),
+          status: 400,
+          code: 'field_after_file',
+        },
+        { label: 'path traversal', send: () => upload(url('/datasets'), [field('name', 'trav'), file('../../etc/passwd.csv', small)]), status: 400, code: 'invalid_path' },
+        { label: 'absolute path', send: () => upload(url('/datasets'), [field('name', 'abs'), file('/etc/x.csv', small)]), status: 400, code: 'invalid_path' },
+        { label: 'backslash', send: () => upload(url('/datasets'), [field('name', 'bs'), file('raw\\x.csv', small)]), status: 400, code: 'invalid_path' },
+        { label: 'long path', send: () => upload(url('/datasets'), [field('name', 'long'), file(`${'d/'.repeat(300)}x.csv`, small)]), status: 400, code: 'invalid_path' },
+        { label: 'executable', send: () => upload(url('/datasets'), [field('name', 'exe'), file('tool.exe', small)]), status: 415, code: 'unsupported_media_type' },
+        { label: 'empty file', send: () => upload(url('/datasets'), [field('name', 'empty'), file('empty.csv', bufferFile(''))]), status: 422, code: 'empty_file' },
+        {
+          label: 'sha256 field mismatch',
+          send: () => upload(url('/datasets'), [field('name', 'mismatch'), field('sha256', 'a'.repeat(64)), file('a.csv', small)]),
+          status: 422,
+          code: 'checksum_mismatch',
+        },
+        {
+          label: 'Repr-Digest mismatch',
+          send: () =>
+            upload(url('/datasets/existing/files'), [file('b.csv', small)], {
+              headers: { 'repr-digest': `sha-256=:${Buffer.alloc(32).toString('base64')}:` },
+            }),
+          status: 422,
+          code: 'checksum_mismatch',
+        },
+        { label: 'malformed sha256', send: () => upload(url('/datasets'), [field('name', 'badsha'), field('sha256', 'xyz')]), status: 400, code: 'invalid_digest' },
+        {
+          label: 'third of three files refused: all or nothing',
+          send: () =>
+            upload(url('/datasets'), [field('name', 'partial'), file('one.csv', small), file('two.csv', patternFile(6 * MiB)), file('three.bin', small)]),
+          status: 415,
+          code: 'unsupported_media_type',
+        },
+        {
+          label: 'same path twice in one request',
+          send: () => upload(url('/datasets'), [field('name', 'twice'), file('a.csv', small), file('a.csv', small)]),
+          status: 409,
+          code: 'upload_in_progress',
+        },
+        { label: 'no files on add', send: () => upload(url('/datasets/existing/files'), []), status: 400, code: 'missing_file' },
+        { label: 'wrong part name', send: () => upload(url('/datasets/existing/files'), [{ name: 'upload', filename: 'c.csv', file: small }]), status: 400, code: 'unexpected_part' },
+        { label: 'unknown field', send: () => upload(url('/datasets'), [field('name', 'unknown-field'), field('colour', 'red')]), status: 400, code: 'unexpected_part' },
+        { label: 'unknown dataset', send: () => upload(url('/datasets/nope/files'), [file('a.csv', small)]), status: 404, code: 'dataset_not_found' },
+        {
+          label: 'JSON instead of multipart',
+          send: () => fetch(url('/datasets'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"json"}' }),
+          status: 415,
+          code: 'unsupported_media_type',
+        },
+        { label: 'bad file id', send: () => fetch(url('/datasets/existing/files/not-a-uuid/download')), status: 400, code: 'validation_failed' },
+        { label: 'expiresIn too long', send: () => fetch(url(`/datasets/existing/files/${randomUUID()}/download?expiresIn=604801`)), status: 400, code: 'validation_failed' },
+        { label: 'expiresIn zero', send: () => fetch(url(`/datasets/existing/files/${randomUUID()}/download?expiresIn=0`)), status: 400, code: 'validation_failed' },
+        {
+          label: 'unknown patch key',
+          send: () => fetch(url('/datasets/existing'), { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: '{"name":"renamed"}' }),
+          status: 400,
+          code: 'validation_failed',
+        },
+      ];
+      for (const item of cases) {
+        const before = await snapshot(app);
+        const response = await item.send();
+        await expectProblem(response, item.status, item.code).catch((error: Error) => {
+          throw new Error(`${item.label}: ${error.message}`);
+        });
+        await eventually(async () => assert.deepEqual(await snapshot(app), before, `${item.label} changed what is stored`), 5000);
+      }
+      assert.equal((await fetch(url('/datasets/existing?cascade=true'), { method: 'DELETE' })).status, 204);
+    });
+
+    test('a matching Repr-Digest is accepted', async () => {
+      const content = bufferFile('digest,ok\n');
+      const response = await upload(url('/datasets'), [field('name', 'digest-ok'), file('ok.csv', content)], {
+        headers: { 'repr-digest': `sha-256=:${Buffer.from(content.sha256, 'hex').toString('base64')}:` },
+      });
+      assert.equal(response.status, 201);
+      assert.equal((await json<DatasetBody>(response)).files[0]?.sha256, content.sha256);
+      assert.equal((await fetch(url('/datasets/digest-ok'), { method: 'DELETE' })).status, 204);
+    });
+
+    test('a client that disconnects half-way leaves no object, no open upload and no row', async () => {
+      const before = await snapshot(app);
+      const controller = new AbortController();
+      const big = patternFile(64 * MiB, 'disconnect');
+      let sent = 0;
+      const chunks = {
+        size: big.size,
+        sha256: big.sha256,
+        stream: big.stream,
+        async *chunks() {
+          for await (const chunk of big.chunks()) {
+            sent += chunk.length;
+            if (sent > 24 * MiB) {
+              controller.abort();
+              return;
+            }
+            yield chunk;
+          }
+        },
+      };
+      await assert.rejects(upload(url('/datasets'), [field('name', 'disconnected'), file('big.csv', chunks)], { signal: controller.signal }));
+      await eventually(async () => assert.deepEqual(await snapshot(app), before));
+      await expectProblem(await fetch(url('/datasets/disconnected')), 404, 'dataset_not_found');
+    });
+
+    test('two concurrent uploads of one path: exactly one 201, the other 409, one object stored', async () => {
+      assert.equal((await upload(url('/datasets'), [field('name', 'race')])).status, 201);
+      const [a, b] = await Promise.all([
+        upload(url('/datasets/race/files'), [file('train.parquet', patternFile(12 * MiB, 'race-a'))]),
+        upload(url('/datasets/race/files'), [file('train.parquet', patternFile(12 * MiB, 'race-b'))]),
+      ]);
+      const statuses = [a.status, b.status].sort();
+      assert.deepEqual(statuses, [201, 409], `got ${a.status} and ${b.status}`);
+      const loser = a.status === 409 ? a : b;
+      const problem = (await loser.json()) as { code: string };
+      assert.ok(['upload_in_progress', 'file_exists'].includes(problem.code));
+      const winner = await json<DatasetBody>(a.status === 201 ? a : b);
+      await eventually(async () => assert.equal((await app.objectKeys()).length, 1));
+      assert.equal(winner.files.length, 1);
+      const downloaded = await downloadAndDigest(app, winner.id, winner.files[0]?.id ?? '');
+      assert.equal(downloaded.sha256, winner.files[0]?.sha256);
+      assert.equal((await fetch(url('/datasets/race'), { method: 'DELETE' })).status, 204);
+    });
+  });
+
+  describe(`size limit on ${backend}`, { skip: backend === 's3-postgres' ? postgresSkipReason : undefined }, () => {
+    let app: TestApp;
+    before(async () => {
+      app = await startApp({ backend, env: { MAX_DATASET_FILE_BYTES: String(6 * MiB) } });
+    });
+    after(() => app?.close());
+
+    test('an oversize file is stopped while streaming: 413 file_too_large, nothing kept', async () => {
+      const before = await snapshot(app);
+      const response = await upload(`${app.baseUrl}/datasets`, [
+        field('name', 'too-big'),
+        file('ok.csv', bufferFile('a\n')),
+        file('huge.csv', patternFile(40 * MiB, 'huge')),
+      ]);
+      // The answer comes while the client is still sending; the server then closes the connection.
+      const problem = await expectProblem(response, 413, 'file_too_large');
+      assert.equal(problem.maxBytes, 6 * MiB);
+      assert.equal(response.headers.get('connection'), 'close');
+      await eventually(async () => assert.deepEqual(await snapshot(app), before));
+      const exact = await upload(`${app.baseUrl}/datasets`, [field('name', 'exactly-max'), file('max.csv', patternFile(6 * MiB, 'max'))]);
+      assert.equal(exact.status, 201, 'a file of exactly the limit is accepted');
+    });
+  });
+}
+
+datasetSuite('embedded');
+datasetSuite('s3-postgres');
