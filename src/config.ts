@@ -84,12 +84,21 @@ const envSchema = z.object({
   SHUTDOWN_GRACE_MS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(30_000)),
   DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default('./data')),
 
-  R2_ACCOUNT_ID: z.preprocess(emptyAsUndefined, z.string().regex(/^[0-9a-zA-Z]+$/, 'must be alphanumeric').optional()),
+  R2_ACCOUNT_ID: z.preprocess(
+    emptyAsUndefined,
+    z
+      .string()
+      .regex(/^[0-9a-zA-Z]+$/, 'must be alphanumeric')
+      .optional(),
+  ),
   R2_ACCESS_KEY_ID: optionalString,
   R2_SECRET_ACCESS_KEY: optionalString,
   R2_BUCKET_NAME: z.preprocess(
     emptyAsUndefined,
-    z.string().regex(/^[a-z0-9][a-z0-9.-]{1,62}$/, 'must be a valid bucket name').optional(),
+    z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,62}$/, 'must be a valid bucket name')
+      .optional(),
   ),
   R2_ENDPOINT_URL: optionalUrl,
   S3_REGION: z.preprocess(emptyAsUndefined, z.string().default('auto')),
@@ -124,10 +133,7 @@ const envSchema = z.object({
     emptyAsUndefined,
     z.coerce.number().int().min(1).max(MAX_DOWNLOAD_TTL_SECONDS).default(900),
   ),
-  DOWNLOAD_SIGNING_SECRET: z.preprocess(
-    emptyAsUndefined,
-    z.string().min(32, 'must be at least 32 characters').optional(),
-  ),
+  DOWNLOAD_SIGNING_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
 });
 
 type Env = z.infer<typeof envSchema>;

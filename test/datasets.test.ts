@@ -126,11 +126,17 @@ function datasetSuite(backend: Backend) {
       const byName = await json<DatasetBody>(await fetch(url('/datasets/ieee-cis-fraud')));
       assert.equal(byName.id, dataset.id);
       const listed = await json<{ items: DatasetBody[] }>(await fetch(url('/datasets?q=ieee')));
-      assert.deepEqual(listed.items.map((item) => item.id), [dataset.id]);
+      assert.deepEqual(
+        listed.items.map((item) => item.id),
+        [dataset.id],
+      );
 
-      const redirect = await fetch(url(`/datasets/${dataset.id}/files/${byPath.get('processed/val.parquet')?.id}/download?redirect=true&expiresIn=60`), {
-        redirect: 'manual',
-      });
+      const redirect = await fetch(
+        url(`/datasets/${dataset.id}/files/${byPath.get('processed/val.parquet')?.id}/download?redirect=true&expiresIn=60`),
+        {
+          redirect: 'manual',
+        },
+      );
       assert.equal(redirect.status, 302);
       const followed = await fetch(redirect.headers.get('location') ?? '');
       assert.equal((await digestResponse(followed)).sha256, val.sha256);
@@ -154,7 +160,9 @@ function datasetSuite(backend: Backend) {
     test('adding files: an existing path is 409 file_exists; overwrite=true swaps the bytes and removes the old object', async () => {
       const first = bufferFile('a,b\n1,2\n');
       const second = bufferFile('a,b\n3,4\n5,6\n');
-      const created = await json<DatasetBody>(await upload(url('/datasets'), [field('name', 'german-credit'), file('data.csv', first)]));
+      const created = await json<DatasetBody>(
+        await upload(url('/datasets'), [field('name', 'german-credit'), file('data.csv', first)]),
+      );
       const oldKeys = await app.objectKeys();
 
       const conflict = await upload(url('/datasets/german-credit/files'), [file('data.csv', second)]);
@@ -241,24 +249,70 @@ function datasetSuite(backend: Backend) {
       const small = bufferFile('a,b\n1,2\n');
       const cases: Array<{ label: string; send: () => Promise<Response>; status: number; code: string }> = [
         { label: 'no name', send: () => upload(url('/datasets'), [file('a.csv', small)]), status: 400, code: 'missing_field' },
-        { label: 'bad name', send: () => upload(url('/datasets'), [field('name', 'Bad Name!')]), status: 400, code: 'invalid_name' },
-        { label: 'uuid-shaped name', send: () => upload(url('/datasets'), [field('name', randomUUID())]), status: 400, code: 'invalid_name' },
-        { label: 'duplicate name', send: () => upload(url('/datasets'), [field('name', 'existing')]), status: 409, code: 'dataset_exists' },
+        {
+          label: 'bad name',
+          send: () => upload(url('/datasets'), [field('name', 'Bad Name!')]),
+          status: 400,
+          code: 'invalid_name',
+        },
+        {
+          label: 'uuid-shaped name',
+          send: () => upload(url('/datasets'), [field('name', randomUUID())]),
+          status: 400,
+          code: 'invalid_name',
+        },
+        {
+          label: 'duplicate name',
+          send: () => upload(url('/datasets'), [field('name', 'existing')]),
+          status: 409,
+          code: 'dataset_exists',
+        },
         {
           label: 'field after file',
           send: () => upload(url('/datasets'), [field('name', 'late-field'), file('a.csv', small), field('description', 'late')]),
           status: 400,
           code: 'field_after_file',
         },
-        { label: 'path traversal', send: () => upload(url('/datasets'), [field('name', 'trav'), file('../../etc/passwd.csv', small)]), status: 400, code: 'invalid_path' },
-        { label: 'absolute path', send: () => upload(url('/datasets'), [field('name', 'abs'), file('/etc/x.csv', small)]), status: 400, code: 'invalid_path' },
-        { label: 'backslash', send: () => upload(url('/datasets'), [field('name', 'bs'), file('raw\\x.csv', small)]), status: 400, code: 'invalid_path' },
-        { label: 'long path', send: () => upload(url('/datasets'), [field('name', 'long'), file(`${'d/'.repeat(300)}x.csv`, small)]), status: 400, code: 'invalid_path' },
-        { label: 'executable', send: () => upload(url('/datasets'), [field('name', 'exe'), file('tool.exe', small)]), status: 415, code: 'unsupported_media_type' },
-        { label: 'empty file', send: () => upload(url('/datasets'), [field('name', 'empty'), file('empty.csv', bufferFile(''))]), status: 422, code: 'empty_file' },
+        {
+          label: 'path traversal',
+          send: () => upload(url('/datasets'), [field('name', 'trav'), file('../../etc/passwd.csv', small)]),
+          status: 400,
+          code: 'invalid_path',
+        },
+        {
+          label: 'absolute path',
+          send: () => upload(url('/datasets'), [field('name', 'abs'), file('/etc/x.csv', small)]),
+          status: 400,
+          code: 'invalid_path',
+        },
+        {
+          label: 'backslash',
+          send: () => upload(url('/datasets'), [field('name', 'bs'), file('raw\\x.csv', small)]),
+          status: 400,
+          code: 'invalid_path',
+        },
+        {
+          label: 'long path',
+          send: () => upload(url('/datasets'), [field('name', 'long'), file(`${'d/'.repeat(300)}x.csv`, small)]),
+          status: 400,
+          code: 'invalid_path',
+        },
+        {
+          label: 'executable',
+          send: () => upload(url('/datasets'), [field('name', 'exe'), file('tool.exe', small)]),
+          status: 415,
+          code: 'unsupported_media_type',
+        },
+        {
+          label: 'empty file',
+          send: () => upload(url('/datasets'), [field('name', 'empty'), file('empty.csv', bufferFile(''))]),
+          status: 422,
+          code: 'empty_file',
+        },
         {
           label: 'sha256 field mismatch',
-          send: () => upload(url('/datasets'), [field('name', 'mismatch'), field('sha256', 'a'.repeat(64)), file('a.csv', small)]),
+          send: () =>
+            upload(url('/datasets'), [field('name', 'mismatch'), field('sha256', 'a'.repeat(64)), file('a.csv', small)]),
           status: 422,
           code: 'checksum_mismatch',
         },
@@ -271,11 +325,21 @@ function datasetSuite(backend: Backend) {
           status: 422,
           code: 'checksum_mismatch',
         },
-        { label: 'malformed sha256', send: () => upload(url('/datasets'), [field('name', 'badsha'), field('sha256', 'xyz')]), status: 400, code: 'invalid_digest' },
+        {
+          label: 'malformed sha256',
+          send: () => upload(url('/datasets'), [field('name', 'badsha'), field('sha256', 'xyz')]),
+          status: 400,
+          code: 'invalid_digest',
+        },
         {
           label: 'third of three files refused: all or nothing',
           send: () =>
-            upload(url('/datasets'), [field('name', 'partial'), file('one.csv', small), file('two.csv', patternFile(6 * MiB)), file('three.bin', small)]),
+            upload(url('/datasets'), [
+              field('name', 'partial'),
+              file('one.csv', small),
+              file('two.csv', patternFile(6 * MiB)),
+              file('three.bin', small),
+            ]),
           status: 415,
           code: 'unsupported_media_type',
         },
@@ -286,21 +350,57 @@ function datasetSuite(backend: Backend) {
           code: 'upload_in_progress',
         },
         { label: 'no files on add', send: () => upload(url('/datasets/existing/files'), []), status: 400, code: 'missing_file' },
-        { label: 'wrong part name', send: () => upload(url('/datasets/existing/files'), [{ name: 'upload', filename: 'c.csv', file: small }]), status: 400, code: 'unexpected_part' },
-        { label: 'unknown field', send: () => upload(url('/datasets'), [field('name', 'unknown-field'), field('colour', 'red')]), status: 400, code: 'unexpected_part' },
-        { label: 'unknown dataset', send: () => upload(url('/datasets/nope/files'), [file('a.csv', small)]), status: 404, code: 'dataset_not_found' },
+        {
+          label: 'wrong part name',
+          send: () => upload(url('/datasets/existing/files'), [{ name: 'upload', filename: 'c.csv', file: small }]),
+          status: 400,
+          code: 'unexpected_part',
+        },
+        {
+          label: 'unknown field',
+          send: () => upload(url('/datasets'), [field('name', 'unknown-field'), field('colour', 'red')]),
+          status: 400,
+          code: 'unexpected_part',
+        },
+        {
+          label: 'unknown dataset',
+          send: () => upload(url('/datasets/nope/files'), [file('a.csv', small)]),
+          status: 404,
+          code: 'dataset_not_found',
+        },
         {
           label: 'JSON instead of multipart',
-          send: () => fetch(url('/datasets'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"json"}' }),
+          send: () =>
+            fetch(url('/datasets'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"json"}' }),
           status: 415,
           code: 'unsupported_media_type',
         },
-        { label: 'bad file id', send: () => fetch(url('/datasets/existing/files/not-a-uuid/download')), status: 400, code: 'validation_failed' },
-        { label: 'expiresIn too long', send: () => fetch(url(`/datasets/existing/files/${randomUUID()}/download?expiresIn=604801`)), status: 400, code: 'validation_failed' },
-        { label: 'expiresIn zero', send: () => fetch(url(`/datasets/existing/files/${randomUUID()}/download?expiresIn=0`)), status: 400, code: 'validation_failed' },
+        {
+          label: 'bad file id',
+          send: () => fetch(url('/datasets/existing/files/not-a-uuid/download')),
+          status: 400,
+          code: 'validation_failed',
+        },
+        {
+          label: 'expiresIn too long',
+          send: () => fetch(url(`/datasets/existing/files/${randomUUID()}/download?expiresIn=604801`)),
+          status: 400,
+          code: 'validation_failed',
+        },
+        {
+          label: 'expiresIn zero',
+          send: () => fetch(url(`/datasets/existing/files/${randomUUID()}/download?expiresIn=0`)),
+          status: 400,
+          code: 'validation_failed',
+        },
         {
           label: 'unknown patch key',
-          send: () => fetch(url('/datasets/existing'), { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: '{"name":"renamed"}' }),
+          send: () =>
+            fetch(url('/datasets/existing'), {
+              method: 'PATCH',
+              headers: { 'content-type': 'application/json' },
+              body: '{"name":"renamed"}',
+            }),
           status: 400,
           code: 'validation_failed',
         },
@@ -346,7 +446,9 @@ function datasetSuite(backend: Backend) {
           }
         },
       };
-      await assert.rejects(upload(url('/datasets'), [field('name', 'disconnected'), file('big.csv', chunks)], { signal: controller.signal }));
+      await assert.rejects(
+        upload(url('/datasets'), [field('name', 'disconnected'), file('big.csv', chunks)], { signal: controller.signal }),
+      );
       await eventually(async () => assert.deepEqual(await snapshot(app), before));
       await expectProblem(await fetch(url('/datasets/disconnected')), 404, 'dataset_not_found');
     });
@@ -390,7 +492,10 @@ function datasetSuite(backend: Backend) {
       assert.equal(problem.maxBytes, 6 * MiB);
       assert.equal(response.headers.get('connection'), 'close');
       await eventually(async () => assert.deepEqual(await snapshot(app), before));
-      const exact = await upload(`${app.baseUrl}/datasets`, [field('name', 'exactly-max'), file('max.csv', patternFile(6 * MiB, 'max'))]);
+      const exact = await upload(`${app.baseUrl}/datasets`, [
+        field('name', 'exactly-max'),
+        file('max.csv', patternFile(6 * MiB, 'max')),
+      ]);
       assert.equal(exact.status, 201, 'a file of exactly the limit is accepted');
     });
   });

@@ -4,9 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { AppError } from '../src/errors.ts';
 import { PostgresCaller } from '../src/metadata/postgres-caller.ts';
 import { SupabaseCaller } from '../src/metadata/supabase-caller.ts';
-import { AppError } from '../src/errors.ts';
 import { metadataContract } from './metadata-contract.ts';
 import { createTestDatabase, postgresSkipReason } from './support/postgres.ts';
 import { postgrestBridge } from './support/postgrest-bridge.ts';
@@ -22,7 +22,11 @@ if (postgresSkipReason) {
     await migrator.close();
     const bridge = postgrestBridge(database.url);
     bridgeCalls = bridge.calls;
-    const caller = new SupabaseCaller({ url: 'http://supabase.test', serviceRoleKey: 'service-role-key-for-tests', fetch: bridge.fetch });
+    const caller = new SupabaseCaller({
+      url: 'http://supabase.test',
+      serviceRoleKey: 'service-role-key-for-tests',
+      fetch: bridge.fetch,
+    });
     return {
       caller,
       async close() {
@@ -37,7 +41,15 @@ if (postgresSkipReason) {
     const reserve = bridgeCalls.find((call) => call.fn === 'xai_reserve_dataset');
     assert.ok(reserve, 'xai_reserve_dataset was called through /rest/v1/rpc');
     assert.equal(reserve.apikey, 'service-role-key-for-tests');
-    assert.deepEqual(Object.keys(reserve.body).sort(), ['p_batch', 'p_description', 'p_id', 'p_name', 'p_owner', 'p_status', 'p_tags']);
+    assert.deepEqual(Object.keys(reserve.body).sort(), [
+      'p_batch',
+      'p_description',
+      'p_id',
+      'p_name',
+      'p_owner',
+      'p_status',
+      'p_tags',
+    ]);
     assert.ok(Array.isArray(reserve.body.p_tags), 'jsonb arguments travel as JSON, not as strings');
   });
 }

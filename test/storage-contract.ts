@@ -118,7 +118,10 @@ export function storageContract(name: string, setup: () => Promise<StorageFixtur
           }
         })(),
       );
-      await assert.rejects(fixture.storage.put(key, body, { contentType: 'application/octet-stream', signal: controller.signal }), /client went away/);
+      await assert.rejects(
+        fixture.storage.put(key, body, { contentType: 'application/octet-stream', signal: controller.signal }),
+        /client went away/,
+      );
       assert.equal(await fixture.storage.head(key), undefined);
       assert.deepEqual(await fixture.storage.listIncompleteUploads(prefix()), []);
     });

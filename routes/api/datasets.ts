@@ -4,13 +4,7 @@ import { z } from 'zod';
 import { baseUrlOf } from '../http/base-url.ts';
 import { withUpload } from '../http/uploads.ts';
 import { booleanQuery, downloadLinkSchema, downloadQuery, uuidParam } from '../schemas/common.ts';
-import {
-  datasetPageSchema,
-  datasetParams,
-  datasetPatchSchema,
-  datasetSchema,
-  listDatasetsQuery,
-} from '../schemas/datasets.ts';
+import { datasetPageSchema, datasetParams, datasetPatchSchema, datasetSchema, listDatasetsQuery } from '../schemas/datasets.ts';
 
 const tags = ['datasets'];
 
@@ -25,7 +19,7 @@ const datasets: FastifyPluginAsyncZod = async (app) => {
       summary: 'Create a dataset, optionally with files',
       description:
         'multipart/form-data: `name` (required), `description`, `tags` (repeatable or comma-separated), `status`, ' +
-        'then zero or more parts named `file`. Each file part\'s filename is its path inside the dataset ' +
+        "then zero or more parts named `file`. Each file part's filename is its path inside the dataset " +
         '(curl: `-F "file=@train.csv;filename=raw/train.csv"`). A `sha256` field right before a file part is checked ' +
         'against the bytes. All fields must come before the first file. All or nothing.',
       consumes: ['multipart/form-data'],
@@ -139,7 +133,8 @@ const datasets: FastifyPluginAsyncZod = async (app) => {
         expiresInSeconds: request.query.expiresIn ?? defaultTtl,
         baseUrl: baseUrlOf(request),
       });
-      if (request.query.redirect) return reply.code(302).header('location', link.url).header('cache-control', 'no-store').send(null);
+      if (request.query.redirect)
+        return reply.code(302).header('location', link.url).header('cache-control', 'no-store').send(null);
       return reply.header('cache-control', 'no-store').send(link);
     },
   });

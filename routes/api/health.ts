@@ -23,7 +23,9 @@ const health: FastifyPluginAsyncZod = async (app) => {
       tags: ['operations'],
       operationId: 'ready',
       summary: 'Readiness: storage and metadata are reachable',
-      response: { 200: z.object({ status: z.literal('ready'), checks: z.object({ storage: checkResult, metadata: checkResult }) }) },
+      response: {
+        200: z.object({ status: z.literal('ready'), checks: z.object({ storage: checkResult, metadata: checkResult }) }),
+      },
     },
     logLevel: 'warn',
     handler: async (request, reply) => {
@@ -38,7 +40,9 @@ const health: FastifyPluginAsyncZod = async (app) => {
         if (result.status === 'rejected') request.log.warn({ err: result.reason }, 'readiness check failed');
       }
       const code = checks.storage === 'failed' ? 'storage_unavailable' : 'metadata_unavailable';
-      const failed = Object.entries(checks).filter(([, value]) => value === 'failed').map(([name]) => name);
+      const failed = Object.entries(checks)
+        .filter(([, value]) => value === 'failed')
+        .map(([name]) => name);
       const problem = problemFor(new AppError(code, `Not ready: ${failed.join(' and ')} unreachable.`), request.id);
       return sendProblem(reply, { ...problem, checks });
     },

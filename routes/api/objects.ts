@@ -6,10 +6,10 @@
 import send from '@fastify/send';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { SIGNATURE_PARAM } from '../../src/storage/download-signature.ts';
-import { attachmentDisposition } from '../../src/storage/content-disposition.ts';
-import { FilesystemStorage } from '../../src/storage/filesystem-storage.ts';
 import { AppError } from '../../src/errors.ts';
+import { attachmentDisposition } from '../../src/storage/content-disposition.ts';
+import { SIGNATURE_PARAM } from '../../src/storage/download-signature.ts';
+import { FilesystemStorage } from '../../src/storage/filesystem-storage.ts';
 
 const objects: FastifyPluginAsyncZod = async (app) => {
   const storage = app.services.storage;

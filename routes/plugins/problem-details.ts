@@ -35,11 +35,19 @@ export interface Problem {
 
 /** Errors raised by Fastify itself and its plugins, by their code. */
 const frameworkErrors: Record<string, { status: number; code: string; detail?: string }> = {
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'unsupported_media_type', detail: 'This route does not accept that Content-Type.' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    status: 415,
+    code: 'unsupported_media_type',
+    detail: 'This route does not accept that Content-Type.',
+  },
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'body_too_large', detail: 'The request body is larger than allowed.' },
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'validation_failed', detail: 'The body is not valid JSON.' },
   FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'validation_failed', detail: 'The JSON body is empty.' },
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'validation_failed', detail: 'Content-Length does not match the body.' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    status: 400,
+    code: 'validation_failed',
+    detail: 'Content-Length does not match the body.',
+  },
   FST_PARTS_LIMIT: { status: 413, code: 'too_many_parts', detail: 'The form has more parts than allowed.' },
   FST_FILES_LIMIT: { status: 413, code: 'too_many_parts', detail: 'The form has more files than allowed.' },
   FST_FIELDS_LIMIT: { status: 413, code: 'too_many_parts', detail: 'The form has more fields than allowed.' },
@@ -80,14 +88,24 @@ export function problemFor(error: unknown, requestId: string): Problem {
       path: issue.instancePath,
       message: issue.message,
     }));
-    return make(400, 'validation_failed', `Invalid ${fastifyError.validationContext ?? 'request'}: ${issues.map((i) => `${i.path || '/'} ${i.message}`).join('; ')}`, { issues });
+    return make(
+      400,
+      'validation_failed',
+      `Invalid ${fastifyError.validationContext ?? 'request'}: ${issues.map((i) => `${i.path || '/'} ${i.message}`).join('; ')}`,
+      { issues },
+    );
   }
   const known = fastifyError?.code ? frameworkErrors[fastifyError.code] : undefined;
   if (known) return make(known.status, known.code, known.detail ?? fastifyError.message);
-  if (isBusboyError(error)) return make(400, 'malformed_multipart', `The multipart body is malformed: ${(error as Error).message}.`);
+  if (isBusboyError(error))
+    return make(400, 'malformed_multipart', `The multipart body is malformed: ${(error as Error).message}.`);
   const status = fastifyError?.statusCode;
   if (status && status >= 400 && status < 500) {
-    return make(status, status === 404 ? 'not_found' : status === 429 ? 'rate_limited' : 'validation_failed', fastifyError.message);
+    return make(
+      status,
+      status === 404 ? 'not_found' : status === 429 ? 'rate_limited' : 'validation_failed',
+      fastifyError.message,
+    );
   }
   return make(500, 'internal_error', 'Something went wrong on our side; the request id identifies it in our logs.');
 }
@@ -95,7 +113,9 @@ export function problemFor(error: unknown, requestId: string): Problem {
 /** busboy (under @fastify/multipart) throws plain Errors for broken bodies. */
 function isBusboyError(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
-  return /Unexpected end of (form|multipart)|Malformed part header|Boundary not found|Multipart: |Malformed urlencoded form/i.test(error.message);
+  return /Unexpected end of (form|multipart)|Malformed part header|Boundary not found|Multipart: |Malformed urlencoded form/i.test(
+    error.message,
+  );
 }
 
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
@@ -113,7 +133,10 @@ async function problemDetails(app: FastifyInstance) {
     return sendProblem(reply, problem);
   });
   app.setNotFoundHandler((request, reply) =>
-    sendProblem(reply, problemFor(new AppError('route_not_found', `No route ${request.method} ${request.url.split('?')[0]}.`), request.id)),
+    sendProblem(
+      reply,
+      problemFor(new AppError('route_not_found', `No route ${request.method} ${request.url.split('?')[0]}.`), request.id),
+    ),
   );
 }
 

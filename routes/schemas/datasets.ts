@@ -43,5 +43,8 @@ export const listDatasetsQuery = z.strictObject({
 export const datasetPatchSchema = z.strictObject({
   description: z.string().max(MAX_DESCRIPTION_LENGTH).nullable().optional(),
   tags: z.array(z.string().max(64)).max(50).optional(),
-  status: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/).optional(),
+  status: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/)
+    .optional(),
 });

@@ -83,7 +83,10 @@ export class DatasetService {
       for await (const part of parts) {
         if (part.kind === 'field') {
           if (part.name !== 'sha256') {
-            throw new AppError('unexpected_part', `Unknown field ${JSON.stringify(part.name)}; send sha256 fields and file parts.`);
+            throw new AppError(
+              'unexpected_part',
+              `Unknown field ${JSON.stringify(part.name)}; send sha256 fields and file parts.`,
+            );
           }
           upload.pendingSha256 = parseHexSha256(part.value);
           continue;
@@ -172,7 +175,10 @@ export class DatasetService {
     }
     upload.filesSeen += 1;
     if (context.headerSha256 && upload.filesSeen > 1) {
-      throw new AppError('invalid_digest', 'A Repr-Digest or Content-Digest header applies to single-file requests only; send a sha256 field before each file instead.');
+      throw new AppError(
+        'invalid_digest',
+        'A Repr-Digest or Content-Digest header applies to single-file requests only; send a sha256 field before each file instead.',
+      );
     }
     const path = validateRelativePath(part.filename);
     const contentType = contentTypeFor('dataset', path);

@@ -22,15 +22,16 @@ export class PostgresCaller implements SqlFunctionCaller {
 
   async migrate(): Promise<string[]> {
     try {
-      return await applyMigrations((work) =>
-        this.#sql.begin((tx) =>
-          work({
-            exec: async (script) => {
-              await tx.unsafe(script);
-            },
-            query: async (text, params = []) => [...(await tx.unsafe(text, params))],
-          }),
-        ) as never,
+      return await applyMigrations(
+        (work) =>
+          this.#sql.begin((tx) =>
+            work({
+              exec: async (script) => {
+                await tx.unsafe(script);
+              },
+              query: async (text, params = []) => [...(await tx.unsafe(text, params))],
+            }),
+          ) as never,
       );
     } catch (error) {
       throw asMetadataError(error);

@@ -165,9 +165,7 @@ export class FilesystemStorage implements ObjectStorage {
 
   #pathOf(key: string): string {
     const segments = key.split('/');
-    const unsafe = segments.some(
-      (segment) => segment === '' || segment === '.' || segment === '..' || /[\\\0]/.test(segment),
-    );
+    const unsafe = segments.some((segment) => segment === '' || segment === '.' || segment === '..' || /[\\\0]/.test(segment));
     if (unsafe || segments[0] === INCOMPLETE_DIR) {
       throw new AppError('invalid_path', 'The object key is not a safe relative path.');
     }

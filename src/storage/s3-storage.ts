@@ -19,8 +19,8 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { StorageConfig } from '../config.ts';
 import { attachmentDisposition } from './content-disposition.ts';
-import { asStorageError } from './storage-error.ts';
 import type { DownloadUrlOptions, IncompleteUpload, ListPage, ObjectStorage, PutOptions, StoredObject } from './port.ts';
+import { asStorageError } from './storage-error.ts';
 
 type S3Config = Extract<StorageConfig, { kind: 's3' }>;
 

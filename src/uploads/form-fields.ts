@@ -43,11 +43,21 @@ const TAG = /^[\p{L}\p{N}][\p{L}\p{N} _.:-]{0,63}$/u;
 
 /** Tags from repeated fields and/or comma-separated values: trimmed, unique, validated. */
 export function parseTags(values: readonly string[]): string[] {
-  const tags = [...new Set(values.flatMap((value) => value.split(',')).map((tag) => tag.trim()).filter(Boolean))];
+  const tags = [
+    ...new Set(
+      values
+        .flatMap((value) => value.split(','))
+        .map((tag) => tag.trim())
+        .filter(Boolean),
+    ),
+  ];
   if (tags.length > 50) throw new AppError('validation_failed', 'At most 50 tags are allowed.');
   const bad = tags.find((tag) => !TAG.test(tag));
   if (bad !== undefined) {
-    throw new AppError('validation_failed', `The tag ${JSON.stringify(bad)} is not allowed: use 1-64 letters, digits, spaces or _ . : -.`);
+    throw new AppError(
+      'validation_failed',
+      `The tag ${JSON.stringify(bad)} is not allowed: use 1-64 letters, digits, spaces or _ . : -.`,
+    );
   }
   return tags;
 }

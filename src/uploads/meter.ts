@@ -19,9 +19,11 @@ export class UploadMeter extends Transform {
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     this.bytes += chunk.length;
     if (this.bytes > this.#maxBytes) {
-      callback(new AppError('file_too_large', `The file is larger than the limit of ${this.#maxBytes} bytes.`, {
-        details: { maxBytes: this.#maxBytes },
-      }));
+      callback(
+        new AppError('file_too_large', `The file is larger than the limit of ${this.#maxBytes} bytes.`, {
+          details: { maxBytes: this.#maxBytes },
+        }),
+      );
       return;
     }
     this.#hash.update(chunk);

@@ -36,7 +36,7 @@ function pathProblem(value: string): string | undefined {
   if (value.includes('\\')) return 'it contains a backslash';
   if (value.startsWith('/')) return 'it is absolute';
   for (const segment of value.split('/')) {
-    if (segment === '' ) return 'it has an empty segment';
+    if (segment === '') return 'it has an empty segment';
     if (segment === '.' || segment === '..') return 'it has a . or .. segment';
     if (Buffer.byteLength(segment, 'utf8') > MAX_SEGMENT_BYTES) return `a segment is longer than ${MAX_SEGMENT_BYTES} bytes`;
   }

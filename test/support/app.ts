@@ -12,6 +12,7 @@ import type { TestContext } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import postgres from 'postgres';
+import { buildApp } from '../../routes/app.ts';
 import { type Config, loadConfig } from '../../src/config.ts';
 import { loggerOptions } from '../../src/logger.ts';
 import { PgliteCaller } from '../../src/metadata/pglite-caller.ts';
@@ -22,7 +23,6 @@ import { FilesystemStorage } from '../../src/storage/filesystem-storage.ts';
 import type { ObjectStorage } from '../../src/storage/port.ts';
 import { S3Storage } from '../../src/storage/s3-storage.ts';
 import { MANAGED_PREFIXES } from '../../src/uploads/object-keys.ts';
-import { buildApp } from '../../routes/app.ts';
 import { createTestDatabase, type TestDatabase } from './postgres.ts';
 import { startS3Server, type TestS3Server } from './s3-server.ts';
 

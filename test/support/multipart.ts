@@ -5,9 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TestFile } from './data.ts';
 
-export type Part =
-  | { name: string; value: string }
-  | { name: string; filename: string; file: TestFile; contentType?: string };
+export type Part = { name: string; value: string } | { name: string; filename: string; file: TestFile; contentType?: string };
 
 export interface MultipartBody {
   contentType: string;
@@ -49,7 +47,7 @@ export function upload(url: string, parts: Part[], options: UploadOptions = {}):
   return fetch(url, {
     method: options.method ?? 'POST',
     headers: { 'content-type': form.contentType, ...options.headers },
-    body: form.body as unknown as RequestInit["body"],
+    body: form.body as unknown as RequestInit['body'],
     duplex: 'half',
     signal: options.signal,
   } as RequestInit);

@@ -32,7 +32,10 @@ export function postgrestBridge(databaseUrl: string): PostgrestBridge {
     const url = new URL(request.url);
     const match = /^\/rest\/v1\/rpc\/([a-z_][a-z0-9_]*)$/.exec(url.pathname);
     if (request.method !== 'POST' || !match?.[1]) {
-      return Response.json({ code: 'PGRST000', message: `bridge serves only POST /rest/v1/rpc/<fn>, not ${request.method} ${url.pathname}` }, { status: 404 });
+      return Response.json(
+        { code: 'PGRST000', message: `bridge serves only POST /rest/v1/rpc/<fn>, not ${request.method} ${url.pathname}` },
+        { status: 404 },
+      );
     }
     const body = (await request.json()) as Record<string, unknown>;
     calls.push({ fn: match[1], body, apikey: request.headers.get('apikey') });

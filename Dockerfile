@@ -1,0 +1,27 @@
+# syntax=docker/dockerfile:1
+# Build: compile TypeScript with the dev dependencies.
+FROM node:24-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY routes ./routes
+RUN npm run build
+
+# Run: production dependencies only, as the unprivileged node user.
+FROM node:24-slim
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=3000 \
+    TRUST_PROXY=true \
+    DATA_DIR=/app/data
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev && npm cache clean --force && mkdir -p /app/data && chown node:node /app/data
+COPY --from=build /app/dist ./dist
+COPY supabase ./supabase
+USER node
+EXPOSE 3000
+# node directly (not npm) so SIGTERM reaches the server and its graceful shutdown.
+CMD ["node", "dist/routes/server.js"]
