@@ -4,7 +4,15 @@ import { z } from 'zod';
 import { baseUrlOf } from '../http/base-url.ts';
 import { withUpload } from '../http/uploads.ts';
 import { booleanQuery, downloadLinkSchema, downloadQuery, uuidParam } from '../schemas/common.ts';
-import { datasetPageSchema, datasetParams, datasetPatchSchema, datasetSchema, listDatasetsQuery } from '../schemas/datasets.ts';
+import {
+  addFilesForm,
+  createDatasetForm,
+  datasetPageSchema,
+  datasetParams,
+  datasetPatchSchema,
+  datasetSchema,
+  listDatasetsQuery,
+} from '../schemas/datasets.ts';
 
 const tags = ['datasets'];
 
@@ -23,6 +31,7 @@ const datasets: FastifyPluginAsyncZod = async (app) => {
         '(curl: `-F "file=@train.csv;filename=raw/train.csv"`). A `sha256` field right before a file part is checked ' +
         'against the bytes. All fields must come before the first file. All or nothing.',
       consumes: ['multipart/form-data'],
+      multipartBody: createDatasetForm,
       response: { 201: datasetSchema },
     },
     handler: async (request, reply) => {
@@ -90,6 +99,7 @@ const datasets: FastifyPluginAsyncZod = async (app) => {
         'multipart/form-data with one or more parts named `file` (filename = path inside the dataset), each optionally ' +
         'preceded by a `sha256` field. An existing path is 409 file_exists unless overwrite=true.',
       consumes: ['multipart/form-data'],
+      multipartBody: addFilesForm,
       params: datasetParams,
       querystring: z.strictObject({ overwrite: booleanQuery }),
       response: { 201: datasetSchema },

@@ -23,7 +23,13 @@ async function openapi(app: FastifyInstance) {
         { name: 'operations', description: 'Health and readiness' },
       ],
     },
-    transform: jsonSchemaTransform,
+    transform: (document) => {
+      const result = jsonSchemaTransform(document);
+      // Multipart bodies are parsed by the core, not by a zod body schema: routes describe them
+      // for the document only, as plain JSON Schema under `multipartBody`.
+      const { multipartBody, ...schema } = (result.schema ?? {}) as Record<string, unknown>;
+      return multipartBody ? { ...result, schema: { ...schema, body: multipartBody } } : result;
+    },
     transformObject: jsonSchemaTransformObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });

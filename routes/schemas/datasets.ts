@@ -48,3 +48,35 @@ export const datasetPatchSchema = z.strictObject({
     .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/)
     .optional(),
 });
+
+const fileParts = {
+  type: 'array',
+  items: { type: 'string', format: 'binary' },
+  description: 'One part per file; its filename is the path inside the dataset (e.g. raw/train.csv).',
+} as const;
+const sha256Field = {
+  type: 'string',
+  pattern: '^[0-9a-fA-F]{64}$',
+  description: 'Optional: SHA-256 (hex) of the file part that follows; a mismatch is 422 checksum_mismatch.',
+} as const;
+
+/** OpenAPI description of POST /datasets (parts in this order: fields, then files). */
+export const createDatasetForm = {
+  type: 'object',
+  required: ['name'],
+  properties: {
+    name: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'Unique among your datasets.' },
+    description: { type: 'string', maxLength: MAX_DESCRIPTION_LENGTH },
+    tags: { type: 'array', items: { type: 'string' }, description: 'Repeat the field or separate with commas.' },
+    status: { type: 'string', description: 'Your label, e.g. raw or processed (default raw).' },
+    sha256: sha256Field,
+    file: fileParts,
+  },
+} as const;
+
+/** OpenAPI description of POST /datasets/{dataset}/files. */
+export const addFilesForm = {
+  type: 'object',
+  required: ['file'],
+  properties: { sha256: sha256Field, file: fileParts },
+} as const;
