@@ -54,3 +54,72 @@ export interface Page<T> {
 export interface DeletedKeys {
   deletedKeys: string[];
 }
+
+export interface ModelRef {
+  id: string;
+  name: string;
+  version: number;
+}
+
+export interface Model {
+  id: string;
+  ownerId: string;
+  name: string;
+  version: number;
+  framework: string;
+  format: string;
+  safeToLoad: boolean;
+  metrics: Record<string, number>;
+  params: Record<string, unknown>;
+  description: string | null;
+  tags: string[];
+  filename: string;
+  size: number;
+  sha256: string;
+  contentType: string;
+  etag: string | null;
+  state: UploadState;
+  objectKey: string;
+  createdAt: string;
+  updatedAt: string;
+  dataset: { id: string; name: string };
+  dependants: { explanations: number };
+  explanations?: Array<{ id: string; method: string; createdAt: string }>;
+  /** The value the listing was sorted by, when sorted by a metric. */
+  sortValue?: number | null;
+}
+
+export interface ModelPatch {
+  description?: string | null;
+  tags?: string[];
+  metrics?: Record<string, number>;
+  params?: Record<string, unknown>;
+}
+
+export interface Explanation {
+  id: string;
+  ownerId: string;
+  method: string;
+  params: Record<string, unknown>;
+  summary: Record<string, unknown>;
+  description: string | null;
+  tags: string[];
+  filename: string;
+  size: number;
+  sha256: string;
+  contentType: string;
+  etag: string | null;
+  state: UploadState;
+  objectKey: string;
+  createdAt: string;
+  updatedAt: string;
+  model: ModelRef;
+  dataset: { id: string; name: string };
+}
+
+export interface ExplanationPatch {
+  description?: string | null;
+  tags?: string[];
+  summary?: Record<string, unknown>;
+  params?: Record<string, unknown>;
+}

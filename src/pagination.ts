@@ -1,36 +1,56 @@
-/** Opaque keyset cursors: the (createdAt, id) of the last row of a page, base64url JSON. */
+/**
+ * Opaque keyset cursors: the position of the last row of a page — (createdAt, id), plus the
+ * sort key and its value when a listing is sorted by something else — as base64url JSON.
+ */
 import { AppError } from './errors.ts';
 
 export interface KeysetPosition {
   createdAt: string;
   id: string;
+  /** The sort the page was produced with ('createdAt:desc', 'metrics.auc:desc', ...). */
+  sort?: string;
+  /** The row's value of that sort key (null: the row has none). */
+  value?: number | null;
 }
 
 export function encodeCursor(position: KeysetPosition): string {
-  return Buffer.from(JSON.stringify([position.createdAt, position.id]), 'utf8').toString('base64url');
+  const fields: unknown[] = [position.createdAt, position.id];
+  if (position.sort !== undefined) fields.push(position.sort, position.value ?? null);
+  return Buffer.from(JSON.stringify(fields), 'utf8').toString('base64url');
 }
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-export function decodeCursor(cursor: string): KeysetPosition {
+/** Decodes a cursor made for `sort` (undefined: the default newest-first order). */
+export function decodeCursor(cursor: string, sort?: string): KeysetPosition {
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2) {
-      const [createdAt, id] = value as unknown[];
-      if (typeof createdAt === 'string' && ISO_UTC.test(createdAt) && typeof id === 'string' && UUID.test(id)) {
-        return { createdAt, id };
+    if (Array.isArray(value)) {
+      const [createdAt, id, cursorSort, sortValue] = value as unknown[];
+      const positionOk = typeof createdAt === 'string' && ISO_UTC.test(createdAt) && typeof id === 'string' && UUID.test(id);
+      const sortOk =
+        sort === undefined
+          ? value.length === 2
+          : value.length === 4 && cursorSort === sort && (sortValue === null || typeof sortValue === 'number');
+      if (positionOk && sortOk) {
+        return sort === undefined ? { createdAt, id } : { createdAt, id, sort, value: sortValue as number | null };
       }
     }
   } catch {
     // fall through to the clear error below
   }
-  throw new AppError('invalid_cursor', 'The cursor is not one this API returned; start again without it.');
+  throw new AppError('invalid_cursor', 'The cursor is not one this listing returned; start again without it.');
 }
 
 /** Given limit+1 rows, returns the page and the cursor of its last row when more exist. */
-export function pageOf<T extends KeysetPosition>(rows: T[], limit: number): { items: T[]; nextCursor: string | null } {
+export function pageOf<T extends { createdAt: string; id: string }>(
+  rows: T[],
+  limit: number,
+  sortOf?: (row: T) => { sort: string; value: number | null },
+): { items: T[]; nextCursor: string | null } {
   const items = rows.slice(0, limit);
   const last = items.at(-1);
-  return { items, nextCursor: rows.length > limit && last ? encodeCursor(last) : null };
+  if (rows.length <= limit || !last) return { items, nextCursor: null };
+  return { items, nextCursor: encodeCursor({ createdAt: last.createdAt, id: last.id, ...sortOf?.(last) }) };
 }

@@ -7,12 +7,14 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Config, MetadataConfig, StorageConfig } from './config.ts';
 import { DatasetService } from './datasets/dataset-service.ts';
+import { ExplanationService } from './explanations/explanation-service.ts';
 import type { Logger } from './logger.ts';
 import { MetadataStore } from './metadata/metadata-store.ts';
 import { PgliteCaller } from './metadata/pglite-caller.ts';
 import { PostgresCaller } from './metadata/postgres-caller.ts';
 import type { SqlFunctionCaller } from './metadata/sql-caller.ts';
 import { SupabaseCaller } from './metadata/supabase-caller.ts';
+import { ModelService } from './models/model-service.ts';
 import { FilesystemStorage } from './storage/filesystem-storage.ts';
 import type { ObjectStorage } from './storage/port.ts';
 import { S3Storage } from './storage/s3-storage.ts';
@@ -22,6 +24,8 @@ export interface Services {
   storage: ObjectStorage;
   metadata: MetadataStore;
   datasets: DatasetService;
+  models: ModelService;
+  explanations: ExplanationService;
   /** Uploads in flight; aborted when a shutdown's grace period runs out. */
   uploads: InFlightUploads;
   close(): Promise<void>;
@@ -70,11 +74,14 @@ export async function createServices(config: Config, log: Logger, overrides: Ser
     throw error;
   }
   const metadata = new MetadataStore(caller);
+  const deps = { metadata, storage, limits: config.limits, log };
   return {
     config,
     storage,
     metadata,
-    datasets: new DatasetService({ metadata, storage, limits: config.limits, log }),
+    datasets: new DatasetService(deps),
+    models: new ModelService(deps),
+    explanations: new ExplanationService(deps),
     uploads: new InFlightUploads(),
     async close() {
       await Promise.allSettled([storage.close(), metadata.close()]);

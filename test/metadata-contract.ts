@@ -40,7 +40,7 @@ export function metadataContract(name: string, setup: () => Promise<MetadataFixt
 
     async function createDataset(owner: string, datasetName: string, paths: string[] = []) {
       const batchId = randomUUID();
-      const dataset = await store.reserveDataset({
+      const dataset = await store.datasets.reserve({
         owner,
         id: randomUUID(),
         name: datasetName,
@@ -52,7 +52,7 @@ export function metadataContract(name: string, setup: () => Promise<MetadataFixt
       const files = [];
       for (const path of paths) {
         const id = randomUUID();
-        await store.reserveDatasetFile({
+        await store.datasets.reserveFile({
           owner,
           datasetId: dataset.id,
           batchId,
@@ -64,7 +64,7 @@ export function metadataContract(name: string, setup: () => Promise<MetadataFixt
         });
         files.push({ id, size: 10, sha256: SHA, etag: 'etag' });
       }
-      return store.finalizeDatasetBatch({ owner, datasetId: dataset.id, batchId, files });
+      return store.datasets.finalizeBatch({ owner, datasetId: dataset.id, batchId, files });
     }
 
     test('reserve, finalize and read a dataset with files, by id and by name', async () => {
@@ -83,8 +83,8 @@ export function metadataContract(name: string, setup: () => Promise<MetadataFixt
           ['raw/a.csv', 10, SHA, 'ready'],
         ],
       );
-      assert.deepEqual(await store.getDataset(owner, dataset.id), dataset);
-      assert.deepEqual(await store.getDataset(owner, 'german-credit'), dataset);
+      assert.deepEqual(await store.datasets.get(owner, dataset.id), dataset);
+      assert.deepEqual(await store.datasets.get(owner, 'german-credit'), dataset);
     });
 
     test('names are unique per owner, not across owners', async () => {
@@ -99,11 +99,11 @@ export function metadataContract(name: string, setup: () => Promise<MetadataFixt
       const owner = newOwner();
       const { dataset } = await createDataset(owner, 'private-set', ['a.csv']);
       const stranger = newOwner();
-      await rejectsWith(store.getDataset(stranger, dataset.id), 'dataset_not_found');
-      await rejectsWith(store.getDataset(stranger, 'private-set'), 'dataset_not_found');
-      await rejectsWith(store.deleteDataset(stranger, dataset.id, true), 'dataset_not_found');
-      await rejectsWith(store.getDatasetFile(stranger, dataset.id, dataset.files?.[0]?.id ?? ''), 'dataset_not_found');
-      assert.deepEqual((await store.listDatasets(stranger, { limit: 10 })).items, []);
+      await rejectsWith(store.datasets.get(stranger, dataset.id), 'dataset_not_found');
+      await rejectsWith(store.datasets.get(stranger, 'private-set'), 'dataset_not_found');
+      await rejectsWith(store.datasets.delete(stranger, dataset.id, true), 'dataset_not_found');
+      await rejectsWith(store.datasets.getFile(stranger, dataset.id, dataset.files?.[0]?.id ?? ''), 'dataset_not_found');
+      assert.deepEqual((await store.datasets.list(stranger, { limit: 10 })).items, []);
     });
 
     test('two concurrent reservations of one path: exactly one wins', async () => {
@@ -111,7 +111,7 @@ export function metadataContract(name: string, setup: () => Promise<MetadataFixt
       const { dataset } = await createDataset(owner, 'race');
       const attempt = () => {
         const id = randomUUID();
-        return store.reserveDatasetFile({
+        return store.datasets.reserveFile({
           owner,
           datasetId: dataset.id,
           batchId: randomUUID(),
@@ -135,7 +135,7 @@ export function metadataContract(name: string, setup: () => Promise<MetadataFixt
       const oldFile = dataset.files?.[0];
       assert.ok(oldFile);
       const reserve = (overwrite: boolean, batchId: string, id: string) =>
-        store.reserveDatasetFile({
+        store.datasets.reserveFile({
           owner,
           datasetId: dataset.id,
           batchId,
@@ -150,8 +150,8 @@ export function metadataContract(name: string, setup: () => Promise<MetadataFixt
       const id = randomUUID();
       await reserve(true, batchId, id);
       // Until finalized, readers still see the old file.
-      assert.equal((await store.getDataset(owner, dataset.id)).files?.[0]?.id, oldFile.id);
-      const result = await store.finalizeDatasetBatch({
+      assert.equal((await store.datasets.get(owner, dataset.id)).files?.[0]?.id, oldFile.id);
+      const result = await store.datasets.finalizeBatch({
         owner,
         datasetId: dataset.id,
         batchId,
@@ -167,7 +167,7 @@ export function metadataContract(name: string, setup: () => Promise<MetadataFixt
     test('abandoning a batch removes its pending rows and the dataset it created', async () => {
       const owner = newOwner();
       const batchId = randomUUID();
-      const dataset = await store.reserveDataset({
+      const dataset = await store.datasets.reserve({
         owner,
         id: randomUUID(),
         name: 'half-done',
@@ -177,7 +177,7 @@ export function metadataContract(name: string, setup: () => Promise<MetadataFixt
         batchId,
       });
       const id = randomUUID();
-      await store.reserveDatasetFile({
+      await store.datasets.reserveFile({
         owner,
         datasetId: dataset.id,
         batchId,
@@ -188,9 +188,9 @@ export function metadataContract(name: string, setup: () => Promise<MetadataFixt
         overwrite: false,
       });
       // Pending datasets are invisible.
-      await rejectsWith(store.getDataset(owner, 'half-done'), 'dataset_not_found');
-      assert.deepEqual((await store.listDatasets(owner, { limit: 10 })).items, []);
-      const { deletedKeys } = await store.abandonDatasetBatch({ owner, datasetId: dataset.id, batchId });
+      await rejectsWith(store.datasets.get(owner, 'half-done'), 'dataset_not_found');
+      assert.deepEqual((await store.datasets.list(owner, { limit: 10 })).items, []);
+      const { deletedKeys } = await store.datasets.abandonBatch({ owner, datasetId: dataset.id, batchId });
       assert.deepEqual(deletedKeys, [`datasets/half-done/${id}/x.csv`]);
       // The name is free again.
       const again = await createDataset(owner, 'half-done');
@@ -202,7 +202,7 @@ export function metadataContract(name: string, setup: () => Promise<MetadataFixt
       const { dataset } = await createDataset(owner, 'vanishing');
       const batchId = randomUUID();
       const id = randomUUID();
-      await store.reserveDatasetFile({
+      await store.datasets.reserveFile({
         owner,
         datasetId: dataset.id,
         batchId,
@@ -212,9 +212,9 @@ export function metadataContract(name: string, setup: () => Promise<MetadataFixt
         contentType: 'text/csv',
         overwrite: false,
       });
-      await store.deleteDataset(owner, dataset.id, false);
+      await store.datasets.delete(owner, dataset.id, false);
       await rejectsWith(
-        store.finalizeDatasetBatch({ owner, datasetId: dataset.id, batchId, files: [{ id, size: 1, sha256: SHA, etag: 'e' }] }),
+        store.datasets.finalizeBatch({ owner, datasetId: dataset.id, batchId, files: [{ id, size: 1, sha256: SHA, etag: 'e' }] }),
         'upload_cancelled',
       );
     });
@@ -227,7 +227,7 @@ export function metadataContract(name: string, setup: () => Promise<MetadataFixt
       let cursor: string | undefined;
       let pages = 0;
       do {
-        const page = await store.listDatasets(owner, { limit: 2, cursor });
+        const page = await store.datasets.list(owner, { limit: 2, cursor });
         seen.push(...page.items.map((item) => item.name));
         cursor = page.nextCursor ?? undefined;
         pages += 1;
@@ -235,22 +235,22 @@ export function metadataContract(name: string, setup: () => Promise<MetadataFixt
       assert.equal(pages, 3);
       assert.deepEqual(seen, [...names].reverse());
       assert.deepEqual(
-        (await store.listDatasets(owner, { limit: 10, q: 'SET-3' })).items.map((item) => item.name),
+        (await store.datasets.list(owner, { limit: 10, q: 'SET-3' })).items.map((item) => item.name),
         ['set-3'],
       );
-      assert.equal((await store.listDatasets(owner, { limit: 10, tag: 'credit' })).items.length, 5);
-      assert.equal((await store.listDatasets(owner, { limit: 10, tag: 'images' })).items.length, 0);
-      await assert.rejects(store.listDatasets(owner, { limit: 2, cursor: 'not-a-cursor' }), /cursor/);
+      assert.equal((await store.datasets.list(owner, { limit: 10, tag: 'credit' })).items.length, 5);
+      assert.equal((await store.datasets.list(owner, { limit: 10, tag: 'images' })).items.length, 0);
+      await assert.rejects(store.datasets.list(owner, { limit: 2, cursor: 'not-a-cursor' }), /cursor/);
     });
 
     test('updates description, tags and status, leaving what the patch omits', async () => {
       const owner = newOwner();
       await createDataset(owner, 'patch-me');
-      const updated = await store.updateDataset(owner, 'patch-me', { status: 'processed', tags: ['fraud'] });
+      const updated = await store.datasets.update(owner, 'patch-me', { status: 'processed', tags: ['fraud'] });
       assert.equal(updated.status, 'processed');
       assert.deepEqual(updated.tags, ['fraud']);
       assert.equal(updated.description, 'test');
-      const cleared = await store.updateDataset(owner, 'patch-me', { description: null });
+      const cleared = await store.datasets.update(owner, 'patch-me', { description: null });
       assert.equal(cleared.description, null);
       assert.equal(cleared.status, 'processed');
     });
@@ -260,11 +260,80 @@ export function metadataContract(name: string, setup: () => Promise<MetadataFixt
       const { dataset } = await createDataset(owner, 'delete-me', ['a.csv', 'b.csv']);
       const [first, second] = dataset.files ?? [];
       assert.ok(first && second);
-      assert.deepEqual(await store.deleteDatasetFile(owner, dataset.id, first.id), { deletedKeys: [first.objectKey] });
-      await rejectsWith(store.getDatasetFile(owner, dataset.id, first.id), 'file_not_found');
-      assert.equal((await store.getDatasetFile(owner, 'delete-me', second.id)).sha256, SHA);
-      assert.deepEqual(await store.deleteDataset(owner, 'delete-me', false), { deletedKeys: [second.objectKey] });
-      await rejectsWith(store.getDataset(owner, dataset.id), 'dataset_not_found');
+      assert.deepEqual(await store.datasets.deleteFile(owner, dataset.id, first.id), { deletedKeys: [first.objectKey] });
+      await rejectsWith(store.datasets.getFile(owner, dataset.id, first.id), 'file_not_found');
+      assert.equal((await store.datasets.getFile(owner, 'delete-me', second.id)).sha256, SHA);
+      assert.deepEqual(await store.datasets.delete(owner, 'delete-me', false), { deletedKeys: [second.objectKey] });
+      await rejectsWith(store.datasets.get(owner, dataset.id), 'dataset_not_found');
+    });
+
+    test('model versions: concurrent reservations of one name get 1..n; latest; explanations need a ready model', async () => {
+      const owner = newOwner();
+      const { dataset } = await createDataset(owner, 'models-set');
+      const reserve = (name: string) => {
+        const id = randomUUID();
+        return store.models.reserve({
+          owner,
+          id,
+          datasetId: dataset.id,
+          name,
+          framework: 'xgboost',
+          format: 'xgboost-json',
+          safeToLoad: true,
+          metrics: { auc: 0.9 },
+          params: { depth: 3 },
+          description: null,
+          tags: ['t'],
+          filename: 'model.json',
+          contentType: 'application/json',
+          objectKeyTemplate: `models/models-set/xgboost/v{version}-${id}/model{version}.json`,
+        });
+      };
+      const reserved = await Promise.all(Array.from({ length: 10 }, () => reserve('xgboost')));
+      assert.deepEqual(
+        reserved.map((model) => model.version).sort((a, b) => a - b),
+        [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+      );
+      const first = reserved.find((model) => model.version === 1);
+      assert.ok(first);
+      assert.equal(
+        first.objectKey,
+        `models/models-set/xgboost/v1-${first.id}/model{version}.json`,
+        'only the first {version} is filled',
+      );
+      await rejectsWith(store.models.get(owner, first.id), 'model_not_found');
+      for (const model of reserved.filter((item) => item.version <= 3)) {
+        await store.models.finalize(owner, model.id, { size: 5, sha256: SHA, etag: 'e' });
+      }
+      assert.equal((await store.models.latest(owner, 'models-set', 'xgboost')).version, 3);
+      const pending = reserved.find((model) => model.version === 4);
+      assert.ok(pending);
+      const explain = (modelId: string) =>
+        store.explanations.reserve({
+          owner,
+          id: randomUUID(),
+          modelId,
+          method: 'shap',
+          params: {},
+          summary: { age: 0.5 },
+          description: null,
+          tags: [],
+          filename: 's.json',
+          objectKeyTemplate: `explanations/{dataset}/{model}/shap/${randomUUID()}/s.json`,
+          contentType: 'application/json',
+        });
+      await rejectsWith(explain(pending.id), 'model_not_ready');
+      await rejectsWith(explain(randomUUID()), 'model_not_found');
+      const explanation = await explain(first.id);
+      assert.match(explanation.objectKey, /^explanations\/models-set\/xgboost-v1\/shap\//);
+      await store.explanations.finalize(owner, explanation.id, { size: 3, sha256: SHA, etag: 'e' });
+      await rejectsWith(store.models.delete(owner, first.id, false), 'model_in_use');
+      await rejectsWith(store.models.get(newOwner(), first.id), 'model_not_found');
+      const { deletedKeys } = await store.models.delete(owner, first.id, true);
+      assert.deepEqual(deletedKeys.sort(), [explanation.objectKey, first.objectKey].sort());
+      for (const model of reserved.filter((item) => item.version > 3)) await store.models.abandon(owner, model.id);
+      const page = await store.models.list(owner, { limit: 10, metric: 'auc', order: 'desc' });
+      assert.deepEqual(page.items.map((model) => model.version).sort(), [2, 3]);
     });
   });
 }

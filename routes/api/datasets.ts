@@ -1,7 +1,7 @@
 /** /datasets: thin HTTP over DatasetService. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { baseUrlOf } from '../http/base-url.ts';
+import { downloadRequestOf, sendDownload } from '../http/downloads.ts';
 import { withUpload } from '../http/uploads.ts';
 import { booleanQuery, downloadLinkSchema, downloadQuery, uuidParam } from '../schemas/common.ts';
 import {
@@ -18,7 +18,6 @@ const tags = ['datasets'];
 
 const datasets: FastifyPluginAsyncZod = async (app) => {
   const service = app.services.datasets;
-  const defaultTtl = app.services.config.downloads.defaultTtlSeconds;
 
   app.post('/datasets', {
     schema: {
@@ -139,13 +138,14 @@ const datasets: FastifyPluginAsyncZod = async (app) => {
       response: { 200: downloadLinkSchema, 302: z.null().describe('Redirect to the download URL') },
     },
     handler: async (request, reply) => {
-      const link = await service.download(request.principal, request.params.dataset, request.params.fileId, {
-        expiresInSeconds: request.query.expiresIn ?? defaultTtl,
-        baseUrl: baseUrlOf(request),
-      });
-      if (request.query.redirect)
-        return reply.code(302).header('location', link.url).header('cache-control', 'no-store').send(null);
-      return reply.header('cache-control', 'no-store').send(link);
+      const { dataset, fileId } = request.params;
+      const link = await service.download(
+        request.principal,
+        dataset,
+        fileId,
+        downloadRequestOf(request, request.query.expiresIn),
+      );
+      return sendDownload(reply, link, request.query.redirect);
     },
   });
 };

@@ -20,6 +20,8 @@ async function openapi(app: FastifyInstance) {
       },
       tags: [
         { name: 'datasets', description: 'Named collections of data files' },
+        { name: 'models', description: 'Trained models, versioned per dataset and name' },
+        { name: 'explanations', description: 'SHAP, LIME and other explanations of a model' },
         { name: 'operations', description: 'Health and readiness' },
       ],
     },

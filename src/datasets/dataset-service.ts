@@ -9,7 +9,8 @@ import type { Dataset, DatasetPatch, Page, Principal } from '../domain.ts';
 import { type DownloadLink, type DownloadRequest, downloadLink } from '../downloads.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { FinishedFile, ListDatasets, MetadataStore } from '../metadata/metadata-store.ts';
+import type { FinishedFile, ListDatasets } from '../metadata/dataset-records.ts';
+import type { MetadataStore } from '../metadata/metadata-store.ts';
 import type { ObjectStorage } from '../storage/port.ts';
 import { contentTypeFor } from '../uploads/content-types.ts';
 import { parseHexSha256 } from '../uploads/digests.ts';
@@ -77,7 +78,7 @@ export class DatasetService {
     context: UploadContext & { overwrite: boolean },
   ): Promise<Dataset> {
     // Authorize and resolve before any byte moves.
-    const dataset = await this.#deps.metadata.getDataset(principal.id, ref);
+    const dataset = await this.#deps.metadata.datasets.get(principal.id, ref);
     const upload = this.#newUpload();
     try {
       for await (const part of parts) {
@@ -102,15 +103,15 @@ export class DatasetService {
   }
 
   list(principal: Principal, query: ListDatasets): Promise<Page<Dataset>> {
-    return this.#deps.metadata.listDatasets(principal.id, query);
+    return this.#deps.metadata.datasets.list(principal.id, query);
   }
 
   get(principal: Principal, ref: string): Promise<Dataset> {
-    return this.#deps.metadata.getDataset(principal.id, ref);
+    return this.#deps.metadata.datasets.get(principal.id, ref);
   }
 
   update(principal: Principal, ref: string, patch: DatasetPatch): Promise<Dataset> {
-    return this.#deps.metadata.updateDataset(principal.id, ref, {
+    return this.#deps.metadata.datasets.update(principal.id, ref, {
       ...patch,
       ...(patch.tags ? { tags: parseTags(patch.tags) } : {}),
     });
@@ -118,17 +119,17 @@ export class DatasetService {
 
   /** Rows go first, in one transaction; then their objects (a failure there is an orphan to reconcile). */
   async delete(principal: Principal, ref: string, cascade: boolean): Promise<void> {
-    const { deletedKeys } = await this.#deps.metadata.deleteDataset(principal.id, ref, cascade);
+    const { deletedKeys } = await this.#deps.metadata.datasets.delete(principal.id, ref, cascade);
     await deleteObjects(this.#deps.storage, deletedKeys, this.#deps.log);
   }
 
   async deleteFile(principal: Principal, ref: string, fileId: string): Promise<void> {
-    const { deletedKeys } = await this.#deps.metadata.deleteDatasetFile(principal.id, ref, fileId);
+    const { deletedKeys } = await this.#deps.metadata.datasets.deleteFile(principal.id, ref, fileId);
     await deleteObjects(this.#deps.storage, deletedKeys, this.#deps.log);
   }
 
   async download(principal: Principal, ref: string, fileId: string, request: DownloadRequest): Promise<DownloadLink> {
-    const file = await this.#deps.metadata.getDatasetFile(principal.id, ref, fileId);
+    const file = await this.#deps.metadata.datasets.getFile(principal.id, ref, fileId);
     return downloadLink(
       this.#deps.storage,
       { key: file.objectKey, filename: basename(file.path), size: file.size, sha256: file.sha256, contentType: file.contentType },
@@ -151,7 +152,7 @@ export class DatasetService {
     if (name === undefined) {
       throw new AppError('missing_field', 'The field "name" is required and must come before the file parts.');
     }
-    return this.#deps.metadata.reserveDataset({
+    return this.#deps.metadata.datasets.reserve({
       owner: principal.id,
       id: randomUUID(),
       name: validateDatasetName(name),
@@ -184,7 +185,7 @@ export class DatasetService {
     const contentType = contentTypeFor('dataset', path);
     const id = randomUUID();
     const key = datasetFileKey(dataset.name, id, path);
-    await this.#deps.metadata.reserveDatasetFile({
+    await this.#deps.metadata.datasets.reserveFile({
       owner: principal.id,
       datasetId: dataset.id,
       batchId: upload.batchId,
@@ -210,7 +211,7 @@ export class DatasetService {
     if (upload.pendingSha256) {
       throw new AppError('missing_file', 'A sha256 field was sent with no file part after it.');
     }
-    const { dataset, replacedKeys } = await this.#deps.metadata.finalizeDatasetBatch({
+    const { dataset, replacedKeys } = await this.#deps.metadata.datasets.finalizeBatch({
       owner: principal.id,
       datasetId,
       batchId: upload.batchId,
@@ -225,7 +226,7 @@ export class DatasetService {
     await upload.batch.discard();
     if (!datasetId) return;
     try {
-      await this.#deps.metadata.abandonDatasetBatch({ owner: principal.id, datasetId, batchId: upload.batchId });
+      await this.#deps.metadata.datasets.abandonBatch({ owner: principal.id, datasetId, batchId: upload.batchId });
     } catch (error) {
       this.#deps.log.warn({ err: error, batchId: upload.batchId }, 'pending rows left for the reconciler: abandon failed');
     }

@@ -1,0 +1,107 @@
+/** /explanations: thin HTTP over ExplanationService. */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { downloadRequestOf, sendDownload } from '../http/downloads.ts';
+import { withUpload } from '../http/uploads.ts';
+import { downloadLinkSchema, downloadQuery } from '../schemas/common.ts';
+import {
+  createExplanationForm,
+  explanationPageSchema,
+  explanationParams,
+  explanationPatchSchema,
+  explanationSchema,
+  listExplanationsQuery,
+} from '../schemas/explanations.ts';
+
+const tags = ['explanations'];
+
+const explanations: FastifyPluginAsyncZod = async (app) => {
+  const service = app.services.explanations;
+
+  app.post('/explanations', {
+    schema: {
+      tags,
+      operationId: 'createExplanation',
+      summary: 'Upload an explanation (SHAP values, LIME output, plots) of a model',
+      description:
+        'multipart/form-data: `model` (id of a ready model), `method` (shap, lime, …), `params` (JSON object), ' +
+        '`summary` (JSON object, at most 256 KiB), `description`, `tags`, then exactly one `file`.',
+      consumes: ['multipart/form-data'],
+      multipartBody: createExplanationForm,
+      response: { 201: explanationSchema },
+    },
+    handler: async (request, reply) => {
+      const explanation = await withUpload(request, (parts, context) => service.create(request.principal, parts, context));
+      return reply.code(201).header('location', `/explanations/${explanation.id}`).send(explanation);
+    },
+  });
+
+  app.get('/explanations', {
+    schema: {
+      tags,
+      operationId: 'listExplanations',
+      summary: 'List explanations, newest first',
+      querystring: listExplanationsQuery,
+      response: { 200: explanationPageSchema },
+    },
+    handler: async (request) => service.list(request.principal, request.query),
+  });
+
+  app.get('/explanations/:id', {
+    schema: {
+      tags,
+      operationId: 'getExplanation',
+      summary: 'Get an explanation, including its summary',
+      params: explanationParams,
+      response: { 200: explanationSchema },
+    },
+    handler: async (request) => service.get(request.principal, request.params.id),
+  });
+
+  app.patch('/explanations/:id', {
+    schema: {
+      tags,
+      operationId: 'updateExplanation',
+      summary: 'Change description, tags, summary or params',
+      params: explanationParams,
+      body: explanationPatchSchema,
+      response: { 200: explanationSchema },
+    },
+    handler: async (request) => service.update(request.principal, request.params.id, request.body),
+  });
+
+  app.delete('/explanations/:id', {
+    schema: {
+      tags,
+      operationId: 'deleteExplanation',
+      summary: 'Delete an explanation and its file',
+      params: explanationParams,
+      response: { 204: z.null().describe('Deleted') },
+    },
+    handler: async (request, reply) => {
+      await service.delete(request.principal, request.params.id);
+      return reply.code(204).send(null);
+    },
+  });
+
+  app.get('/explanations/:id/download', {
+    schema: {
+      tags,
+      operationId: 'downloadExplanation',
+      summary: 'Get a short-lived download URL for the explanation file',
+      params: explanationParams,
+      querystring: downloadQuery,
+      response: { 200: downloadLinkSchema, 302: z.null().describe('Redirect to the download URL') },
+    },
+    handler: async (request, reply) => {
+      const link = await service.download(
+        request.principal,
+        request.params.id,
+        downloadRequestOf(request, request.query.expiresIn),
+      );
+      return sendDownload(reply, link, request.query.redirect);
+    },
+  });
+};
+
+export default explanations;

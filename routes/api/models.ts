@@ -1,0 +1,133 @@
+/** /models: thin HTTP over ModelService. */
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { downloadRequestOf, sendDownload } from '../http/downloads.ts';
+import { withUpload } from '../http/uploads.ts';
+import { booleanQuery, downloadLinkSchema, downloadQuery } from '../schemas/common.ts';
+import { datasetParams } from '../schemas/datasets.ts';
+import {
+  createModelForm,
+  listModelsQuery,
+  modelPageSchema,
+  modelParams,
+  modelPatchSchema,
+  modelSchema,
+} from '../schemas/models.ts';
+
+const tags = ['models'];
+const SAFETY =
+  ' Model files are often Python pickles: `safeToLoad` is false for pickle, joblib, PyTorch and Keras files, which can run ' +
+  'arbitrary code when loaded. The server never loads a model.';
+
+const models: FastifyPluginAsyncZod = async (app) => {
+  const service = app.services.models;
+
+  app.post('/models', {
+    schema: {
+      tags,
+      operationId: 'createModel',
+      summary: 'Upload a trained model (the next version of its name)',
+      description:
+        'multipart/form-data: `dataset`, `name`, `framework`, `metrics` (JSON object of numbers), `params` (JSON object), ' +
+        '`description`, `tags`, then exactly one `file`. The version is 1 + the highest version of (dataset, name).' +
+        SAFETY,
+      consumes: ['multipart/form-data'],
+      multipartBody: createModelForm,
+      response: { 201: modelSchema },
+    },
+    handler: async (request, reply) => {
+      const model = await withUpload(request, (parts, context) => service.create(request.principal, parts, context));
+      return reply.code(201).header('location', `/models/${model.id}`).send(model);
+    },
+  });
+
+  app.get('/models', {
+    schema: {
+      tags,
+      operationId: 'listModels',
+      summary: 'List models, newest first or by a metric',
+      querystring: listModelsQuery,
+      response: { 200: modelPageSchema },
+    },
+    handler: async (request) => {
+      const { sort, ...query } = request.query;
+      return service.list(request.principal, {
+        ...query,
+        metric: sort === 'createdAt' ? undefined : sort.slice('metrics.'.length),
+      });
+    },
+  });
+
+  app.get('/models/:id', {
+    schema: {
+      tags,
+      operationId: 'getModel',
+      summary: 'Get a model with its dataset and explanations',
+      description: SAFETY.trim(),
+      params: modelParams,
+      response: { 200: modelSchema },
+    },
+    handler: async (request) => service.get(request.principal, request.params.id),
+  });
+
+  app.get('/datasets/:dataset/models/:name/latest', {
+    schema: {
+      tags,
+      operationId: 'getLatestModel',
+      summary: 'The highest ready version of a model name for a dataset',
+      params: datasetParams.extend({ name: z.string().min(1).max(63) }),
+      response: { 200: modelSchema },
+    },
+    handler: async (request) => service.latest(request.principal, request.params.dataset, request.params.name),
+  });
+
+  app.patch('/models/:id', {
+    schema: {
+      tags,
+      operationId: 'updateModel',
+      summary: 'Change description, tags, metrics or params',
+      params: modelParams,
+      body: modelPatchSchema,
+      response: { 200: modelSchema },
+    },
+    handler: async (request) => service.update(request.principal, request.params.id, request.body),
+  });
+
+  app.delete('/models/:id', {
+    schema: {
+      tags,
+      operationId: 'deleteModel',
+      summary: 'Delete a model and its file',
+      description: '409 model_in_use while explanations reference it, unless cascade=true deletes them too.',
+      params: modelParams,
+      querystring: z.strictObject({ cascade: booleanQuery }),
+      response: { 204: z.null().describe('Deleted') },
+    },
+    handler: async (request, reply) => {
+      await service.delete(request.principal, request.params.id, request.query.cascade);
+      return reply.code(204).send(null);
+    },
+  });
+
+  app.get('/models/:id/download', {
+    schema: {
+      tags,
+      operationId: 'downloadModel',
+      summary: 'Get a short-lived download URL for the model file',
+      description: SAFETY.trim(),
+      params: modelParams,
+      querystring: downloadQuery,
+      response: { 200: downloadLinkSchema, 302: z.null().describe('Redirect to the download URL') },
+    },
+    handler: async (request, reply) => {
+      const link = await service.download(
+        request.principal,
+        request.params.id,
+        downloadRequestOf(request, request.query.expiresIn),
+      );
+      return sendDownload(reply, link, request.query.redirect);
+    },
+  });
+};
+
+export default models;

@@ -1,0 +1,57 @@
+import { z } from 'zod';
+import { MAX_DESCRIPTION_LENGTH } from '../../src/uploads/form-fields.ts';
+import { listQuery, uuidParam } from './common.ts';
+
+export const explanationSchema = z
+  .object({
+    id: z.string(),
+    method: z.string(),
+    params: z.record(z.string(), z.unknown()),
+    summary: z
+      .record(z.string(), z.unknown())
+      .describe('E.g. global feature importance, for charts without downloading the file.'),
+    description: z.string().nullable(),
+    tags: z.array(z.string()),
+    filename: z.string(),
+    size: z.number().int(),
+    sha256: z.string(),
+    contentType: z.string(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    model: z.object({ id: z.string(), name: z.string(), version: z.number().int() }),
+    dataset: z.object({ id: z.string(), name: z.string() }),
+  })
+  .meta({ id: 'Explanation' });
+
+export const explanationPageSchema = z.object({ items: z.array(explanationSchema), nextCursor: z.string().nullable() });
+export const explanationParams = z.object({ id: uuidParam });
+
+export const listExplanationsQuery = z.strictObject({
+  ...listQuery,
+  model: uuidParam.optional(),
+  dataset: z.string().min(1).max(100).optional().describe('Dataset id or name.'),
+  method: z.string().min(1).max(63).optional(),
+  tag: z.string().min(1).max(64).optional(),
+});
+
+export const explanationPatchSchema = z.strictObject({
+  description: z.string().max(MAX_DESCRIPTION_LENGTH).nullable().optional(),
+  tags: z.array(z.string().max(64)).max(50).optional(),
+  summary: z.record(z.string(), z.unknown()).optional(),
+  params: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const createExplanationForm = {
+  type: 'object',
+  required: ['model', 'method', 'file'],
+  properties: {
+    model: { type: 'string', format: 'uuid', description: 'A ready model of yours; the dataset comes from it.' },
+    method: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', example: 'shap' },
+    params: { type: 'string', description: 'JSON object: explainer settings.', example: '{"nsamples":500}' },
+    summary: { type: 'string', description: 'JSON object, at most 256 KiB.', example: '{"TransactionAmt":0.31,"card1":0.12}' },
+    description: { type: 'string' },
+    tags: { type: 'array', items: { type: 'string' } },
+    sha256: { type: 'string', pattern: '^[0-9a-fA-F]{64}$' },
+    file: { type: 'string', format: 'binary', description: 'pkl, npy, npz, parquet, json, csv, html, png or svg.' },
+  },
+} as const;

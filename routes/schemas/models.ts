@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { FRAMEWORKS } from '../../src/models/model-formats.ts';
+import { MAX_DESCRIPTION_LENGTH } from '../../src/uploads/form-fields.ts';
+import { METRIC_NAME } from '../../src/uploads/json-fields.ts';
+import { listQuery, uuidParam } from './common.ts';
+
+export const modelSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    version: z.number().int().describe('1 + the highest version of this name for this dataset.'),
+    framework: z.string(),
+    format: z.string().describe('pickle, joblib, keras-h5, keras, pytorch, onnx, safetensors, xgboost-json, xgboost-ubj.'),
+    safeToLoad: z
+      .boolean()
+      .describe(
+        'false for pickle, joblib, PyTorch and Keras files: loading them can execute arbitrary code. Load only files you trust. The server never loads a model.',
+      ),
+    metrics: z.record(z.string(), z.number()),
+    params: z.record(z.string(), z.unknown()),
+    description: z.string().nullable(),
+    tags: z.array(z.string()),
+    filename: z.string(),
+    size: z.number().int(),
+    sha256: z.string(),
+    contentType: z.string(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    dataset: z.object({ id: z.string(), name: z.string() }),
+    dependants: z.object({ explanations: z.number().int() }),
+    explanations: z.array(z.object({ id: z.string(), method: z.string(), createdAt: z.string() })).optional(),
+  })
+  .meta({ id: 'Model' });
+
+export const modelPageSchema = z.object({ items: z.array(modelSchema), nextCursor: z.string().nullable() });
+export const modelParams = z.object({ id: uuidParam });
+
+export const listModelsQuery = z.strictObject({
+  ...listQuery,
+  dataset: z.string().min(1).max(100).optional().describe('Dataset id or name.'),
+  name: z.string().min(1).max(63).optional(),
+  framework: z.enum(FRAMEWORKS).optional(),
+  tag: z.string().min(1).max(64).optional(),
+  sort: z
+    .string()
+    .regex(new RegExp(`^(createdAt|metrics\\.${METRIC_NAME.source.slice(1, -1)})$`), 'must be createdAt or metrics.<name>')
+    .default('createdAt')
+    .describe('createdAt, or a metric such as metrics.auc (models without it come last).'),
+  order: z.enum(['asc', 'desc']).default('desc'),
+});
+
+export const modelPatchSchema = z.strictObject({
+  description: z.string().max(MAX_DESCRIPTION_LENGTH).nullable().optional(),
+  tags: z.array(z.string().max(64)).max(50).optional(),
+  metrics: z.record(z.string().regex(METRIC_NAME), z.number()).optional(),
+  params: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const createModelForm = {
+  type: 'object',
+  required: ['dataset', 'name', 'file'],
+  properties: {
+    dataset: { type: 'string', description: 'Dataset id or name; it must exist.' },
+    name: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', example: 'xgboost' },
+    framework: { type: 'string', enum: [...FRAMEWORKS], default: 'other' },
+    metrics: { type: 'string', description: 'JSON object of numbers.', example: '{"accuracy":0.95,"auc":0.91}' },
+    params: { type: 'string', description: 'JSON object.', example: '{"max_depth":6,"n_estimators":400}' },
+    description: { type: 'string' },
+    tags: { type: 'array', items: { type: 'string' } },
+    sha256: { type: 'string', pattern: '^[0-9a-fA-F]{64}$', description: 'Optional SHA-256 (hex) of the file.' },
+    file: {
+      type: 'string',
+      format: 'binary',
+      description: 'pkl, pickle, joblib, h5, keras, onnx, json/ubj (xgboost), pt, pth or safetensors.',
+    },
+  },
+} as const;

@@ -1,0 +1,128 @@
+/** Dataset and dataset-file records: typed calls of the dataset SQL functions. */
+import type { Dataset, DatasetFile, DatasetPatch, DeletedKeys, Page } from '../domain.ts';
+import { decodeCursor, pageOf } from '../pagination.ts';
+import type { SqlFunctionCaller } from './sql-caller.ts';
+
+export interface ReserveDataset {
+  owner: string;
+  id: string;
+  name: string;
+  description: string | null;
+  tags: string[];
+  status: string | null;
+  batchId: string;
+}
+
+export interface ReserveDatasetFile {
+  owner: string;
+  datasetId: string;
+  batchId: string;
+  id: string;
+  path: string;
+  objectKey: string;
+  contentType: string;
+  overwrite: boolean;
+}
+
+export interface FinishedFile {
+  id: string;
+  size: number;
+  sha256: string;
+  etag: string;
+}
+
+export interface ListDatasets {
+  limit: number;
+  cursor?: string | undefined;
+  tag?: string | undefined;
+  q?: string | undefined;
+}
+
+export class DatasetRecords {
+  readonly #caller: SqlFunctionCaller;
+
+  constructor(caller: SqlFunctionCaller) {
+    this.#caller = caller;
+  }
+
+  reserve(input: ReserveDataset): Promise<Dataset> {
+    return this.#caller.call('xai_reserve_dataset', {
+      p_owner: input.owner,
+      p_id: input.id,
+      p_name: input.name,
+      p_description: input.description,
+      p_tags: input.tags,
+      p_status: input.status,
+      p_batch: input.batchId,
+    });
+  }
+
+  reserveFile(input: ReserveDatasetFile): Promise<DatasetFile> {
+    return this.#caller.call('xai_reserve_dataset_file', {
+      p_owner: input.owner,
+      p_dataset_id: input.datasetId,
+      p_batch: input.batchId,
+      p_id: input.id,
+      p_path: input.path,
+      p_object_key: input.objectKey,
+      p_content_type: input.contentType,
+      p_overwrite: input.overwrite,
+    });
+  }
+
+  /** Makes the batch's files ready atomically; returns the dataset and the keys they replaced. */
+  finalizeBatch(input: {
+    owner: string;
+    datasetId: string;
+    batchId: string;
+    files: FinishedFile[];
+  }): Promise<{ dataset: Dataset; replacedKeys: string[] }> {
+    return this.#caller.call('xai_finalize_dataset_batch', {
+      p_owner: input.owner,
+      p_dataset_id: input.datasetId,
+      p_batch: input.batchId,
+      p_files: input.files.map((file) => ({ ...file })),
+    });
+  }
+
+  abandonBatch(input: { owner: string; datasetId: string; batchId: string }): Promise<DeletedKeys> {
+    return this.#caller.call('xai_abandon_dataset_batch', {
+      p_owner: input.owner,
+      p_dataset_id: input.datasetId,
+      p_batch: input.batchId,
+    });
+  }
+
+  get(owner: string, ref: string): Promise<Dataset> {
+    return this.#caller.call('xai_get_dataset', { p_owner: owner, p_ref: ref });
+  }
+
+  async list(owner: string, query: ListDatasets): Promise<Page<Dataset>> {
+    const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+    const rows = await this.#caller.call<Dataset[]>('xai_list_datasets', {
+      p_owner: owner,
+      p_limit: query.limit + 1,
+      p_after_created: after?.createdAt ?? null,
+      p_after_id: after?.id ?? null,
+      p_tag: query.tag ?? null,
+      p_q: query.q ?? null,
+    });
+    return pageOf(rows, query.limit);
+  }
+
+  update(owner: string, ref: string, patch: DatasetPatch): Promise<Dataset> {
+    return this.#caller.call('xai_update_dataset', { p_owner: owner, p_ref: ref, p_patch: { ...patch } });
+  }
+
+  delete(owner: string, ref: string, cascade: boolean): Promise<DeletedKeys> {
+    return this.#caller.call('xai_delete_dataset', { p_owner: owner, p_ref: ref, p_cascade: cascade });
+  }
+
+  getFile(owner: string, ref: string, fileId: string): Promise<DatasetFile> {
+    return this.#caller.call('xai_get_dataset_file', { p_owner: owner, p_ref: ref, p_file_id: fileId });
+  }
+
+  deleteFile(owner: string, ref: string, fileId: string): Promise<DeletedKeys> {
+    return this.#caller.call('xai_delete_dataset_file', { p_owner: owner, p_ref: ref, p_file_id: fileId });
+  }
+}

@@ -1,0 +1,94 @@
+/** Explanation records: typed calls of the explanation SQL functions. */
+import type { DeletedKeys, Explanation, ExplanationPatch, Page } from '../domain.ts';
+import { decodeCursor, pageOf } from '../pagination.ts';
+import type { StoredFile } from './model-records.ts';
+import type { SqlFunctionCaller } from './sql-caller.ts';
+
+export interface ReserveExplanation {
+  owner: string;
+  id: string;
+  modelId: string;
+  method: string;
+  params: Record<string, unknown>;
+  summary: Record<string, unknown>;
+  description: string | null;
+  tags: string[];
+  filename: string;
+  /** The key with `{dataset}` and `{model}` to fill in. */
+  objectKeyTemplate: string;
+  contentType: string;
+}
+
+export interface ListExplanations {
+  limit: number;
+  cursor?: string | undefined;
+  model?: string | undefined;
+  dataset?: string | undefined;
+  method?: string | undefined;
+  tag?: string | undefined;
+}
+
+export class ExplanationRecords {
+  readonly #caller: SqlFunctionCaller;
+
+  constructor(caller: SqlFunctionCaller) {
+    this.#caller = caller;
+  }
+
+  reserve(input: ReserveExplanation): Promise<Explanation> {
+    return this.#caller.call('xai_reserve_explanation', {
+      p_owner: input.owner,
+      p_id: input.id,
+      p_model_id: input.modelId,
+      p_method: input.method,
+      p_params: input.params,
+      p_summary: input.summary,
+      p_description: input.description,
+      p_tags: input.tags,
+      p_filename: input.filename,
+      p_object_key_template: input.objectKeyTemplate,
+      p_content_type: input.contentType,
+    });
+  }
+
+  finalize(owner: string, id: string, file: StoredFile): Promise<Explanation> {
+    return this.#caller.call('xai_finalize_explanation', {
+      p_owner: owner,
+      p_id: id,
+      p_size: file.size,
+      p_sha256: file.sha256,
+      p_etag: file.etag,
+    });
+  }
+
+  abandon(owner: string, id: string): Promise<DeletedKeys> {
+    return this.#caller.call('xai_abandon_explanation', { p_owner: owner, p_id: id });
+  }
+
+  get(owner: string, id: string): Promise<Explanation> {
+    return this.#caller.call('xai_get_explanation', { p_owner: owner, p_id: id });
+  }
+
+  async list(owner: string, query: ListExplanations): Promise<Page<Explanation>> {
+    const after = query.cursor ? decodeCursor(query.cursor) : undefined;
+    const rows = await this.#caller.call<Explanation[]>('xai_list_explanations', {
+      p_owner: owner,
+      p_limit: query.limit + 1,
+      p_model_id: query.model ?? null,
+      p_dataset_ref: query.dataset ?? null,
+      p_method: query.method ?? null,
+      p_tag: query.tag ?? null,
+      p_after_created: after?.createdAt ?? null,
+      p_after_id: after?.id ?? null,
+    });
+    return pageOf(rows, query.limit);
+  }
+
+  update(owner: string, id: string, patch: ExplanationPatch): Promise<Explanation> {
+    return this.#caller.call('xai_update_explanation', { p_owner: owner, p_id: id, p_patch: { ...patch } });
+  }
+
+  delete(owner: string, id: string): Promise<DeletedKeys> {
+    return this.#caller.call('xai_delete_explanation', { p_owner: owner, p_id: id });
+  }
+}

@@ -1,0 +1,117 @@
+/** Model records: typed calls of the model SQL functions. */
+import type { DeletedKeys, Model, ModelPatch, Page } from '../domain.ts';
+import { decodeCursor, pageOf } from '../pagination.ts';
+import type { SqlFunctionCaller } from './sql-caller.ts';
+
+export interface ReserveModel {
+  owner: string;
+  id: string;
+  datasetId: string;
+  name: string;
+  framework: string;
+  format: string;
+  safeToLoad: boolean;
+  metrics: Record<string, number>;
+  params: Record<string, unknown>;
+  description: string | null;
+  tags: string[];
+  filename: string;
+  contentType: string;
+  /** The object key with `{version}` where the allocated version goes. */
+  objectKeyTemplate: string;
+}
+
+export interface ListModels {
+  limit: number;
+  cursor?: string | undefined;
+  dataset?: string | undefined;
+  name?: string | undefined;
+  framework?: string | undefined;
+  tag?: string | undefined;
+  /** A metric name to sort by; undefined sorts by creation time. */
+  metric?: string | undefined;
+  order: 'asc' | 'desc';
+}
+
+export interface StoredFile {
+  size: number;
+  sha256: string;
+  etag: string;
+}
+
+export class ModelRecords {
+  readonly #caller: SqlFunctionCaller;
+
+  constructor(caller: SqlFunctionCaller) {
+    this.#caller = caller;
+  }
+
+  reserve(input: ReserveModel): Promise<Model> {
+    return this.#caller.call('xai_reserve_model', {
+      p_owner: input.owner,
+      p_id: input.id,
+      p_dataset_id: input.datasetId,
+      p_name: input.name,
+      p_framework: input.framework,
+      p_format: input.format,
+      p_safe_to_load: input.safeToLoad,
+      p_metrics: input.metrics,
+      p_params: input.params,
+      p_description: input.description,
+      p_tags: input.tags,
+      p_filename: input.filename,
+      p_content_type: input.contentType,
+      p_object_key_template: input.objectKeyTemplate,
+    });
+  }
+
+  finalize(owner: string, id: string, file: StoredFile): Promise<Model> {
+    return this.#caller.call('xai_finalize_model', {
+      p_owner: owner,
+      p_id: id,
+      p_size: file.size,
+      p_sha256: file.sha256,
+      p_etag: file.etag,
+    });
+  }
+
+  abandon(owner: string, id: string): Promise<DeletedKeys> {
+    return this.#caller.call('xai_abandon_model', { p_owner: owner, p_id: id });
+  }
+
+  get(owner: string, id: string): Promise<Model> {
+    return this.#caller.call('xai_get_model', { p_owner: owner, p_id: id });
+  }
+
+  latest(owner: string, datasetRef: string, name: string): Promise<Model> {
+    return this.#caller.call('xai_latest_model', { p_owner: owner, p_dataset_ref: datasetRef, p_name: name });
+  }
+
+  async list(owner: string, query: ListModels): Promise<Page<Model>> {
+    const sort = `${query.metric ? `metrics.${query.metric}` : 'createdAt'}:${query.order}`;
+    const after = query.cursor ? decodeCursor(query.cursor, sort) : undefined;
+    const rows = await this.#caller.call<Model[]>('xai_list_models', {
+      p_owner: owner,
+      p_limit: query.limit + 1,
+      p_dataset_ref: query.dataset ?? null,
+      p_name: query.name ?? null,
+      p_framework: query.framework ?? null,
+      p_tag: query.tag ?? null,
+      p_metric: query.metric ?? null,
+      p_desc: query.order === 'desc',
+      p_after_value: after?.value ?? null,
+      p_after_created: after?.createdAt ?? null,
+      p_after_id: after?.id ?? null,
+    });
+    const page = pageOf(rows, query.limit, (row) => ({ sort, value: row.sortValue ?? null }));
+    return { items: page.items.map(({ sortValue: _sortValue, ...model }) => model), nextCursor: page.nextCursor };
+  }
+
+  update(owner: string, id: string, patch: ModelPatch): Promise<Model> {
+    return this.#caller.call('xai_update_model', { p_owner: owner, p_id: id, p_patch: { ...patch } });
+  }
+
+  delete(owner: string, id: string, cascade: boolean): Promise<DeletedKeys> {
+    return this.#caller.call('xai_delete_model', { p_owner: owner, p_id: id, p_cascade: cascade });
+  }
+}

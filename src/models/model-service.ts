@@ -1,0 +1,126 @@
+/**
+ * Models: one file each, versioned per (dataset, name) by the database, with metrics and
+ * parameters. Uploads run the shared single-file pipeline.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Limits } from '../config.ts';
+import type { Model, ModelPatch, Page, Principal } from '../domain.ts';
+import { type DownloadLink, type DownloadRequest, downloadLink } from '../downloads.ts';
+import { AppError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { MetadataStore } from '../metadata/metadata-store.ts';
+import type { ListModels } from '../metadata/model-records.ts';
+import type { ObjectStorage } from '../storage/port.ts';
+import { FormFields, parseDescription, parseTags } from '../uploads/form-fields.ts';
+import { parseJsonObject, validateMetrics } from '../uploads/json-fields.ts';
+import { modelKeyTemplate } from '../uploads/object-keys.ts';
+import type { IncomingPart, UploadContext } from '../uploads/parts.ts';
+import { receiveSingleFile } from '../uploads/single-file-upload.ts';
+import { deleteObjects } from '../uploads/upload-batch.ts';
+import { FRAMEWORKS, modelFormatOf } from './model-formats.ts';
+
+export interface ModelServiceDeps {
+  metadata: MetadataStore;
+  storage: ObjectStorage;
+  limits: Limits;
+  log: Logger;
+}
+
+export const MODEL_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
+const FIELDS = ['dataset', 'name', 'framework', 'metrics', 'params', 'description', 'tags'];
+
+export class ModelService {
+  readonly #deps: ModelServiceDeps;
+
+  constructor(deps: ModelServiceDeps) {
+    this.#deps = deps;
+  }
+
+  /** POST /models: fields, then exactly one file. The version is 1 + the highest of (dataset, name). */
+  async create(principal: Principal, parts: AsyncIterable<IncomingPart>, context: UploadContext): Promise<Model> {
+    const { metadata, storage, limits, log } = this.#deps;
+    const fields = new FormFields(FIELDS, ['tags']);
+    const id = randomUUID();
+    return receiveSingleFile({ kind: 'model', maxBytes: limits.modelFileBytes, storage, log }, parts, context, fields, {
+      reserve: async ({ filename, contentType }) => {
+        const input = parseModelFields(fields);
+        // Resolving the dataset authorizes the upload before a byte moves.
+        const dataset = await metadata.datasets.get(principal.id, input.dataset);
+        const model = await metadata.models.reserve({
+          owner: principal.id,
+          id,
+          datasetId: dataset.id,
+          name: input.name,
+          framework: input.framework,
+          ...modelFormatOf(filename),
+          metrics: input.metrics,
+          params: input.params,
+          description: input.description,
+          tags: input.tags,
+          filename,
+          contentType,
+          objectKeyTemplate: modelKeyTemplate(dataset.name, input.name, id, filename),
+        });
+        return { key: model.objectKey };
+      },
+      finalize: (stored) => metadata.models.finalize(principal.id, id, stored),
+      abandon: async () => {
+        await metadata.models.abandon(principal.id, id);
+      },
+    });
+  }
+
+  list(principal: Principal, query: ListModels): Promise<Page<Model>> {
+    return this.#deps.metadata.models.list(principal.id, query);
+  }
+
+  get(principal: Principal, id: string): Promise<Model> {
+    return this.#deps.metadata.models.get(principal.id, id);
+  }
+
+  latest(principal: Principal, datasetRef: string, name: string): Promise<Model> {
+    return this.#deps.metadata.models.latest(principal.id, datasetRef, name);
+  }
+
+  update(principal: Principal, id: string, patch: ModelPatch): Promise<Model> {
+    return this.#deps.metadata.models.update(principal.id, id, {
+      ...patch,
+      ...(patch.tags ? { tags: parseTags(patch.tags) } : {}),
+      ...(patch.metrics ? { metrics: validateMetrics('metrics', patch.metrics) } : {}),
+    });
+  }
+
+  async delete(principal: Principal, id: string, cascade: boolean): Promise<void> {
+    const { deletedKeys } = await this.#deps.metadata.models.delete(principal.id, id, cascade);
+    await deleteObjects(this.#deps.storage, deletedKeys, this.#deps.log);
+  }
+
+  async download(principal: Principal, id: string, request: DownloadRequest): Promise<DownloadLink> {
+    const model = await this.#deps.metadata.models.get(principal.id, id);
+    return downloadLink(this.#deps.storage, { key: model.objectKey, ...model }, request);
+  }
+}
+
+function parseModelFields(fields: FormFields) {
+  const dataset = fields.one('dataset');
+  const name = fields.one('name');
+  if (!dataset || !name) {
+    throw new AppError('missing_field', 'The fields "dataset" and "name" are required and must come before the file.');
+  }
+  if (!MODEL_NAME.test(name)) {
+    throw new AppError('invalid_name', 'name must be 1-63 lowercase letters, digits, _ or -, starting with a letter or digit.');
+  }
+  const framework = fields.one('framework') ?? 'other';
+  if (!(FRAMEWORKS as readonly string[]).includes(framework)) {
+    throw new AppError('validation_failed', `framework must be one of ${FRAMEWORKS.join(', ')}.`);
+  }
+  return {
+    dataset,
+    name,
+    framework,
+    metrics: validateMetrics('metrics', parseJsonObject('metrics', fields.one('metrics'))),
+    params: parseJsonObject('params', fields.one('params')),
+    description: parseDescription(fields.one('description')),
+    tags: parseTags(fields.all('tags')),
+  };
+}

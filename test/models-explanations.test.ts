@@ -1,0 +1,444 @@
+/**
+ * /models and /explanations over a real socket on both backends: the life cycle with
+ * lineage, version allocation under concurrency, refused input, metric sorting. Every check
+ * looks at stored bytes (SHA-256 through download URLs), object keys and rows.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { type Backend, startApp, type TestApp } from './support/app.ts';
+import { bufferFile, digestResponse, patternFile, type TestFile } from './support/data.ts';
+import { type Part, upload } from './support/multipart.ts';
+import { postgresSkipReason } from './support/postgres.ts';
+
+const MiB = 1024 * 1024;
+
+interface ModelBody {
+  id: string;
+  name: string;
+  version: number;
+  framework: string;
+  format: string;
+  safeToLoad: boolean;
+  metrics: Record<string, number>;
+  params: Record<string, unknown>;
+  sha256: string;
+  size: number;
+  dataset: { id: string; name: string };
+  dependants: { explanations: number };
+  explanations?: Array<{ id: string; method: string }>;
+}
+
+interface ExplanationBody {
+  id: string;
+  method: string;
+  summary: Record<string, unknown>;
+  sha256: string;
+  model: { id: string; name: string; version: number };
+  dataset: { id: string; name: string };
+}
+
+const field = (name: string, value: string): Part => ({ name, value });
+const file = (filename: string, content: TestFile): Part => ({ name: 'file', filename, file: content });
+
+async function expectProblem(response: Response, status: number, code: string): Promise<Record<string, unknown>> {
+  const text = await response.text();
+  assert.equal(response.status, status, `expected ${status} ${code}, got ${response.status}: ${text}`);
+  const problem = JSON.parse(text) as Record<string, unknown>;
+  assert.equal(problem.code, code);
+  return problem;
+}
+
+async function snapshot(app: TestApp) {
+  return { keys: await app.objectKeys(), rows: await app.rowCounts(), incomplete: await app.incompleteUploads() };
+}
+
+function suite(backend: Backend) {
+  describe(`models and explanations on ${backend}`, { skip: backend === 's3-postgres' ? postgresSkipReason : undefined }, () => {
+    let app: TestApp;
+    before(async () => {
+      app = await startApp({ backend });
+    });
+    after(() => app?.close());
+    const url = (path: string) => `${app.baseUrl}${path}`;
+
+    async function createDataset(name: string): Promise<string> {
+      const response = await upload(url('/datasets'), [field('name', name), file('train.csv', bufferFile('a,b\n1,2\n'))]);
+      assert.equal(response.status, 201);
+      return ((await response.json()) as { id: string }).id;
+    }
+
+    async function createModel(parts: Part[]): Promise<ModelBody> {
+      const response = await upload(url('/models'), parts);
+      const text = await response.text();
+      assert.equal(response.status, 201, text);
+      return JSON.parse(text) as ModelBody;
+    }
+
+    async function downloadDigest(path: string): Promise<string> {
+      const link = (await (await fetch(url(path))).json()) as { url: string; sha256: string };
+      const bytes = await fetch(link.url);
+      assert.equal(bytes.status, 200);
+      const { sha256 } = await digestResponse(bytes);
+      assert.equal(sha256, link.sha256);
+      return sha256;
+    }
+
+    test('life cycle: dataset, model v1 and v2, explanations of v2, latest, cascade delete leaves storage empty', async () => {
+      await createDataset('ieee-cis-fraud');
+      const pickle = patternFile(7 * MiB, 'xgb-v1');
+      const v1 = await createModel([
+        field('dataset', 'ieee-cis-fraud'),
+        field('name', 'xgboost'),
+        field('framework', 'xgboost'),
+        field('metrics', '{"accuracy":0.95,"auc":0.91}'),
+        field('params', '{"max_depth":6,"eta":0.1}'),
+        field('tags', 'baseline'),
+        file('xgboost_v1.pkl', pickle),
+      ]);
+      assert.equal(v1.version, 1);
+      assert.equal(v1.format, 'pickle');
+      assert.equal(v1.safeToLoad, false);
+      assert.deepEqual(v1.metrics, { accuracy: 0.95, auc: 0.91 });
+      assert.deepEqual(v1.params, { max_depth: 6, eta: 0.1 });
+      assert.equal(v1.sha256, pickle.sha256);
+      assert.equal(v1.dataset.name, 'ieee-cis-fraud');
+
+      const json = bufferFile('{"learner":{"gradient_booster":{}}}');
+      const v2 = await createModel([
+        field('dataset', 'ieee-cis-fraud'),
+        field('name', 'xgboost'),
+        field('framework', 'xgboost'),
+        field('metrics', '{"auc":0.93}'),
+        file('model.json', json),
+      ]);
+      assert.equal(v2.version, 2);
+      assert.equal(v2.format, 'xgboost-json');
+      assert.equal(v2.safeToLoad, true);
+
+      const shapValues = patternFile(2 * MiB, 'shap');
+      const shapResponse = await upload(url('/explanations'), [
+        field('model', v2.id),
+        field('method', 'shap'),
+        field('params', '{"nsamples":500}'),
+        field('summary', '{"TransactionAmt":0.31,"card1":0.12}'),
+        file('shap_values.npy', shapValues),
+      ]);
+      assert.equal(shapResponse.status, 201, await shapResponse.clone().text());
+      const shap = (await shapResponse.json()) as ExplanationBody;
+      assert.deepEqual(shap.summary, { TransactionAmt: 0.31, card1: 0.12 });
+      assert.deepEqual(shap.model, { id: v2.id, name: 'xgboost', version: 2 });
+      assert.equal(shap.dataset.name, 'ieee-cis-fraud');
+      const limeHtml = bufferFile('<html><body>LIME</body></html>');
+      const lime = (await (
+        await upload(url('/explanations'), [field('model', v2.id), field('method', 'lime'), file('lime.html', limeHtml)])
+      ).json()) as ExplanationBody;
+
+      const latest = (await (await fetch(url('/datasets/ieee-cis-fraud/models/xgboost/latest'))).json()) as ModelBody;
+      assert.equal(latest.id, v2.id);
+      assert.equal(latest.version, 2);
+      assert.deepEqual(latest.explanations?.map((item) => item.method).sort(), ['lime', 'shap']);
+      assert.equal(latest.dependants.explanations, 2);
+
+      const dataset = (await (await fetch(url('/datasets/ieee-cis-fraud'))).json()) as { dependants: Record<string, number> };
+      assert.deepEqual(dataset.dependants, { models: 2, explanations: 2 });
+
+      assert.equal(await downloadDigest(`/models/${v1.id}/download`), pickle.sha256);
+      assert.equal(await downloadDigest(`/models/${v2.id}/download`), json.sha256);
+      assert.equal(await downloadDigest(`/explanations/${shap.id}/download`), shapValues.sha256);
+      assert.equal(await downloadDigest(`/explanations/${lime.id}/download`), limeHtml.sha256);
+
+      const keys = await app.objectKeys();
+      assert.equal(keys.length, 5);
+      assert.ok(keys.includes(`models/ieee-cis-fraud/xgboost/v1-${v1.id}/xgboost_v1.pkl`), keys.join('\n'));
+      assert.ok(keys.includes(`explanations/ieee-cis-fraud/xgboost-v2/shap/${shap.id}/shap_values.npy`), keys.join('\n'));
+
+      const listed = (await (await fetch(url(`/explanations?model=${v2.id}&method=shap`))).json()) as {
+        items: ExplanationBody[];
+      };
+      assert.deepEqual(
+        listed.items.map((item) => item.id),
+        [shap.id],
+      );
+      const byDataset = (await (await fetch(url('/explanations?dataset=ieee-cis-fraud'))).json()) as { items: ExplanationBody[] };
+      assert.equal(byDataset.items.length, 2);
+
+      const before = await snapshot(app);
+      await expectProblem(await fetch(url(`/models/${v2.id}`), { method: 'DELETE' }), 409, 'model_in_use');
+      await expectProblem(await fetch(url('/datasets/ieee-cis-fraud'), { method: 'DELETE' }), 409, 'dataset_in_use');
+      assert.deepEqual(await snapshot(app), before);
+
+      assert.equal((await fetch(url('/datasets/ieee-cis-fraud?cascade=true'), { method: 'DELETE' })).status, 204);
+      assert.deepEqual(await app.objectKeys(), []);
+      assert.deepEqual(await app.rowCounts(), { datasets: 0, dataset_files: 0, models: 0, explanations: 0, pending: 0 });
+      await expectProblem(await fetch(url(`/models/${v1.id}`)), 404, 'model_not_found');
+      await expectProblem(await fetch(url(`/explanations/${shap.id}`)), 404, 'explanation_not_found');
+    });
+
+    test('twenty concurrent uploads of one name get versions 1 to 20, no gap, no duplicate', async () => {
+      await createDataset('give-me-some-credit');
+      const responses = await Promise.all(
+        Array.from({ length: 20 }, (_, index) =>
+          upload(url('/models'), [
+            field('dataset', 'give-me-some-credit'),
+            field('name', 'random_forest'),
+            field('framework', 'sklearn'),
+            field('metrics', JSON.stringify({ auc: 0.8 + index / 1000 })),
+            file('rf.joblib', patternFile(64 * 1024 + index, `rf-${index}`)),
+          ]),
+        ),
+      );
+      const bodies = await Promise.all(
+        responses.map(async (response) => {
+          assert.equal(response.status, 201);
+          return (await response.json()) as ModelBody;
+        }),
+      );
+      assert.deepEqual(
+        bodies.map((body) => body.version).sort((a, b) => a - b),
+        Array.from({ length: 20 }, (_, index) => index + 1),
+      );
+      assert.equal(
+        (await app.objectKeys()).filter((key) => key.startsWith('models/give-me-some-credit/random_forest/')).length,
+        20,
+      );
+      const latest = (await (await fetch(url('/datasets/give-me-some-credit/models/random_forest/latest'))).json()) as ModelBody;
+      assert.equal(latest.version, 20);
+      assert.equal((await fetch(url('/datasets/give-me-some-credit?cascade=true'), { method: 'DELETE' })).status, 204);
+    });
+
+    test('sorting by a metric, both directions, across pages; models without it come last', async () => {
+      await createDataset('sorting');
+      const aucs = [0.7, 0.9, null, 0.8, 0.95];
+      const created: ModelBody[] = [];
+      for (const [index, auc] of aucs.entries()) {
+        created.push(
+          await createModel([
+            field('dataset', 'sorting'),
+            field('name', `m${index}`),
+            field('metrics', JSON.stringify(auc === null ? { accuracy: 0.5 } : { auc })),
+            file('m.onnx', bufferFile(`onnx-${index}`)),
+          ]),
+        );
+      }
+      async function walk(order: string): Promise<Array<number | undefined>> {
+        const seen: Array<number | undefined> = [];
+        let cursor: string | null = null;
+        do {
+          const query: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+          const response = await fetch(url(`/models?dataset=sorting&sort=metrics.auc&order=${order}&limit=2${query}`));
+          assert.equal(response.status, 200);
+          const page = (await response.json()) as { items: ModelBody[]; nextCursor: string | null };
+          seen.push(...page.items.map((item) => item.metrics.auc));
+          cursor = page.nextCursor;
+        } while (cursor);
+        return seen;
+      }
+      assert.deepEqual(await walk('desc'), [0.95, 0.9, 0.8, 0.7, undefined]);
+      assert.deepEqual(await walk('asc'), [0.7, 0.8, 0.9, 0.95, undefined]);
+      const newest = (await (await fetch(url('/models?dataset=sorting&limit=2'))).json()) as {
+        items: ModelBody[];
+        nextCursor: string;
+      };
+      assert.deepEqual(
+        newest.items.map((item) => item.name),
+        ['m4', 'm3'],
+      );
+      // A cursor belongs to the sort it was made for.
+      await expectProblem(
+        await fetch(url(`/models?dataset=sorting&sort=metrics.auc&cursor=${newest.nextCursor}`)),
+        400,
+        'invalid_cursor',
+      );
+      await expectProblem(await fetch(url('/models?sort=name')), 400, 'validation_failed');
+      const patched = await fetch(url(`/models/${created[2]?.id}`), {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ metrics: { auc: 0.99 }, tags: ['best'] }),
+      });
+      assert.equal(patched.status, 200);
+      assert.deepEqual(((await patched.json()) as ModelBody).metrics, { auc: 0.99 });
+      assert.deepEqual(await walk('desc'), [0.99, 0.95, 0.9, 0.8, 0.7]);
+      await expectProblem(
+        await fetch(url(`/models/${created[2]?.id}`), {
+          method: 'PATCH',
+          headers: { 'content-type': 'application/json' },
+          body: '{"metrics":{"auc":"high"}}',
+        }),
+        400,
+        'validation_failed',
+      );
+      assert.equal((await fetch(url('/datasets/sorting?cascade=true'), { method: 'DELETE' })).status, 204);
+    });
+
+    test('refused model and explanation uploads answer clearly and change nothing', async () => {
+      await createDataset('refusals');
+      const model = await createModel([
+        field('dataset', 'refusals'),
+        field('name', 'logistic_regression'),
+        file('lr.pkl', bufferFile('pickle')),
+      ]);
+      const pendingId = randomUUID();
+      const dataset = (await (await fetch(url('/datasets/refusals'))).json()) as { id: string };
+      await app.sql(
+        `insert into models (id, owner_id, dataset_id, name, version, format, safe_to_load, filename, object_key, content_type, state)
+         values ($1, 'local', $2, 'pending_model', 1, 'pickle', false, 'p.pkl', $3, 'application/octet-stream', 'pending')`,
+        [pendingId, dataset.id, `models/refusals/pending_model/v1-${pendingId}/p.pkl`],
+      );
+      const small = bufferFile('x');
+      const modelFields = (extra: Part[]) => [field('dataset', 'refusals'), field('name', 'neural_net'), ...extra];
+      const cases: Array<{ label: string; parts: Part[]; path: string; status: number; code: string; field?: string }> = [
+        {
+          label: 'bad JSON metrics',
+          path: '/models',
+          parts: modelFields([field('metrics', '{auc: 0.9'), file('n.h5', small)]),
+          status: 400,
+          code: 'invalid_json_field',
+          field: 'metrics',
+        },
+        {
+          label: 'metrics not numbers',
+          path: '/models',
+          parts: modelFields([field('metrics', '{"auc":"0.9"}'), file('n.h5', small)]),
+          status: 400,
+          code: 'invalid_json_field',
+          field: 'metrics',
+        },
+        {
+          label: 'params not an object',
+          path: '/models',
+          parts: modelFields([field('params', '[1,2]'), file('n.h5', small)]),
+          status: 400,
+          code: 'invalid_json_field',
+          field: 'params',
+        },
+        {
+          label: 'missing dataset',
+          path: '/models',
+          parts: [field('dataset', 'no-such-dataset'), field('name', 'x'), file('n.h5', small)],
+          status: 404,
+          code: 'dataset_not_found',
+        },
+        {
+          label: 'no name',
+          path: '/models',
+          parts: [field('dataset', 'refusals'), file('n.h5', small)],
+          status: 400,
+          code: 'missing_field',
+        },
+        {
+          label: 'bad framework',
+          path: '/models',
+          parts: modelFields([field('framework', 'caffe'), file('n.h5', small)]),
+          status: 400,
+          code: 'validation_failed',
+        },
+        {
+          label: 'two files',
+          path: '/models',
+          parts: modelFields([file('a.onnx', small), file('b.onnx', small)]),
+          status: 400,
+          code: 'too_many_files',
+        },
+        { label: 'no file', path: '/models', parts: modelFields([]), status: 400, code: 'missing_file' },
+        {
+          label: 'unsupported model file',
+          path: '/models',
+          parts: modelFields([file('model.exe', small)]),
+          status: 415,
+          code: 'unsupported_media_type',
+        },
+        {
+          label: 'field after file',
+          path: '/models',
+          parts: [field('dataset', 'refusals'), field('name', 'nn'), file('a.onnx', small), field('tags', 'late')],
+          status: 400,
+          code: 'field_after_file',
+        },
+        {
+          label: 'checksum mismatch',
+          path: '/models',
+          parts: modelFields([field('sha256', 'f'.repeat(64)), file('a.onnx', small)]),
+          status: 422,
+          code: 'checksum_mismatch',
+        },
+        {
+          label: 'explanation of a missing model',
+          path: '/explanations',
+          parts: [field('model', randomUUID()), field('method', 'shap'), file('s.json', small)],
+          status: 404,
+          code: 'model_not_found',
+        },
+        {
+          label: 'explanation of a pending model',
+          path: '/explanations',
+          parts: [field('model', pendingId), field('method', 'shap'), file('s.json', small)],
+          status: 422,
+          code: 'model_not_ready',
+        },
+        {
+          label: 'model id not a uuid',
+          path: '/explanations',
+          parts: [field('model', 'xgboost'), field('method', 'shap'), file('s.json', small)],
+          status: 400,
+          code: 'validation_failed',
+        },
+        {
+          label: 'bad summary JSON',
+          path: '/explanations',
+          parts: [field('model', model.id), field('method', 'shap'), field('summary', 'nope'), file('s.json', small)],
+          status: 400,
+          code: 'invalid_json_field',
+          field: 'summary',
+        },
+        {
+          label: 'summary over 256 KiB',
+          path: '/explanations',
+          parts: [
+            field('model', model.id),
+            field('method', 'shap'),
+            field('summary', JSON.stringify({ big: 'x'.repeat(300 * 1024) })),
+            file('s.json', small),
+          ],
+          status: 413,
+          code: 'field_too_large',
+        },
+        {
+          label: 'bad method',
+          path: '/explanations',
+          parts: [field('model', model.id), field('method', 'SHAP!'), file('s.json', small)],
+          status: 400,
+          code: 'validation_failed',
+        },
+        {
+          label: 'unsupported explanation file',
+          path: '/explanations',
+          parts: [field('model', model.id), field('method', 'shap'), file('s.exe', small)],
+          status: 415,
+          code: 'unsupported_media_type',
+        },
+      ];
+      for (const item of cases) {
+        const before = await snapshot(app);
+        const problem = await expectProblem(await upload(url(item.path), item.parts), item.status, item.code).catch(
+          (error: Error) => {
+            throw new Error(`${item.label}: ${error.message}`);
+          },
+        );
+        if (item.field) {
+          assert.equal(problem.field, item.field, `${item.label} names the field`);
+          assert.match(String(problem.detail), new RegExp(item.field));
+        }
+        assert.deepEqual(await snapshot(app), before, `${item.label} changed what is stored`);
+      }
+      await expectProblem(await fetch(url('/datasets/refusals/models/neural_net/latest')), 404, 'model_not_found');
+      await expectProblem(await fetch(url(`/models/${pendingId}/download`)), 404, 'model_not_found');
+      await app.sql('delete from models where id = $1', [pendingId]);
+      assert.equal((await fetch(url('/datasets/refusals?cascade=true'), { method: 'DELETE' })).status, 204);
+      assert.deepEqual(await app.objectKeys(), []);
+    });
+  });
+}
+
+suite('embedded');
+suite('s3-postgres');
