@@ -11,7 +11,9 @@ import type { Logger as PinoLogger } from 'pino';
 import type { Services } from '../src/services.ts';
 import multipart from './plugins/multipart.ts';
 import openapi from './plugins/openapi.ts';
-import principal from './plugins/principal.ts';
+import authentication from './plugins/authentication.ts';
+import rateLimits from './plugins/rate-limits.ts';
+import security from './plugins/security.ts';
 import problemDetails from './plugins/problem-details.ts';
 import './types.ts';
 
@@ -47,7 +49,9 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   });
 
   await app.register(problemDetails);
-  await app.register(principal);
+  await app.register(security);
+  await app.register(authentication);
+  await app.register(rateLimits);
   await app.register(multipart);
   await app.register(openapi);
   await app.register(autoload, { dir: path.join(import.meta.dirname, 'api'), forceESM: true });

@@ -37,6 +37,33 @@ export interface Limits {
   parts: number;
 }
 
+export interface ApiKey {
+  name: string;
+  role: 'user' | 'admin';
+  /** SHA-256 of the key, as configured (the key itself is never configured). */
+  sha256: Buffer;
+  /** The owner id the key acts as (default `apikey:{name}`). */
+  ownerId: string;
+}
+
+export interface AuthConfig {
+  /** False: no authentication configured; only allowed on a loopback address. */
+  enabled: boolean;
+  /** `{SUPABASE_URL}/auth/v1/.well-known/jwks.json` for asymmetric Supabase signing keys. */
+  jwksUrl: string | undefined;
+  /** `{SUPABASE_URL}/auth/v1`; unchecked when SUPABASE_URL is unset. */
+  issuer: string | undefined;
+  /** Supabase's legacy HS256 JWT secret. */
+  jwtSecret: string | undefined;
+  apiKeys: ApiKey[];
+}
+
+export interface RateLimits {
+  uploadsPerMinute: number;
+  downloadsPerMinute: number;
+  requestsPerMinute: number;
+}
+
 export interface Config {
   host: string;
   port: number;
@@ -51,6 +78,8 @@ export interface Config {
   metadata: MetadataConfig;
   limits: Limits;
   downloads: { defaultTtlSeconds: number; signingSecret: string | undefined };
+  auth: AuthConfig;
+  rateLimits: RateLimits;
 }
 
 export class ConfigError extends Error {
@@ -116,6 +145,12 @@ const envSchema = z.object({
 
   SUPABASE_URL: optionalUrl,
   SUPABASE_SERVICE_ROLE_KEY: optionalString,
+  SUPABASE_JWT_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
+  API_KEYS: optionalString,
+  METADATA_BACKEND: z.preprocess(emptyAsUndefined, z.enum(['postgres', 'supabase', 'pglite']).optional()),
+  RATE_LIMIT_UPLOADS_PER_MINUTE: bytes(60),
+  RATE_LIMIT_DOWNLOADS_PER_MINUTE: bytes(600),
+  RATE_LIMIT_REQUESTS_PER_MINUTE: bytes(1200),
   DATABASE_URL: z.preprocess(
     emptyAsUndefined,
     z
@@ -148,6 +183,12 @@ export function loadConfig(environment: NodeJS.ProcessEnv): Config {
   }
   const env = parsed.data;
   const dataDir = path.resolve(env.DATA_DIR);
+  const auth = authConfig(env);
+  if (!auth.enabled && !isLoopback(env.HOST)) {
+    throw new ConfigError(
+      `Invalid configuration: refusing to listen on ${env.HOST} without authentication; set SUPABASE_URL or SUPABASE_JWT_SECRET (user tokens) or API_KEYS, or listen on 127.0.0.1`,
+    );
+  }
   return {
     host: env.HOST,
     port: env.PORT,
@@ -167,6 +208,52 @@ export function loadConfig(environment: NodeJS.ProcessEnv): Config {
       parts: env.MAX_PARTS,
     },
     downloads: { defaultTtlSeconds: env.DOWNLOAD_URL_TTL_SECONDS, signingSecret: env.DOWNLOAD_SIGNING_SECRET },
+    auth,
+    rateLimits: {
+      uploadsPerMinute: env.RATE_LIMIT_UPLOADS_PER_MINUTE,
+      downloadsPerMinute: env.RATE_LIMIT_DOWNLOADS_PER_MINUTE,
+      requestsPerMinute: env.RATE_LIMIT_REQUESTS_PER_MINUTE,
+    },
+  };
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+const API_KEY_ENTRY = /^([a-z0-9][a-z0-9_-]{0,62}):(user|admin):([0-9a-fA-F]{64})(?::([A-Za-z0-9_.:@-]{1,128}))?$/;
+
+/** API_KEYS: entries `name:role:sha256hex[:ownerId]`, separated by commas or whitespace. */
+function parseApiKeys(raw: string | undefined): ApiKey[] {
+  if (!raw) return [];
+  const keys = raw
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .map((entry, index) => {
+      const match = API_KEY_ENTRY.exec(entry);
+      if (!match) {
+        // The entry holds only a hash, but say which one by position, not by content.
+        throw new ConfigError(
+          `Invalid configuration: API_KEYS entry ${index + 1} must be name:role:sha256hex[:ownerId] with role user or admin`,
+        );
+      }
+      const [, name, role, hash, ownerId] = match as unknown as [string, string, 'user' | 'admin', string, string | undefined];
+      return { name, role, sha256: Buffer.from(hash.toLowerCase(), 'hex'), ownerId: ownerId ?? `apikey:${name}` };
+    });
+  const names = new Set(keys.map((key) => key.name));
+  if (names.size !== keys.length) throw new ConfigError('Invalid configuration: API_KEYS has two keys with the same name');
+  return keys;
+}
+
+function authConfig(env: Env): AuthConfig {
+  const supabaseUrl = env.SUPABASE_URL?.replace(/\/+$/, '');
+  const apiKeys = parseApiKeys(env.API_KEYS);
+  return {
+    enabled: Boolean(supabaseUrl || env.SUPABASE_JWT_SECRET || apiKeys.length > 0),
+    jwksUrl: supabaseUrl ? `${supabaseUrl}/auth/v1/.well-known/jwks.json` : undefined,
+    issuer: supabaseUrl ? `${supabaseUrl}/auth/v1` : undefined,
+    jwtSecret: env.SUPABASE_JWT_SECRET,
+    apiKeys,
   };
 }
 
@@ -199,6 +286,16 @@ function storageConfig(env: Env, dataDir: string): StorageConfig {
 }
 
 function metadataConfig(env: Env, dataDir: string): MetadataConfig {
+  if (env.METADATA_BACKEND === 'pglite') return { kind: 'pglite', dataDir: path.join(dataDir, 'metadata') };
+  if (env.METADATA_BACKEND === 'postgres' && !env.DATABASE_URL) {
+    throw new ConfigError('Invalid configuration: METADATA_BACKEND=postgres needs DATABASE_URL');
+  }
+  if (env.METADATA_BACKEND === 'supabase' && !(env.SUPABASE_URL && env.SUPABASE_SERVICE_ROLE_KEY)) {
+    throw new ConfigError('Invalid configuration: METADATA_BACKEND=supabase needs SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY');
+  }
+  if (env.METADATA_BACKEND === 'supabase' && env.SUPABASE_URL && env.SUPABASE_SERVICE_ROLE_KEY) {
+    return { kind: 'supabase', url: env.SUPABASE_URL.replace(/\/+$/, ''), serviceRoleKey: env.SUPABASE_SERVICE_ROLE_KEY };
+  }
   if (env.DATABASE_URL) return { kind: 'postgres', url: env.DATABASE_URL };
   if (env.SUPABASE_URL && env.SUPABASE_SERVICE_ROLE_KEY) {
     return { kind: 'supabase', url: env.SUPABASE_URL.replace(/\/+$/, ''), serviceRoleKey: env.SUPABASE_SERVICE_ROLE_KEY };
@@ -209,7 +306,7 @@ function metadataConfig(env: Env, dataDir: string): MetadataConfig {
   if (env.SUPABASE_URL) {
     // Without this check a deploy that forgot the key would quietly keep metadata in a local PGlite.
     throw new ConfigError(
-      'Invalid configuration: SUPABASE_URL is set but neither SUPABASE_SERVICE_ROLE_KEY nor DATABASE_URL is; metadata has nowhere to go',
+      'Invalid configuration: SUPABASE_URL is set but neither SUPABASE_SERVICE_ROLE_KEY nor DATABASE_URL is; metadata has nowhere to go (METADATA_BACKEND=pglite keeps it in DATA_DIR on purpose)',
     );
   }
   return { kind: 'pglite', dataDir: path.join(dataDir, 'metadata') };

@@ -123,3 +123,11 @@ export interface ExplanationPatch {
   summary?: Record<string, unknown>;
   params?: Record<string, unknown>;
 }
+
+/**
+ * The owner filter the SQL functions take: the principal's own id, or '*' for an admin, who
+ * sees and manages every owner's records. New datasets always get the caller's own id.
+ */
+export function ownerScope(principal: Principal): string {
+  return principal.role === 'admin' ? '*' : principal.id;
+}

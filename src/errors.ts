@@ -20,6 +20,7 @@ export const errorCatalog = {
   validation_failed: 'invalid',
   invalid_path: 'invalid',
   invalid_name: 'invalid',
+  ambiguous_name: 'invalid',
   invalid_cursor: 'invalid',
   invalid_json_field: 'invalid',
   invalid_digest: 'invalid',
@@ -55,6 +56,7 @@ export const errorCatalog = {
   rate_limited: 'rate_limited',
   storage_unavailable: 'unavailable',
   metadata_unavailable: 'unavailable',
+  auth_unavailable: 'unavailable',
   shutting_down: 'unavailable',
 } as const satisfies Record<string, ErrorKind>;
 

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { Authenticator } from './auth/authenticator.ts';
 import type { Config, MetadataConfig, StorageConfig } from './config.ts';
 import { DatasetService } from './datasets/dataset-service.ts';
 import { ExplanationService } from './explanations/explanation-service.ts';
@@ -26,6 +27,7 @@ export interface Services {
   datasets: DatasetService;
   models: ModelService;
   explanations: ExplanationService;
+  authenticator: Authenticator;
   /** Uploads in flight; aborted when a shutdown's grace period runs out. */
   uploads: InFlightUploads;
   close(): Promise<void>;
@@ -82,6 +84,7 @@ export async function createServices(config: Config, log: Logger, overrides: Ser
     datasets: new DatasetService(deps),
     models: new ModelService(deps),
     explanations: new ExplanationService(deps),
+    authenticator: new Authenticator(config.auth),
     uploads: new InFlightUploads(),
     async close() {
       await Promise.allSettled([storage.close(), metadata.close()]);

@@ -20,6 +20,7 @@ const datasets: FastifyPluginAsyncZod = async (app) => {
   const service = app.services.datasets;
 
   app.post('/datasets', {
+    config: { budget: 'uploads' },
     schema: {
       tags,
       operationId: 'createDataset',
@@ -90,6 +91,7 @@ const datasets: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.post('/datasets/:dataset/files', {
+    config: { budget: 'uploads' },
     schema: {
       tags,
       operationId: 'addDatasetFiles',
@@ -129,6 +131,7 @@ const datasets: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.get('/datasets/:dataset/files/:fileId/download', {
+    config: { budget: 'downloads' },
     schema: {
       tags,
       operationId: 'downloadDatasetFile',

@@ -19,6 +19,7 @@ const explanations: FastifyPluginAsyncZod = async (app) => {
   const service = app.services.explanations;
 
   app.post('/explanations', {
+    config: { budget: 'uploads' },
     schema: {
       tags,
       operationId: 'createExplanation',
@@ -85,6 +86,7 @@ const explanations: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.get('/explanations/:id/download', {
+    config: { budget: 'downloads' },
     schema: {
       tags,
       operationId: 'downloadExplanation',

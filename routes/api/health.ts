@@ -8,9 +8,11 @@ const checkResult = z.enum(['ok', 'failed']);
 
 const health: FastifyPluginAsyncZod = async (app) => {
   app.get('/health', {
+    config: { public: true },
     schema: {
       tags: ['operations'],
       operationId: 'health',
+      security: [],
       summary: 'Liveness: the process answers',
       response: { 200: z.object({ status: z.literal('ok') }) },
     },
@@ -19,9 +21,11 @@ const health: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.get('/ready', {
+    config: { public: true },
     schema: {
       tags: ['operations'],
       operationId: 'ready',
+      security: [],
       summary: 'Readiness: storage and metadata are reachable',
       response: {
         200: z.object({ status: z.literal('ready'), checks: z.object({ storage: checkResult, metadata: checkResult }) }),

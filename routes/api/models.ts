@@ -23,6 +23,7 @@ const models: FastifyPluginAsyncZod = async (app) => {
   const service = app.services.models;
 
   app.post('/models', {
+    config: { budget: 'uploads' },
     schema: {
       tags,
       operationId: 'createModel',
@@ -110,6 +111,7 @@ const models: FastifyPluginAsyncZod = async (app) => {
   });
 
   app.get('/models/:id/download', {
+    config: { budget: 'downloads' },
     schema: {
       tags,
       operationId: 'downloadModel',

@@ -16,6 +16,8 @@ const objects: FastifyPluginAsyncZod = async (app) => {
   if (!(storage instanceof FilesystemStorage)) return;
 
   app.get('/objects/*', {
+    // The link's signature is the credential; its count is bounded by the download-URL budget.
+    config: { public: true },
     schema: {
       hide: true,
       params: z.object({ '*': z.string().min(1).max(2048) }),

@@ -18,6 +18,16 @@ async function openapi(app: FastifyInstance) {
         version: serviceVersion(),
         license: { name: 'MIT', identifier: 'MIT' },
       },
+      components: {
+        securitySchemes: {
+          bearerAuth: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'A Supabase access token (the frontend session) or an API key (training jobs, curl).',
+          },
+        },
+      },
+      security: [{ bearerAuth: [] }],
       tags: [
         { name: 'datasets', description: 'Named collections of data files' },
         { name: 'models', description: 'Trained models, versioned per dataset and name' },
@@ -34,8 +44,8 @@ async function openapi(app: FastifyInstance) {
     },
     transformObject: jsonSchemaTransformObject,
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
 }
 
 export default fp(openapi, { name: 'openapi' });

@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Limits } from '../config.ts';
-import type { Dataset, DatasetPatch, Page, Principal } from '../domain.ts';
+import { type Dataset, type DatasetPatch, ownerScope, type Page, type Principal } from '../domain.ts';
 import { type DownloadLink, type DownloadRequest, downloadLink } from '../downloads.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -78,7 +78,7 @@ export class DatasetService {
     context: UploadContext & { overwrite: boolean },
   ): Promise<Dataset> {
     // Authorize and resolve before any byte moves.
-    const dataset = await this.#deps.metadata.datasets.get(principal.id, ref);
+    const dataset = await this.#deps.metadata.datasets.get(ownerScope(principal), ref);
     const upload = this.#newUpload();
     try {
       for await (const part of parts) {
@@ -103,15 +103,15 @@ export class DatasetService {
   }
 
   list(principal: Principal, query: ListDatasets): Promise<Page<Dataset>> {
-    return this.#deps.metadata.datasets.list(principal.id, query);
+    return this.#deps.metadata.datasets.list(ownerScope(principal), query);
   }
 
   get(principal: Principal, ref: string): Promise<Dataset> {
-    return this.#deps.metadata.datasets.get(principal.id, ref);
+    return this.#deps.metadata.datasets.get(ownerScope(principal), ref);
   }
 
   update(principal: Principal, ref: string, patch: DatasetPatch): Promise<Dataset> {
-    return this.#deps.metadata.datasets.update(principal.id, ref, {
+    return this.#deps.metadata.datasets.update(ownerScope(principal), ref, {
       ...patch,
       ...(patch.tags ? { tags: parseTags(patch.tags) } : {}),
     });
@@ -119,17 +119,17 @@ export class DatasetService {
 
   /** Rows go first, in one transaction; then their objects (a failure there is an orphan to reconcile). */
   async delete(principal: Principal, ref: string, cascade: boolean): Promise<void> {
-    const { deletedKeys } = await this.#deps.metadata.datasets.delete(principal.id, ref, cascade);
+    const { deletedKeys } = await this.#deps.metadata.datasets.delete(ownerScope(principal), ref, cascade);
     await deleteObjects(this.#deps.storage, deletedKeys, this.#deps.log);
   }
 
   async deleteFile(principal: Principal, ref: string, fileId: string): Promise<void> {
-    const { deletedKeys } = await this.#deps.metadata.datasets.deleteFile(principal.id, ref, fileId);
+    const { deletedKeys } = await this.#deps.metadata.datasets.deleteFile(ownerScope(principal), ref, fileId);
     await deleteObjects(this.#deps.storage, deletedKeys, this.#deps.log);
   }
 
   async download(principal: Principal, ref: string, fileId: string, request: DownloadRequest): Promise<DownloadLink> {
-    const file = await this.#deps.metadata.datasets.getFile(principal.id, ref, fileId);
+    const file = await this.#deps.metadata.datasets.getFile(ownerScope(principal), ref, fileId);
     return downloadLink(
       this.#deps.storage,
       { key: file.objectKey, filename: basename(file.path), size: file.size, sha256: file.sha256, contentType: file.contentType },
@@ -186,7 +186,7 @@ export class DatasetService {
     const id = randomUUID();
     const key = datasetFileKey(dataset.name, id, path);
     await this.#deps.metadata.datasets.reserveFile({
-      owner: principal.id,
+      owner: ownerScope(principal),
       datasetId: dataset.id,
       batchId: upload.batchId,
       id,
@@ -212,7 +212,7 @@ export class DatasetService {
       throw new AppError('missing_file', 'A sha256 field was sent with no file part after it.');
     }
     const { dataset, replacedKeys } = await this.#deps.metadata.datasets.finalizeBatch({
-      owner: principal.id,
+      owner: ownerScope(principal),
       datasetId,
       batchId: upload.batchId,
       files: upload.finished,
@@ -226,7 +226,7 @@ export class DatasetService {
     await upload.batch.discard();
     if (!datasetId) return;
     try {
-      await this.#deps.metadata.datasets.abandonBatch({ owner: principal.id, datasetId, batchId: upload.batchId });
+      await this.#deps.metadata.datasets.abandonBatch({ owner: ownerScope(principal), datasetId, batchId: upload.batchId });
     } catch (error) {
       this.#deps.log.warn({ err: error, batchId: upload.batchId }, 'pending rows left for the reconciler: abandon failed');
     }

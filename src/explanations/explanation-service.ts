@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Limits } from '../config.ts';
-import type { Explanation, ExplanationPatch, Page, Principal } from '../domain.ts';
+import { type Explanation, type ExplanationPatch, ownerScope, type Page, type Principal } from '../domain.ts';
 import { type DownloadLink, type DownloadRequest, downloadLink } from '../downloads.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -52,7 +52,7 @@ export class ExplanationService {
           const { model, ...input } = parseExplanationFields(fields);
           // The database checks the model (yours, ready) and fills in its dataset and name.
           const explanation = await metadata.explanations.reserve({
-            owner: principal.id,
+            owner: ownerScope(principal),
             id,
             modelId: model,
             ...input,
@@ -62,39 +62,39 @@ export class ExplanationService {
           });
           return { key: explanation.objectKey };
         },
-        finalize: (stored) => metadata.explanations.finalize(principal.id, id, stored),
+        finalize: (stored) => metadata.explanations.finalize(ownerScope(principal), id, stored),
         abandon: async () => {
-          await metadata.explanations.abandon(principal.id, id);
+          await metadata.explanations.abandon(ownerScope(principal), id);
         },
       },
     );
   }
 
   list(principal: Principal, query: ListExplanations): Promise<Page<Explanation>> {
-    return this.#deps.metadata.explanations.list(principal.id, query);
+    return this.#deps.metadata.explanations.list(ownerScope(principal), query);
   }
 
   get(principal: Principal, id: string): Promise<Explanation> {
-    return this.#deps.metadata.explanations.get(principal.id, id);
+    return this.#deps.metadata.explanations.get(ownerScope(principal), id);
   }
 
   update(principal: Principal, id: string, patch: ExplanationPatch): Promise<Explanation> {
     if (patch.summary && Buffer.byteLength(JSON.stringify(patch.summary)) > MAX_SUMMARY_BYTES) {
       throw new AppError('field_too_large', `summary is larger than ${MAX_SUMMARY_BYTES} bytes.`);
     }
-    return this.#deps.metadata.explanations.update(principal.id, id, {
+    return this.#deps.metadata.explanations.update(ownerScope(principal), id, {
       ...patch,
       ...(patch.tags ? { tags: parseTags(patch.tags) } : {}),
     });
   }
 
   async delete(principal: Principal, id: string): Promise<void> {
-    const { deletedKeys } = await this.#deps.metadata.explanations.delete(principal.id, id);
+    const { deletedKeys } = await this.#deps.metadata.explanations.delete(ownerScope(principal), id);
     await deleteObjects(this.#deps.storage, deletedKeys, this.#deps.log);
   }
 
   async download(principal: Principal, id: string, request: DownloadRequest): Promise<DownloadLink> {
-    const explanation = await this.#deps.metadata.explanations.get(principal.id, id);
+    const explanation = await this.#deps.metadata.explanations.get(ownerScope(principal), id);
     return downloadLink(this.#deps.storage, { key: explanation.objectKey, ...explanation }, request);
   }
 }

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Limits } from '../config.ts';
-import type { Model, ModelPatch, Page, Principal } from '../domain.ts';
+import { type Model, type ModelPatch, ownerScope, type Page, type Principal } from '../domain.ts';
 import { type DownloadLink, type DownloadRequest, downloadLink } from '../downloads.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -45,9 +45,9 @@ export class ModelService {
       reserve: async ({ filename, contentType }) => {
         const input = parseModelFields(fields);
         // Resolving the dataset authorizes the upload before a byte moves.
-        const dataset = await metadata.datasets.get(principal.id, input.dataset);
+        const dataset = await metadata.datasets.get(ownerScope(principal), input.dataset);
         const model = await metadata.models.reserve({
-          owner: principal.id,
+          owner: ownerScope(principal),
           id,
           datasetId: dataset.id,
           name: input.name,
@@ -63,27 +63,27 @@ export class ModelService {
         });
         return { key: model.objectKey };
       },
-      finalize: (stored) => metadata.models.finalize(principal.id, id, stored),
+      finalize: (stored) => metadata.models.finalize(ownerScope(principal), id, stored),
       abandon: async () => {
-        await metadata.models.abandon(principal.id, id);
+        await metadata.models.abandon(ownerScope(principal), id);
       },
     });
   }
 
   list(principal: Principal, query: ListModels): Promise<Page<Model>> {
-    return this.#deps.metadata.models.list(principal.id, query);
+    return this.#deps.metadata.models.list(ownerScope(principal), query);
   }
 
   get(principal: Principal, id: string): Promise<Model> {
-    return this.#deps.metadata.models.get(principal.id, id);
+    return this.#deps.metadata.models.get(ownerScope(principal), id);
   }
 
   latest(principal: Principal, datasetRef: string, name: string): Promise<Model> {
-    return this.#deps.metadata.models.latest(principal.id, datasetRef, name);
+    return this.#deps.metadata.models.latest(ownerScope(principal), datasetRef, name);
   }
 
   update(principal: Principal, id: string, patch: ModelPatch): Promise<Model> {
-    return this.#deps.metadata.models.update(principal.id, id, {
+    return this.#deps.metadata.models.update(ownerScope(principal), id, {
       ...patch,
       ...(patch.tags ? { tags: parseTags(patch.tags) } : {}),
       ...(patch.metrics ? { metrics: validateMetrics('metrics', patch.metrics) } : {}),
@@ -91,12 +91,12 @@ export class ModelService {
   }
 
   async delete(principal: Principal, id: string, cascade: boolean): Promise<void> {
-    const { deletedKeys } = await this.#deps.metadata.models.delete(principal.id, id, cascade);
+    const { deletedKeys } = await this.#deps.metadata.models.delete(ownerScope(principal), id, cascade);
     await deleteObjects(this.#deps.storage, deletedKeys, this.#deps.log);
   }
 
   async download(principal: Principal, id: string, request: DownloadRequest): Promise<DownloadLink> {
-    const model = await this.#deps.metadata.models.get(principal.id, id);
+    const model = await this.#deps.metadata.models.get(ownerScope(principal), id);
     return downloadLink(this.#deps.storage, { key: model.objectKey, ...model }, request);
   }
 }

@@ -17,6 +17,11 @@ language sql immutable as $$
   select coalesce(array(select jsonb_array_elements_text(coalesce(p, '[]'::jsonb))), '{}')
 $$;
 
+-- Ownership scope: p_owner is the caller's principal id, or '*' for an admin (every owner).
+-- Inlined by the planner, so with a concrete owner the owner indexes still apply.
+create or replace function xai_can_see(p_row_owner text, p_owner text) returns boolean
+language sql immutable as $$ select p_owner = '*' or p_row_owner = p_owner $$;
+
 create or replace function xai_is_uuid(p text) returns boolean
 language sql immutable as $$
   select p ~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
@@ -53,11 +58,15 @@ returns datasets language plpgsql as $$
 declare d datasets;
 begin
   if xai_is_uuid(p_ref) then
-    if p_lock then select * into d from datasets where id = p_ref::uuid and owner_id = p_owner for update;
-    else select * into d from datasets where id = p_ref::uuid and owner_id = p_owner; end if;
+    if p_lock then select * into d from datasets where id = p_ref::uuid and xai_can_see(owner_id, p_owner) for update;
+    else select * into d from datasets where id = p_ref::uuid and xai_can_see(owner_id, p_owner); end if;
   else
-    if p_lock then select * into d from datasets where name = p_ref and owner_id = p_owner for update;
-    else select * into d from datasets where name = p_ref and owner_id = p_owner; end if;
+    -- Names are unique per owner only: an admin naming a dataset several owners have must use its id.
+    if p_owner = '*' and (select count(*) from datasets where name = p_ref) > 1 then
+      perform xai_raise('ambiguous_name', format('Several owners have a dataset named %s; use its id.', p_ref));
+    end if;
+    if p_lock then select * into d from datasets where name = p_ref and xai_can_see(owner_id, p_owner) for update;
+    else select * into d from datasets where name = p_ref and xai_can_see(owner_id, p_owner); end if;
   end if;
   if d.id is null or (d.state = 'pending' and not p_lock) then
     perform xai_raise('dataset_not_found', format('No dataset %s.', p_ref));
@@ -70,6 +79,7 @@ create or replace function xai_reserve_dataset(
 ) returns jsonb language plpgsql as $$
 declare d datasets;
 begin
+  if p_owner = '*' then perform xai_raise('validation_failed', 'A dataset needs a concrete owner.'); end if;
   insert into datasets (id, owner_id, name, description, tags, status, state, batch_id)
   values (p_id, p_owner, p_name, p_description, xai_text_array(p_tags), coalesce(p_status, 'raw'), 'pending', p_batch)
   returning * into d;
@@ -93,7 +103,7 @@ begin
     perform xai_raise('file_exists', format('The dataset already has a file at %s; add ?overwrite=true to replace it.', p_path));
   end if;
   insert into dataset_files (id, dataset_id, owner_id, path, object_key, content_type, state, batch_id, replaces)
-  values (p_id, d.id, p_owner, p_path, p_object_key, p_content_type, 'pending', p_batch, existing.id)
+  values (p_id, d.id, d.owner_id, p_path, p_object_key, p_content_type, 'pending', p_batch, existing.id)
   returning * into f;
   return xai_file_json(f);
 exception when unique_violation then
@@ -107,7 +117,7 @@ create or replace function xai_finalize_dataset_batch(
 ) returns jsonb language plpgsql as $$
 declare d datasets; item jsonb; f dataset_files; replaced text[] := '{}'; old_key text;
 begin
-  select * into d from datasets where id = p_dataset_id and owner_id = p_owner for update;
+  select * into d from datasets where id = p_dataset_id and xai_can_see(owner_id, p_owner) for update;
   if d.id is null then
     perform xai_raise('upload_cancelled', 'The dataset was deleted while the upload was in progress.');
   end if;
@@ -143,10 +153,10 @@ returns jsonb language plpgsql as $$
 declare keys text[];
 begin
   with gone as (
-    delete from dataset_files where batch_id = p_batch and owner_id = p_owner and state = 'pending'
+    delete from dataset_files where batch_id = p_batch and xai_can_see(owner_id, p_owner) and state = 'pending'
     returning object_key)
   select coalesce(array_agg(object_key), '{}') into keys from gone;
-  delete from datasets where id = p_dataset_id and owner_id = p_owner and state = 'pending' and batch_id = p_batch;
+  delete from datasets where id = p_dataset_id and xai_can_see(owner_id, p_owner) and state = 'pending' and batch_id = p_batch;
   return jsonb_build_object('deletedKeys', to_jsonb(keys));
 end $$;
 
@@ -163,7 +173,7 @@ create or replace function xai_list_datasets(
   select coalesce(jsonb_agg(xai_dataset_json(d, false) order by d.created_at desc, d.id desc), '[]'::jsonb)
   from (
     select * from datasets
-    where owner_id = p_owner and state = 'ready'
+    where xai_can_see(owner_id, p_owner) and state = 'ready'
       and (p_after_created is null or (created_at, id) < (p_after_created, p_after_id))
       and (p_tag is null or tags @> array[p_tag])
       and (p_q is null or strpos(name, lower(p_q)) > 0)

@@ -7,7 +7,7 @@ create index if not exists models_dataset_name_version on models (dataset_id, na
 create or replace function xai_dataset_id(p_owner text, p_ref text) returns uuid
 language sql stable as $$
   select id from datasets
-  where owner_id = p_owner and state = 'ready'
+  where xai_can_see(owner_id, p_owner) and state = 'ready'
     and case when xai_is_uuid(p_ref) then id = p_ref::uuid else name = p_ref end
 $$;
 
@@ -36,8 +36,8 @@ create or replace function xai_find_model(p_owner text, p_id uuid, p_lock boolea
 language plpgsql as $$
 declare m models;
 begin
-  if p_lock then select * into m from models where id = p_id and owner_id = p_owner for update;
-  else select * into m from models where id = p_id and owner_id = p_owner; end if;
+  if p_lock then select * into m from models where id = p_id and xai_can_see(owner_id, p_owner) for update;
+  else select * into m from models where id = p_id and xai_can_see(owner_id, p_owner); end if;
   if m.id is null or m.state <> 'ready' then
     perform xai_raise('model_not_found', format('No model %s.', p_id));
   end if;
@@ -54,12 +54,12 @@ create or replace function xai_reserve_model(
 ) returns jsonb language plpgsql as $$
 declare d datasets; v integer; m models;
 begin
-  select * into d from datasets where id = p_dataset_id and owner_id = p_owner and state = 'ready' for update;
+  select * into d from datasets where id = p_dataset_id and xai_can_see(owner_id, p_owner) and state = 'ready' for update;
   if d.id is null then perform xai_raise('dataset_not_found', format('No dataset %s.', p_dataset_id)); end if;
   select coalesce(max(version), 0) + 1 into v from models where dataset_id = d.id and name = p_name;
   insert into models (id, owner_id, dataset_id, name, version, framework, format, safe_to_load, metrics, params,
                       description, tags, filename, object_key, content_type, state)
-  values (p_id, p_owner, d.id, p_name, v, coalesce(p_framework, 'other'), p_format, p_safe_to_load,
+  values (p_id, d.owner_id, d.id, p_name, v, coalesce(p_framework, 'other'), p_format, p_safe_to_load,
           coalesce(p_metrics, '{}'), coalesce(p_params, '{}'), p_description, xai_text_array(p_tags),
           p_filename, regexp_replace(p_object_key_template, '\{version\}', v::text), p_content_type, 'pending')
   returning * into m;
@@ -71,7 +71,7 @@ returns jsonb language plpgsql as $$
 declare m models;
 begin
   update models set state = 'ready', size = p_size, sha256 = p_sha256, etag = p_etag, updated_at = clock_timestamp()
-  where id = p_id and owner_id = p_owner and state = 'pending' returning * into m;
+  where id = p_id and xai_can_see(owner_id, p_owner) and state = 'pending' returning * into m;
   if m.id is null then
     perform xai_raise('upload_cancelled', 'The model was removed while its upload was in progress.');
   end if;
@@ -82,7 +82,7 @@ create or replace function xai_abandon_model(p_owner text, p_id uuid) returns js
 language plpgsql as $$
 declare k text;
 begin
-  delete from models where id = p_id and owner_id = p_owner and state = 'pending' returning object_key into k;
+  delete from models where id = p_id and xai_can_see(owner_id, p_owner) and state = 'pending' returning object_key into k;
   return jsonb_build_object('deletedKeys', case when k is null then '[]'::jsonb else jsonb_build_array(k) end);
 end $$;
 
@@ -98,7 +98,7 @@ declare d uuid; m models;
 begin
   d := xai_dataset_id(p_owner, p_dataset_ref);
   if d is null then perform xai_raise('dataset_not_found', format('No dataset %s.', p_dataset_ref)); end if;
-  select * into m from models where dataset_id = d and name = p_name and owner_id = p_owner and state = 'ready'
+  select * into m from models where dataset_id = d and name = p_name and xai_can_see(owner_id, p_owner) and state = 'ready'
     order by version desc limit 1;
   if m.id is null then perform xai_raise('model_not_found', format('No ready model %s for dataset %s.', p_name, p_dataset_ref)); end if;
   return xai_model_detail_json(m);
@@ -115,7 +115,7 @@ create or replace function xai_list_models(
     select m as model, m.created_at, m.id,
            case when p_metric is null then null else (m.metrics ->> p_metric)::double precision end as sort_value
     from models m
-    where m.owner_id = p_owner and m.state = 'ready'
+    where xai_can_see(m.owner_id, p_owner) and m.state = 'ready'
       and (p_dataset_ref is null or m.dataset_id = xai_dataset_id(p_owner, p_dataset_ref))
       and (p_name is null or m.name = p_name)
       and (p_framework is null or m.framework = p_framework)
@@ -200,8 +200,8 @@ create or replace function xai_find_explanation(p_owner text, p_id uuid, p_lock 
 language plpgsql as $$
 declare e explanations;
 begin
-  if p_lock then select * into e from explanations where id = p_id and owner_id = p_owner for update;
-  else select * into e from explanations where id = p_id and owner_id = p_owner; end if;
+  if p_lock then select * into e from explanations where id = p_id and xai_can_see(owner_id, p_owner) for update;
+  else select * into e from explanations where id = p_id and xai_can_see(owner_id, p_owner); end if;
   if e.id is null or e.state <> 'ready' then
     perform xai_raise('explanation_not_found', format('No explanation %s.', p_id));
   end if;
@@ -215,7 +215,7 @@ create or replace function xai_reserve_explanation(
 declare m models; e explanations; dataset_name text; object_key text;
 begin
   -- Share lock: the model cannot be deleted between this check and the insert.
-  select * into m from models where id = p_model_id and owner_id = p_owner for share;
+  select * into m from models where id = p_model_id and xai_can_see(owner_id, p_owner) for share;
   if m.id is null then perform xai_raise('model_not_found', format('No model %s.', p_model_id)); end if;
   if m.state <> 'ready' then
     perform xai_raise('model_not_ready', format('Model %s is still uploading; explain it once it is ready.', p_model_id));
@@ -226,7 +226,7 @@ begin
                                '\{model\}', m.name || '-v' || m.version);
   insert into explanations (id, owner_id, model_id, dataset_id, method, params, summary, description, tags,
                             filename, object_key, content_type, state)
-  values (p_id, p_owner, m.id, m.dataset_id, p_method, coalesce(p_params, '{}'), coalesce(p_summary, '{}'),
+  values (p_id, m.owner_id, m.id, m.dataset_id, p_method, coalesce(p_params, '{}'), coalesce(p_summary, '{}'),
           p_description, xai_text_array(p_tags), p_filename, object_key, p_content_type, 'pending')
   returning * into e;
   return xai_explanation_json(e);
@@ -237,7 +237,7 @@ returns jsonb language plpgsql as $$
 declare e explanations;
 begin
   update explanations set state = 'ready', size = p_size, sha256 = p_sha256, etag = p_etag, updated_at = clock_timestamp()
-  where id = p_id and owner_id = p_owner and state = 'pending' returning * into e;
+  where id = p_id and xai_can_see(owner_id, p_owner) and state = 'pending' returning * into e;
   if e.id is null then
     perform xai_raise('upload_cancelled', 'The explanation was removed while its upload was in progress.');
   end if;
@@ -248,7 +248,7 @@ create or replace function xai_abandon_explanation(p_owner text, p_id uuid) retu
 language plpgsql as $$
 declare k text;
 begin
-  delete from explanations where id = p_id and owner_id = p_owner and state = 'pending' returning object_key into k;
+  delete from explanations where id = p_id and xai_can_see(owner_id, p_owner) and state = 'pending' returning object_key into k;
   return jsonb_build_object('deletedKeys', case when k is null then '[]'::jsonb else jsonb_build_array(k) end);
 end $$;
 
@@ -265,7 +265,7 @@ create or replace function xai_list_explanations(
   select coalesce(jsonb_agg(xai_explanation_json(e) order by e.created_at desc, e.id desc), '[]'::jsonb)
   from (
     select * from explanations
-    where owner_id = p_owner and state = 'ready'
+    where xai_can_see(owner_id, p_owner) and state = 'ready'
       and (p_model_id is null or model_id = p_model_id)
       and (p_dataset_ref is null or dataset_id = xai_dataset_id(p_owner, p_dataset_ref))
       and (p_method is null or method = p_method)

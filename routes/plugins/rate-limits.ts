@@ -1,0 +1,44 @@
+/**
+ * Per-principal request budgets (@fastify/rate-limit): one for uploads, one for download
+ * URLs, one for everything else. Counted after authentication, keyed by the principal.
+ */
+import rateLimit, { type RateLimitOptions } from '@fastify/rate-limit';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { AppError } from '../../src/errors.ts';
+
+export type Budget = 'uploads' | 'downloads' | 'requests';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Which budget a route counts against (default: requests; public routes: none). */
+    budget?: Budget;
+  }
+}
+
+const keyOf = (request: FastifyRequest) => request.principal?.id ?? `ip:${request.ip}`;
+
+function budget(app: FastifyInstance, kind: Budget): RateLimitOptions {
+  const limits = app.services.config.rateLimits;
+  const max = { uploads: limits.uploadsPerMinute, downloads: limits.downloadsPerMinute, requests: limits.requestsPerMinute }[kind];
+  return { max, timeWindow: 60_000, groupId: kind, keyGenerator: keyOf, hook: 'preHandler' };
+}
+
+async function rateLimits(app: FastifyInstance) {
+  // Runs before @fastify/rate-limit's own onRoute hook, which reads config.rateLimit.
+  app.addHook('onRoute', (route) => {
+    if (route.config?.public) return;
+    route.config = { ...route.config, rateLimit: budget(app, route.config?.budget ?? 'requests') } as typeof route.config;
+  });
+  await app.register(rateLimit, {
+    global: false,
+    hook: 'preHandler',
+    keyGenerator: keyOf,
+    errorResponseBuilder: (_request, context) =>
+      new AppError('rate_limited', `Too many requests; retry in ${Math.ceil(context.ttl / 1000)} s.`, {
+        details: { limit: context.max },
+      }),
+  });
+}
+
+export default fp(rateLimits, { name: 'rate-limits' });
