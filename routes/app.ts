@@ -9,12 +9,12 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger as PinoLogger } from 'pino';
 import type { Services } from '../src/services.ts';
+import authentication from './plugins/authentication.ts';
 import multipart from './plugins/multipart.ts';
 import openapi from './plugins/openapi.ts';
-import authentication from './plugins/authentication.ts';
+import problemDetails from './plugins/problem-details.ts';
 import rateLimits from './plugins/rate-limits.ts';
 import security from './plugins/security.ts';
-import problemDetails from './plugins/problem-details.ts';
 import './types.ts';
 
 export interface AppOptions {

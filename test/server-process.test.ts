@@ -62,6 +62,7 @@ test('bad configuration exits non-zero with one line naming the variable', async
   for (const [env, pattern] of [
     [{ R2_ENDPOINT_URL: 'not-a-url' }, /R2_ENDPOINT_URL/],
     [{ R2_ACCESS_KEY_ID: 'AKID', R2_SECRET_ACCESS_KEY: 'do-not-print-me' }, /partly configured/],
+    [{ HOST: '0.0.0.0' }, /refusing to listen on 0\.0\.0\.0 without authentication/],
   ] as const) {
     const server = run(env);
     const code = await server.exited;

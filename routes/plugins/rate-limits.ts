@@ -20,7 +20,9 @@ const keyOf = (request: FastifyRequest) => request.principal?.id ?? `ip:${reques
 
 function budget(app: FastifyInstance, kind: Budget): RateLimitOptions {
   const limits = app.services.config.rateLimits;
-  const max = { uploads: limits.uploadsPerMinute, downloads: limits.downloadsPerMinute, requests: limits.requestsPerMinute }[kind];
+  const max = { uploads: limits.uploadsPerMinute, downloads: limits.downloadsPerMinute, requests: limits.requestsPerMinute }[
+    kind
+  ];
   return { max, timeWindow: 60_000, groupId: kind, keyGenerator: keyOf, hook: 'preHandler' };
 }
 

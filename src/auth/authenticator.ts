@@ -4,7 +4,7 @@
  * secret) or a machine with an API key (compared by SHA-256 in constant time).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createRemoteJWKSet, decodeProtectedHeader, errors as joseErrors, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { createRemoteJWKSet, decodeProtectedHeader, type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from 'jose';
 import type { AuthConfig } from '../config.ts';
 import type { Principal } from '../domain.ts';
 import { AppError } from '../errors.ts';
@@ -25,7 +25,9 @@ export class Authenticator {
 
   constructor(config: AuthConfig) {
     this.#config = config;
-    this.#jwks = config.jwksUrl ? createRemoteJWKSet(new URL(config.jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000 }) : undefined;
+    this.#jwks = config.jwksUrl
+      ? createRemoteJWKSet(new URL(config.jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000 })
+      : undefined;
     this.#hsKey = config.jwtSecret ? new TextEncoder().encode(config.jwtSecret) : undefined;
   }
 
