@@ -6,7 +6,9 @@ import closeWithGrace from 'close-with-grace';
 import { ConfigError, describeBackends, loadConfig } from '../src/config.ts';
 import { AppError } from '../src/errors.ts';
 import { createLogger } from '../src/logger.ts';
-import { createServices } from '../src/services.ts';
+import { reconcile } from '../src/operations/reconciler.ts';
+import { createServices, type Services } from '../src/services.ts';
+import type { Logger } from '../src/logger.ts';
 import { buildApp } from './app.ts';
 
 async function main(): Promise<void> {
@@ -32,6 +34,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const app = await buildApp({ services, logger });
+  const stopReconciling = scheduleReconciler(services, logger);
 
   closeWithGrace({ delay: config.shutdownGraceMs + 10_000, logger }, async ({ signal, err }) => {
     if (err) logger.error({ err }, 'shutting down after an uncaught error');
@@ -40,6 +43,7 @@ async function main(): Promise<void> {
     const graceTimer = setTimeout(() => {
       services.uploads.abortAll(new AppError('shutting_down', 'The server is restarting; retry the upload.'));
     }, config.shutdownGraceMs);
+    stopReconciling();
     try {
       await app.close();
     } finally {
@@ -49,6 +53,24 @@ async function main(): Promise<void> {
   });
 
   await app.listen({ host: config.host, port: config.port });
+}
+
+/** With RECONCILE_INTERVAL_MINUTES set, the server repairs crash leftovers itself (the embedded default needs this: PGlite is single-process). */
+function scheduleReconciler(services: Services, logger: Logger): () => void {
+  const { reconcileIntervalMs, reconcileOlderThanMs } = services.config;
+  if (reconcileIntervalMs === 0) return () => {};
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    reconcile(services.deps(), { olderThanMs: reconcileOlderThanMs, dryRun: false })
+      .catch((error: unknown) => logger.warn({ err: error }, 'scheduled reconcile failed'))
+      .finally(() => {
+        running = false;
+      });
+  }, reconcileIntervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 await main();

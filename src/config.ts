@@ -80,6 +80,10 @@ export interface Config {
   downloads: { defaultTtlSeconds: number; signingSecret: string | undefined };
   auth: AuthConfig;
   rateLimits: RateLimits;
+  /** The reconciler touches only what is older than this. */
+  reconcileOlderThanMs: number;
+  /** Run the reconciler inside the server this often (0: never; use `npm run reconcile`). */
+  reconcileIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -148,6 +152,8 @@ const envSchema = z.object({
   SUPABASE_JWT_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
   API_KEYS: optionalString,
   METADATA_BACKEND: z.preprocess(emptyAsUndefined, z.enum(['postgres', 'supabase', 'pglite']).optional()),
+  RECONCILE_OLDER_THAN_MINUTES: bytes(120),
+  RECONCILE_INTERVAL_MINUTES: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(0)),
   RATE_LIMIT_UPLOADS_PER_MINUTE: bytes(60),
   RATE_LIMIT_DOWNLOADS_PER_MINUTE: bytes(600),
   RATE_LIMIT_REQUESTS_PER_MINUTE: bytes(1200),
@@ -209,6 +215,8 @@ export function loadConfig(environment: NodeJS.ProcessEnv): Config {
     },
     downloads: { defaultTtlSeconds: env.DOWNLOAD_URL_TTL_SECONDS, signingSecret: env.DOWNLOAD_SIGNING_SECRET },
     auth,
+    reconcileOlderThanMs: env.RECONCILE_OLDER_THAN_MINUTES * 60_000,
+    reconcileIntervalMs: env.RECONCILE_INTERVAL_MINUTES * 60_000,
     rateLimits: {
       uploadsPerMinute: env.RATE_LIMIT_UPLOADS_PER_MINUTE,
       downloadsPerMinute: env.RATE_LIMIT_DOWNLOADS_PER_MINUTE,

@@ -30,6 +30,8 @@ export interface Services {
   authenticator: Authenticator;
   /** Uploads in flight; aborted when a shutdown's grace period runs out. */
   uploads: InFlightUploads;
+  /** What core operations (the reconciler) need. */
+  deps(): { storage: ObjectStorage; metadata: MetadataStore; log: Logger };
   close(): Promise<void>;
 }
 
@@ -86,6 +88,7 @@ export async function createServices(config: Config, log: Logger, overrides: Ser
     explanations: new ExplanationService(deps),
     authenticator: new Authenticator(config.auth),
     uploads: new InFlightUploads(),
+    deps: () => ({ storage, metadata, log }),
     async close() {
       await Promise.allSettled([storage.close(), metadata.close()]);
     },

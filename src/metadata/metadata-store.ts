@@ -5,6 +5,7 @@
  */
 import { DatasetRecords } from './dataset-records.ts';
 import { ExplanationRecords } from './explanation-records.ts';
+import { MaintenanceRecords } from './maintenance-records.ts';
 import { ModelRecords } from './model-records.ts';
 import type { SqlFunctionCaller } from './sql-caller.ts';
 
@@ -13,12 +14,14 @@ export class MetadataStore {
   readonly datasets: DatasetRecords;
   readonly models: ModelRecords;
   readonly explanations: ExplanationRecords;
+  readonly maintenance: MaintenanceRecords;
 
   constructor(caller: SqlFunctionCaller) {
     this.caller = caller;
     this.datasets = new DatasetRecords(caller);
     this.models = new ModelRecords(caller);
     this.explanations = new ExplanationRecords(caller);
+    this.maintenance = new MaintenanceRecords(caller);
   }
 
   get kind(): SqlFunctionCaller['kind'] {
