@@ -9,6 +9,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger as PinoLogger } from 'pino';
 import type { Services } from '../src/services.ts';
+import { clientErrorHandler } from './http/client-errors.ts';
 import authentication from './plugins/authentication.ts';
 import multipart from './plugins/multipart.ts';
 import openapi from './plugins/openapi.ts';
@@ -37,11 +38,14 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
     // Idle sockets (no bytes either way) are closed after two minutes.
     connectionTimeout: 120_000,
     return503OnClosing: true,
+    clientErrorHandler,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true },
     ajv: { customOptions: { coerceTypes: false } },
   }).withTypeProvider<ZodTypeProvider>();
   app.decorate('services', services);
+  // JSON routes take JSON only: without this, text/plain would reach their validators as a string.
+  app.removeContentTypeParser('text/plain');
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   app.addHook('onRequest', async (request, reply) => {

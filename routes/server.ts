@@ -5,10 +5,10 @@
 import closeWithGrace from 'close-with-grace';
 import { ConfigError, describeBackends, loadConfig } from '../src/config.ts';
 import { AppError } from '../src/errors.ts';
+import type { Logger } from '../src/logger.ts';
 import { createLogger } from '../src/logger.ts';
 import { reconcile } from '../src/operations/reconciler.ts';
 import { createServices, type Services } from '../src/services.ts';
-import type { Logger } from '../src/logger.ts';
 import { buildApp } from './app.ts';
 
 async function main(): Promise<void> {

@@ -32,7 +32,9 @@ async function leaveIncompleteUpload(app: TestApp, key: string): Promise<void> {
       credentials: { accessKeyId: app.s3.config.accessKeyId, secretAccessKey: app.s3.config.secretAccessKey },
     });
     const { UploadId } = await client.send(new CreateMultipartUploadCommand({ Bucket: app.s3.bucket, Key: key }));
-    await client.send(new UploadPartCommand({ Bucket: app.s3.bucket, Key: key, UploadId, PartNumber: 1, Body: Buffer.alloc(5 * 1024 * 1024, 7) }));
+    await client.send(
+      new UploadPartCommand({ Bucket: app.s3.bucket, Key: key, UploadId, PartNumber: 1, Body: Buffer.alloc(5 * 1024 * 1024, 7) }),
+    );
     client.destroy();
     return;
   }
@@ -60,7 +62,9 @@ function suite(backend: Backend) {
       assert.equal(created.status, 201);
       const dataset = (await created.json()) as { id: string; files: Array<{ id: string; path: string }> };
       const [keepRow] = await app.sql<{ object_key: string }>("select object_key from dataset_files where path = 'keep.csv'");
-      const [lostRow] = await app.sql<{ id: string; object_key: string }>("select id, object_key from dataset_files where path = 'lost.csv'");
+      const [lostRow] = await app.sql<{ id: string; object_key: string }>(
+        "select id, object_key from dataset_files where path = 'lost.csv'",
+      );
       assert.ok(keepRow && lostRow);
       const storage = app.services.storage;
 
@@ -98,7 +102,10 @@ function suite(backend: Backend) {
       assert.deepEqual(dry.stalePendingRows.map((row) => row.id).sort(), [pendingId, modelId].sort());
       assert.deepEqual(dry.orphanObjects, [orphanKey]);
       assert.equal(dry.staleUploads.length, 1);
-      assert.deepEqual(dry.missingObjects.map((row) => row.id), [lostRow.id]);
+      assert.deepEqual(
+        dry.missingObjects.map((row) => row.id),
+        [lostRow.id],
+      );
       assert.deepEqual(await app.objectKeys(), keysBefore, 'a dry run deletes nothing');
       assert.deepEqual(await app.rowCounts(), rowsBefore);
       assert.equal(await app.incompleteUploads(), 1);
@@ -117,7 +124,10 @@ function suite(backend: Backend) {
 
       const again = await reconcile(deps, { olderThanMs: 2 * HOUR, dryRun: false, now: later });
       assert.deepEqual([again.stalePendingRows, again.orphanObjects, again.staleUploads], [[], [], []]);
-      assert.deepEqual(again.missingObjects.map((row) => row.id), [lostRow.id]);
+      assert.deepEqual(
+        again.missingObjects.map((row) => row.id),
+        [lostRow.id],
+      );
       assert.equal((await fetch(`${app.baseUrl}/datasets/healthy?cascade=true`, { method: 'DELETE' })).status, 204);
       await storage.delete('backups/keep-me.txt');
     });
@@ -145,7 +155,10 @@ describe('npm run reconcile', { skip: postgresSkipReason }, () => {
       S3_FORCE_PATH_STYLE: 'true',
     };
     const run = (args: string[]) =>
-      promisify(execFile)(process.execPath, [path.join(projectRoot(), 'src/cli/reconcile.ts'), ...args], { env, cwd: projectRoot() });
+      promisify(execFile)(process.execPath, [path.join(projectRoot(), 'src/cli/reconcile.ts'), ...args], {
+        env,
+        cwd: projectRoot(),
+      });
     const big = patternFile(1024, 'cli');
     const { S3Storage } = await import('../src/storage/s3-storage.ts');
     const storage = new S3Storage(s3.config);

@@ -12,8 +12,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { projectRoot } from '../src/project-files.ts';
-import { multipart } from './support/multipart.ts';
 import { patternFile } from './support/data.ts';
+import { multipart } from './support/multipart.ts';
 
 const root = projectRoot();
 
@@ -48,13 +48,17 @@ function pacedUpload(
     markStarted = resolve;
   });
   const done = new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }>((resolve, reject) => {
-    const request = http.request(`${base}/datasets`, { method: 'POST', headers: { 'content-type': form.contentType } }, (response) => {
-      let body = '';
-      response.on('data', (chunk: Buffer) => {
-        body += chunk.toString();
-      });
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }));
-    });
+    const request = http.request(
+      `${base}/datasets`,
+      { method: 'POST', headers: { 'content-type': form.contentType } },
+      (response) => {
+        let body = '';
+        response.on('data', (chunk: Buffer) => {
+          body += chunk.toString();
+        });
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body }));
+      },
+    );
     request.on('error', reject);
     request.on('socket', (socket) => socket.once('connect', () => markStarted()));
     (async () => {
@@ -100,9 +104,13 @@ test('SIGTERM: uploads within the grace period finish, the rest get 503 and leav
   assert.equal(await server.exited, 0);
 
   // The reconciler (run now that the single-process PGlite is free) finds nothing to repair.
-  const { stdout } = await promisify(execFile)(process.execPath, [path.join(root, 'src/cli/reconcile.ts'), '--json', '--older-than', '0s'], {
-    env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir },
-  });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [path.join(root, 'src/cli/reconcile.ts'), '--json', '--older-than', '0s'],
+    {
+      env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir },
+    },
+  );
   const report = JSON.parse(stdout) as Record<string, unknown[]>;
   for (const finding of ['stalePendingRows', 'staleUploads', 'orphanObjects', 'missingObjects', 'failures']) {
     assert.deepEqual(report[finding], [], `${finding} after shutdown`);

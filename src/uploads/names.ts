@@ -33,6 +33,7 @@ function pathProblem(value: string): string | undefined {
   if (Buffer.byteLength(value, 'utf8') > MAX_PATH_BYTES) return `it is longer than ${MAX_PATH_BYTES} bytes`;
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused here
   if (/[\u0000-\u001f\u007f]/.test(value)) return 'it contains control characters';
+  if (/[\u202a-\u202e\u2066-\u2069]/.test(value)) return 'it contains bidirectional control characters';
   if (value.includes('\\')) return 'it contains a backslash';
   if (value.startsWith('/')) return 'it is absolute';
   for (const segment of value.split('/')) {
