@@ -152,7 +152,9 @@ function suite(backend: Backend) {
     after(() => app?.close());
 
     const fill = (text: string) =>
-      text.replace(/\{(\w+)\}/g, (whole, key: string) => (key === 'uuid' ? randomUUID() : (values[key] ?? whole)));
+      text
+        .replace(/\{pad:(\d+)\}/g, (_whole, count: string) => 'x'.repeat(Number(count)))
+        .replace(/\{(\w+)\}/g, (whole, key: string) => (key === 'uuid' ? randomUUID() : (values[key] ?? whole)));
 
     test(`${corpus.cases.length} bad requests: each gets its status and code, nothing stored changes`, async () => {
       assert.ok(corpus.cases.length >= 60);
@@ -169,7 +171,7 @@ function suite(backend: Backend) {
           body = Buffer.from(JSON.stringify(item.json));
           headers['content-type'] ??= 'application/json';
         } else if (item.text !== undefined) {
-          body = Buffer.from(item.text);
+          body = Buffer.from(fill(item.text));
         }
         const response = await send(app.baseUrl, item.method, fill(item.path), headers, body);
         let code: unknown;
