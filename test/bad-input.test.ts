@@ -158,7 +158,18 @@ function suite(backend: Backend) {
 
     test(`${corpus.cases.length} bad requests: each gets its status and code, nothing stored changes`, async () => {
       assert.ok(corpus.cases.length >= 60);
-      const before = { keys: await app.objectKeys(), rows: await app.rowCounts(), incomplete: await app.incompleteUploads() };
+      // What is stored, including the records' contents (a PATCH that slipped through changes updatedAt).
+      const state = async () => ({
+        keys: await app.objectKeys(),
+        rows: await app.rowCounts(),
+        incomplete: await app.incompleteUploads(),
+        records: await Promise.all(
+          ['/datasets/existing', `/models/${values.modelId}`, `/explanations/${values.explanationId}`].map(async (path) =>
+            (await fetch(`${app.baseUrl}${path}`)).text(),
+          ),
+        ),
+      });
+      const before = await state();
       const failures: string[] = [];
       for (const item of corpus.cases.filter((candidate) => !candidate.onlyOn || candidate.onlyOn === backend)) {
         const headers: Record<string, string> = { ...item.headers };
