@@ -45,6 +45,10 @@ export class UploadBatch {
     let pipeError: unknown;
     // pipeline() destroys the source when the meter fails (and the reverse), so neither leaks.
     const remember = (error: unknown) => {
+      // Storage giving up on the body (it stops iterating, or destroys it) shows up here as a
+      // premature close or an abort: a consequence of the storage failure, not a cause.
+      const code = (error as NodeJS.ErrnoException | undefined)?.code;
+      if (code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'ABORT_ERR') return;
       pipeError ??= error;
     };
     // Listening before storage reads the body means we learn why it broke before storage does.

@@ -32,6 +32,8 @@ export interface StartOptions {
   backend: Backend;
   /** Extra environment for loadConfig (limits, TTLs...). */
   env?: Record<string, string>;
+  /** s3-postgres: use this database (migrated here) instead of a fresh one on TEST_DATABASE_URL. */
+  databaseUrl?: string;
 }
 
 export interface TestApp {
@@ -77,7 +79,9 @@ export async function startApp(options: StartOptions): Promise<TestApp> {
     sql = (text, params) => pglite.query(text, params);
   } else {
     s3 = await startS3Server();
-    const database: TestDatabase = await createTestDatabase();
+    const database: TestDatabase = options.databaseUrl
+      ? { url: options.databaseUrl, drop: async () => {} }
+      : await createTestDatabase();
     storage = new S3Storage(s3.config);
     const pg = new PostgresCaller(database.url, { max: 10 });
     await pg.migrate();

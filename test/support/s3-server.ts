@@ -17,7 +17,10 @@ export interface TestS3Server {
   bucket: string;
   directory: string;
   config: Extract<StorageConfig, { kind: 's3' }>;
+  /** Stops serving, cutting every open connection (as a crash would). */
   stop(): Promise<void>;
+  /** Serves again on the same port, from the same folder. */
+  restart(): Promise<void>;
 }
 
 interface KoaContext {
@@ -34,6 +37,7 @@ interface S3rverInstance {
   store: { getResourcePath(bucket: string, key: string | undefined, resource: string): string };
   run(): Promise<AddressInfo>;
   close(): Promise<void>;
+  httpServer?: { closeAllConnections(): void };
 }
 
 const xmlEscape = (value: string) =>
@@ -95,16 +99,21 @@ function multipartExtensions(server: S3rverInstance) {
 export async function startS3Server(options: { port?: number; directory?: string; bucket?: string } = {}): Promise<TestS3Server> {
   const directory = options.directory ?? (await fs.mkdtemp(path.join(os.tmpdir(), 's3rver-')));
   const bucket = options.bucket ?? 'xai-test';
-  const server = new (S3rver as unknown as new (options: object) => S3rverInstance)({
-    address: '127.0.0.1',
-    port: options.port ?? 0,
-    silent: true,
-    directory,
-    configureBuckets: [{ name: bucket }],
-  });
-  server.middleware.unshift(multipartExtensions(server));
-  const address = await server.run();
-  const endpoint = `http://127.0.0.1:${address.port}`;
+  const launch = async (port: number) => {
+    const instance = new (S3rver as unknown as new (options: object) => S3rverInstance)({
+      address: '127.0.0.1',
+      port,
+      silent: true,
+      directory,
+      configureBuckets: [{ name: bucket }],
+    });
+    instance.middleware.unshift(multipartExtensions(instance));
+    const address = await instance.run();
+    return { instance, port: address.port };
+  };
+  let { instance, port } = await launch(options.port ?? 0);
+  const endpoint = `http://127.0.0.1:${port}`;
+  let running = true;
   return {
     endpoint,
     bucket,
@@ -121,7 +130,16 @@ export async function startS3Server(options: { port?: number; directory?: string
       queueSize: 4,
     },
     async stop() {
-      await server.close();
+      if (!running) return;
+      running = false;
+      const closed = instance.close();
+      instance.httpServer?.closeAllConnections();
+      await closed;
+    },
+    async restart() {
+      if (running) return;
+      ({ instance } = await launch(port));
+      running = true;
     },
   };
 }
