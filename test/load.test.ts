@@ -19,7 +19,9 @@ const MiB = 1024 * 1024;
 const SECONDS = Number(process.env.LOAD_TEST_SECONDS ?? 60);
 const UPLOADS = 16;
 
-test(`load: ${UPLOADS} concurrent 64 MiB uploads with list and download-URL traffic for ${SECONDS} s`, { skip: postgresSkipReason }, async (t) => {
+test(`load: ${UPLOADS} concurrent 64 MiB uploads with list and download-URL traffic for ${SECONDS} s`, {
+  skip: postgresSkipReason,
+}, async (t) => {
   const s3 = await startS3Server();
   const database = await createTestDatabase();
   t.after(async () => {
@@ -57,7 +59,10 @@ test(`load: ${UPLOADS} concurrent 64 MiB uploads with list and download-URL traf
   }
   assert.ok(base, output);
 
-  const seed = await upload(`${base}/datasets`, [{ name: 'name', value: 'seed' }, { name: 'file', filename: 'seed.csv', file: patternFile(1024, 'seed') }]);
+  const seed = await upload(`${base}/datasets`, [
+    { name: 'name', value: 'seed' },
+    { name: 'file', filename: 'seed.csv', file: patternFile(1024, 'seed') },
+  ]);
   const seeded = (await seed.json()) as { id: string; files: Array<{ id: string }> };
   const statuses = new Map<number, number>();
   const count = (status: number) => statuses.set(status, (statuses.get(status) ?? 0) + 1);
@@ -66,7 +71,10 @@ test(`load: ${UPLOADS} concurrent 64 MiB uploads with list and download-URL traf
   let uploadsDone = false;
   const traffic = Array.from({ length: 4 }, async (_, worker) => {
     for (let i = 0; Date.now() < deadline || !uploadsDone; i += 1) {
-      const target = (i + worker) % 2 === 0 ? `${base}/datasets?limit=20` : `${base}/datasets/${seeded.id}/files/${seeded.files[0]?.id}/download`;
+      const target =
+        (i + worker) % 2 === 0
+          ? `${base}/datasets?limit=20`
+          : `${base}/datasets/${seeded.id}/files/${seeded.files[0]?.id}/download`;
       const response = await fetch(target);
       count(response.status);
       await response.arrayBuffer();
@@ -76,12 +84,17 @@ test(`load: ${UPLOADS} concurrent 64 MiB uploads with list and download-URL traf
 
   const files = Array.from({ length: UPLOADS }, (_, index) => patternFile(64 * MiB, `load-${index}`));
   const uploads = files.map(async (file, index) => {
-    const response = await upload(`${base}/datasets`, [{ name: 'name', value: `load-${index}` }, { name: 'file', filename: 'train.parquet', file }]);
+    const response = await upload(`${base}/datasets`, [
+      { name: 'name', value: `load-${index}` },
+      { name: 'file', filename: 'train.parquet', file },
+    ]);
     count(response.status);
     assert.equal(response.status, 201, await response.clone().text());
     const dataset = (await response.json()) as { id: string; files: Array<{ id: string; sha256: string }> };
     assert.equal(dataset.files[0]?.sha256, file.sha256);
-    const link = (await (await fetch(`${base}/datasets/${dataset.id}/files/${dataset.files[0]?.id}/download`)).json()) as { url: string };
+    const link = (await (await fetch(`${base}/datasets/${dataset.id}/files/${dataset.files[0]?.id}/download`)).json()) as {
+      url: string;
+    };
     assert.equal((await digestResponse(await fetch(link.url))).sha256, file.sha256, `upload ${index} verified by SHA-256`);
   });
   const started = Date.now();
@@ -93,7 +106,9 @@ test(`load: ${UPLOADS} concurrent 64 MiB uploads with list and download-URL traf
   const status = await fs.readFile(`/proc/${child.pid}/status`, 'utf8').catch(() => '');
   const peak = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
   const summary = Object.fromEntries([...statuses.entries()].sort());
-  t.diagnostic(`statuses ${JSON.stringify(summary)}; ${UPLOADS} uploads took ${uploadSeconds.toFixed(1)} s; API peak RSS ${peak ? `${Math.round(Number(peak) / 1024)} MiB` : 'unknown'}`);
+  t.diagnostic(
+    `statuses ${JSON.stringify(summary)}; ${UPLOADS} uploads took ${uploadSeconds.toFixed(1)} s; API peak RSS ${peak ? `${Math.round(Number(peak) / 1024)} MiB` : 'unknown'}`,
+  );
   assert.equal([...statuses.keys()].filter((code) => code >= 500).length, 0, `no 5xx: ${JSON.stringify(summary)}`);
   assert.equal(statuses.get(201), UPLOADS);
   assert.ok((statuses.get(200) ?? 0) > 100, 'the steady stream kept flowing');

@@ -1,10 +1,68 @@
-/** OpenAPI document from the route schemas (zod) and Swagger UI at /docs. */
+/**
+ * The OpenAPI 3.1 document, generated from the route schemas (zod) and served at
+ * /openapi.json and /openapi.yaml, and Swagger UI at /docs. Error responses are added to
+ * every operation here, as application/problem+json with the codes each status can carry.
+ */
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { errorCatalog } from '../../src/errors.ts';
 import { serviceVersion } from '../../src/version.ts';
+import { statusByKind } from './problem-details.ts';
+
+/** Stable codes per HTTP status, from the one error catalog. */
+const codesByStatus = new Map<number, string[]>();
+for (const [code, kind] of Object.entries(errorCatalog)) {
+  const status = statusByKind[kind];
+  codesByStatus.set(status, [...(codesByStatus.get(status) ?? []), code]);
+}
+
+/** Which error statuses an operation can answer, from its shape. */
+function errorStatuses(method: string, url: string, isPublic: boolean, isUpload: boolean): number[] {
+  const statuses = new Set<number>([400, 503]);
+  if (!isPublic) statuses.add(401).add(429);
+  if (url.includes(':')) statuses.add(404);
+  if (isUpload) for (const status of [404, 409, 413, 415, 422]) statuses.add(status);
+  if (method === 'DELETE') statuses.add(409);
+  if (method === 'PATCH') statuses.add(415);
+  if (url.includes('/objects/')) statuses.add(403);
+  return [...statuses].sort();
+}
+
+function problemResponse(status: number) {
+  return {
+    description: `Problem details. code: ${(codesByStatus.get(status) ?? []).join(', ') || 'see the error catalog'}.`,
+    content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+  };
+}
+
+/** Drops component schemas nothing refers to (zod emits input and output variants). */
+function withoutUnusedSchemas<T extends { components?: { schemas?: Record<string, unknown> } }>(document: T): T {
+  const schemas = document.components?.schemas;
+  if (!schemas) return document;
+  let text = JSON.stringify({ ...document, components: { ...document.components, schemas: {} } });
+  const used = new Set<string>();
+  // Follow references transitively: a used schema's own references count too.
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const name of Object.keys(schemas)) {
+      if (!used.has(name) && text.includes(`"#/components/schemas/${name}"`)) {
+        used.add(name);
+        text += JSON.stringify(schemas[name]);
+        changed = true;
+      }
+    }
+  }
+  return {
+    ...document,
+    components: {
+      ...document.components,
+      schemas: Object.fromEntries(Object.entries(schemas).filter(([name]) => used.has(name))),
+    },
+  };
+}
 
 async function openapi(app: FastifyInstance) {
   await app.register(swagger, {
@@ -18,6 +76,7 @@ async function openapi(app: FastifyInstance) {
         version: serviceVersion(),
         license: { name: 'MIT', identifier: 'MIT' },
       },
+      servers: [{ url: '/', description: 'This server' }],
       components: {
         securitySchemes: {
           bearerAuth: {
@@ -40,12 +99,21 @@ async function openapi(app: FastifyInstance) {
       // Multipart bodies are parsed by the core, not by a zod body schema: routes describe them
       // for the document only, as plain JSON Schema under `multipartBody`.
       const { multipartBody, ...schema } = (result.schema ?? {}) as Record<string, unknown>;
-      return multipartBody ? { ...result, schema: { ...schema, body: multipartBody } } : result;
+      if (schema.hide) return result;
+      const isPublic = Array.isArray(schema.security) && schema.security.length === 0;
+      const response = { ...(schema.response as Record<string, unknown> | undefined) };
+      for (const status of errorStatuses(document.route.method as string, document.url, isPublic, Boolean(multipartBody))) {
+        response[status] ??= problemResponse(status);
+      }
+      return { ...result, schema: { ...schema, response, ...(multipartBody ? { body: multipartBody } : {}) } };
     },
-    transformObject: jsonSchemaTransformObject,
+    transformObject: (document) => withoutUnusedSchemas(jsonSchemaTransformObject(document) as never),
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
   app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
+  app.get('/openapi.yaml', { schema: { hide: true }, config: { public: true } }, async (_request, reply) =>
+    reply.type('application/yaml').send(app.swagger({ yaml: true })),
+  );
 }
 
 export default fp(openapi, { name: 'openapi' });
