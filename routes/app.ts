@@ -11,6 +11,7 @@ import type { Logger as PinoLogger } from 'pino';
 import type { Services } from '../src/services.ts';
 import { clientErrorHandler } from './http/client-errors.ts';
 import authentication from './plugins/authentication.ts';
+import cors from './plugins/cors.ts';
 import multipart from './plugins/multipart.ts';
 import openapi from './plugins/openapi.ts';
 import problemDetails from './plugins/problem-details.ts';
@@ -54,6 +55,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
 
   await app.register(problemDetails);
   await app.register(security);
+  await app.register(cors);
   await app.register(authentication);
   await app.register(rateLimits);
   await app.register(multipart);

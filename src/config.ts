@@ -70,6 +70,8 @@ export interface Config {
   publicUrl: string | undefined;
   /** Trust X-Forwarded-* (behind Railway's or another proxy). */
   trustProxy: boolean;
+  /** Browser origins allowed by CORS ('*' for any, without credentials); empty: none. */
+  corsOrigins: string[];
   logLevel: string;
   prettyLogs: boolean;
   shutdownGraceMs: number;
@@ -108,6 +110,7 @@ const envSchema = z.object({
   PORT: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).default(3000)),
   PUBLIC_URL: optionalUrl,
   TRUST_PROXY: flag(false),
+  CORS_ORIGINS: optionalString,
   LOG_LEVEL: z.preprocess(
     emptyAsUndefined,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -200,6 +203,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv): Config {
     port: env.PORT,
     publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ''),
     trustProxy: env.TRUST_PROXY,
+    corsOrigins: parseCorsOrigins(env.CORS_ORIGINS),
     logLevel: env.LOG_LEVEL,
     prettyLogs: env.LOG_PRETTY === undefined ? env.NODE_ENV === 'development' : ['true', '1'].includes(env.LOG_PRETTY),
     shutdownGraceMs: env.SHUTDOWN_GRACE_MS,
@@ -223,6 +227,34 @@ export function loadConfig(environment: NodeJS.ProcessEnv): Config {
       requestsPerMinute: env.RATE_LIMIT_REQUESTS_PER_MINUTE,
     },
   };
+}
+
+/** CORS_ORIGINS: comma-separated origins (scheme://host[:port]) or '*'. */
+function parseCorsOrigins(raw: string | undefined): string[] {
+  if (!raw) return [];
+  const origins = raw
+    .split(',')
+    .map((origin) => origin.trim().replace(/\/+$/, ''))
+    .filter(Boolean);
+  if (origins.includes('*')) {
+    if (origins.length > 1)
+      throw new ConfigError('Invalid configuration: CORS_ORIGINS is either * or a list of origins, not both');
+    return ['*'];
+  }
+  for (const origin of origins) {
+    let parsed: URL | undefined;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      parsed = undefined;
+    }
+    if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.origin !== origin) {
+      throw new ConfigError(
+        `Invalid configuration: CORS_ORIGINS entries must be origins like https://app.example.com (got ${JSON.stringify(origin)})`,
+      );
+    }
+  }
+  return origins;
 }
 
 export function isLoopback(host: string): boolean {
