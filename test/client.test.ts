@@ -1,0 +1,112 @@
+/**
+ * The typed frontend client against the running server: the whole dataset → model →
+ * explanation life cycle, upload progress, typed JSON routes, and problem details as ApiError.
+ * Also: client/schema.ts is what openapi-typescript makes of the committed openapi.yaml.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { ApiError, type ArtifactClient, createArtifactClient } from '../client/index.ts';
+import { projectRoot } from '../src/project-files.ts';
+import { startApp, type TestApp } from './support/app.ts';
+import { digestResponse, sha256Of } from './support/data.ts';
+import { apiKey } from './support/identity.ts';
+
+describe('typed client', () => {
+  let app: TestApp;
+  let client: ArtifactClient;
+  const key = apiKey('frontend-test', 'user');
+  before(async () => {
+    app = await startApp({ backend: 'embedded', env: { API_KEYS: key.entry } });
+    client = createArtifactClient({ baseUrl: app.baseUrl, token: () => key.key });
+  });
+  after(() => app?.close());
+
+  test('dataset → model → explanation → download, with upload progress', async () => {
+    const csv = Buffer.alloc(3 * 1024 * 1024, 'a,b\n');
+    const progress: number[] = [];
+    const dataset = await client.createDataset(
+      {
+        name: 'client-credit',
+        tags: ['credit', 'client'],
+        files: [{ filename: 'raw/train.csv', data: new Blob([csv]), sha256: sha256Of(csv) }],
+      },
+      { onProgress: (sent, total) => progress.push(sent / total) },
+    );
+    assert.equal(dataset.name, 'client-credit');
+    assert.equal(dataset.files?.[0]?.sha256, sha256Of(csv));
+    assert.ok(progress.length > 1, 'progress was reported as the body went out');
+    assert.equal(progress.at(-1), 1);
+    assert.deepEqual(
+      [...progress].sort((a, b) => a - b),
+      progress,
+      'progress only grows',
+    );
+
+    const modelBytes = Buffer.from('{"learner":{}}');
+    const model = await client.uploadModel({
+      dataset: dataset.id,
+      name: 'xgboost',
+      framework: 'xgboost',
+      metrics: { auc: 0.91 },
+      params: { max_depth: 6 },
+      file: { filename: 'model.json', data: new Blob([modelBytes]) },
+    });
+    assert.equal(model.version, 1);
+    assert.equal(model.safeToLoad, true);
+    const explanation = await client.uploadExplanation({
+      model: model.id,
+      method: 'shap',
+      summary: { TransactionAmt: 0.31 },
+      file: { filename: 'shap.json', data: new Blob(['{"values":[]}']) },
+    });
+    assert.deepEqual(explanation.summary, { TransactionAmt: 0.31 });
+
+    const latest = await client.api.GET('/datasets/{dataset}/models/{name}/latest', {
+      params: { path: { dataset: 'client-credit', name: 'xgboost' } },
+    });
+    assert.equal(latest.data?.id, model.id);
+    const list = await client.api.GET('/models', {
+      params: { query: { dataset: 'client-credit', sort: 'metrics.auc', order: 'desc' } },
+    });
+    assert.deepEqual(
+      list.data?.items.map((item) => item.id),
+      [model.id],
+    );
+    const link = await client.api.GET('/models/{id}/download', { params: { path: { id: model.id }, query: { expiresIn: 60 } } });
+    assert.ok(link.data);
+    assert.equal((await digestResponse(await fetch(link.data.url))).sha256, sha256Of(modelBytes));
+
+    const deleted = await client.api.DELETE('/datasets/{dataset}', {
+      params: { path: { dataset: dataset.id }, query: { cascade: 'true' } },
+    });
+    assert.equal(deleted.response.status, 204);
+    assert.deepEqual(await app.objectKeys(), []);
+  });
+
+  test('refusals arrive as ApiError with the stable code', async () => {
+    await assert.rejects(
+      client.createDataset({ name: 'Bad Name' }),
+      (error: unknown) => error instanceof ApiError && error.status === 400 && error.code === 'invalid_name',
+    );
+    const anonymous = createArtifactClient({ baseUrl: app.baseUrl });
+    const { error, response } = await anonymous.api.GET('/datasets');
+    assert.equal(response.status, 401);
+    assert.equal((error as { code?: string } | undefined)?.code, 'unauthenticated');
+  });
+});
+
+test('client/schema.ts is generated from the committed openapi.yaml (npm run client:types)', async () => {
+  const root = projectRoot();
+  const out = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'xai-types-')), 'schema.ts');
+  await promisify(execFile)(
+    process.execPath,
+    [path.join(root, 'node_modules/openapi-typescript/bin/cli.js'), path.join(root, 'openapi.yaml'), '-o', out],
+    { cwd: root },
+  );
+  assert.equal(await fs.readFile(out, 'utf8'), await fs.readFile(path.join(root, 'client/schema.ts'), 'utf8'));
+});
