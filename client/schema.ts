@@ -279,7 +279,17 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** @description RFC 9457 problem details (application/problem+json). */
+        /**
+         * @description RFC 9457 problem details (application/problem+json).
+         * @example {
+         *       "type": "about:blank",
+         *       "title": "Conflict",
+         *       "status": 409,
+         *       "code": "file_exists",
+         *       "detail": "The dataset already has a file at raw/train.csv; add ?overwrite=true to replace it.",
+         *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+         *     }
+         */
         Problem: {
             type: string;
             title: string;
@@ -485,10 +495,16 @@ export interface operations {
                     tags?: string[];
                     /** @description Your label, e.g. raw or processed (default raw). */
                     status?: string;
-                    /** @description Optional: SHA-256 (hex) of the file part that follows; a mismatch is 422 checksum_mismatch. */
+                    /**
+                     * @description Optional: SHA-256 (hex) of the file part that follows; a mismatch is 422 checksum_mismatch.
+                     * @example
+                     */
                     sha256?: string;
-                    /** @description One part per file; its filename is the path inside the dataset (e.g. raw/train.csv). */
-                    file?: string[];
+                    /**
+                     * Format: binary
+                     * @description A file part; its filename is the path inside the dataset (e.g. raw/train.csv). Repeat the part for more files.
+                     */
+                    file?: string;
                 };
             };
         };
@@ -830,10 +846,16 @@ export interface operations {
         requestBody: {
             content: {
                 "multipart/form-data": {
-                    /** @description Optional: SHA-256 (hex) of the file part that follows; a mismatch is 422 checksum_mismatch. */
+                    /**
+                     * @description Optional: SHA-256 (hex) of the file part that follows; a mismatch is 422 checksum_mismatch.
+                     * @example
+                     */
                     sha256?: string;
-                    /** @description One part per file; its filename is the path inside the dataset (e.g. raw/train.csv). */
-                    file: string[];
+                    /**
+                     * Format: binary
+                     * @description A file part; its filename is the path inside the dataset (e.g. raw/train.csv). Repeat the part for more files.
+                     */
+                    file: string;
                 };
             };
         };

@@ -109,7 +109,13 @@ async function openapi(app: FastifyInstance) {
     },
     transformObject: (document) => withoutUnusedSchemas(jsonSchemaTransformObject(document) as never),
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    // Swagger UI's own strict policy, plus the inline styles its components set (styles only, no scripts).
+    staticCSP: true,
+    transformStaticCSP: (header) => header.replace("style-src 'self' https:", "style-src 'self' 'unsafe-inline'"),
+    uiConfig: { persistAuthorization: false, tryItOutEnabled: false, displayRequestDuration: true },
+  });
   app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
   app.get('/openapi.yaml', { schema: { hide: true }, config: { public: true } }, async (_request, reply) =>
     reply.type('application/yaml').send(app.swagger({ yaml: true })),

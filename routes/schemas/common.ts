@@ -14,13 +14,24 @@ export const problemSchema = z
   .object({
     type: z.string(),
     title: z.string(),
-    status: z.number().int(),
+    status: z.number().int().min(400).max(599),
     code: z.string().describe('Stable, machine-readable error code, e.g. file_exists.'),
     detail: z.string(),
     requestId: z.string(),
   })
   .loose()
-  .meta({ id: 'Problem', description: 'RFC 9457 problem details (application/problem+json).' });
+  .meta({
+    id: 'Problem',
+    description: 'RFC 9457 problem details (application/problem+json).',
+    example: {
+      type: 'about:blank',
+      title: 'Conflict',
+      status: 409,
+      code: 'file_exists',
+      detail: 'The dataset already has a file at raw/train.csv; add ?overwrite=true to replace it.',
+      requestId: '0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11',
+    },
+  });
 
 export const listQuery = {
   limit: z.coerce.number().int().min(1).max(100).default(20).describe('Page size, 1 to 100.'),

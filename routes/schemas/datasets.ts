@@ -49,14 +49,19 @@ export const datasetPatchSchema = z.strictObject({
     .optional(),
 });
 
+// One binary property (not an array): Swagger UI renders a file picker only for that. The API
+// takes any number of parts named `file`; repeat the part to send several.
 const fileParts = {
-  type: 'array',
-  items: { type: 'string', format: 'binary' },
-  description: 'One part per file; its filename is the path inside the dataset (e.g. raw/train.csv).',
+  type: 'string',
+  format: 'binary',
+  contentMediaType: 'application/octet-stream',
+  description: 'A file part; its filename is the path inside the dataset (e.g. raw/train.csv). Repeat the part for more files.',
 } as const;
+// An empty example: otherwise Swagger UI fills the form with a random value matching the pattern.
 const sha256Field = {
   type: 'string',
   pattern: '^[0-9a-fA-F]{64}$',
+  example: '',
   description: 'Optional: SHA-256 (hex) of the file part that follows; a mismatch is 422 checksum_mismatch.',
 } as const;
 

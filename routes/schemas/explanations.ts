@@ -52,6 +52,11 @@ export const createExplanationForm = {
     description: { type: 'string' },
     tags: { type: 'array', items: { type: 'string' } },
     sha256: { type: 'string', pattern: '^[0-9a-fA-F]{64}$' },
-    file: { type: 'string', format: 'binary', description: 'pkl, npy, npz, parquet, json, csv, html, png or svg.' },
+    file: {
+      type: 'string',
+      format: 'binary',
+      contentMediaType: 'application/octet-stream',
+      description: 'pkl, npy, npz, parquet, json, csv, html, png or svg.',
+    },
   },
 } as const;

@@ -71,6 +71,7 @@ export const createModelForm = {
     file: {
       type: 'string',
       format: 'binary',
+      contentMediaType: 'application/octet-stream',
       description: 'pkl, pickle, joblib, h5, keras, onnx, json/ubj (xgboost), pt, pth or safetensors.',
     },
   },

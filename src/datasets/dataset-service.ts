@@ -55,7 +55,7 @@ export class DatasetService {
       for await (const part of parts) {
         if (part.kind === 'field') {
           if (dataset && part.name !== 'sha256') throw fieldAfterFile(part.name);
-          if (part.name === 'sha256') upload.pendingSha256 = parseHexSha256(part.value);
+          if (part.name === 'sha256') upload.pendingSha256 = part.value === '' ? undefined : parseHexSha256(part.value);
           else fields.add(part);
           continue;
         }
@@ -89,7 +89,7 @@ export class DatasetService {
               `Unknown field ${JSON.stringify(part.name)}; send sha256 fields and file parts.`,
             );
           }
-          upload.pendingSha256 = parseHexSha256(part.value);
+          upload.pendingSha256 = part.value === '' ? undefined : parseHexSha256(part.value);
           continue;
         }
         await this.#acceptFile(principal, dataset, part, upload, context, context.overwrite);

@@ -22,6 +22,8 @@ export class FormFields {
         `Unknown field ${JSON.stringify(part.name)}; this request accepts ${[...this.#allowed].join(', ')}.`,
       );
     }
+    // An empty field is an absent one: HTML forms and Swagger UI send every field, filled or not.
+    if (part.value === '') return;
     const values = this.#values.get(part.name) ?? [];
     if (values.length > 0 && !this.#repeatable.has(part.name)) {
       throw new AppError('validation_failed', `The field ${part.name} was sent more than once.`);

@@ -49,7 +49,7 @@ export async function receiveSingleFile<T>(
             `The field ${JSON.stringify(part.name)} came after the file; send every field first.`,
           );
         }
-        if (part.name === 'sha256') expectedSha256 = parseHexSha256(part.value);
+        if (part.name === 'sha256') expectedSha256 = part.value === '' ? context.headerSha256 : parseHexSha256(part.value);
         else fields.add(part);
         continue;
       }

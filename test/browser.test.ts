@@ -1,0 +1,111 @@
+/**
+ * A person in a real browser: headless Chromium (Debian's package) driven by playwright-core
+ * opens /docs, authorizes with an API key through Swagger UI's Authorize button, uploads a
+ * dataset file through the file picker, executes the download endpoint and follows the URL it
+ * returned, getting the same bytes. A screenshot of the docs page lands in test-output/.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { test } from 'node:test';
+import { chromium, type Locator } from 'playwright-core';
+import { projectRoot } from '../src/project-files.ts';
+import { startApp } from './support/app.ts';
+import { apiKey } from './support/identity.ts';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const skip = existsSync(CHROMIUM) ? undefined : `no Chromium at ${CHROMIUM}: install Debian's chromium package (.ci/run does)`;
+
+async function tryItOut(operation: Locator): Promise<void> {
+  await operation.locator('.opblock-summary').first().click();
+  await operation.locator('.try-out__btn').click();
+}
+
+async function execute(operation: Locator): Promise<{ status: string; body: string }> {
+  await operation.locator('.execute').click();
+  const live = operation.locator('.live-responses-table');
+  await live.waitFor({ timeout: 20_000 });
+  return {
+    status: (await live.locator('tbody .response-col_status').first().innerText()).trim(),
+    body: await live
+      .locator('tbody .response-col_description .highlight-code code, tbody .response-col_description .highlight-code pre')
+      .first()
+      .innerText(),
+  };
+}
+
+test('Swagger UI: authorize, upload a dataset file through the file picker, download it again', { skip }, async (t) => {
+  const key = apiKey('docs-user', 'user');
+  const app = await startApp({ backend: 'embedded', env: { API_KEYS: key.entry } });
+  t.after(() => app.close());
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+  t.after(() => browser.close());
+  const page = await browser.newPage({ viewport: { width: 1280, height: 1600 } });
+  const problems: string[] = [];
+  page.on('pageerror', (error) => problems.push(error.message));
+  page.on('console', (message) => {
+    if (/Content Security Policy|Could not find component/.test(message.text())) problems.push(message.text());
+  });
+
+  await page.goto(`${app.baseUrl}/docs/`);
+  await page.locator('.opblock').first().waitFor({ timeout: 20_000 });
+  assert.match(await page.locator('.info .title').innerText(), /XAI artifact API/);
+  assert.match(await page.locator('.info .title').innerText(), /0\.1\.0/, 'the service version is shown');
+
+  // The Authorize button is wired to the bearer security scheme.
+  await page.locator('.btn.authorize').first().click();
+  await page.locator('.modal-ux input').first().fill(key.key);
+  await page.locator('.modal-ux .auth-btn-wrapper .authorize').click();
+  await page.locator('.modal-ux .btn-done, .modal-ux .close-modal').first().click();
+
+  const bytes = Buffer.from('TransactionID,isFraud\n2987000,0\n2987001,1\n');
+  const create = page.locator('#operations-datasets-createDataset');
+  await tryItOut(create);
+  await create.locator('tr[data-property-name=name] input[type=text]').fill('from-the-browser');
+  await create
+    .locator('input[type=file]')
+    .first()
+    .setInputFiles({ name: 'train_transaction.csv', mimeType: 'text/csv', buffer: bytes });
+  const created = await execute(create);
+  assert.equal(created.status, '201', created.body);
+  const dataset = JSON.parse(created.body) as { id: string; files: Array<{ id: string; sha256: string; path: string }> };
+  assert.equal(dataset.files[0]?.path, 'train_transaction.csv');
+  assert.equal(dataset.files[0]?.sha256, createHash('sha256').update(bytes).digest('hex'));
+
+  const download = page.locator('#operations-datasets-downloadDatasetFile');
+  await tryItOut(download);
+  await download.locator('tr[data-param-name=dataset] input').fill(dataset.id);
+  await download.locator('tr[data-param-name=fileId] input').fill(dataset.files[0]?.id ?? '');
+  const linked = await execute(download);
+  assert.equal(linked.status, '200', linked.body);
+  const link = JSON.parse(linked.body) as { url: string };
+  // Follow the URL from the page, as the person would.
+  const fetched = await page.evaluate(async (url) => {
+    const response = await fetch(url);
+    return { status: response.status, disposition: response.headers.get('content-disposition'), body: await response.text() };
+  }, link.url);
+  assert.equal(fetched.status, 200);
+  assert.equal(fetched.body, bytes.toString());
+  assert.match(fetched.disposition ?? '', /^attachment/);
+  assert.deepEqual(problems, [], 'no script errors, CSP violations or missing components');
+
+  const output = path.join(projectRoot(), 'test-output');
+  await fs.mkdir(output, { recursive: true });
+  await page.goto(`${app.baseUrl}/docs/`);
+  await page.locator('.opblock').first().waitFor({ timeout: 20_000 });
+  await page.screenshot({ path: path.join(output, 'docs.png') });
+  t.diagnostic(`screenshot: ${path.join(output, 'docs.png')}`);
+});
