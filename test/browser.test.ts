@@ -28,11 +28,12 @@ async function execute(operation: Locator): Promise<{ status: string; body: stri
   const live = operation.locator('.live-responses-table');
   await live.waitFor({ timeout: 20_000 });
   return {
-    status: (await live.locator('tbody .response-col_status').first().innerText()).trim(),
-    body: await live
-      .locator('tbody .response-col_description .highlight-code code, tbody .response-col_description .highlight-code pre')
-      .first()
-      .innerText(),
+    status: ((await live.locator('tbody .response-col_status').first().textContent()) ?? '').trim(),
+    body:
+      (await live
+        .locator('tbody .response-col_description .highlight-code code, tbody .response-col_description .highlight-code pre')
+        .first()
+        .textContent()) ?? '',
   };
 }
 
@@ -62,8 +63,8 @@ test('Swagger UI: authorize, upload a dataset file through the file picker, down
 
   await page.goto(`${app.baseUrl}/docs/`);
   await page.locator('.opblock').first().waitFor({ timeout: 20_000 });
-  assert.match(await page.locator('.info .title').innerText(), /XAI artifact API/);
-  assert.match(await page.locator('.info .title').innerText(), /0\.1\.0/, 'the service version is shown');
+  assert.match((await page.locator('.info .title').textContent()) ?? '', /XAI artifact API/);
+  assert.match((await page.locator('.info .title').textContent()) ?? '', /0\.1\.0/, 'the service version is shown');
 
   // The Authorize button is wired to the bearer security scheme.
   await page.locator('.btn.authorize').first().click();
