@@ -1,0 +1,389 @@
+/**
+ * `npm run bench`: the product's performance promises, each measured as a ratio against a
+ * baseline run in the same process tree (absolute times on shared machines are noise).
+ * s3rver runs in a process of its own and the API in another, so the API's memory is its own.
+ * Needs a Postgres server: BENCH_DATABASE_URL or TEST_DATABASE_URL (any database it may create from).
+ * Writes bench/results/latest.json and prints a Markdown table for bench/README.md.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import autocannon from 'autocannon';
+import postgres from 'postgres';
+import { encodeCursor } from '../src/pagination.ts';
+import { projectRoot } from '../src/project-files.ts';
+import { patternFile } from '../test/support/data.ts';
+import { multipart } from '../test/support/multipart.ts';
+
+const MiB = 1024 * 1024;
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const RATE_SECONDS = Number(process.env.BENCH_RATE_SECONDS ?? 20);
+const PART_SIZE = Number(process.env.UPLOAD_PART_SIZE_BYTES ?? 8 * MiB);
+const QUEUE_SIZE = Number(process.env.UPLOAD_QUEUE_SIZE ?? 4);
+const root = projectRoot();
+const children: ChildProcess[] = [];
+
+interface Row {
+  scenario: string;
+  measure: string;
+  runs: number[];
+  baseline?: { name: string; runs: number[] };
+  target: string;
+  met: boolean | undefined;
+  note?: string;
+}
+const rows: Row[] = [];
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+};
+const fmt = (value: number) => (value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2));
+
+function spawnNode(
+  script: string,
+  env: Record<string, string>,
+  args: string[] = [],
+): { child: ChildProcess; lines: AsyncIterableIterator<string> } {
+  const child = spawn(process.execPath, ['--openssl-legacy-provider', ...args, path.join(root, script)], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(child);
+  let buffer = '';
+  const queue: string[] = [];
+  let wake: (() => void) | undefined;
+  child.stdout?.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString();
+    const parts = buffer.split('\n');
+    buffer = parts.pop() ?? '';
+    // Keep only what we may wait for; request logs are dropped.
+    for (const line of parts) if (queue.length < 100) queue.push(line);
+    wake?.();
+  });
+  async function* lines() {
+    for (;;) {
+      while (queue.length > 0) yield queue.shift() as string;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    }
+  }
+  return { child, lines: lines() };
+}
+
+async function firstMatch(lines: AsyncIterableIterator<string>, pattern: RegExp, timeoutMs = 60_000): Promise<RegExpExecArray> {
+  const timeout = new Promise<never>((_, reject) =>
+    setTimeout(() => reject(new Error(`timed out waiting for ${pattern}`)), timeoutMs).unref(),
+  );
+  const search = (async () => {
+    for await (const line of lines) {
+      const match = pattern.exec(line);
+      if (match) return match;
+    }
+    throw new Error('process ended');
+  })();
+  return Promise.race([search, timeout]);
+}
+
+/** Peak VmRSS of a process, sampled every 20 ms while `work` runs. */
+async function peakRss<T>(pid: number, work: () => Promise<T>): Promise<{ result: T; peakMiB: number }> {
+  let peak = 0;
+  const sample = async () => {
+    const status = await fs.readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+    peak = Math.max(peak, Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? 0));
+  };
+  const timer = setInterval(() => void sample(), 20);
+  try {
+    const result = await work();
+    await sample();
+    return { result, peakMiB: peak / 1024 };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+async function main() {
+  const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
+  if (!adminUrl)
+    throw new Error('Set BENCH_DATABASE_URL or TEST_DATABASE_URL to a Postgres server (.ci/run shows how to start one).');
+  const started = Date.now();
+  const s3Dir = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-s3-'));
+  const s3 = spawnNode('bench/s3rver-process.ts', { S3RVER_DIR: s3Dir });
+  const s3Config = JSON.parse((await firstMatch(s3.lines, /^\{.*\}$/))[0]) as {
+    endpoint: string;
+    bucket: string;
+    accessKeyId: string;
+    secretAccessKey: string;
+  };
+  const databaseName = `xai_bench_${randomUUID().slice(0, 8)}`;
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${databaseName}`);
+  const databaseUrl = Object.assign(new URL(adminUrl), { pathname: `/${databaseName}` }).toString();
+  const apiEnv = {
+    DATABASE_URL: databaseUrl,
+    R2_ENDPOINT_URL: s3Config.endpoint,
+    R2_ACCESS_KEY_ID: s3Config.accessKeyId,
+    R2_SECRET_ACCESS_KEY: s3Config.secretAccessKey,
+    R2_BUCKET_NAME: s3Config.bucket,
+    S3_FORCE_PATH_STYLE: 'true',
+    UPLOAD_PART_SIZE_BYTES: String(PART_SIZE),
+    UPLOAD_QUEUE_SIZE: String(QUEUE_SIZE),
+    MAX_DATASET_FILE_BYTES: String(8 * 1024 * MiB),
+    RATE_LIMIT_REQUESTS_PER_MINUTE: '100000000',
+    RATE_LIMIT_DOWNLOADS_PER_MINUTE: '100000000',
+    RATE_LIMIT_UPLOADS_PER_MINUTE: '100000',
+    PORT: '0',
+  };
+  const startApi = async (env: Record<string, string> = apiEnv) => {
+    const api = spawnNode('routes/server.ts', env);
+    const base = (await firstMatch(api.lines, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/))[1] as string;
+    return { ...api, base, pid: api.child.pid as number };
+  };
+  const s3Client = new S3Client({
+    region: 'auto',
+    endpoint: s3Config.endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: s3Config.accessKeyId, secretAccessKey: s3Config.secretAccessKey },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+
+  try {
+    const api = await startApi();
+    await fetch(`${api.base}/datasets`, {
+      method: 'POST',
+      body: (() => {
+        const form = new FormData();
+        form.append('name', 'bench');
+        return form;
+      })(),
+    });
+
+    const uploadThroughApi = async (size: number, seed: string) => {
+      const file = patternFile(size, seed);
+      const form = multipart([{ name: 'file', filename: `${seed}.parquet`, file }]);
+      const t0 = performance.now();
+      const response = await fetch(`${api.base}/datasets/bench/files`, {
+        method: 'POST',
+        headers: { 'content-type': form.contentType },
+        body: form.body as unknown as RequestInit['body'],
+        duplex: 'half',
+      } as RequestInit);
+      const body = (await response.json()) as { files: Array<{ id: string; path: string; sha256: string }> };
+      const seconds = (performance.now() - t0) / 1000;
+      if (response.status !== 201) throw new Error(`upload answered ${response.status}: ${JSON.stringify(body)}`);
+      const stored = body.files.find((item) => item.path === `${seed}.parquet`);
+      if (stored?.sha256 !== file.sha256) throw new Error('uploaded bytes differ');
+      return { seconds, fileId: stored.id };
+    };
+    const removeFile = (fileId: string) => fetch(`${api.base}/datasets/bench/files/${fileId}`, { method: 'DELETE' });
+
+    // 1. Upload throughput, 1 GiB of unknown length: API vs lib-storage straight to the same S3 server.
+    const apiRates: number[] = [];
+    const directRates: number[] = [];
+    const oneGiBPeaks: number[] = [];
+    for (let run = 0; run < RUNS; run += 1) {
+      const key = `bench/direct-${run}.bin`;
+      const file = patternFile(1024 * MiB, `direct-${run}`);
+      const t0 = performance.now();
+      await new Upload({
+        client: s3Client,
+        params: { Bucket: s3Config.bucket, Key: key, Body: Readable.from(file.chunks()) },
+        partSize: PART_SIZE,
+        queueSize: QUEUE_SIZE,
+      }).done();
+      directRates.push(1024 / ((performance.now() - t0) / 1000));
+      await s3Client.send(new DeleteObjectCommand({ Bucket: s3Config.bucket, Key: key }));
+
+      const { result, peakMiB } = await peakRss(api.pid, () => uploadThroughApi(1024 * MiB, `api-${run}`));
+      apiRates.push(1024 / result.seconds);
+      oneGiBPeaks.push(peakMiB);
+      await removeFile(result.fileId);
+    }
+    const throughputRatio = median(apiRates) / median(directRates);
+    rows.push({
+      scenario: 'upload 1 GiB (MiB/s)',
+      measure: 'through the API',
+      runs: apiRates,
+      baseline: { name: 'lib-storage direct to S3', runs: directRates },
+      target: 'ratio ≥ 0.9',
+      met: throughputRatio >= 0.9,
+    });
+
+    // 2. Memory: peak RSS of the API process.
+    rows.push({
+      scenario: 'peak RSS, one 1 GiB upload (MiB)',
+      measure: 'API process',
+      runs: oneGiBPeaks,
+      target: '≤ 200',
+      met: median(oneGiBPeaks) <= 200,
+    });
+    const four = await peakRss(api.pid, () => uploadThroughApi(4096 * MiB, 'api-4g'));
+    await removeFile(four.result.fileId);
+    rows.push({
+      scenario: 'peak RSS, one 4 GiB upload (MiB)',
+      measure: 'API process',
+      runs: [four.peakMiB],
+      target: '≤ 200, within 10% of 1 GiB',
+      met: four.peakMiB <= 200 && four.peakMiB <= median(oneGiBPeaks) * 1.1,
+    });
+    const eight = await peakRss(api.pid, () =>
+      Promise.all(Array.from({ length: 8 }, (_, index) => uploadThroughApi(512 * MiB, `api-8x-${index}`))),
+    );
+    for (const item of eight.result) await removeFile(item.fileId);
+    rows.push({
+      scenario: 'peak RSS, 8 concurrent 512 MiB uploads (MiB)',
+      measure: 'API process',
+      runs: [eight.peakMiB],
+      target: '≤ 350',
+      met: eight.peakMiB <= 350,
+    });
+
+    // 3. Download-URL rate: the API endpoint vs a bare route that only signs.
+    const small = await uploadThroughApi(1024, 'small');
+    const signer = spawnNode('bench/bare-signer.ts', { S3_CONFIG: JSON.stringify(s3Config) });
+    const signerBase = (await firstMatch(signer.lines, /^(http:\/\/127\.0\.0\.1:\d+)$/))[1] as string;
+    const cannon = async (url: string, connections: number, seconds: number) => {
+      const result = await autocannon({ url, connections, duration: seconds });
+      if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+      return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 };
+    };
+    const bare = await cannon(`${signerBase}/sign`, 32, RATE_SECONDS);
+    const endpoint = await cannon(`${api.base}/datasets/bench/files/${small.fileId}/download`, 32, RATE_SECONDS);
+    rows.push({
+      scenario: 'download URLs, 32 connections (req/s)',
+      measure: 'GET …/download on Postgres',
+      runs: [endpoint.rps],
+      baseline: { name: 'bare Fastify route that only signs', runs: [bare.rps] },
+      target: 'ratio ≥ 0.6',
+      met: endpoint.rps / bare.rps >= 0.6,
+    });
+    rows.push({
+      scenario: 'download URLs, p99 latency (ms)',
+      measure: 'GET …/download',
+      runs: [endpoint.p99],
+      target: '< 25',
+      met: endpoint.p99 < 25,
+    });
+
+    // 4. Listing with 100,000 models: the first page vs a page 50,000 rows deep.
+    const sql = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+    await sql`insert into models (id, owner_id, dataset_id, name, version, framework, format, safe_to_load, metrics, filename, object_key, content_type, size, sha256, state, created_at)
+      select gen_random_uuid(), 'local', d.id, 'm' || (n % 100), n, 'xgboost', 'xgboost-json', true, jsonb_build_object('auc', random()), 'm.json',
+             'models/bench/m/v' || n || '-' || gen_random_uuid() || '/m.json', 'application/json', 10, repeat('a', 64), 'ready',
+             now() - (n || ' seconds')::interval
+      from generate_series(1, 100000) n, datasets d where d.name = 'bench'`;
+    await sql`analyze models`;
+    const [deep] = await sql<
+      { created_at: string; id: string }[]
+    >`select xai_ts(created_at) as created_at, id::text from models order by created_at desc, id desc offset 50000 limit 1`;
+    await sql.end();
+    const cursor = encodeCursor({ createdAt: deep?.created_at ?? '', id: deep?.id ?? '' });
+    const first = await cannon(`${api.base}/models?limit=20`, 1, 5);
+    const deepPage = await cannon(`${api.base}/models?limit=20&cursor=${cursor}`, 1, 5);
+    rows.push({
+      scenario: 'GET /models, 100k rows: p50 (ms)',
+      measure: 'page 50,000 rows deep',
+      runs: [deepPage.p50],
+      baseline: { name: 'first page', runs: [first.p50] },
+      target: 'deep ≤ 1.5 × first, both < 10',
+      met: deepPage.p50 <= Math.max(first.p50 * 1.5, 1) && first.p50 < 10 && deepPage.p50 < 10,
+    });
+    api.child.kill('SIGTERM');
+    signer.child.kill('SIGTERM');
+
+    // 5. Cold start: process start to /ready answering 200.
+    const coldStart = async (env: Record<string, string>) => {
+      const t0 = performance.now();
+      const started = await startApi(env);
+      for (;;) {
+        const ready = await fetch(`${started.base}/ready`).catch(() => undefined);
+        if (ready?.status === 200) break;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      const ms = performance.now() - t0;
+      started.child.kill('SIGTERM');
+      await new Promise((resolve) => started.child.once('exit', resolve));
+      return ms;
+    };
+    const embeddedDir = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-embedded-'));
+    const firstEmbedded = await coldStart({ DATA_DIR: embeddedDir, PORT: '0' });
+    const embedded: number[] = [];
+    const postgresS3: number[] = [];
+    for (let run = 0; run < RUNS; run += 1) {
+      embedded.push(await coldStart({ DATA_DIR: embeddedDir, PORT: '0' }));
+      postgresS3.push(await coldStart(apiEnv));
+    }
+    await fs.rm(embeddedDir, { recursive: true, force: true });
+    rows.push({
+      scenario: 'cold start to /ready (ms)',
+      measure: 'Postgres + S3',
+      runs: postgresS3,
+      target: '< 1500',
+      met: median(postgresS3) < 1500,
+    });
+    rows.push({
+      scenario: 'cold start to /ready (ms)',
+      measure: 'embedded, existing DATA_DIR',
+      runs: embedded,
+      target: '< 1500',
+      met: median(embedded) < 1500,
+    });
+    rows.push({
+      scenario: 'cold start to /ready (ms)',
+      measure: 'embedded, first start (creates the PGlite database)',
+      runs: [firstEmbedded],
+      target: '< 1500',
+      met: firstEmbedded < 1500,
+    });
+  } finally {
+    s3Client.destroy();
+    for (const child of children) child.kill('SIGTERM');
+    await admin.unsafe(`drop database if exists ${databaseName} with (force)`).catch(() => undefined);
+    await admin.end();
+    await fs.rm(s3Dir, { recursive: true, force: true });
+  }
+
+  const machine = {
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    cores: os.availableParallelism(),
+    memoryGiB: Math.round(os.totalmem() / 1024 ** 3),
+    node: process.version,
+    platform: `${os.type()} ${os.release()}`,
+    partSizeMiB: PART_SIZE / MiB,
+    queueSize: QUEUE_SIZE,
+    runs: RUNS,
+  };
+  const table = [
+    '| scenario | measure | median | min | max | baseline (median) | ratio | target | met |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...rows.map((row) => {
+      const value = median(row.runs);
+      const base = row.baseline ? median(row.baseline.runs) : undefined;
+      return `| ${row.scenario} | ${row.measure} | ${fmt(value)} | ${fmt(Math.min(...row.runs))} | ${fmt(Math.max(...row.runs))} | ${
+        row.baseline ? `${row.baseline.name}: ${fmt(base ?? 0)}` : '—'
+      } | ${base ? (value / base).toFixed(2) : '—'} | ${row.target} | ${row.met === undefined ? '—' : row.met ? 'yes' : '**no**'} |`;
+    }),
+  ].join('\n');
+  const summary = `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.platform}, Node ${machine.node}; part size ${machine.partSizeMiB} MiB, queue ${machine.queueSize}, ${RUNS} runs; took ${Math.round((Date.now() - started) / 1000)} s.`;
+  process.stdout.write(`\n${summary}\n\n${table}\n`);
+  await fs.mkdir(path.join(root, 'bench', 'results'), { recursive: true });
+  await fs.writeFile(
+    path.join(root, 'bench', 'results', 'latest.json'),
+    `${JSON.stringify({ date: new Date().toISOString(), machine, rows }, null, 2)}\n`,
+  );
+}
+
+await main().catch((error: unknown) => {
+  for (const child of children) child.kill('SIGKILL');
+  console.error(error);
+  process.exit(1);
+});
+process.exit(0);
