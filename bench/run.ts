@@ -285,7 +285,7 @@ async function main() {
       { created_at: string; id: string }[]
     >`select xai_ts(created_at) as created_at, id::text from models order by created_at desc, id desc offset 50000 limit 1`;
     await sql.end();
-    const cursor = encodeCursor({ createdAt: deep?.created_at ?? '', id: deep?.id ?? '' });
+    const cursor = encodeCursor({ createdAt: deep?.created_at ?? '', id: deep?.id ?? '', sort: 'createdAt:desc', value: null });
     const first = await cannon(`${api.base}/models?limit=20`, 1, 5);
     const deepPage = await cannon(`${api.base}/models?limit=20&cursor=${cursor}`, 1, 5);
     rows.push({

@@ -106,51 +106,80 @@ end $$;
 
 -- Keyset page. Sort: created_at (p_metric null) or a numeric metric, p_desc for direction;
 -- ties always newest first; models without the metric come last. The cursor is the last
--- row's (metric value, created_at, id).
+-- row's (metric value, created_at, id). The created_at sort is its own query so that it walks
+-- the (owner_id, created_at, id) index straight to the page, however deep.
 create or replace function xai_list_models(
   p_owner text, p_limit integer, p_dataset_ref text, p_name text, p_framework text, p_tag text,
   p_metric text, p_desc boolean, p_after_value double precision, p_after_created timestamptz, p_after_id uuid
-) returns jsonb language sql stable as $$
+) returns jsonb language plpgsql stable as $$
+declare
+  dataset_filter uuid := case when p_dataset_ref is null then null else xai_dataset_id(p_owner, p_dataset_ref) end;
+  result jsonb;
+begin
+  if p_dataset_ref is not null and dataset_filter is null then return '[]'::jsonb; end if;
+  if p_metric is null and p_desc then
+    select coalesce(jsonb_agg(xai_model_json(m) order by m.created_at desc, m.id desc), '[]'::jsonb) into result
+    from (
+      select * from models
+      where xai_can_see(owner_id, p_owner) and state = 'ready'
+        and (dataset_filter is null or dataset_id = dataset_filter)
+        and (p_name is null or name = p_name)
+        and (p_framework is null or framework = p_framework)
+        and (p_tag is null or tags @> array[p_tag])
+        and (p_after_created is null or (created_at, id) < (p_after_created, p_after_id))
+      order by created_at desc, id desc
+      limit p_limit
+    ) m;
+    return result;
+  end if;
+  if p_metric is null then
+    select coalesce(jsonb_agg(xai_model_json(m) order by m.created_at, m.id), '[]'::jsonb) into result
+    from (
+      select * from models
+      where xai_can_see(owner_id, p_owner) and state = 'ready'
+        and (dataset_filter is null or dataset_id = dataset_filter)
+        and (p_name is null or name = p_name)
+        and (p_framework is null or framework = p_framework)
+        and (p_tag is null or tags @> array[p_tag])
+        and (p_after_created is null or (created_at, id) > (p_after_created, p_after_id))
+      order by created_at, id
+      limit p_limit
+    ) m;
+    return result;
+  end if;
+  -- By a metric: no index can serve an arbitrary JSON key, so this one sorts the owner's models.
   with filtered as (
-    select m as model, m.created_at, m.id,
-           case when p_metric is null then null else (m.metrics ->> p_metric)::double precision end as sort_value
+    select m as model, m.created_at, m.id, (m.metrics ->> p_metric)::double precision as sort_value
     from models m
     where xai_can_see(m.owner_id, p_owner) and m.state = 'ready'
-      and (p_dataset_ref is null or m.dataset_id = xai_dataset_id(p_owner, p_dataset_ref))
+      and (dataset_filter is null or m.dataset_id = dataset_filter)
       and (p_name is null or m.name = p_name)
       and (p_framework is null or m.framework = p_framework)
       and (p_tag is null or m.tags @> array[p_tag])
   ), page as (
     select * from filtered f
     where p_after_created is null
-       or (p_metric is null and (
-             (p_desc and (f.created_at, f.id) < (p_after_created, p_after_id))
-          or (not p_desc and (f.created_at, f.id) > (p_after_created, p_after_id))))
-       or (p_metric is not null and (
-             case
-               when p_after_value is null then f.sort_value is null and (f.created_at, f.id) < (p_after_created, p_after_id)
-               when f.sort_value is null then true
-               when f.sort_value = p_after_value then (f.created_at, f.id) < (p_after_created, p_after_id)
-               when p_desc then f.sort_value < p_after_value
-               else f.sort_value > p_after_value
-             end))
+       or case
+            when p_after_value is null then f.sort_value is null and (f.created_at, f.id) < (p_after_created, p_after_id)
+            when f.sort_value is null then true
+            when f.sort_value = p_after_value then (f.created_at, f.id) < (p_after_created, p_after_id)
+            when p_desc then f.sort_value < p_after_value
+            else f.sort_value > p_after_value
+          end
     order by
-      case when p_metric is not null and p_desc then f.sort_value end desc nulls last,
-      case when p_metric is not null and not p_desc then f.sort_value end asc nulls last,
-      case when p_metric is null and not p_desc then f.created_at end asc,
-      case when p_metric is null and not p_desc then f.id end asc,
+      case when p_desc then f.sort_value end desc nulls last,
+      case when not p_desc then f.sort_value end asc nulls last,
       f.created_at desc, f.id desc
     limit p_limit
   )
   select coalesce(jsonb_agg(xai_model_json(p.model) || jsonb_build_object('sortValue', p.sort_value)
     order by
-      case when p_metric is not null and p_desc then p.sort_value end desc nulls last,
-      case when p_metric is not null and not p_desc then p.sort_value end asc nulls last,
-      case when p_metric is null and not p_desc then p.created_at end asc,
-      case when p_metric is null and not p_desc then p.id end asc,
-      p.created_at desc, p.id desc), '[]'::jsonb)
-  from page p
-$$;
+      case when p_desc then p.sort_value end desc nulls last,
+      case when not p_desc then p.sort_value end asc nulls last,
+      p.created_at desc, p.id desc), '[]'::jsonb) into result
+  from page p;
+  return result;
+end $$;
 
 create or replace function xai_update_model(p_owner text, p_id uuid, p_patch jsonb) returns jsonb
 language plpgsql as $$
