@@ -39,6 +39,8 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
     // Idle sockets (no bytes either way) are closed after two minutes.
     connectionTimeout: 120_000,
     return503OnClosing: true,
+    // One log line per request (at completion, with method, url, status and time), not two.
+    disableRequestLogging: true,
     clientErrorHandler,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true },
@@ -51,6 +53,9 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   app.setSerializerCompiler(serializerCompiler);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info({ req: request, res: reply, responseTime: Math.round(reply.elapsedTime) }, 'request completed');
   });
 
   await app.register(problemDetails);

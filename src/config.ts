@@ -21,6 +21,8 @@ export type StorageConfig =
       forcePathStyle: boolean;
       partSize: number;
       queueSize: number;
+      /** Memory all uploads in flight may hold in parts, together. */
+      memoryBudgetBytes: number;
     }
   | { kind: 'filesystem'; root: string };
 
@@ -149,6 +151,7 @@ const envSchema = z.object({
       .default(8 * MiB),
   ),
   UPLOAD_QUEUE_SIZE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(32).default(4)),
+  UPLOAD_MEMORY_BUDGET_BYTES: bytes(128 * MiB),
 
   SUPABASE_URL: optionalUrl,
   SUPABASE_SERVICE_ROLE_KEY: optionalString,
@@ -322,6 +325,7 @@ function storageConfig(env: Env, dataDir: string): StorageConfig {
     forcePathStyle: env.S3_FORCE_PATH_STYLE,
     partSize: env.UPLOAD_PART_SIZE_BYTES,
     queueSize: env.UPLOAD_QUEUE_SIZE,
+    memoryBudgetBytes: env.UPLOAD_MEMORY_BUDGET_BYTES,
   };
 }
 

@@ -334,7 +334,7 @@ describe('logs', () => {
     assert.equal((await fetch(`${base}/datasets/logged?cascade=true`, { method: 'DELETE', headers })).status, 204);
 
     const logs = app.logs.join('');
-    assert.match(logs, /incoming request/, 'requests were logged');
+    assert.match(logs, /request completed/, 'requests were logged');
     assert.match(logs, /signature=\[REDACTED\]/, 'download link requests are logged, signature redacted');
     const signature = new URL(link.url).searchParams.get('signature') ?? '';
     for (const [what, secret] of [

@@ -30,11 +30,14 @@ export class S3Storage implements ObjectStorage {
   readonly #bucket: string;
   readonly #partSize: number;
   readonly #queueSize: number;
+  readonly #budgetParts: number;
+  #active = 0;
 
   constructor(config: S3Config, options: { maxAttempts?: number } = {}) {
     this.#bucket = config.bucket;
     this.#partSize = config.partSize;
     this.#queueSize = config.queueSize;
+    this.#budgetParts = Math.max(1, Math.floor(config.memoryBudgetBytes / config.partSize));
     this.#client = new S3Client({
       region: config.region,
       endpoint: config.endpoint,
@@ -58,11 +61,15 @@ export class S3Storage implements ObjectStorage {
     const onAbort = () => body.destroy(abortReason(options.signal));
     options.signal?.addEventListener('abort', onAbort, { once: true });
     if (options.signal?.aborted) onAbort();
+    // Parts in flight are the memory an upload holds (queueSize x partSize). Uploads share one
+    // budget: each starts with its share of it, so many at once do not multiply the memory.
+    this.#active += 1;
+    const queueSize = Math.max(1, Math.min(this.#queueSize, Math.floor(this.#budgetParts / this.#active)));
     const upload = new Upload({
       client: this.#client,
       params: { Bucket: this.#bucket, Key: key, Body: body, ContentType: options.contentType },
       partSize: this.#partSize,
-      queueSize: this.#queueSize,
+      queueSize,
       leavePartsOnError: false,
     });
     try {
@@ -76,6 +83,7 @@ export class S3Storage implements ObjectStorage {
       if (options.signal?.aborted) throw abortReason(options.signal);
       throw asStorageError(error, 'upload');
     } finally {
+      this.#active -= 1;
       options.signal?.removeEventListener('abort', onAbort);
     }
   }

@@ -128,6 +128,7 @@ export async function startS3Server(options: { port?: number; directory?: string
       forcePathStyle: true,
       partSize: 5 * 1024 * 1024,
       queueSize: 4,
+      memoryBudgetBytes: 128 * 1024 * 1024,
     },
     async stop() {
       if (!running) return;
