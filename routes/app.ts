@@ -10,6 +10,7 @@ import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fas
 import type { Logger as PinoLogger } from 'pino';
 import type { Services } from '../src/services.ts';
 import { clientErrorHandler } from './http/client-errors.ts';
+import { OneLinePerRequest } from './http/request-logs.ts';
 import authentication from './plugins/authentication.ts';
 import cors from './plugins/cors.ts';
 import multipart from './plugins/multipart.ts';
@@ -39,8 +40,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
     // Idle sockets (no bytes either way) are closed after two minutes.
     connectionTimeout: 120_000,
     return503OnClosing: true,
-    // One log line per request (at completion, with method, url, status and time), not two.
-    disableRequestLogging: true,
+    logController: new OneLinePerRequest(),
     clientErrorHandler,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true },
@@ -53,9 +53,6 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   app.setSerializerCompiler(serializerCompiler);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
-  });
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.info({ req: request, res: reply, responseTime: Math.round(reply.elapsedTime) }, 'request completed');
   });
 
   await app.register(problemDetails);
