@@ -3,7 +3,8 @@
  * (stop accepting, let uploads finish within the grace period, abort the rest cleanly).
  */
 import closeWithGrace from 'close-with-grace';
-import { ConfigError, describeBackends, loadConfig } from '../src/config.ts';
+import { loadConfigOrExit } from '../src/cli/load-config.ts';
+import { describeBackends } from '../src/config.ts';
 import { AppError } from '../src/errors.ts';
 import type { Logger } from '../src/logger.ts';
 import { createLogger } from '../src/logger.ts';
@@ -12,17 +13,7 @@ import { createServices, type Services } from '../src/services.ts';
 import { buildApp } from './app.ts';
 
 async function main(): Promise<void> {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig(process.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      // One line that names the variable; the value (possibly a secret) is never printed.
-      process.stderr.write(`${error.message}\n`);
-      process.exit(1);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit(process.env);
   const logger = createLogger({ level: config.logLevel, pretty: config.prettyLogs });
   logger.info(describeBackends(config), 'backends chosen');
 

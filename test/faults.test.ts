@@ -6,14 +6,11 @@
  * and a later identical upload succeeds.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import path from 'node:path';
 import { describe, test } from 'node:test';
 import { loadConfig } from '../src/config.ts';
 import { createLogger } from '../src/logger.ts';
 import { PostgresCaller } from '../src/metadata/postgres-caller.ts';
 import { reconcile } from '../src/operations/reconciler.ts';
-import { projectRoot } from '../src/project-files.ts';
 import { createServices } from '../src/services.ts';
 import { S3Storage } from '../src/storage/s3-storage.ts';
 import { type Backend, startApp, type TestApp } from './support/app.ts';
@@ -22,6 +19,7 @@ import { upload } from './support/multipart.ts';
 import { createTestDatabase, postgresSkipReason } from './support/postgres.ts';
 import { privatePostgresSkipReason, startPrivatePostgres } from './support/private-postgres.ts';
 import { startS3Server } from './support/s3-server.ts';
+import { startServerProcess } from './support/server-process.ts';
 
 const MiB = 1024 * 1024;
 const LATER = () => new Date(Date.now() + 3 * 3_600_000);
@@ -188,7 +186,6 @@ describe('the API process killed mid-upload', { skip: postgresSkipReason }, () =
       await database.drop();
     });
     const env = {
-      PATH: process.env.PATH ?? '',
       PORT: '0',
       DATABASE_URL: database.url,
       R2_ENDPOINT_URL: s3.endpoint,
@@ -198,25 +195,10 @@ describe('the API process killed mid-upload', { skip: postgresSkipReason }, () =
       S3_FORCE_PATH_STYLE: 'true',
       UPLOAD_PART_SIZE_BYTES: String(5 * MiB),
     };
-    const launch = async (): Promise<{ child: ChildProcess; base: string }> => {
-      let output = '';
-      const child = spawn(process.execPath, [path.join(projectRoot(), 'routes/server.ts')], {
-        env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      child.stdout?.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-      });
-      child.stderr?.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-      });
-      t.after(() => child.kill('SIGKILL'));
-      for (let waited = 0; waited < 30_000; waited += 50) {
-        const base = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1];
-        if (base) return { child, base };
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
-      throw new Error(`server did not start: ${output}`);
+    const launch = async () => {
+      const server = startServerProcess(env);
+      t.after(() => server.child.kill('SIGKILL'));
+      return { child: server.child, base: await server.listening() };
     };
 
     const first = await launch();

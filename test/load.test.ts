@@ -5,15 +5,13 @@
  * reported as a diagnostic (the benchmark suite owns the memory figures, not this test).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
-import path from 'node:path';
 import { test } from 'node:test';
-import { projectRoot } from '../src/project-files.ts';
 import { digestResponse, patternFile } from './support/data.ts';
 import { upload } from './support/multipart.ts';
 import { createTestDatabase, postgresSkipReason } from './support/postgres.ts';
 import { startS3Server } from './support/s3-server.ts';
+import { startServerProcess } from './support/server-process.ts';
 
 const MiB = 1024 * 1024;
 const SECONDS = Number(process.env.LOAD_TEST_SECONDS ?? 60);
@@ -28,36 +26,21 @@ test(`load: ${UPLOADS} concurrent 64 MiB uploads with list and download-URL traf
     await s3.stop();
     await database.drop();
   });
-  let output = '';
-  const child = spawn(process.execPath, [path.join(projectRoot(), 'routes/server.ts')], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      PORT: '0',
-      DATABASE_URL: database.url,
-      R2_ENDPOINT_URL: s3.endpoint,
-      R2_ACCESS_KEY_ID: s3.config.accessKeyId,
-      R2_SECRET_ACCESS_KEY: s3.config.secretAccessKey,
-      R2_BUCKET_NAME: s3.bucket,
-      S3_FORCE_PATH_STYLE: 'true',
-      RATE_LIMIT_REQUESTS_PER_MINUTE: '1000000',
-      RATE_LIMIT_DOWNLOADS_PER_MINUTE: '1000000',
-      RATE_LIMIT_UPLOADS_PER_MINUTE: '1000',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const server = startServerProcess({
+    PORT: '0',
+    DATABASE_URL: database.url,
+    R2_ENDPOINT_URL: s3.endpoint,
+    R2_ACCESS_KEY_ID: s3.config.accessKeyId,
+    R2_SECRET_ACCESS_KEY: s3.config.secretAccessKey,
+    R2_BUCKET_NAME: s3.bucket,
+    S3_FORCE_PATH_STYLE: 'true',
+    RATE_LIMIT_REQUESTS_PER_MINUTE: '1000000',
+    RATE_LIMIT_DOWNLOADS_PER_MINUTE: '1000000',
+    RATE_LIMIT_UPLOADS_PER_MINUTE: '1000',
   });
-  // Keep only the start of the log (the listening line); every request is logged after it.
-  const keep = (chunk: Buffer) => {
-    if (output.length < 64 * 1024) output += chunk.toString();
-  };
-  child.stdout?.on('data', keep);
-  child.stderr?.on('data', keep);
-  t.after(() => child.kill('SIGKILL'));
-  let base = '';
-  for (let waited = 0; !base && waited < 30_000; waited += 50) {
-    base = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1] ?? '';
-    if (!base) await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  assert.ok(base, output);
+  t.after(() => server.child.kill('SIGKILL'));
+  const base = await server.listening();
+  const child = server.child;
 
   const seed = await upload(`${base}/datasets`, [
     { name: 'name', value: 'seed' },

@@ -4,47 +4,18 @@
  * configuration with one line.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { projectRoot } from '../src/project-files.ts';
-
-const serverEntry = path.join(projectRoot(), 'routes', 'server.ts');
-
-function run(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  let output = '';
-  const child = spawn(process.execPath, [serverEntry], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
-}
-
-async function waitFor<T>(probe: () => T | undefined, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+import { startServerProcess } from './support/server-process.ts';
 
 test('with no configuration it serves the embedded default on loopback, ready, and stops on SIGTERM', async (t) => {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'xai-process-'));
   t.after(() => fs.rm(dataDir, { recursive: true, force: true }));
-  const server = run({ DATA_DIR: dataDir, PORT: '0' });
+  const server = startServerProcess({ DATA_DIR: dataDir, PORT: '0' });
   t.after(() => server.child.kill('SIGKILL'));
-  const address = await waitFor(() => /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(server.output())?.[1], 30_000);
+  const address = await server.listening();
   assert.match(server.output(), /"storage":"filesystem/);
   assert.match(server.output(), /"metadata":"pglite/);
   const health = await fetch(`${address}/health`);
@@ -64,7 +35,7 @@ test('bad configuration exits non-zero with one line naming the variable', async
     [{ R2_ACCESS_KEY_ID: 'AKID', R2_SECRET_ACCESS_KEY: 'do-not-print-me' }, /partly configured/],
     [{ HOST: '0.0.0.0' }, /refusing to listen on 0\.0\.0\.0 without authentication/],
   ] as const) {
-    const server = run(env);
+    const server = startServerProcess(env);
     const code = await server.exited;
     assert.equal(code, 1);
     const lines = server.output().trim().split('\n');

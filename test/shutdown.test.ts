@@ -4,7 +4,7 @@
  * the process exits 0, and the reconciler then finds nothing left behind.
  */
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import os from 'node:os';
@@ -14,23 +14,9 @@ import { promisify } from 'node:util';
 import { projectRoot } from '../src/project-files.ts';
 import { patternFile } from './support/data.ts';
 import { multipart } from './support/multipart.ts';
+import { startServerProcess } from './support/server-process.ts';
 
 const root = projectRoot();
-
-function startServer(env: Record<string, string>): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
-  let output = '';
-  const child = spawn(process.execPath, [path.join(root, 'routes/server.ts')], {
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  child.stderr?.on('data', (chunk: Buffer) => {
-    output += chunk.toString();
-  });
-  return { child, output: () => output, exited: new Promise((resolve) => child.once('exit', resolve)) };
-}
 
 /** Sends a multipart upload paced by `delayMs` per 256 KiB chunk; resolves with status, headers and body. */
 function pacedUpload(
@@ -78,14 +64,9 @@ function pacedUpload(
 test('SIGTERM: uploads within the grace period finish, the rest get 503 and leave nothing behind', async (t) => {
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'xai-shutdown-'));
   t.after(() => fs.rm(dataDir, { recursive: true, force: true }));
-  const server = startServer({ DATA_DIR: dataDir, PORT: '0', SHUTDOWN_GRACE_MS: '2000' });
+  const server = startServerProcess({ DATA_DIR: dataDir, PORT: '0', SHUTDOWN_GRACE_MS: '2000' });
   t.after(() => server.child.kill('SIGKILL'));
-  let base = '';
-  for (let waited = 0; !base && waited < 30_000; waited += 50) {
-    base = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(server.output())?.[1] ?? '';
-    if (!base) await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  assert.ok(base, server.output());
+  const base = await server.listening();
 
   // ~1 s of sending: finishes inside the 2 s grace. ~20 s of sending: does not.
   const quick = pacedUpload(base, 'quick', 1024 * 1024, 200);

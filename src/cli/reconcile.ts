@@ -4,10 +4,10 @@
  * all is consistent or repaired, 2 when ready rows are missing their objects or an action failed.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { parseDuration, reconcile } from '../operations/reconciler.ts';
 import { createServices } from '../services.ts';
+import { loadConfigOrExit } from './load-config.ts';
 
 const { values } = parseArgs({
   options: {
@@ -17,16 +17,7 @@ const { values } = parseArgs({
   },
 });
 
-let config: ReturnType<typeof loadConfig>;
-try {
-  config = loadConfig(process.env);
-} catch (error) {
-  if (error instanceof ConfigError) {
-    process.stderr.write(`${error.message}\n`);
-    process.exit(1);
-  }
-  throw error;
-}
+const config = loadConfigOrExit(process.env);
 const log = createLogger({ level: values.json ? 'warn' : config.logLevel, pretty: false });
 const services = await createServices(config, log);
 try {
