@@ -166,21 +166,24 @@ begin
   return xai_dataset_json(xai_find_dataset(p_owner, p_ref), true);
 end $$;
 
--- Keyset page, newest first: rows strictly after (p_after_created, p_after_id).
+-- Keyset page, newest first: rows strictly after (p_after_created, p_after_id). plpgsql, so the
+-- query is planned with the actual owner and walks the (owner_id, created_at, id) index.
 create or replace function xai_list_datasets(
   p_owner text, p_limit integer, p_after_created timestamptz, p_after_id uuid, p_tag text, p_q text
-) returns jsonb language sql stable as $$
-  select coalesce(jsonb_agg(xai_dataset_json(d, false) order by d.created_at desc, d.id desc), '[]'::jsonb)
-  from (
-    select * from datasets
-    where xai_can_see(owner_id, p_owner) and state = 'ready'
-      and (p_after_created is null or (created_at, id) < (p_after_created, p_after_id))
-      and (p_tag is null or tags @> array[p_tag])
-      and (p_q is null or strpos(name, lower(p_q)) > 0)
-    order by created_at desc, id desc
-    limit p_limit
-  ) d
-$$;
+) returns jsonb language plpgsql stable as $$
+begin
+  return (
+    select coalesce(jsonb_agg(xai_dataset_json(d, false) order by d.created_at desc, d.id desc), '[]'::jsonb)
+    from (
+      select * from datasets
+      where xai_can_see(owner_id, p_owner) and state = 'ready'
+        and (p_after_created is null or (created_at, id) < (p_after_created, p_after_id))
+        and (p_tag is null or tags @> array[p_tag])
+        and (p_q is null or strpos(name, lower(p_q)) > 0)
+      order by created_at desc, id desc
+      limit p_limit
+    ) d);
+end $$;
 
 create or replace function xai_update_dataset(p_owner text, p_ref text, p_patch jsonb) returns jsonb
 language plpgsql as $$

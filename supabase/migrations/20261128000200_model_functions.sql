@@ -290,20 +290,24 @@ end $$;
 create or replace function xai_list_explanations(
   p_owner text, p_limit integer, p_model_id uuid, p_dataset_ref text, p_method text, p_tag text,
   p_after_created timestamptz, p_after_id uuid
-) returns jsonb language sql stable as $$
-  select coalesce(jsonb_agg(xai_explanation_json(e) order by e.created_at desc, e.id desc), '[]'::jsonb)
-  from (
-    select * from explanations
-    where xai_can_see(owner_id, p_owner) and state = 'ready'
-      and (p_model_id is null or model_id = p_model_id)
-      and (p_dataset_ref is null or dataset_id = xai_dataset_id(p_owner, p_dataset_ref))
-      and (p_method is null or method = p_method)
-      and (p_tag is null or tags @> array[p_tag])
-      and (p_after_created is null or (created_at, id) < (p_after_created, p_after_id))
-    order by created_at desc, id desc
-    limit p_limit
-  ) e
-$$;
+) returns jsonb language plpgsql stable as $$
+declare dataset_filter uuid := case when p_dataset_ref is null then null else xai_dataset_id(p_owner, p_dataset_ref) end;
+begin
+  if p_dataset_ref is not null and dataset_filter is null then return '[]'::jsonb; end if;
+  return (
+    select coalesce(jsonb_agg(xai_explanation_json(e) order by e.created_at desc, e.id desc), '[]'::jsonb)
+    from (
+      select * from explanations
+      where xai_can_see(owner_id, p_owner) and state = 'ready'
+        and (p_model_id is null or model_id = p_model_id)
+        and (dataset_filter is null or dataset_id = dataset_filter)
+        and (p_method is null or method = p_method)
+        and (p_tag is null or tags @> array[p_tag])
+        and (p_after_created is null or (created_at, id) < (p_after_created, p_after_id))
+      order by created_at desc, id desc
+      limit p_limit
+    ) e);
+end $$;
 
 create or replace function xai_update_explanation(p_owner text, p_id uuid, p_patch jsonb) returns jsonb
 language plpgsql as $$
