@@ -5,12 +5,13 @@
  * Needs a Postgres server: BENCH_DATABASE_URL or TEST_DATABASE_URL (any database it may create from).
  * Writes bench/results/latest.json and prints a Markdown table for bench/README.md.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
 import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import autocannon from 'autocannon';
@@ -141,8 +142,8 @@ async function main() {
     RATE_LIMIT_UPLOADS_PER_MINUTE: '100000',
     PORT: '0',
   };
-  const startApi = async (env: Record<string, string> = apiEnv) => {
-    const api = spawnNode('routes/server.ts', env);
+  const startApi = async (env: Record<string, string> = apiEnv, script = 'routes/server.ts') => {
+    const api = spawnNode(script, env);
     const base = (await firstMatch(api.lines, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/))[1] as string;
     return { ...api, base, pid: api.child.pid as number };
   };
@@ -299,10 +300,16 @@ async function main() {
     api.child.kill('SIGTERM');
     signer.child.kill('SIGTERM');
 
-    // 5. Cold start: process start to /ready answering 200.
+    // 5. Cold start: process start to /ready answering 200, of the production build (what the
+    //    Docker image runs: compiled JavaScript, no type stripping at load).
+    await promisify(execFile)(
+      process.execPath,
+      [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],
+      { cwd: root },
+    );
     const coldStart = async (env: Record<string, string>) => {
       const t0 = performance.now();
-      const started = await startApi(env);
+      const started = await startApi(env, 'dist/routes/server.js');
       for (;;) {
         const ready = await fetch(`${started.base}/ready`).catch(() => undefined);
         if (ready?.status === 200) break;

@@ -11,14 +11,12 @@ import { DatasetService } from './datasets/dataset-service.ts';
 import { ExplanationService } from './explanations/explanation-service.ts';
 import type { Logger } from './logger.ts';
 import { MetadataStore } from './metadata/metadata-store.ts';
-import { PgliteCaller } from './metadata/pglite-caller.ts';
-import { PostgresCaller } from './metadata/postgres-caller.ts';
+import type { PgliteCaller } from './metadata/pglite-caller.ts';
+import type { PostgresCaller } from './metadata/postgres-caller.ts';
 import type { SqlFunctionCaller } from './metadata/sql-caller.ts';
-import { SupabaseCaller } from './metadata/supabase-caller.ts';
 import { ModelService } from './models/model-service.ts';
 import { FilesystemStorage } from './storage/filesystem-storage.ts';
 import type { ObjectStorage } from './storage/port.ts';
-import { S3Storage } from './storage/s3-storage.ts';
 
 export interface Services {
   config: Config;
@@ -95,8 +93,13 @@ export async function createServices(config: Config, log: Logger, overrides: Ser
   };
 }
 
+// Adapters are imported only when chosen: the AWS SDK alone takes ~200 ms to load, which the
+// embedded default's cold start does not need to pay (and a deployment never loads PGlite).
 async function createStorage(storage: StorageConfig, config: Config): Promise<ObjectStorage> {
-  if (storage.kind === 's3') return new S3Storage(storage);
+  if (storage.kind === 's3') {
+    const { S3Storage } = await import('./storage/s3-storage.ts');
+    return new S3Storage(storage);
+  }
   const secret = config.downloads.signingSecret ?? (await localSigningSecret(config.dataDir));
   return new FilesystemStorage({ root: storage.root, signingSecret: secret });
 }
@@ -104,19 +107,23 @@ async function createStorage(storage: StorageConfig, config: Config): Promise<Ob
 async function createMetadataCaller(metadata: MetadataConfig, log: Logger): Promise<SqlFunctionCaller> {
   switch (metadata.kind) {
     case 'postgres': {
+      const { PostgresCaller } = await import('./metadata/postgres-caller.ts');
       const caller = new PostgresCaller(metadata.url);
       await migrate(caller, log);
       return caller;
     }
     case 'pglite': {
       if (metadata.dataDir) await fs.mkdir(metadata.dataDir, { recursive: true });
+      const { PgliteCaller } = await import('./metadata/pglite-caller.ts');
       const caller = await PgliteCaller.open(metadata.dataDir);
       await migrate(caller, log);
       return caller;
     }
-    case 'supabase':
+    case 'supabase': {
       // The user applies supabase/migrations with `supabase db push`; we never alter their schema.
+      const { SupabaseCaller } = await import('./metadata/supabase-caller.ts');
       return new SupabaseCaller({ url: metadata.url, serviceRoleKey: metadata.serviceRoleKey });
+    }
   }
 }
 
