@@ -61,16 +61,10 @@ export interface ModelRef {
   version: number;
 }
 
-export interface Model {
+/** What a model and an explanation both are: one stored file with its metadata. */
+export interface StoredArtifact {
   id: string;
   ownerId: string;
-  name: string;
-  version: number;
-  framework: string;
-  format: string;
-  safeToLoad: boolean;
-  metrics: Record<string, number>;
-  params: Record<string, unknown>;
   description: string | null;
   tags: string[];
   filename: string;
@@ -83,6 +77,16 @@ export interface Model {
   createdAt: string;
   updatedAt: string;
   dataset: { id: string; name: string };
+}
+
+export interface Model extends StoredArtifact {
+  name: string;
+  version: number;
+  framework: string;
+  format: string;
+  safeToLoad: boolean;
+  metrics: Record<string, number>;
+  params: Record<string, unknown>;
   dependants: { explanations: number };
   explanations?: Array<{ id: string; method: string; createdAt: string }>;
   /** The value the listing was sorted by, when sorted by a metric. */
@@ -96,25 +100,11 @@ export interface ModelPatch {
   params?: Record<string, unknown>;
 }
 
-export interface Explanation {
-  id: string;
-  ownerId: string;
+export interface Explanation extends StoredArtifact {
   method: string;
   params: Record<string, unknown>;
   summary: Record<string, unknown>;
-  description: string | null;
-  tags: string[];
-  filename: string;
-  size: number;
-  sha256: string;
-  contentType: string;
-  etag: string | null;
-  state: UploadState;
-  objectKey: string;
-  createdAt: string;
-  updatedAt: string;
   model: ModelRef;
-  dataset: { id: string; name: string };
 }
 
 export interface ExplanationPatch {
