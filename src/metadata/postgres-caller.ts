@@ -4,6 +4,18 @@ import { fromDatabaseError } from './database-errors.ts';
 import { applyMigrations } from './migrations.ts';
 import { functionCallSql, type SqlArgument, type SqlFunctionCaller } from './sql-caller.ts';
 
+/**
+ * Timestamps cross as text, both ways. postgres.js's default turns a timestamptz parameter into
+ * a JavaScript Date, which keeps milliseconds only: a keyset cursor's microsecond timestamp
+ * then skips or repeats the rows around it. Postgres parses the ISO string itself, exactly.
+ */
+const exactTimestamps = {
+  to: 1184,
+  from: [1082, 1114, 1184],
+  serialize: (value: unknown) => (value instanceof Date ? value.toISOString() : String(value)),
+  parse: (value: string) => value,
+};
+
 export class PostgresCaller implements SqlFunctionCaller {
   readonly kind = 'postgres';
   readonly #sql: postgres.Sql;
@@ -17,6 +29,7 @@ export class PostgresCaller implements SqlFunctionCaller {
       idle_timeout: 60,
       onnotice: () => {},
       connection: { application_name: 'xai-artifact-api' },
+      types: { timestamptz: exactTimestamps },
     });
   }
 
