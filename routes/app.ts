@@ -9,13 +9,15 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Logger as PinoLogger } from 'pino';
 import type { Services } from '../src/services.ts';
+import { checkText } from '../src/text-input.ts';
 import { clientErrorHandler } from './http/client-errors.ts';
 import { OneLinePerRequest } from './http/request-logs.ts';
 import authentication from './plugins/authentication.ts';
 import cors from './plugins/cors.ts';
+import loopbackGuard from './plugins/loopback-guard.ts';
 import multipart from './plugins/multipart.ts';
 import openapi from './plugins/openapi.ts';
-import problemDetails from './plugins/problem-details.ts';
+import problemDetails, { frameworkErrorHandler } from './plugins/problem-details.ts';
 import rateLimits from './plugins/rate-limits.ts';
 import security from './plugins/security.ts';
 import './types.ts';
@@ -42,6 +44,7 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
     return503OnClosing: true,
     logController: new OneLinePerRequest(),
     clientErrorHandler,
+    frameworkErrors: frameworkErrorHandler,
     forceCloseConnections: 'idle',
     routerOptions: { ignoreTrailingSlash: true },
     ajv: { customOptions: { coerceTypes: false } },
@@ -54,10 +57,17 @@ export async function buildApp({ services, logger }: AppOptions): Promise<Fastif
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // Before any schema or handler sees them: strings that could not be stored exactly.
+  app.addHook('preValidation', async (request) => {
+    checkText('The path', request.params);
+    checkText('The query', request.query);
+    if (!request.isMultipart()) checkText('The body', request.body);
+  });
 
   await app.register(problemDetails);
   await app.register(security);
   await app.register(cors);
+  await app.register(loopbackGuard);
   await app.register(authentication);
   await app.register(rateLimits);
   await app.register(multipart);

@@ -115,9 +115,25 @@ export interface ExplanationPatch {
 }
 
 /**
- * The owner filter the SQL functions take: the principal's own id, or '*' for an admin, who
- * sees and manages every owner's records. New datasets always get the caller's own id.
+ * The owner filter the SQL functions take: the principal's own id, or the admin scope ('*' in
+ * SQL), which sees and manages every owner's records. A distinct type that only `ownerScope`
+ * makes, so no string from a request (a token's subject, a form field) can become a scope.
+ * New datasets always get the caller's own id.
  */
-export function ownerScope(principal: Principal): string {
-  return principal.role === 'admin' ? '*' : principal.id;
+export type OwnerScope = string & { readonly __ownerScope: unique symbol };
+
+/** Principal ids: what Supabase user ids (uuids) and API key owners are made of. Never '*'. */
+export const PRINCIPAL_ID = /^[A-Za-z0-9][A-Za-z0-9_.:@|+-]{0,127}$/;
+
+const ADMIN_SCOPE = '*' as OwnerScope;
+
+export function ownerScope(principal: Principal): OwnerScope {
+  return principal.role === 'admin' ? ADMIN_SCOPE : ownScope(principal);
+}
+
+/** The principal's own id as a scope, whatever its role: the owner of a record it creates. */
+export function ownScope(principal: Principal): OwnerScope {
+  // Checked where principals are made too; here the scope cannot be widened even by a bug there.
+  if (!PRINCIPAL_ID.test(principal.id)) throw new Error('A principal id outside the safe character set.');
+  return principal.id as OwnerScope;
 }

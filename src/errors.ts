@@ -40,6 +40,8 @@ export const errorCatalog = {
   model_not_found: 'not_found',
   explanation_not_found: 'not_found',
   download_link_invalid: 'forbidden',
+  host_not_allowed: 'forbidden',
+  cross_site_request: 'forbidden',
   dataset_exists: 'conflict',
   file_exists: 'conflict',
   upload_in_progress: 'conflict',

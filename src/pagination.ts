@@ -28,11 +28,13 @@ export function decodeCursor(cursor: string, sort?: string): KeysetPosition {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (Array.isArray(value)) {
       const [createdAt, id, cursorSort, sortValue] = value as unknown[];
-      const positionOk = typeof createdAt === 'string' && ISO_UTC.test(createdAt) && typeof id === 'string' && UUID.test(id);
+      const positionOk = isRealTimestamp(createdAt) && typeof id === 'string' && UUID.test(id);
       const sortOk =
         sort === undefined
           ? value.length === 2
-          : value.length === 4 && cursorSort === sort && (sortValue === null || typeof sortValue === 'number');
+          : value.length === 4 &&
+            cursorSort === sort &&
+            (sortValue === null || (typeof sortValue === 'number' && Number.isFinite(sortValue)));
       if (positionOk && sortOk) {
         return sort === undefined ? { createdAt, id } : { createdAt, id, sort, value: sortValue as number | null };
       }
@@ -41,6 +43,15 @@ export function decodeCursor(cursor: string, sort?: string): KeysetPosition {
     // fall through to the clear error below
   }
   throw new AppError('invalid_cursor', 'The cursor is not one this listing returned; start again without it.');
+}
+
+/** A timestamp as the API writes it, naming an instant that exists (no 30 February, no year 0). */
+function isRealTimestamp(value: unknown): value is string {
+  if (typeof value !== 'string' || !ISO_UTC.test(value)) return false;
+  const year = Number(value.slice(0, 4));
+  const milliseconds = `${value.slice(0, 23)}Z`;
+  const parsed = new Date(milliseconds);
+  return year >= 1 && !Number.isNaN(parsed.getTime()) && parsed.toISOString() === milliseconds;
 }
 
 /** Given limit+1 rows, returns the page and the cursor of its last row when more exist. */

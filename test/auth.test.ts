@@ -145,7 +145,7 @@ function suite(backend: Backend) {
       assert.ok(identity.jwksRequests() >= 1, 'the key set was fetched from the JWKS URL');
     });
 
-    test('no, malformed, expired, forged, unsigned, wrong-audience and wrong-issuer credentials get 401 on every route', async () => {
+    test('no, malformed, expired, forged, unsigned, wrong-audience, wrong-issuer and unsafe-subject credentials get 401 on every route', async () => {
       const now = Math.floor(Date.now() / 1000);
       const credentials: Array<[string, Record<string, string>]> = [
         ['no token', {}],
@@ -157,6 +157,10 @@ function suite(backend: Backend) {
         ['wrong audience', as(await identity.userToken(USER_A, { aud: 'anon' }))],
         ['wrong issuer', as(await identity.userToken(USER_A, { iss: 'https://evil.example/auth/v1' }))],
         ['unknown API key', { 'x-api-key': apiKey('nobody', 'admin').key }],
+        // '*' is the admin scope in SQL: a subject must never be able to name it.
+        ['subject "*"', as(await identity.userToken('*'))],
+        ['subject "*" (HS256)', as(await identity.legacyToken('*'))],
+        ['subject with a space', as(await identity.userToken('a b'))],
       ];
       const before = await snapshot();
       for (const [label, headers] of credentials) {

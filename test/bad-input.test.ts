@@ -154,6 +154,7 @@ function suite(backend: Backend) {
     const fill = (text: string) =>
       text
         .replace(/\{pad:(\d+)\}/g, (_whole, count: string) => 'x'.repeat(Number(count)))
+        .replace(/\{deep:(\d+)\}/g, (_whole, count: string) => `${'{"a":'.repeat(Number(count))}1${'}'.repeat(Number(count))}`)
         .replace(/\{(\w+)\}/g, (whole, key: string) => (key === 'uuid' ? randomUUID() : (values[key] ?? whole)));
 
     test(`${corpus.cases.length} bad requests: each gets its status and code, nothing stored changes`, async () => {

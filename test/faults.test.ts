@@ -94,6 +94,8 @@ describe('faults in dependencies', { skip: postgresSkipReason }, () => {
     assert.deepEqual(((await ready.json()) as { checks: unknown }).checks, { storage: 'failed', metadata: 'ok' });
 
     await s3.restart();
+    // /ready answers from its last check for up to a second.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
     assert.equal((await fetch(`${app.baseUrl}/ready`)).status, 200);
     // The abort could not reach the stopped server: the reconciler aborts that upload.
     const report = await reconcile(app.services.deps(), { olderThanMs: 0, dryRun: false, now: LATER() });

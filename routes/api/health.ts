@@ -6,7 +6,20 @@ import { problemFor, sendProblem } from '../plugins/problem-details.ts';
 
 const checkResult = z.enum(['ok', 'failed']);
 
+/** /ready is public and unmetered: its checks run at most once a second, whoever asks. */
+const READY_CACHE_MS = 1000;
+
 const health: FastifyPluginAsyncZod = async (app) => {
+  let lastCheck: { at: number; results: Promise<PromiseSettledResult<void>[]> } | undefined;
+  const checkBackends = () => {
+    const now = Date.now();
+    if (!lastCheck || now - lastCheck.at >= READY_CACHE_MS) {
+      const { storage, metadata } = app.services;
+      lastCheck = { at: now, results: Promise.allSettled([storage.check(), metadata.check()]) };
+    }
+    return lastCheck.results;
+  };
+
   app.get('/health', {
     config: { public: true },
     schema: {
@@ -33,8 +46,7 @@ const health: FastifyPluginAsyncZod = async (app) => {
     },
     logLevel: 'warn',
     handler: async (request, reply) => {
-      const { storage, metadata } = app.services;
-      const [storageCheck, metadataCheck] = await Promise.allSettled([storage.check(), metadata.check()]);
+      const [storageCheck, metadataCheck] = (await checkBackends()) as [PromiseSettledResult<void>, PromiseSettledResult<void>];
       const checks = {
         storage: storageCheck.status === 'fulfilled' ? ('ok' as const) : ('failed' as const),
         metadata: metadataCheck.status === 'fulfilled' ? ('ok' as const) : ('failed' as const),

@@ -6,6 +6,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError, type ErrorKind } from '../../src/errors.ts';
+import { lingerOnRefusal } from '../http/linger.ts';
 
 export const statusByKind: Record<ErrorKind, number> = {
   invalid: 400,
@@ -54,6 +55,13 @@ const frameworkErrors: Record<string, { status: number; code: string; detail?: s
   FST_PROTO_VIOLATION: { status: 400, code: 'malformed_multipart', detail: 'A form field name is not allowed.' },
   FST_INVALID_MULTIPART_CONTENT_TYPE: { status: 415, code: 'unsupported_media_type', detail: 'Send multipart/form-data.' },
   FST_ERR_VALIDATION: { status: 400, code: 'validation_failed' },
+  // Router errors (through Fastify's frameworkErrors option); the URL is never echoed back.
+  FST_ERR_BAD_URL: { status: 400, code: 'malformed_request', detail: 'The URL has an invalid percent-encoding.' },
+  FST_ERR_MAX_PARAM_LENGTH: {
+    status: 414,
+    code: 'url_too_long',
+    detail: 'A path segment of the URL is longer than any name or id the API knows (100 characters).',
+  },
 };
 
 const statusTitles: Record<number, string> = {
@@ -63,6 +71,7 @@ const statusTitles: Record<number, string> = {
   404: 'Not Found',
   409: 'Conflict',
   413: 'Content Too Large',
+  414: 'URI Too Long',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
   429: 'Too Many Requests',
@@ -124,13 +133,24 @@ export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply
   return reply.code(problem.status).type('application/problem+json').send(problem);
 }
 
+/** Fastify's `frameworkErrors` option: errors raised before routing (a bad URL) answer like every other. */
+export function frameworkErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const problem = problemFor(error, request.id);
+  request.log.info({ code: problem.code, status: problem.status }, 'request refused');
+  reply.header('x-request-id', request.id);
+  sendProblem(reply, problem);
+}
+
 async function problemDetails(app: FastifyInstance) {
   app.setErrorHandler((error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const problem = problemFor(error, request.id);
     if (problem.status >= 500) request.log.error({ err: error }, 'request failed');
     else request.log.info({ code: problem.code, status: problem.status, err: error }, 'request refused');
-    // An upload refused half-way: close the connection rather than read gigabytes we will not keep.
-    if (!request.raw.complete) reply.header('connection', 'close');
+    // Refused before the body was read: close, but linger so that the client sees this answer.
+    if (!request.raw.complete) {
+      reply.header('connection', 'close');
+      lingerOnRefusal(request.raw);
+    }
     return sendProblem(reply, problem);
   });
   app.setNotFoundHandler((request, reply) =>

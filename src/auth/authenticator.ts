@@ -6,7 +6,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createRemoteJWKSet, decodeProtectedHeader, type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from 'jose';
 import type { AuthConfig } from '../config.ts';
-import type { Principal } from '../domain.ts';
+import { PRINCIPAL_ID, type Principal } from '../domain.ts';
 import { AppError } from '../errors.ts';
 
 /** Supabase puts `authenticated` in the aud of signed-in users' access tokens. */
@@ -74,8 +74,12 @@ export class Authenticator {
         ...(this.#config.issuer ? { issuer: this.#config.issuer } : {}),
         requiredClaims: ['sub', 'exp'],
       });
-      if (typeof payload.sub !== 'string' || payload.sub.length === 0 || payload.sub.length > 128) {
+      if (typeof payload.sub !== 'string' || payload.sub.length === 0) {
         throw unauthenticated('The access token has no subject.');
+      }
+      // Subjects become owner ids: only the characters user ids are made of (never '*' or spaces).
+      if (!PRINCIPAL_ID.test(payload.sub)) {
+        throw unauthenticated('The access token subject has characters a user id never has.');
       }
       return { id: payload.sub, role: 'user' };
     } catch (error) {

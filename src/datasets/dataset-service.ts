@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Limits } from '../config.ts';
-import { type Dataset, type DatasetPatch, ownerScope, type Page, type Principal } from '../domain.ts';
+import { type Dataset, type DatasetPatch, ownerScope, ownScope, type Page, type Principal } from '../domain.ts';
 import { type DownloadLink, type DownloadRequest, downloadLink } from '../downloads.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -153,7 +153,7 @@ export class DatasetService {
       throw new AppError('missing_field', 'The field "name" is required and must come before the file parts.');
     }
     return this.#deps.metadata.datasets.reserve({
-      owner: principal.id,
+      owner: ownScope(principal),
       id: randomUUID(),
       name: validateDatasetName(name),
       description: parseDescription(fields.one('description')),

@@ -12,7 +12,7 @@ import type { ListExplanations } from '../metadata/explanation-records.ts';
 import type { MetadataStore } from '../metadata/metadata-store.ts';
 import type { ObjectStorage } from '../storage/port.ts';
 import { FormFields, parseDescription, parseTags } from '../uploads/form-fields.ts';
-import { parseJsonObject } from '../uploads/json-fields.ts';
+import { checkJsonObject, parseJsonObject } from '../uploads/json-fields.ts';
 import { explanationKeyTemplate } from '../uploads/object-keys.ts';
 import type { IncomingPart, UploadContext } from '../uploads/parts.ts';
 import { receiveSingleFile } from '../uploads/single-file-upload.ts';
@@ -79,6 +79,9 @@ export class ExplanationService {
   }
 
   update(principal: Principal, id: string, patch: ExplanationPatch): Promise<Explanation> {
+    // Shape first (bounded depth), then size: serializing an unbounded value could overflow the stack.
+    if (patch.summary) checkJsonObject('summary', patch.summary);
+    if (patch.params) checkJsonObject('params', patch.params);
     if (patch.summary && Buffer.byteLength(JSON.stringify(patch.summary)) > MAX_SUMMARY_BYTES) {
       throw new AppError('field_too_large', `summary is larger than ${MAX_SUMMARY_BYTES} bytes.`);
     }

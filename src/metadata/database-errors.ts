@@ -18,6 +18,13 @@ export function fromDatabaseError(error: unknown, fields: { code?: string; messa
   }
   const code = fields.code ?? '';
   const isSqlState = /^[0-9A-Z]{5}$/.test(code);
+  // Class 22, data exceptions: a value the request carried cannot be stored or compared (a NUL
+  // character, an unpaired surrogate in JSON, a date that does not exist). The client's doing.
+  if (isSqlState && code.startsWith('22')) {
+    return new AppError('validation_failed', `A value in the request is not acceptable: ${fields.message ?? code}.`, {
+      cause: error,
+    });
+  }
   if (!isSqlState || UNAVAILABLE_CLASSES.has(code.slice(0, 2)) || code.startsWith('PGRST')) {
     return new AppError('metadata_unavailable', 'The metadata store is unavailable; try again shortly.', {
       cause: error,

@@ -1,10 +1,10 @@
 /** Dataset and dataset-file records: typed calls of the dataset SQL functions. */
-import type { Dataset, DatasetFile, DatasetPatch, DeletedKeys, Page } from '../domain.ts';
+import type { Dataset, DatasetFile, DatasetPatch, DeletedKeys, OwnerScope, Page } from '../domain.ts';
 import { decodeCursor, pageOf } from '../pagination.ts';
 import type { SqlFunctionCaller } from './sql-caller.ts';
 
 export interface ReserveDataset {
-  owner: string;
+  owner: OwnerScope;
   id: string;
   name: string;
   description: string | null;
@@ -14,7 +14,7 @@ export interface ReserveDataset {
 }
 
 export interface ReserveDatasetFile {
-  owner: string;
+  owner: OwnerScope;
   datasetId: string;
   batchId: string;
   id: string;
@@ -72,7 +72,7 @@ export class DatasetRecords {
 
   /** Makes the batch's files ready atomically; returns the dataset and the keys they replaced. */
   finalizeBatch(input: {
-    owner: string;
+    owner: OwnerScope;
     datasetId: string;
     batchId: string;
     files: FinishedFile[];
@@ -85,7 +85,7 @@ export class DatasetRecords {
     });
   }
 
-  abandonBatch(input: { owner: string; datasetId: string; batchId: string }): Promise<DeletedKeys> {
+  abandonBatch(input: { owner: OwnerScope; datasetId: string; batchId: string }): Promise<DeletedKeys> {
     return this.#caller.call('xai_abandon_dataset_batch', {
       p_owner: input.owner,
       p_dataset_id: input.datasetId,
@@ -93,11 +93,11 @@ export class DatasetRecords {
     });
   }
 
-  get(owner: string, ref: string): Promise<Dataset> {
+  get(owner: OwnerScope, ref: string): Promise<Dataset> {
     return this.#caller.call('xai_get_dataset', { p_owner: owner, p_ref: ref });
   }
 
-  async list(owner: string, query: ListDatasets): Promise<Page<Dataset>> {
+  async list(owner: OwnerScope, query: ListDatasets): Promise<Page<Dataset>> {
     const after = query.cursor ? decodeCursor(query.cursor) : undefined;
     const rows = await this.#caller.call<Dataset[]>('xai_list_datasets', {
       p_owner: owner,
@@ -110,19 +110,19 @@ export class DatasetRecords {
     return pageOf(rows, query.limit);
   }
 
-  update(owner: string, ref: string, patch: DatasetPatch): Promise<Dataset> {
+  update(owner: OwnerScope, ref: string, patch: DatasetPatch): Promise<Dataset> {
     return this.#caller.call('xai_update_dataset', { p_owner: owner, p_ref: ref, p_patch: { ...patch } });
   }
 
-  delete(owner: string, ref: string, cascade: boolean): Promise<DeletedKeys> {
+  delete(owner: OwnerScope, ref: string, cascade: boolean): Promise<DeletedKeys> {
     return this.#caller.call('xai_delete_dataset', { p_owner: owner, p_ref: ref, p_cascade: cascade });
   }
 
-  getFile(owner: string, ref: string, fileId: string): Promise<DatasetFile> {
+  getFile(owner: OwnerScope, ref: string, fileId: string): Promise<DatasetFile> {
     return this.#caller.call('xai_get_dataset_file', { p_owner: owner, p_ref: ref, p_file_id: fileId });
   }
 
-  deleteFile(owner: string, ref: string, fileId: string): Promise<DeletedKeys> {
+  deleteFile(owner: OwnerScope, ref: string, fileId: string): Promise<DeletedKeys> {
     return this.#caller.call('xai_delete_dataset_file', { p_owner: owner, p_ref: ref, p_file_id: fileId });
   }
 }

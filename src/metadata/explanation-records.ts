@@ -1,11 +1,11 @@
 /** Explanation records: typed calls of the explanation SQL functions. */
-import type { DeletedKeys, Explanation, ExplanationPatch, Page } from '../domain.ts';
+import type { DeletedKeys, Explanation, ExplanationPatch, OwnerScope, Page } from '../domain.ts';
 import { decodeCursor, pageOf } from '../pagination.ts';
 import type { StoredFile } from './model-records.ts';
 import type { SqlFunctionCaller } from './sql-caller.ts';
 
 export interface ReserveExplanation {
-  owner: string;
+  owner: OwnerScope;
   id: string;
   modelId: string;
   method: string;
@@ -51,7 +51,7 @@ export class ExplanationRecords {
     });
   }
 
-  finalize(owner: string, id: string, file: StoredFile): Promise<Explanation> {
+  finalize(owner: OwnerScope, id: string, file: StoredFile): Promise<Explanation> {
     return this.#caller.call('xai_finalize_explanation', {
       p_owner: owner,
       p_id: id,
@@ -61,15 +61,15 @@ export class ExplanationRecords {
     });
   }
 
-  abandon(owner: string, id: string): Promise<DeletedKeys> {
+  abandon(owner: OwnerScope, id: string): Promise<DeletedKeys> {
     return this.#caller.call('xai_abandon_explanation', { p_owner: owner, p_id: id });
   }
 
-  get(owner: string, id: string): Promise<Explanation> {
+  get(owner: OwnerScope, id: string): Promise<Explanation> {
     return this.#caller.call('xai_get_explanation', { p_owner: owner, p_id: id });
   }
 
-  async list(owner: string, query: ListExplanations): Promise<Page<Explanation>> {
+  async list(owner: OwnerScope, query: ListExplanations): Promise<Page<Explanation>> {
     const after = query.cursor ? decodeCursor(query.cursor) : undefined;
     const rows = await this.#caller.call<Explanation[]>('xai_list_explanations', {
       p_owner: owner,
@@ -84,11 +84,11 @@ export class ExplanationRecords {
     return pageOf(rows, query.limit);
   }
 
-  update(owner: string, id: string, patch: ExplanationPatch): Promise<Explanation> {
+  update(owner: OwnerScope, id: string, patch: ExplanationPatch): Promise<Explanation> {
     return this.#caller.call('xai_update_explanation', { p_owner: owner, p_id: id, p_patch: { ...patch } });
   }
 
-  delete(owner: string, id: string): Promise<DeletedKeys> {
+  delete(owner: OwnerScope, id: string): Promise<DeletedKeys> {
     return this.#caller.call('xai_delete_explanation', { p_owner: owner, p_id: id });
   }
 }

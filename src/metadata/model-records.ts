@@ -1,10 +1,10 @@
 /** Model records: typed calls of the model SQL functions. */
-import type { DeletedKeys, Model, ModelPatch, Page } from '../domain.ts';
+import type { DeletedKeys, Model, ModelPatch, OwnerScope, Page } from '../domain.ts';
 import { decodeCursor, pageOf } from '../pagination.ts';
 import type { SqlFunctionCaller } from './sql-caller.ts';
 
 export interface ReserveModel {
-  owner: string;
+  owner: OwnerScope;
   id: string;
   datasetId: string;
   name: string;
@@ -65,7 +65,7 @@ export class ModelRecords {
     });
   }
 
-  finalize(owner: string, id: string, file: StoredFile): Promise<Model> {
+  finalize(owner: OwnerScope, id: string, file: StoredFile): Promise<Model> {
     return this.#caller.call('xai_finalize_model', {
       p_owner: owner,
       p_id: id,
@@ -75,19 +75,19 @@ export class ModelRecords {
     });
   }
 
-  abandon(owner: string, id: string): Promise<DeletedKeys> {
+  abandon(owner: OwnerScope, id: string): Promise<DeletedKeys> {
     return this.#caller.call('xai_abandon_model', { p_owner: owner, p_id: id });
   }
 
-  get(owner: string, id: string): Promise<Model> {
+  get(owner: OwnerScope, id: string): Promise<Model> {
     return this.#caller.call('xai_get_model', { p_owner: owner, p_id: id });
   }
 
-  latest(owner: string, datasetRef: string, name: string): Promise<Model> {
+  latest(owner: OwnerScope, datasetRef: string, name: string): Promise<Model> {
     return this.#caller.call('xai_latest_model', { p_owner: owner, p_dataset_ref: datasetRef, p_name: name });
   }
 
-  async list(owner: string, query: ListModels): Promise<Page<Model>> {
+  async list(owner: OwnerScope, query: ListModels): Promise<Page<Model>> {
     const sort = `${query.metric ? `metrics.${query.metric}` : 'createdAt'}:${query.order}`;
     const after = query.cursor ? decodeCursor(query.cursor, sort) : undefined;
     const rows = await this.#caller.call<Model[]>('xai_list_models', {
@@ -107,11 +107,11 @@ export class ModelRecords {
     return { items: page.items.map(({ sortValue: _sortValue, ...model }) => model), nextCursor: page.nextCursor };
   }
 
-  update(owner: string, id: string, patch: ModelPatch): Promise<Model> {
+  update(owner: OwnerScope, id: string, patch: ModelPatch): Promise<Model> {
     return this.#caller.call('xai_update_model', { p_owner: owner, p_id: id, p_patch: { ...patch } });
   }
 
-  delete(owner: string, id: string, cascade: boolean): Promise<DeletedKeys> {
+  delete(owner: OwnerScope, id: string, cascade: boolean): Promise<DeletedKeys> {
     return this.#caller.call('xai_delete_model', { p_owner: owner, p_id: id, p_cascade: cascade });
   }
 }

@@ -12,7 +12,7 @@ import type { MetadataStore } from '../metadata/metadata-store.ts';
 import type { ListModels } from '../metadata/model-records.ts';
 import type { ObjectStorage } from '../storage/port.ts';
 import { FormFields, parseDescription, parseTags } from '../uploads/form-fields.ts';
-import { parseJsonObject, validateMetrics } from '../uploads/json-fields.ts';
+import { checkJsonObject, parseJsonObject, validateMetrics } from '../uploads/json-fields.ts';
 import { modelKeyTemplate } from '../uploads/object-keys.ts';
 import type { IncomingPart, UploadContext } from '../uploads/parts.ts';
 import { receiveSingleFile } from '../uploads/single-file-upload.ts';
@@ -87,6 +87,7 @@ export class ModelService {
       ...patch,
       ...(patch.tags ? { tags: parseTags(patch.tags) } : {}),
       ...(patch.metrics ? { metrics: validateMetrics('metrics', patch.metrics) } : {}),
+      ...(patch.params ? { params: checkJsonObject('params', patch.params) } : {}),
     });
   }
 

@@ -1,5 +1,6 @@
 /** Text fields of a multipart request: which are allowed, once or repeatable, and their limits. */
 import { AppError } from '../errors.ts';
+import { textProblem } from '../text-input.ts';
 import type { FieldPart } from './parts.ts';
 
 export class FormFields {
@@ -24,6 +25,8 @@ export class FormFields {
     }
     // An empty field is an absent one: HTML forms and Swagger UI send every field, filled or not.
     if (part.value === '') return;
+    const problem = textProblem(part.value);
+    if (problem) throw new AppError('validation_failed', `The field ${part.name} ${problem}.`);
     const values = this.#values.get(part.name) ?? [];
     if (values.length > 0 && !this.#repeatable.has(part.name)) {
       throw new AppError('validation_failed', `The field ${part.name} was sent more than once.`);

@@ -34,6 +34,11 @@ function pathProblem(value: string): string | undefined {
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused here
   if (/[\u0000-\u001f\u007f]/.test(value)) return 'it contains control characters';
   if (/[\u202a-\u202e\u2066-\u2069]/.test(value)) return 'it contains bidirectional control characters';
+  // Invisible characters make two different paths look the same (zero-width space, joiners,
+  // direction marks, word joiner, soft hyphen, byte-order mark) or break lines (U+2028/2029).
+  if (/[\u00ad\u200b-\u200f\u2028\u2029\u2060-\u2064\ufeff]/.test(value)) {
+    return 'it contains invisible or line-separator characters';
+  }
   if (value.includes('\\')) return 'it contains a backslash';
   if (value.startsWith('/')) return 'it is absolute';
   for (const segment of value.split('/')) {
