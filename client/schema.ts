@@ -458,7 +458,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: rate_limited. */
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -467,7 +467,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -581,7 +581,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: rate_limited. */
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -590,7 +590,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -649,7 +649,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: rate_limited. */
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -658,7 +658,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -726,7 +726,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: rate_limited. */
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -735,7 +735,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -811,7 +811,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: rate_limited. */
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -820,7 +820,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -932,7 +932,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: rate_limited. */
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -941,7 +941,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1008,7 +1008,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: rate_limited. */
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1017,7 +1017,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1089,7 +1089,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: rate_limited. */
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1098,7 +1098,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1158,7 +1158,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: rate_limited. */
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1167,7 +1167,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1289,7 +1289,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: rate_limited. */
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1298,7 +1298,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1356,7 +1356,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: rate_limited. */
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1365,7 +1365,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1430,7 +1430,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: rate_limited. */
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1439,7 +1439,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1519,7 +1519,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: rate_limited. */
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1528,7 +1528,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1598,7 +1598,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: rate_limited. */
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1607,7 +1607,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1648,7 +1648,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1695,7 +1695,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1758,7 +1758,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: rate_limited. */
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1767,7 +1767,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1892,7 +1892,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: rate_limited. */
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1901,7 +1901,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -1959,7 +1959,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: rate_limited. */
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -1968,7 +1968,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2035,7 +2035,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: rate_limited. */
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2044,7 +2044,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2124,7 +2124,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: rate_limited. */
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2133,7 +2133,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2193,7 +2193,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: rate_limited. */
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2202,7 +2202,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
             503: {
                 headers: {
                     [name: string]: unknown;
@@ -2272,7 +2272,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: rate_limited. */
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -2281,7 +2281,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -4,6 +4,7 @@
  */
 import path from 'node:path';
 import { z } from 'zod';
+import type { UploadLimits } from './uploads/in-flight-uploads.ts';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -81,6 +82,7 @@ export interface Config {
   storage: StorageConfig;
   metadata: MetadataConfig;
   limits: Limits;
+  uploads: UploadLimits;
   downloads: { defaultTtlSeconds: number; signingSecret: string | undefined };
   auth: AuthConfig;
   rateLimits: RateLimits;
@@ -152,6 +154,9 @@ const envSchema = z.object({
   ),
   UPLOAD_QUEUE_SIZE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(32).default(4)),
   UPLOAD_MEMORY_BUDGET_BYTES: bytes(128 * MiB),
+  UPLOAD_CONCURRENCY: bytes(128),
+  UPLOAD_CONCURRENCY_PER_CALLER: bytes(32),
+  UPLOAD_IDLE_TIMEOUT_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(840).default(60)),
 
   SUPABASE_URL: optionalUrl,
   SUPABASE_SERVICE_ROLE_KEY: optionalString,
@@ -219,6 +224,11 @@ export function loadConfig(environment: NodeJS.ProcessEnv): Config {
       explanationFileBytes: env.MAX_EXPLANATION_FILE_BYTES,
       fieldBytes: env.MAX_FIELD_BYTES,
       parts: env.MAX_PARTS,
+    },
+    uploads: {
+      maxConcurrent: env.UPLOAD_CONCURRENCY,
+      maxConcurrentPerPrincipal: env.UPLOAD_CONCURRENCY_PER_CALLER,
+      idleTimeoutMs: env.UPLOAD_IDLE_TIMEOUT_SECONDS * 1000,
     },
     downloads: { defaultTtlSeconds: env.DOWNLOAD_URL_TTL_SECONDS, signingSecret: env.DOWNLOAD_SIGNING_SECRET },
     auth,

@@ -12,6 +12,7 @@ export type ErrorKind =
   | 'too_large'
   | 'unsupported_media_type'
   | 'unprocessable' // well-formed, but its content is refused
+  | 'timeout' // the client stopped sending
   | 'rate_limited'
   | 'unavailable'; // a dependency is down; retry later
 
@@ -58,6 +59,9 @@ export const errorCatalog = {
   empty_file: 'unprocessable',
   model_not_ready: 'unprocessable',
   rate_limited: 'rate_limited',
+  too_many_uploads: 'rate_limited',
+  upload_stalled: 'timeout',
+  server_busy: 'unavailable',
   storage_unavailable: 'unavailable',
   metadata_unavailable: 'unavailable',
   auth_unavailable: 'unavailable',

@@ -17,6 +17,7 @@ import type { SqlFunctionCaller } from './metadata/sql-caller.ts';
 import { ModelService } from './models/model-service.ts';
 import { FilesystemStorage } from './storage/filesystem-storage.ts';
 import type { ObjectStorage } from './storage/port.ts';
+import { InFlightUploads } from './uploads/in-flight-uploads.ts';
 
 export interface Services {
   config: Config;
@@ -31,34 +32,6 @@ export interface Services {
   /** What core operations (the reconciler) need. */
   deps(): { storage: ObjectStorage; metadata: MetadataStore; log: Logger };
   close(): Promise<void>;
-}
-
-export class InFlightUploads {
-  readonly #controllers = new Set<AbortController>();
-
-  get size(): number {
-    return this.#controllers.size;
-  }
-
-  /** A signal that aborts when the client goes away (`clientSignal`) or the server aborts all uploads. */
-  track(clientSignal: AbortSignal): { signal: AbortSignal; done(): void } {
-    const controller = new AbortController();
-    const onClient = () => controller.abort(clientSignal.reason);
-    clientSignal.addEventListener('abort', onClient, { once: true });
-    if (clientSignal.aborted) onClient();
-    this.#controllers.add(controller);
-    return {
-      signal: controller.signal,
-      done: () => {
-        clientSignal.removeEventListener('abort', onClient);
-        this.#controllers.delete(controller);
-      },
-    };
-  }
-
-  abortAll(reason: Error): void {
-    for (const controller of this.#controllers) controller.abort(reason);
-  }
 }
 
 export interface ServiceOverrides {
@@ -85,7 +58,7 @@ export async function createServices(config: Config, log: Logger, overrides: Ser
     models: new ModelService(deps),
     explanations: new ExplanationService(deps),
     authenticator: new Authenticator(config.auth),
-    uploads: new InFlightUploads(),
+    uploads: new InFlightUploads(config.uploads),
     deps: () => ({ storage, metadata, log }),
     async close() {
       await Promise.allSettled([storage.close(), metadata.close()]);

@@ -5,16 +5,32 @@
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../../src/errors.ts';
 import { parseDigestHeader } from '../../src/uploads/digests.ts';
+import { STALL_MIN_BYTES } from '../../src/uploads/in-flight-uploads.ts';
 import type { IncomingPart, UploadContext } from '../../src/uploads/parts.ts';
 
-async function* partsOf(request: FastifyRequest): AsyncGenerator<IncomingPart> {
-  for await (const part of request.parts()) {
-    if (part.type === 'file') {
-      const stream = part.file;
-      yield { kind: 'file', name: part.fieldname, filename: part.filename, stream, truncated: () => stream.truncated };
-    } else {
-      yield { kind: 'field', name: part.fieldname, value: String(part.value ?? ''), truncated: part.valueTruncated };
+async function* partsOf(request: FastifyRequest, signal: AbortSignal): AsyncGenerator<IncomingPart> {
+  const parts = request.parts()[Symbol.asyncIterator]();
+  // The parser waits on the socket; an abort (a stall, a shutdown) must not wait with it.
+  const aborted = new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+  aborted.catch(() => {});
+  try {
+    for (;;) {
+      const next = await Promise.race([parts.next(), aborted]);
+      if (next.done) return;
+      const part = next.value;
+      if (part.type === 'file') {
+        const stream = part.file;
+        yield { kind: 'file', name: part.fieldname, filename: part.filename, stream, truncated: () => stream.truncated };
+      } else {
+        yield { kind: 'field', name: part.fieldname, value: String(part.value ?? ''), truncated: part.valueTruncated };
+      }
     }
+  } finally {
+    // As for-await would on an early exit; not awaited, as the parser may be waiting on a stalled socket.
+    void parts.return?.(undefined)?.catch(() => {});
   }
 }
 
@@ -29,16 +45,51 @@ export async function withUpload<T>(
   const headerSha256 = parseDigestHeader(
     (request.headers['repr-digest'] as string | undefined) ?? (request.headers['content-digest'] as string | undefined),
   );
+  const uploads = request.server.services.uploads;
   const client = new AbortController();
+  const tracked = uploads.track(request.principal.id, client.signal);
   const onClose = () => {
     if (!request.raw.complete) client.abort(new AppError('malformed_multipart', 'The client disconnected during the upload.'));
   };
   request.raw.once('close', onClose);
-  const tracked = request.server.services.uploads.track(client.signal);
+  const stopWatching = watchForStall(request, uploads.limits.idleTimeoutMs, (error) => client.abort(error));
   try {
-    return await work(partsOf(request), { signal: tracked.signal, headerSha256 });
+    return await work(partsOf(request, tracked.signal), { signal: tracked.signal, headerSha256 });
   } finally {
+    stopWatching();
     tracked.done();
     request.raw.off('close', onClose);
   }
+}
+
+/**
+ * Aborts an upload whose body stalls: fewer than STALL_MIN_BYTES arrive in `windowMs` while we
+ * are reading. Time the request spends paused by our own back-pressure (waiting for a part
+ * buffer) is not the client's fault and does not count. Well under Railway's 15-minute limit,
+ * a stalled upload gives its socket and its part buffer back.
+ */
+function watchForStall(request: FastifyRequest, windowMs: number, abort: (error: AppError) => void): () => void {
+  if (windowMs === 0) return () => {};
+  const socket = request.raw.socket;
+  let windowStart = Date.now();
+  let bytesAtStart = socket.bytesRead;
+  const tick = Math.min(1000, Math.max(50, Math.floor(windowMs / 10)));
+  const timer = setInterval(() => {
+    const now = Date.now();
+    if (request.raw.complete) return clearInterval(timer);
+    if (request.raw.isPaused() || socket.bytesRead - bytesAtStart >= STALL_MIN_BYTES) {
+      windowStart = now;
+      bytesAtStart = socket.bytesRead;
+    } else if (now - windowStart >= windowMs) {
+      clearInterval(timer);
+      abort(
+        new AppError(
+          'upload_stalled',
+          `The upload sent less than ${STALL_MIN_BYTES} bytes in ${windowMs / 1000} s; send it again.`,
+        ),
+      );
+    }
+  }, tick);
+  timer.unref();
+  return () => clearInterval(timer);
 }

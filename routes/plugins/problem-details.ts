@@ -16,6 +16,7 @@ export const statusByKind: Record<ErrorKind, number> = {
   conflict: 409,
   too_large: 413,
   unsupported_media_type: 415,
+  timeout: 408,
   unprocessable: 422,
   rate_limited: 429,
   unavailable: 503,
@@ -69,6 +70,7 @@ const statusTitles: Record<number, string> = {
   401: 'Unauthorized',
   403: 'Forbidden',
   404: 'Not Found',
+  408: 'Request Timeout',
   409: 'Conflict',
   413: 'Content Too Large',
   414: 'URI Too Long',
@@ -129,6 +131,9 @@ function isBusboyError(error: unknown): boolean {
 
 export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
   if (problem.status === 503) reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+  if (problem.status === 429 && !reply.hasHeader('retry-after')) {
+    reply.header('retry-after', String((problem.retryAfterSeconds as number | undefined) ?? RETRY_AFTER_SECONDS));
+  }
   if (problem.status === 401) reply.header('www-authenticate', 'Bearer');
   return reply.code(problem.status).type('application/problem+json').send(problem);
 }

@@ -1,13 +1,12 @@
 /**
  * S3 adapter: Cloudflare R2, AWS S3, MinIO (and s3rver in tests).
- * Uploads stream through lib-storage at a fixed part size (R2 wants equal non-final parts),
- * so memory per upload is at most partSize x queueSize whatever the object's size.
+ * Uploads stream in equal parts (R2 wants equal non-final parts) with buffers from one pool shared
+ * by all uploads, so upload memory is bounded by UPLOAD_MEMORY_BUDGET_BYTES whatever their number.
  */
 import type { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   DeleteObjectCommand,
-  GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
@@ -15,11 +14,11 @@ import {
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { StorageConfig } from '../config.ts';
-import { attachmentDisposition } from './content-disposition.ts';
+import { PartBufferPool } from './part-buffer-pool.ts';
 import type { DownloadUrlOptions, IncompleteUpload, ListPage, ObjectStorage, PutOptions, StoredObject } from './port.ts';
+import { S3LinkSigner } from './s3-link-signer.ts';
+import { writeMultipart } from './s3-multipart-writer.ts';
 import { asStorageError } from './storage-error.ts';
 
 type S3Config = Extract<StorageConfig, { kind: 's3' }>;
@@ -28,17 +27,16 @@ export class S3Storage implements ObjectStorage {
   readonly kind = 's3';
   readonly #client: S3Client;
   readonly #bucket: string;
-  readonly #partSize: number;
   readonly #queueSize: number;
-  readonly #budgetParts: number;
-  #active = 0;
+  readonly #pool: PartBufferPool;
+  readonly #links: S3LinkSigner;
 
   constructor(config: S3Config, options: { maxAttempts?: number } = {}) {
     this.#bucket = config.bucket;
-    this.#partSize = config.partSize;
     this.#queueSize = config.queueSize;
-    this.#budgetParts = Math.max(1, Math.floor(config.memoryBudgetBytes / config.partSize));
-    this.#client = new S3Client({
+    // Every upload's parts in flight come from one pool: UPLOAD_MEMORY_BUDGET_BYTES is a bound.
+    this.#pool = new PartBufferPool(config.partSize, Math.floor(config.memoryBudgetBytes / config.partSize));
+    const client = new S3Client({
       region: config.region,
       endpoint: config.endpoint,
       forcePathStyle: config.forcePathStyle,
@@ -51,41 +49,39 @@ export class S3Storage implements ObjectStorage {
       // Fail fast on a dead endpoint; a socket with no progress for a minute is dead too.
       requestHandler: { connectionTimeout: 5_000, requestTimeout: 60_000 },
     });
+    this.#client = client;
+    this.#links = new S3LinkSigner(config, client.config.sha256);
   }
 
   async put(key: string, body: Readable, options: PutOptions): Promise<{ etag: string }> {
-    // On abort the body is destroyed rather than lib-storage's own controller used: the body
-    // error then runs lib-storage's failure path, which waits for in-flight parts and aborts
-    // the multipart upload before done() rejects (its controller rejects at once and cleans
-    // up later, leaving an upload open for a while).
-    const onAbort = () => body.destroy(abortReason(options.signal));
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    if (options.signal?.aborted) onAbort();
-    // Parts in flight are the memory an upload holds (queueSize x partSize). Uploads share one
-    // budget: each starts with its share of it, so many at once do not multiply the memory.
-    this.#active += 1;
-    const queueSize = Math.max(1, Math.min(this.#queueSize, Math.floor(this.#budgetParts / this.#active)));
-    const upload = new Upload({
-      client: this.#client,
-      params: { Bucket: this.#bucket, Key: key, Body: body, ContentType: options.contentType },
-      partSize: this.#partSize,
-      queueSize,
-      leavePartsOnError: false,
-    });
+    // Aborting destroys the body too, so an upload waiting on a slow client stops at once.
+    const signal = options.signal ?? new AbortController().signal;
+    const onAbort = () => body.destroy(abortReason(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) onAbort();
     try {
-      const result = await upload.done();
-      return { etag: stripQuotes(result.ETag ?? '') };
+      return await writeMultipart({
+        client: this.#client,
+        bucket: this.#bucket,
+        key,
+        contentType: options.contentType,
+        body,
+        pool: this.#pool,
+        queueSize: this.#queueSize,
+        signal,
+      });
     } catch (error) {
-      // Belt and braces: if lib-storage could not abort (the store failed), try once more.
-      const uploadId = (upload as unknown as { uploadId?: string }).uploadId;
-      if (uploadId) await this.#abortQuietly(key, uploadId);
       body.destroy();
-      if (options.signal?.aborted) throw abortReason(options.signal);
+      if (signal.aborted) throw abortReason(signal);
       throw asStorageError(error, 'upload');
     } finally {
-      this.#active -= 1;
-      options.signal?.removeEventListener('abort', onAbort);
+      signal.removeEventListener('abort', onAbort);
     }
+  }
+
+  /** The shared part buffers (for tests and benchmarks). */
+  get partBuffers(): PartBufferPool {
+    return this.#pool;
   }
 
   async head(key: string): Promise<StoredObject | undefined> {
@@ -170,14 +166,8 @@ export class S3Storage implements ObjectStorage {
   }
 
   async downloadUrl(key: string, options: DownloadUrlOptions): Promise<string> {
-    const command = new GetObjectCommand({
-      Bucket: this.#bucket,
-      Key: key,
-      ResponseContentDisposition: attachmentDisposition(options.filename),
-      ResponseContentType: options.contentType,
-    });
     // Signing is local computation: no request reaches R2 here.
-    return getSignedUrl(this.#client, command, { expiresIn: options.expiresInSeconds });
+    return this.#links.sign(key, options);
   }
 
   async check(): Promise<void> {
@@ -193,23 +183,11 @@ export class S3Storage implements ObjectStorage {
   async close(): Promise<void> {
     this.#client.destroy();
   }
-
-  async #abortQuietly(key: string, uploadId: string): Promise<void> {
-    try {
-      await this.#client.send(new AbortMultipartUploadCommand({ Bucket: this.#bucket, Key: key, UploadId: uploadId }));
-    } catch {
-      // Already aborted by lib-storage, or the store is down; the reconciler aborts what is left.
-    }
-  }
 }
 
 function abortReason(signal: AbortSignal | undefined): Error {
   const reason: unknown = signal?.reason;
   return reason instanceof Error ? reason : new Error('upload aborted');
-}
-
-function stripQuotes(etag: string): string {
-  return etag.replace(/^"|"$/g, '');
 }
 
 function isNotFound(error: unknown): boolean {

@@ -82,7 +82,14 @@ export async function startApp(options: StartOptions): Promise<TestApp> {
     const database: TestDatabase = options.databaseUrl
       ? { url: options.databaseUrl, drop: async () => {} }
       : await createTestDatabase();
-    storage = new S3Storage(s3.config);
+    // Part size, queue and memory budget as the test's environment sets them.
+    const env = options.env ?? {};
+    storage = new S3Storage({
+      ...s3.config,
+      ...(env.UPLOAD_PART_SIZE_BYTES ? { partSize: Number(env.UPLOAD_PART_SIZE_BYTES) } : {}),
+      ...(env.UPLOAD_QUEUE_SIZE ? { queueSize: Number(env.UPLOAD_QUEUE_SIZE) } : {}),
+      ...(env.UPLOAD_MEMORY_BUDGET_BYTES ? { memoryBudgetBytes: Number(env.UPLOAD_MEMORY_BUDGET_BYTES) } : {}),
+    });
     const pg = new PostgresCaller(database.url, { max: 10 });
     await pg.migrate();
     caller = pg;

@@ -1,0 +1,139 @@
+/**
+ * Upload resource limits: the part-buffer budget bounds every S3 upload together, concurrent
+ * uploads are capped per caller (429) and in total (503), and a stalled body is aborted (408).
+ * Each refusal leaves storage and metadata exactly as before.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { describe, test } from 'node:test';
+import type { S3Storage } from '../src/storage/s3-storage.ts';
+import { build, type TestApp } from './support/app.ts';
+import { digestResponse, patternFile, type TestFile } from './support/data.ts';
+import { upload } from './support/multipart.ts';
+import { postgresSkipReason } from './support/postgres.ts';
+
+const MiB = 1024 * 1024;
+
+/** A file that sends `head` bytes, then waits for `release()` before sending the rest. */
+function gatedFile(size: number, head: number): TestFile & { release(): void } {
+  const bytes = Buffer.alloc(size, 0x62);
+  let release = () => {};
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  return {
+    size,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    async *chunks() {
+      yield bytes.subarray(0, head);
+      await gate;
+      yield bytes.subarray(head);
+    },
+    stream() {
+      throw new Error('not used');
+    },
+    release: () => release(),
+  };
+}
+
+async function snapshot(app: TestApp) {
+  return { keys: await app.objectKeys(), rows: await app.rowCounts(), incomplete: await app.incompleteUploads() };
+}
+
+async function eventually(check: () => Promise<void>, tries = 50): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await check();
+    } catch (error) {
+      if (attempt >= tries) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+const createWith = (app: TestApp, name: string, file: TestFile) =>
+  upload(`${app.baseUrl}/datasets`, [
+    { name: 'name', value: name },
+    { name: 'file', filename: 'data.csv', file },
+  ]);
+
+describe('upload limits', () => {
+  test('eight concurrent 12 MiB uploads share a budget of two 5 MiB part buffers; every byte arrives', {
+    skip: postgresSkipReason,
+  }, async (t) => {
+    const app = await build(t, {
+      backend: 's3-postgres',
+      env: {
+        UPLOAD_PART_SIZE_BYTES: String(5 * MiB),
+        UPLOAD_QUEUE_SIZE: '4',
+        UPLOAD_MEMORY_BUDGET_BYTES: String(10 * MiB),
+      },
+    });
+    const files = Array.from({ length: 8 }, (_, index) => patternFile(12 * MiB, `budget-${index}`));
+    const responses = await Promise.all(files.map((file, index) => createWith(app, `budget-${index}`, file)));
+    for (const [index, response] of responses.entries()) {
+      assert.equal(response.status, 201, await response.clone().text());
+      const dataset = (await response.json()) as { files: Array<{ id: string; sha256: string; size: number }> };
+      assert.equal(dataset.files[0]?.sha256, files[index]?.sha256);
+      const link = (await (
+        await fetch(`${app.baseUrl}/datasets/budget-${index}/files/${dataset.files[0]?.id}/download`)
+      ).json()) as { url: string };
+      const stored = await digestResponse(await fetch(link.url));
+      assert.deepEqual(stored, { sha256: files[index]?.sha256, size: 12 * MiB });
+    }
+    const stats = (app.services.storage as S3Storage).partBuffers.stats;
+    assert.ok(stats.allocated <= 2, `at most two part buffers ever existed, not ${stats.allocated}`);
+    assert.equal(stats.peakInUse, 2, 'the uploads did contend for the two buffers');
+    assert.equal(stats.inUse, 0, 'every buffer was given back');
+    assert.equal(await app.incompleteUploads(), 0);
+  });
+
+  test('a caller past its concurrent uploads gets 429 too_many_uploads with Retry-After; nothing is kept of it', async (t) => {
+    const app = await build(t, { backend: 'embedded', env: { UPLOAD_CONCURRENCY_PER_CALLER: '2' } });
+    const slow = [gatedFile(MiB, 1024), gatedFile(MiB, 1024)];
+    const running = slow.map((file, index) => createWith(app, `slow-${index}`, file));
+    await eventually(async () => assert.equal(app.services.uploads.size, 2));
+    const before = await snapshot(app);
+    const refused = await createWith(app, 'third', patternFile(MiB, 'third'));
+    assert.equal(refused.status, 429);
+    assert.equal(((await refused.json()) as { code: string }).code, 'too_many_uploads');
+    assert.ok(Number(refused.headers.get('retry-after')) > 0);
+    assert.deepEqual(await snapshot(app), before);
+    for (const file of slow) file.release();
+    for (const response of await Promise.all(running)) assert.equal(response.status, 201);
+    const after = await createWith(app, 'third', patternFile(MiB, 'third'));
+    assert.equal(after.status, 201, 'admitted once the others finished');
+  });
+
+  test('past the total of concurrent uploads the answer is 503 server_busy with Retry-After', async (t) => {
+    const app = await build(t, { backend: 'embedded', env: { UPLOAD_CONCURRENCY: '1' } });
+    const slow = gatedFile(MiB, 1024);
+    const running = createWith(app, 'slow', slow);
+    await eventually(async () => assert.equal(app.services.uploads.size, 1));
+    const refused = await createWith(app, 'second', patternFile(MiB, 'second'));
+    assert.equal(refused.status, 503);
+    assert.equal(((await refused.json()) as { code: string }).code, 'server_busy');
+    assert.ok(Number(refused.headers.get('retry-after')) > 0);
+    slow.release();
+    assert.equal((await running).status, 201);
+    assert.equal((await app.rowCounts()).datasets, 1);
+  });
+
+  for (const backend of ['embedded', 's3-postgres'] as const) {
+    test(`a body that stalls is aborted: 408 upload_stalled, nothing kept (${backend})`, {
+      skip: backend === 's3-postgres' ? postgresSkipReason : undefined,
+    }, async (t) => {
+      const app = await build(t, { backend, env: { UPLOAD_IDLE_TIMEOUT_SECONDS: '1' } });
+      const before = await snapshot(app);
+      const stalled = gatedFile(MiB, 4096);
+      t.after(() => stalled.release());
+      const started = Date.now();
+      const response = await createWith(app, 'stalled', stalled);
+      assert.equal(response.status, 408);
+      assert.equal(((await response.json()) as { code: string }).code, 'upload_stalled');
+      assert.ok(Date.now() - started < 10_000, 'aborted within a few windows');
+      await eventually(async () => assert.deepEqual(await snapshot(app), before));
+      assert.equal(app.services.uploads.size, 0);
+    });
+  }
+});
