@@ -1,16 +1,26 @@
 /**
- * A real S3 server for tests: s3rver on 127.0.0.1 with a random port and a temp folder.
- * s3rver lacks ListMultipartUploads and AbortMultipartUpload; the koa middleware below adds
- * both over its own store, so abort paths are really exercised. (It never checks V4
- * signatures: no test here claims to prove signature checks.)
+ * A real S3 server for tests: @20minutes/s3rver 5.x on 127.0.0.1 with a random port, a temp
+ * folder and its own key pair. It verifies V4 signatures, on headers and on presigned URLs, so
+ * a link or request signed wrongly fails here as it would on R2. Its gaps are filled below:
+ * - ListMultipartUploads and AbortMultipartUpload (a koa middleware over its own store);
+ * - two defects of its signature check, patched in its source as it loads (see
+ *   patchSignatureCheck): both refuse requests that AWS and R2 accept.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
+import Module, { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import S3rver from 's3rver';
 import type { StorageConfig } from '../../src/config.ts';
+
+const require = createRequire(import.meta.url);
+patchSignatureCheck();
+const S3rver = require('@20minutes/s3rver') as new (options: object) => S3rverInstance;
+const { DUMMY_ACCOUNT } = require('@20minutes/s3rver/lib/models/account.js') as {
+  DUMMY_ACCOUNT: { createKeyPair(accessKeyId: string, secretAccessKey: string): void };
+};
 
 export interface TestS3Server {
   endpoint: string;
@@ -26,6 +36,7 @@ export interface TestS3Server {
 interface KoaContext {
   method: string;
   path: string;
+  params: Record<string, string | undefined>;
   query: Record<string, string | undefined>;
   status: number;
   type: string;
@@ -100,7 +111,7 @@ export async function startS3Server(options: { port?: number; directory?: string
   const directory = options.directory ?? (await fs.mkdtemp(path.join(os.tmpdir(), 's3rver-')));
   const bucket = options.bucket ?? 'xai-test';
   const launch = async (port: number) => {
-    const instance = new (S3rver as unknown as new (options: object) => S3rverInstance)({
+    const instance = new S3rver({
       address: '127.0.0.1',
       port,
       silent: true,
@@ -114,6 +125,10 @@ export async function startS3Server(options: { port?: number; directory?: string
   let { instance, port } = await launch(options.port ?? 0);
   const endpoint = `http://127.0.0.1:${port}`;
   let running = true;
+  // A key pair of this server's own: requests signed with anything else are refused.
+  const accessKeyId = `XAI${randomBytes(8).toString('hex').toUpperCase()}`;
+  const secretAccessKey = randomBytes(24).toString('base64url');
+  DUMMY_ACCOUNT.createKeyPair(accessKeyId, secretAccessKey);
   return {
     endpoint,
     bucket,
@@ -123,8 +138,8 @@ export async function startS3Server(options: { port?: number; directory?: string
       endpoint,
       region: 'auto',
       bucket,
-      accessKeyId: 'S3RVER',
-      secretAccessKey: `S3RVER-${randomUUID()}`,
+      accessKeyId,
+      secretAccessKey,
       forcePathStyle: true,
       partSize: 5 * 1024 * 1024,
       queueSize: 4,
@@ -143,4 +158,38 @@ export async function startS3Server(options: { port?: number; directory?: string
       running = true;
     },
   };
+}
+
+/**
+ * s3rver 5.0.0's V4 check differs from AWS's canonical request in two places:
+ * - it drops the trailing slash the SDK signs on bucket-level requests (`HEAD /bucket/`),
+ *   failing HeadBucket and ListObjectsV2: the canonical URI keeps `ctx.path`'s slash here;
+ * - it escapes query values with encodeURIComponent, which leaves ' ( ) * ! as they are, where
+ *   AWS (and the SDK) escape them (RFC 3986): a presigned link whose Content-Disposition names
+ *   a file with an apostrophe was refused. Its own RFC 3986 encoder is used here.
+ * The module is compiled from its patched source into the require cache before s3rver's router
+ * loads it; a version whose source differs fails loudly here rather than testing nothing.
+ */
+function patchSignatureCheck(): void {
+  const file = require.resolve('@20minutes/s3rver/lib/middleware/authentication.js');
+  if (require.cache[file]) return;
+  const fixes: Array<[string, string]> = [
+    [
+      "    canonicalizedResource = canonicalizedResource\n      .split('/')",
+      "    if (ctx.params.bucket && !ctx.params.key && ctx.path.endsWith('/')) canonicalizedResource += '/'\n" +
+        "    canonicalizedResource = canonicalizedResource\n      .split('/')",
+    ],
+    ['[param, value].map(encodeURIComponent)', '[param, value].map(encodeURIComponentRFC3986)'],
+  ];
+  let source = readFileSync(file, 'utf8');
+  for (const [from, to] of fixes) {
+    if (!source.includes(from)) throw new Error(`s3rver's authentication.js changed; revisit the patch: ${from}`);
+    source = source.replace(from, to);
+  }
+  const patched = new Module(file) as Module & { _compile(source: string, file: string): void };
+  patched.filename = file;
+  patched.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(path.dirname(file));
+  patched._compile(source, file);
+  patched.loaded = true;
+  require.cache[file] = patched;
 }
