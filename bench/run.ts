@@ -2,7 +2,8 @@
  * `npm run bench`: the product's performance promises, each measured as a ratio against a
  * baseline run in the same process tree (absolute times on shared machines are noise).
  * s3rver runs in a process of its own and the API in another, so the API's memory is its own.
- * Needs a Postgres server: BENCH_DATABASE_URL or TEST_DATABASE_URL (any database it may create from).
+ * Postgres: BENCH_DATABASE_URL or TEST_DATABASE_URL (any database it may create from), else the
+ * tests' embedded Postgres is started.
  * Writes bench/results/latest.json and prints a Markdown table for bench/README.md.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
@@ -19,6 +20,7 @@ import postgres from 'postgres';
 import { encodeCursor } from '../src/pagination.ts';
 import { projectRoot } from '../src/project-files.ts';
 import { patternFile } from '../test/support/data.ts';
+import { globalSetup, globalTeardown } from '../test/support/global-setup.ts';
 import { multipart } from '../test/support/multipart.ts';
 
 const MiB = 1024 * 1024;
@@ -116,9 +118,12 @@ async function peakRss<T>(pid: number, work: () => Promise<T>): Promise<{ result
 }
 
 async function main() {
-  const adminUrl = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL;
-  if (!adminUrl)
-    throw new Error('Set BENCH_DATABASE_URL or TEST_DATABASE_URL to a Postgres server (.ci/run shows how to start one).');
+  // Without a server named, the tests' embedded Postgres starts for the benchmark too.
+  if (!process.env.BENCH_DATABASE_URL && !process.env.TEST_DATABASE_URL) {
+    await globalSetup();
+    process.on('exit', () => void globalTeardown());
+  }
+  const adminUrl = (process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL) as string;
   const started = Date.now();
   const s3Dir = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-s3-'));
   const s3 = spawnNode('bench/s3rver-process.ts', { S3RVER_DIR: s3Dir });

@@ -2,9 +2,10 @@
  * The process: validate config, pick backends, serve, and shut down gracefully on SIGTERM
  * (stop accepting, let uploads finish within the grace period, abort the rest cleanly).
  */
+import net from 'node:net';
 import closeWithGrace from 'close-with-grace';
 import { loadConfigOrExit } from '../src/cli/load-config.ts';
-import { describeBackends } from '../src/config.ts';
+import { ConfigError, describeBackends } from '../src/config.ts';
 import { AppError } from '../src/errors.ts';
 import type { Logger } from '../src/logger.ts';
 import { createLogger } from '../src/logger.ts';
@@ -17,10 +18,19 @@ async function main(): Promise<void> {
   const logger = createLogger({ level: config.logLevel, pretty: config.prettyLogs });
   logger.info(describeBackends(config), 'backends chosen');
 
+  // Before any migration runs: a port in use is a one-line answer, not a trace after the work.
+  if (!(await portIsFree(config.host, config.port))) {
+    process.stderr.write(`Cannot start: PORT ${config.port} on ${config.host} is already in use\n`);
+    process.exit(1);
+  }
   let services: Awaited<ReturnType<typeof createServices>>;
   try {
     services = await createServices(config, logger);
   } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
     logger.fatal({ err: error }, 'could not start: a backend is unavailable');
     process.exit(1);
   }
@@ -62,6 +72,16 @@ function scheduleReconciler(services: Services, logger: Logger): () => void {
   }, reconcileIntervalMs);
   timer.unref();
   return () => clearInterval(timer);
+}
+
+/** Whether host:port can be bound now (port 0 always can). */
+function portIsFree(host: string, port: number): Promise<boolean> {
+  if (port === 0) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen({ host, port, exclusive: true }, () => probe.close(() => resolve(true)));
+  });
 }
 
 await main();

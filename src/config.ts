@@ -99,7 +99,32 @@ export class ConfigError extends Error {
 const emptyAsUndefined = (value: unknown) => (typeof value === 'string' && value.trim() === '' ? undefined : value);
 const optionalString = z.preprocess(emptyAsUndefined, z.string().optional());
 const optionalUrl = z.preprocess(emptyAsUndefined, z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional());
-const bytes = (fallback: number) => z.preprocess(emptyAsUndefined, z.coerce.number().int().positive().default(fallback));
+const count = (fallback: number) => z.preprocess(emptyAsUndefined, z.coerce.number().int().positive().default(fallback));
+
+const SIZE = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)?$/i;
+const UNIT_BYTES: Record<string, number> = {
+  b: 1,
+  kb: 1e3,
+  mb: 1e6,
+  gb: 1e9,
+  tb: 1e12,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  tib: 1024 ** 4,
+};
+/** A size in bytes, or with a unit: 5368709120, 5GiB, 500MB (KB/MB/GB are powers of 1000, KiB/MiB/GiB of 1024). */
+const bytes = (fallback: number) =>
+  z.preprocess(
+    (value) => {
+      const given = emptyAsUndefined(value);
+      if (typeof given !== 'string') return given;
+      const match = SIZE.exec(given.trim());
+      if (!match) return Number.NaN;
+      return Math.floor(Number(match[1]) * (UNIT_BYTES[(match[2] ?? 'b').toLowerCase()] ?? 1));
+    },
+    z.number({ error: 'must be a size: bytes (5368709120) or with a unit (5GiB, 500MB)' }).int().positive().default(fallback),
+  );
 const flag = (fallback: boolean) =>
   z.preprocess(
     emptyAsUndefined,
@@ -137,7 +162,7 @@ const envSchema = z.object({
     emptyAsUndefined,
     z
       .string()
-      .regex(/^[a-z0-9][a-z0-9.-]{1,62}$/, 'must be a valid bucket name')
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be a bucket name: 3-63 lowercase letters, digits, hyphens (and dots)')
       .optional(),
   ),
   R2_ENDPOINT_URL: optionalUrl,
@@ -154,8 +179,8 @@ const envSchema = z.object({
   ),
   UPLOAD_QUEUE_SIZE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).max(32).default(4)),
   UPLOAD_MEMORY_BUDGET_BYTES: bytes(128 * MiB),
-  UPLOAD_CONCURRENCY: bytes(128),
-  UPLOAD_CONCURRENCY_PER_CALLER: bytes(32),
+  UPLOAD_CONCURRENCY: count(128),
+  UPLOAD_CONCURRENCY_PER_CALLER: count(32),
   UPLOAD_IDLE_TIMEOUT_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(840).default(60)),
 
   SUPABASE_URL: optionalUrl,
@@ -163,11 +188,11 @@ const envSchema = z.object({
   SUPABASE_JWT_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
   API_KEYS: optionalString,
   METADATA_BACKEND: z.preprocess(emptyAsUndefined, z.enum(['postgres', 'supabase', 'pglite']).optional()),
-  RECONCILE_OLDER_THAN_MINUTES: bytes(120),
+  RECONCILE_OLDER_THAN_MINUTES: count(120),
   RECONCILE_INTERVAL_MINUTES: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(0)),
-  RATE_LIMIT_UPLOADS_PER_MINUTE: bytes(60),
-  RATE_LIMIT_DOWNLOADS_PER_MINUTE: bytes(600),
-  RATE_LIMIT_REQUESTS_PER_MINUTE: bytes(1200),
+  RATE_LIMIT_UPLOADS_PER_MINUTE: count(60),
+  RATE_LIMIT_DOWNLOADS_PER_MINUTE: count(600),
+  RATE_LIMIT_REQUESTS_PER_MINUTE: count(1200),
   DATABASE_URL: z.preprocess(
     emptyAsUndefined,
     z
@@ -180,7 +205,7 @@ const envSchema = z.object({
   MAX_MODEL_FILE_BYTES: bytes(5 * GiB),
   MAX_EXPLANATION_FILE_BYTES: bytes(1 * GiB),
   MAX_FIELD_BYTES: bytes(1 * MiB),
-  MAX_PARTS: bytes(1000),
+  MAX_PARTS: count(1000),
   DOWNLOAD_URL_TTL_SECONDS: z.preprocess(
     emptyAsUndefined,
     z.coerce.number().int().min(1).max(MAX_DOWNLOAD_TTL_SECONDS).default(900),

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Authenticator } from './auth/authenticator.ts';
-import type { Config, MetadataConfig, StorageConfig } from './config.ts';
+import { type Config, ConfigError, type MetadataConfig, type StorageConfig } from './config.ts';
 import { DatasetService } from './datasets/dataset-service.ts';
 import { ExplanationService } from './explanations/explanation-service.ts';
 import type { Logger } from './logger.ts';
@@ -71,7 +71,14 @@ export async function createServices(config: Config, log: Logger, overrides: Ser
 async function createStorage(storage: StorageConfig, config: Config): Promise<ObjectStorage> {
   if (storage.kind === 's3') {
     const { S3Storage } = await import('./storage/s3-storage.ts');
-    return new S3Storage(storage);
+    const s3 = new S3Storage(storage);
+    try {
+      await s3.checkAtStart();
+    } catch (error) {
+      await s3.close();
+      throw error;
+    }
+    return s3;
   }
   const secret = config.downloads.signingSecret ?? (await localSigningSecret(config.dataDir));
   return new FilesystemStorage({ root: storage.root, signingSecret: secret });
@@ -82,6 +89,14 @@ async function createMetadataCaller(metadata: MetadataConfig, log: Logger): Prom
     case 'postgres': {
       const { PostgresCaller } = await import('./metadata/postgres-caller.ts');
       const caller = new PostgresCaller(metadata.url);
+      try {
+        await caller.check();
+      } catch (error) {
+        await caller.close();
+        // One line naming the variable, never its value (it holds the password).
+        const cause = (error as { cause?: { code?: string } }).cause?.code ?? 'unreachable';
+        throw new ConfigError(`Cannot start: DATABASE_URL: the database could not be reached (${cause})`);
+      }
       await migrate(caller, log);
       return caller;
     }

@@ -76,3 +76,24 @@ test('Supabase settings without a way to reach the database are an error', () =>
   assert.match(configError({ SUPABASE_URL: 'https://p.supabase.co' }), /SUPABASE_URL is set but/);
   assert.match(configError({ SUPABASE_SERVICE_ROLE_KEY: 'k' }), /without SUPABASE_URL/);
 });
+
+test('sizes take bytes or a unit; a bad size or bucket name says what is expected', () => {
+  const sized = loadConfig({
+    MAX_DATASET_FILE_BYTES: '5GiB',
+    MAX_MODEL_FILE_BYTES: '500MB',
+    MAX_EXPLANATION_FILE_BYTES: '1073741824',
+    MAX_FIELD_BYTES: '64 KiB',
+    UPLOAD_MEMORY_BUDGET_BYTES: '1.5GiB',
+  });
+  assert.equal(sized.limits.datasetFileBytes, 5 * 1024 ** 3);
+  assert.equal(sized.limits.modelFileBytes, 500_000_000);
+  assert.equal(sized.limits.explanationFileBytes, 1024 ** 3);
+  assert.equal(sized.limits.fieldBytes, 64 * 1024);
+  assert.equal(sized.storage.kind, 'filesystem');
+  const badSize = configError({ MAX_DATASET_FILE_BYTES: '5 gigs' });
+  assert.match(badSize, /MAX_DATASET_FILE_BYTES/);
+  assert.match(badSize, /5GiB, 500MB/);
+  const badBucket = configError({ ...r2, R2_BUCKET_NAME: 'My_Bucket' });
+  assert.match(badBucket, /R2_BUCKET_NAME/);
+  assert.match(badBucket, /3-63 lowercase letters, digits, hyphens/);
+});

@@ -49,14 +49,14 @@ test('npm run build produces the file the image starts', async () => {
   }
 });
 
-test('railway.json builds the Dockerfile and checks /health', async () => {
+test('railway.json builds the Dockerfile and checks readiness (/ready), so a misconfigured deploy never takes traffic', async () => {
   const railway = JSON.parse(await read('railway.json')) as {
     build: { builder: string; dockerfilePath: string };
     deploy: { healthcheckPath: string; restartPolicyType: string; drainingSeconds: number };
   };
   assert.equal(railway.build.builder, 'DOCKERFILE');
   await fs.access(path.join(root, railway.build.dockerfilePath));
-  assert.equal(railway.deploy.healthcheckPath, '/health');
+  assert.equal(railway.deploy.healthcheckPath, '/ready');
   assert.equal(railway.deploy.restartPolicyType, 'ON_FAILURE');
   assert.equal(typeof railway.deploy.drainingSeconds, 'number');
 });

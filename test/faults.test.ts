@@ -17,7 +17,7 @@ import { type Backend, startApp, type TestApp } from './support/app.ts';
 import { digestResponse, patternFile, type TestFile } from './support/data.ts';
 import { upload } from './support/multipart.ts';
 import { createTestDatabase, postgresSkipReason } from './support/postgres.ts';
-import { privatePostgresSkipReason, startPrivatePostgres } from './support/private-postgres.ts';
+import { startPrivatePostgres } from './support/private-postgres.ts';
 import { startS3Server } from './support/s3-server.ts';
 import { startServerProcess } from './support/server-process.ts';
 
@@ -104,9 +104,7 @@ describe('faults in dependencies', { skip: postgresSkipReason }, () => {
     await uploadAndVerify(app, 'big-upload', patternFile(256 * MiB, 's3-fault'));
   });
 
-  test('Postgres dies during an upload: 503 metadata_unavailable, the object is removed, the reconciler clears the row', {
-    skip: privatePostgresSkipReason,
-  }, async (t) => {
+  test('Postgres dies during an upload: 503 metadata_unavailable, the object is removed, the reconciler clears the row', async (t) => {
     const postgres = await startPrivatePostgres();
     t.after(() => postgres.destroy());
     const app = await startApp({ backend: 's3-postgres', databaseUrl: postgres.url });

@@ -5,9 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { startS3Server } from './support/s3-server.ts';
 import { startServerProcess } from './support/server-process.ts';
 
 test('with no configuration it serves the embedded default on loopback, ready, and stops on SIGTERM', async (t) => {
@@ -43,4 +45,51 @@ test('bad configuration exits non-zero with one line naming the variable', async
     assert.match(lines[0] ?? '', pattern);
     assert.doesNotMatch(server.output(), /do-not-print-me/);
   }
+});
+
+test('a deploy that cannot work exits at start with one line naming the variable, never a value', async (t) => {
+  const s3 = await startS3Server();
+  t.after(() => s3.stop());
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'xai-misconfigured-'));
+  t.after(() => fs.rm(dataDir, { recursive: true, force: true }));
+  const r2 = {
+    DATA_DIR: dataDir,
+    PORT: '0',
+    R2_ENDPOINT_URL: s3.endpoint,
+    R2_ACCESS_KEY_ID: s3.config.accessKeyId,
+    R2_SECRET_ACCESS_KEY: s3.config.secretAccessKey,
+    R2_BUCKET_NAME: s3.bucket,
+    S3_FORCE_PATH_STYLE: 'true',
+  };
+  const blocker = net.createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  t.after(() => blocker.close());
+  const busyPort = String((blocker.address() as net.AddressInfo).port);
+  for (const [label, env, pattern] of [
+    ['no such bucket', { ...r2, R2_BUCKET_NAME: 'no-such-bucket' }, /R2_BUCKET_NAME names no bucket/],
+    ['unknown key id', { ...r2, R2_ACCESS_KEY_ID: 'AKIDUNKNOWN000' }, /R2_ACCESS_KEY_ID is not a key/],
+    ['wrong secret', { ...r2, R2_SECRET_ACCESS_KEY: 'do-not-print-me-wrong-secret' }, /R2_SECRET_ACCESS_KEY does not belong/],
+    [
+      'unreachable database',
+      { DATA_DIR: dataDir, PORT: '0', DATABASE_URL: 'postgres://app:do-not-print-me@127.0.0.1:1/xai' },
+      /DATABASE_URL: the database could not be reached/,
+    ],
+    ['port in use', { DATA_DIR: dataDir, PORT: busyPort }, new RegExp(`PORT ${busyPort} on 127\\.0\\.0\\.1 is already in use`)],
+  ] as const) {
+    const server = startServerProcess(env);
+    assert.equal(await server.exited, 1, `${label}: ${server.output()}`);
+    const lines = server
+      .output()
+      .trim()
+      .split('\n')
+      .filter((line) => !line.includes('"backends chosen"'));
+    assert.equal(lines.length, 1, `${label}: ${server.output()}`);
+    assert.match(lines[0] ?? '', pattern, label);
+    assert.doesNotMatch(server.output(), /do-not-print-me|Server listening/, label);
+  }
+  // The same settings with the right bucket start and serve.
+  const good = startServerProcess(r2);
+  t.after(() => good.child.kill('SIGKILL'));
+  const address = await good.listening();
+  assert.equal((await fetch(`${address}/ready`)).status, 200);
 });

@@ -19,6 +19,7 @@ import { PartBufferPool } from './part-buffer-pool.ts';
 import type { DownloadUrlOptions, IncompleteUpload, ListPage, ObjectStorage, PutOptions, StoredObject } from './port.ts';
 import { S3LinkSigner } from './s3-link-signer.ts';
 import { writeMultipart } from './s3-multipart-writer.ts';
+import { checkBucketAtStart } from './s3-startup-check.ts';
 import { asStorageError } from './storage-error.ts';
 
 type S3Config = Extract<StorageConfig, { kind: 's3' }>;
@@ -168,6 +169,11 @@ export class S3Storage implements ObjectStorage {
   async downloadUrl(key: string, options: DownloadUrlOptions): Promise<string> {
     // Signing is local computation: no request reaches R2 here.
     return this.#links.sign(key, options);
+  }
+
+  /** Once at start: exits-worthy misconfiguration becomes a ConfigError naming the variable. */
+  checkAtStart(): Promise<void> {
+    return checkBucketAtStart(this.#client, this.#bucket);
   }
 
   async check(): Promise<void> {

