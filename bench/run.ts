@@ -119,10 +119,8 @@ async function peakRss<T>(pid: number, work: () => Promise<T>): Promise<{ result
 
 async function main() {
   // Without a server named, the tests' embedded Postgres starts for the benchmark too.
-  if (!process.env.BENCH_DATABASE_URL && !process.env.TEST_DATABASE_URL) {
-    await globalSetup();
-    process.on('exit', () => void globalTeardown());
-  }
+  const ownPostgres = !process.env.BENCH_DATABASE_URL && !process.env.TEST_DATABASE_URL;
+  if (ownPostgres) await globalSetup();
   const adminUrl = (process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL) as string;
   const started = Date.now();
   const s3Dir = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-s3-'));
@@ -499,6 +497,7 @@ async function main() {
     await admin.unsafe(`drop database if exists ${databaseName} with (force)`).catch(() => undefined);
     await admin.end();
     await fs.rm(s3Dir, { recursive: true, force: true });
+    if (ownPostgres) await globalTeardown();
   }
 
   const machine = {

@@ -275,6 +275,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/operations/reconcile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Repair crash leftovers between the bucket and the metadata
+         * @description What `npm run reconcile` does, run by this server: pending rows, incomplete multipart uploads and orphan objects older than `olderThan` are removed; ready rows missing their object are reported. Admins only.
+         */
+        post: operations["reconcile"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -401,6 +421,28 @@ export interface components {
                 method: string;
                 createdAt: string;
             }[];
+        };
+        ReconcileReport: {
+            dryRun: boolean;
+            cutoff: string;
+            stalePendingRows: {
+                kind: string;
+                id: string;
+                objectKey: string | null;
+                createdAt: string;
+            }[];
+            staleUploads: {
+                key: string;
+                uploadId: string;
+                initiated: string;
+            }[];
+            orphanObjects: string[];
+            missingObjects: {
+                kind: string;
+                id: string;
+                objectKey: string;
+            }[];
+            failures: string[];
         };
     };
     responses: never;
@@ -2265,6 +2307,74 @@ export interface operations {
             };
             /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    reconcile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /**
+                     * @description Report only.
+                     * @default false
+                     */
+                    dryRun?: boolean;
+                    /** @description Only what is older than this (default RECONCILE_OLDER_THAN_MINUTES). */
+                    olderThan?: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconcileReport"];
+                };
+            };
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: unauthenticated. */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -5,6 +5,7 @@
 import net from 'node:net';
 import closeWithGrace from 'close-with-grace';
 import { loadConfigOrExit } from '../src/cli/load-config.ts';
+import { announceServer } from '../src/cli/running-server.ts';
 import { ConfigError, describeBackends } from '../src/config.ts';
 import { AppError } from '../src/errors.ts';
 import type { Logger } from '../src/logger.ts';
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
   const app = await buildApp({ services, logger });
   const stopReconciling = scheduleReconciler(services, logger);
 
+  let forgetAnnouncement = async () => {};
   closeWithGrace({ delay: config.shutdownGraceMs + 10_000, logger }, async ({ signal, err }) => {
     if (err) logger.error({ err }, 'shutting down after an uncaught error');
     else logger.info({ signal, inFlightUploads: services.uploads.size }, 'shutting down');
@@ -49,11 +51,17 @@ async function main(): Promise<void> {
       await app.close();
     } finally {
       clearTimeout(graceTimer);
+      await forgetAnnouncement();
       await services.close();
     }
   });
 
-  await app.listen({ host: config.host, port: config.port });
+  const address = await app.listen({ host: config.host, port: config.port });
+  // The embedded data folder is this process's alone: `npm run reconcile` finds it through this.
+  if (config.metadata.kind === 'pglite' && config.metadata.dataDir) {
+    const loopback = address.replace(/\/\/(0\.0\.0\.0|\[::\])(?=:)/, '//127.0.0.1');
+    forgetAnnouncement = await announceServer(config.dataDir, loopback);
+  }
 }
 
 /** With RECONCILE_INTERVAL_MINUTES set, the server repairs crash leftovers itself (the embedded default needs this: PGlite is single-process). */

@@ -214,6 +214,29 @@ function suite(backend: Backend) {
       );
     });
 
+    test('only an admin may run the reconciler through the API; a dry run changes nothing', async () => {
+      const before = await snapshot();
+      for (const headers of [as(tokenA), { authorization: `Bearer ${ciKey.key}` }]) {
+        const refused = await fetch(url('/operations/reconcile'), {
+          method: 'POST',
+          headers: { ...headers, 'content-type': 'application/json' },
+          body: JSON.stringify({ dryRun: true }),
+        });
+        assert.equal(refused.status, 403);
+        assert.equal(((await refused.json()) as { code: string }).code, 'forbidden');
+      }
+      const allowed = await fetch(url('/operations/reconcile'), {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminKey.key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ dryRun: true, olderThan: '0s' }),
+      });
+      assert.equal(allowed.status, 200);
+      const report = (await allowed.json()) as { dryRun: boolean; failures: unknown[] };
+      assert.equal(report.dryRun, true);
+      assert.deepEqual(report.failures, []);
+      assert.deepEqual(await snapshot(), before);
+    });
+
     test("A sees and downloads A's records; the admin key sees every owner's", async () => {
       const dataset = (await (await fetch(url(`/datasets/${ids.dataset}`), { headers: as(tokenA) })).json()) as {
         dependants: { models: number; explanations: number };

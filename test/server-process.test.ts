@@ -4,11 +4,14 @@
  * configuration with one line.
  */
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { projectRoot } from '../src/project-files.ts';
 import { startS3Server } from './support/s3-server.ts';
 import { startServerProcess } from './support/server-process.ts';
 
@@ -92,4 +95,39 @@ test('a deploy that cannot work exits at start with one line naming the variable
   t.after(() => good.child.kill('SIGKILL'));
   const address = await good.listening();
   assert.equal((await fetch(`${address}/ready`)).status, 200);
+});
+
+test('one process per embedded data folder: a second server is refused, and reconcile runs through the running one', async (t) => {
+  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'xai-lock-'));
+  t.after(() => fs.rm(dataDir, { recursive: true, force: true }));
+  const first = startServerProcess({ DATA_DIR: dataDir, PORT: '0' });
+  t.after(() => first.child.kill('SIGKILL'));
+  const address = await first.listening();
+
+  const second = startServerProcess({ DATA_DIR: dataDir, PORT: '0' });
+  assert.equal(await second.exited, 1, second.output());
+  const lines = second
+    .output()
+    .trim()
+    .split('\n')
+    .filter((line) => !line.includes('"backends chosen"'));
+  assert.equal(lines.length, 1, second.output());
+  assert.match(lines[0] ?? '', /DATA_DIR is in use by another process/);
+
+  // The reconciler cannot open the folder either: the running server reconciles on its behalf.
+  const reconcile = (args: string[]) =>
+    promisify(execFile)(process.execPath, [path.join(projectRoot(), 'src/cli/reconcile.ts'), ...args], {
+      env: { PATH: process.env.PATH ?? '', DATA_DIR: dataDir },
+    });
+  const { stdout } = await reconcile(['--json', '--older-than', '0s']);
+  const report = JSON.parse(stdout) as { dryRun: boolean; failures: unknown[]; orphanObjects: unknown[] };
+  assert.equal(report.dryRun, false);
+  assert.deepEqual(report.failures, []);
+  assert.equal((await fetch(`${address}/ready`)).status, 200, 'the server still serves');
+
+  first.child.kill('SIGTERM');
+  assert.equal(await first.exited, 0);
+  // With the server gone, the CLI opens the folder itself.
+  const direct = await reconcile(['--dry-run']);
+  assert.match(direct.stdout, /reconcile \(dry run\) of everything older than/);
 });

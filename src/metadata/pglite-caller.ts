@@ -1,5 +1,6 @@
 /** Metadata in PGlite (Postgres compiled to WASM): the embedded default, on disk or in memory. */
 import { PGlite } from '@electric-sql/pglite';
+import { lockDataDir } from './data-dir-lock.ts';
 import { fromDatabaseError } from './database-errors.ts';
 import { applyMigrations } from './migrations.ts';
 import { asText, functionCallSql, type SqlArgument, type SqlFunctionCaller } from './sql-caller.ts';
@@ -7,15 +8,24 @@ import { asText, functionCallSql, type SqlArgument, type SqlFunctionCaller } fro
 export class PgliteCaller implements SqlFunctionCaller {
   readonly kind = 'pglite';
   readonly #db: PGlite;
+  readonly #unlock: (() => Promise<void>) | undefined;
 
   /** `dataDir` undefined: in memory (tests). */
-  private constructor(db: PGlite) {
+  private constructor(db: PGlite, unlock?: () => Promise<void>) {
     this.#db = db;
+    this.#unlock = unlock;
   }
 
+  /** On disk, the folder is this process's alone until close (DataDirInUse otherwise). */
   static async open(dataDir: string | undefined): Promise<PgliteCaller> {
-    const db = dataDir ? await PGlite.create(dataDir) : await PGlite.create();
-    return new PgliteCaller(db);
+    if (!dataDir) return new PgliteCaller(await PGlite.create());
+    const unlock = await lockDataDir(dataDir);
+    try {
+      return new PgliteCaller(await PGlite.create(dataDir), unlock);
+    } catch (error) {
+      await unlock();
+      throw error;
+    }
   }
 
   async migrate(): Promise<string[]> {
@@ -55,6 +65,7 @@ export class PgliteCaller implements SqlFunctionCaller {
 
   async close(): Promise<void> {
     if (!this.#db.closed) await this.#db.close();
+    await this.#unlock?.().catch(() => undefined);
   }
 
   /** For tests: run a query against the same database. */
