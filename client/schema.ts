@@ -1835,7 +1835,7 @@ export interface operations {
                     /** @example xgboost */
                     name: string;
                     /**
-                     * @default other
+                     * @description Default: the one the file format implies (xgboost for .json/.ubj, keras, pytorch, onnx), else other.
                      * @enum {string}
                      */
                     framework?: "xgboost" | "sklearn" | "lightgbm" | "keras" | "pytorch" | "onnx" | "other";

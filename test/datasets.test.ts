@@ -138,6 +138,8 @@ function datasetSuite(backend: Backend) {
         },
       );
       assert.equal(redirect.status, 302);
+      assert.equal(redirect.headers.get('content-type'), null, 'a redirect has no body to type');
+      assert.equal(await redirect.text(), '');
       const followed = await fetch(redirect.headers.get('location') ?? '');
       assert.equal((await digestResponse(followed)).sha256, val.sha256);
 

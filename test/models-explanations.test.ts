@@ -105,14 +105,15 @@ function suite(backend: Backend) {
       assert.equal(v1.dataset.name, 'ieee-cis-fraud');
 
       const json = bufferFile('{"learner":{"gradient_booster":{}}}');
+      // No framework given: XGBoost's own JSON format implies it.
       const v2 = await createModel([
         field('dataset', 'ieee-cis-fraud'),
         field('name', 'xgboost'),
-        field('framework', 'xgboost'),
         field('metrics', '{"auc":0.93}'),
         file('model.json', json),
       ]);
       assert.equal(v2.version, 2);
+      assert.equal(v2.framework, 'xgboost');
       assert.equal(v2.format, 'xgboost-json');
       assert.equal(v2.safeToLoad, true);
 

@@ -62,7 +62,11 @@ export const createModelForm = {
   properties: {
     dataset: { type: 'string', description: 'Dataset id or name; it must exist.' },
     name: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', example: 'xgboost' },
-    framework: { type: 'string', enum: [...FRAMEWORKS], default: 'other' },
+    framework: {
+      type: 'string',
+      enum: [...FRAMEWORKS],
+      description: 'Default: the one the file format implies (xgboost for .json/.ubj, keras, pytorch, onnx), else other.',
+    },
     metrics: { type: 'string', description: 'JSON object of numbers.', example: '{"accuracy":0.95,"auc":0.91}' },
     params: { type: 'string', description: 'JSON object.', example: '{"max_depth":6,"n_estimators":400}' },
     description: { type: 'string' },

@@ -30,3 +30,18 @@ export function modelFormatOf(filename: string): ModelFormat {
 }
 
 export const FRAMEWORKS = ['xgboost', 'sklearn', 'lightgbm', 'keras', 'pytorch', 'onnx', 'other'] as const;
+
+/** The framework a format implies (XGBoost's own files, Keras, PyTorch, ONNX); pickles imply none. */
+const impliedFrameworks: Record<string, (typeof FRAMEWORKS)[number]> = {
+  'xgboost-json': 'xgboost',
+  'xgboost-ubj': 'xgboost',
+  keras: 'keras',
+  'keras-h5': 'keras',
+  pytorch: 'pytorch',
+  onnx: 'onnx',
+};
+
+/** The framework given, else the one the file's format implies, else other. */
+export function frameworkFor(given: string | undefined, format: string): string {
+  return given ?? impliedFrameworks[format] ?? 'other';
+}

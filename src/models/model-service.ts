@@ -17,7 +17,7 @@ import { modelKeyTemplate } from '../uploads/object-keys.ts';
 import type { IncomingPart, UploadContext } from '../uploads/parts.ts';
 import { receiveSingleFile } from '../uploads/single-file-upload.ts';
 import { deleteObjects } from '../uploads/upload-batch.ts';
-import { FRAMEWORKS, modelFormatOf } from './model-formats.ts';
+import { FRAMEWORKS, frameworkFor, modelFormatOf } from './model-formats.ts';
 
 export interface ModelServiceDeps {
   metadata: MetadataStore;
@@ -44,6 +44,7 @@ export class ModelService {
     return receiveSingleFile({ kind: 'model', maxBytes: limits.modelFileBytes, storage, log }, parts, context, fields, {
       reserve: async ({ filename, contentType }) => {
         const input = parseModelFields(fields);
+        const format = modelFormatOf(filename);
         // Resolving the dataset authorizes the upload before a byte moves.
         const dataset = await metadata.datasets.get(ownerScope(principal), input.dataset);
         const model = await metadata.models.reserve({
@@ -51,8 +52,8 @@ export class ModelService {
           id,
           datasetId: dataset.id,
           name: input.name,
-          framework: input.framework,
-          ...modelFormatOf(filename),
+          ...format,
+          framework: frameworkFor(input.framework, format.format),
           metrics: input.metrics,
           params: input.params,
           description: input.description,
@@ -111,8 +112,8 @@ function parseModelFields(fields: FormFields) {
   if (!MODEL_NAME.test(name)) {
     throw new AppError('invalid_name', 'name must be 1-63 lowercase letters, digits, _ or -, starting with a letter or digit.');
   }
-  const framework = fields.one('framework') ?? 'other';
-  if (!(FRAMEWORKS as readonly string[]).includes(framework)) {
+  const framework = fields.one('framework');
+  if (framework !== undefined && !(FRAMEWORKS as readonly string[]).includes(framework)) {
     throw new AppError('validation_failed', `framework must be one of ${FRAMEWORKS.join(', ')}.`);
   }
   return {
