@@ -24,4 +24,6 @@ COPY supabase ./supabase
 USER node
 EXPOSE 3000
 # node directly (not npm) so SIGTERM reaches the server and its graceful shutdown.
-CMD ["node", "dist/routes/server.js"]
+# A 2 MiB young generation: uploads' transient socket buffers are collected early (peak RSS of a
+# 1 GiB upload 239 -> 184 MiB, throughput not lower; bench/README.md).
+CMD ["node", "--max-semi-space-size=2", "dist/routes/server.js"]

@@ -153,8 +153,11 @@ async function main() {
     UPLOAD_CONCURRENCY_PER_CALLER: '1000',
     PORT: '0',
   };
+  // The API runs with the flags `npm start` and the Docker image use; BENCH_API_FLAGS overrides
+  // them ('' for Node's defaults), to compare.
+  const apiFlags = (process.env.BENCH_API_FLAGS ?? '--max-semi-space-size=2').split(' ').filter(Boolean);
   const startApi = async (env: Record<string, string> = apiEnv, script = 'routes/server.ts') => {
-    const api = spawnNode(script, env);
+    const api = spawnNode(script, env, apiFlags);
     const base = (await firstMatch(api.lines, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/))[1] as string;
     return { ...api, base, pid: api.child.pid as number };
   };
