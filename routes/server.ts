@@ -6,7 +6,7 @@ import net from 'node:net';
 import closeWithGrace from 'close-with-grace';
 import { loadConfigOrExit } from '../src/cli/load-config.ts';
 import { announceServer } from '../src/cli/running-server.ts';
-import { ConfigError, describeBackends } from '../src/config.ts';
+import { ConfigError, describeBackends, isLoopback } from '../src/config.ts';
 import { AppError } from '../src/errors.ts';
 import type { Logger } from '../src/logger.ts';
 import { createLogger } from '../src/logger.ts';
@@ -18,6 +18,13 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit(process.env);
   const logger = createLogger({ level: config.logLevel, pretty: config.prettyLogs });
   logger.info(describeBackends(config), 'backends chosen');
+  // Served beyond this machine with the embedded default: say once where the data lives.
+  if (!isLoopback(config.host) && (config.storage.kind === 'filesystem' || config.metadata.kind === 'pglite')) {
+    logger.warn(
+      { dataDir: config.dataDir },
+      'objects and/or metadata are kept in a local folder: they are lost on redeploy unless DATA_DIR is a mounted volume',
+    );
+  }
 
   // Before any migration runs: a port in use is a one-line answer, not a trace after the work.
   if (!(await portIsFree(config.host, config.port))) {
