@@ -10,29 +10,25 @@ import { ModelRecords } from './model-records.ts';
 import type { SqlFunctionCaller } from './sql-caller.ts';
 
 export class MetadataStore {
-  readonly caller: SqlFunctionCaller;
+  readonly #caller: SqlFunctionCaller;
   readonly datasets: DatasetRecords;
   readonly models: ModelRecords;
   readonly explanations: ExplanationRecords;
   readonly maintenance: MaintenanceRecords;
 
   constructor(caller: SqlFunctionCaller) {
-    this.caller = caller;
+    this.#caller = caller;
     this.datasets = new DatasetRecords(caller);
     this.models = new ModelRecords(caller);
     this.explanations = new ExplanationRecords(caller);
     this.maintenance = new MaintenanceRecords(caller);
   }
 
-  get kind(): SqlFunctionCaller['kind'] {
-    return this.caller.kind;
-  }
-
   check(): Promise<void> {
-    return this.caller.check();
+    return this.#caller.check();
   }
 
   close(): Promise<void> {
-    return this.caller.close();
+    return this.#caller.close();
   }
 }

@@ -6,7 +6,6 @@ import { applyMigrations } from './migrations.ts';
 import { asText, functionCallSql, type SqlArgument, type SqlFunctionCaller } from './sql-caller.ts';
 
 export class PgliteCaller implements SqlFunctionCaller {
-  readonly kind = 'pglite';
   readonly #db: PGlite;
   readonly #unlock: (() => Promise<void>) | undefined;
 

@@ -17,7 +17,6 @@ const exactTimestamps = {
 };
 
 export class PostgresCaller implements SqlFunctionCaller {
-  readonly kind = 'postgres';
   readonly #sql: postgres.Sql;
 
   constructor(url: string, options: { max?: number } = {}) {

@@ -6,7 +6,6 @@
 export type SqlArgument = string | number | boolean | null | undefined | readonly unknown[] | Record<string, unknown>;
 
 export interface SqlFunctionCaller {
-  readonly kind: 'postgres' | 'pglite' | 'supabase';
   call<T>(fn: string, args: Record<string, SqlArgument>): Promise<T>;
   /** Throws metadata_unavailable when the database cannot be reached (for /ready). */
   check(): Promise<void>;

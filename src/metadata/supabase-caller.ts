@@ -8,7 +8,6 @@ import { fromDatabaseError } from './database-errors.ts';
 import type { SqlArgument, SqlFunctionCaller } from './sql-caller.ts';
 
 export class SupabaseCaller implements SqlFunctionCaller {
-  readonly kind = 'supabase';
   readonly #client: SupabaseClient;
 
   constructor(options: { url: string; serviceRoleKey: string; fetch?: typeof fetch }) {

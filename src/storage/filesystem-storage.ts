@@ -24,7 +24,6 @@ export interface LocalDownload {
 }
 
 export class FilesystemStorage implements ObjectStorage {
-  readonly kind = 'filesystem';
   readonly root: string;
   readonly #incomplete: string;
   readonly #signer: DownloadSigner;

@@ -37,7 +37,6 @@ export interface ListPage {
 }
 
 export interface ObjectStorage {
-  readonly kind: 's3' | 'filesystem';
   /** Streams a body of unknown length to `key`; the object appears only when complete. */
   put(key: string, body: Readable, options: PutOptions): Promise<{ etag: string }>;
   head(key: string): Promise<StoredObject | undefined>;

@@ -25,7 +25,6 @@ import { asStorageError } from './storage-error.ts';
 type S3Config = Extract<StorageConfig, { kind: 's3' }>;
 
 export class S3Storage implements ObjectStorage {
-  readonly kind = 's3';
   readonly #client: S3Client;
   readonly #bucket: string;
   readonly #queueSize: number;

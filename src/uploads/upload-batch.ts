@@ -36,10 +36,6 @@ export class UploadBatch {
     this.#log = log;
   }
 
-  get writtenKeys(): readonly string[] {
-    return this.#written;
-  }
-
   async stream(part: FilePart, target: StreamTarget): Promise<StreamedObject> {
     const meter = new UploadMeter(target.maxBytes);
     let pipeError: unknown;
