@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { parse as parseDisposition } from 'content-disposition';
 import { type Backend, startApp, type TestApp } from './support/app.ts';
+import { eventually, expectProblem, snapshot } from './support/checks.ts';
 import { bufferFile, digestResponse, patternFile, type TestFile } from './support/data.ts';
 import { type Part, upload } from './support/multipart.ts';
 import { postgresSkipReason } from './support/postgres.ts';
@@ -28,36 +29,6 @@ const field = (name: string, value: string): Part => ({ name, value });
 
 async function json<T>(response: Response): Promise<T> {
   return (await response.json()) as T;
-}
-
-async function expectProblem(response: Response, status: number, code: string): Promise<Record<string, unknown>> {
-  const body = await response.text();
-  assert.equal(response.status, status, `expected ${status} ${code}, got ${response.status}: ${body}`);
-  assert.match(response.headers.get('content-type') ?? '', /^application\/problem\+json/);
-  const problem = JSON.parse(body) as Record<string, unknown>;
-  assert.equal(problem.code, code);
-  assert.equal(problem.status, status);
-  assert.equal(typeof problem.requestId, 'string');
-  return problem;
-}
-
-/** What storage and metadata hold, to compare before and after a refused request. */
-async function snapshot(app: TestApp) {
-  return { keys: await app.objectKeys(), rows: await app.rowCounts(), incomplete: await app.incompleteUploads() };
-}
-
-/** Cleanup after a disconnect runs on the server after the client left: wait for it. */
-async function eventually(check: () => Promise<void>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
 }
 
 async function downloadAndDigest(app: TestApp, datasetId: string, fileId: string) {

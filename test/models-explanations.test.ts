@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { type Backend, startApp, type TestApp } from './support/app.ts';
+import { expectProblem, snapshot } from './support/checks.ts';
 import { bufferFile, digestResponse, patternFile, type TestFile } from './support/data.ts';
 import { type Part, upload } from './support/multipart.ts';
 import { postgresSkipReason } from './support/postgres.ts';
@@ -40,18 +41,6 @@ interface ExplanationBody {
 
 const field = (name: string, value: string): Part => ({ name, value });
 const file = (filename: string, content: TestFile): Part => ({ name: 'file', filename, file: content });
-
-async function expectProblem(response: Response, status: number, code: string): Promise<Record<string, unknown>> {
-  const text = await response.text();
-  assert.equal(response.status, status, `expected ${status} ${code}, got ${response.status}: ${text}`);
-  const problem = JSON.parse(text) as Record<string, unknown>;
-  assert.equal(problem.code, code);
-  return problem;
-}
-
-async function snapshot(app: TestApp) {
-  return { keys: await app.objectKeys(), rows: await app.rowCounts(), incomplete: await app.incompleteUploads() };
-}
 
 function suite(backend: Backend) {
   describe(`models and explanations on ${backend}`, { skip: backend === 's3-postgres' ? postgresSkipReason : undefined }, () => {

@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { describe, test } from 'node:test';
 import type { S3Storage } from '../src/storage/s3-storage.ts';
 import { build, type TestApp } from './support/app.ts';
+import { eventually, snapshot } from './support/checks.ts';
 import { digestResponse, patternFile, type TestFile } from './support/data.ts';
 import { upload } from './support/multipart.ts';
 import { postgresSkipReason } from './support/postgres.ts';
@@ -34,21 +35,6 @@ function gatedFile(size: number, head: number): TestFile & { release(): void } {
     },
     release: () => release(),
   };
-}
-
-async function snapshot(app: TestApp) {
-  return { keys: await app.objectKeys(), rows: await app.rowCounts(), incomplete: await app.incompleteUploads() };
-}
-
-async function eventually(check: () => Promise<void>, tries = 50): Promise<void> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await check();
-    } catch (error) {
-      if (attempt >= tries) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
 }
 
 const createWith = (app: TestApp, name: string, file: TestFile) =>
