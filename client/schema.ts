@@ -530,12 +530,25 @@ export interface operations {
         requestBody: {
             content: {
                 "multipart/form-data": {
-                    /** @description Unique among your datasets. */
+                    /**
+                     * @description Unique among your datasets.
+                     * @example german-credit
+                     */
                     name: string;
+                    /** @example German credit (UCI) */
                     description?: string;
-                    /** @description Repeat the field or separate with commas. */
+                    /**
+                     * @description Repeat the field or separate with commas.
+                     * @example [
+                     *       "credit",
+                     *       "tabular"
+                     *     ]
+                     */
                     tags?: string[];
-                    /** @description Your label, e.g. raw or processed (default raw). */
+                    /**
+                     * @description Your label, e.g. raw or processed (default raw).
+                     * @example raw
+                     */
                     status?: string;
                     /**
                      * @description Optional: SHA-256 (hex) of the file part that follows; a mismatch is 422 checksum_mismatch.
@@ -1247,8 +1260,18 @@ export interface operations {
                      * @example {"TransactionAmt":0.31,"card1":0.12}
                      */
                     summary?: string;
+                    /** @example SHAP values of the test split */
                     description?: string;
+                    /**
+                     * @example [
+                     *       "shap"
+                     *     ]
+                     */
                     tags?: string[];
+                    /**
+                     * @description Optional: SHA-256 (hex) of the file part that follows; a mismatch is 422 checksum_mismatch.
+                     * @example
+                     */
                     sha256?: string;
                     /**
                      * Format: binary
@@ -1830,7 +1853,10 @@ export interface operations {
         requestBody: {
             content: {
                 "multipart/form-data": {
-                    /** @description Dataset id or name; it must exist. */
+                    /**
+                     * @description Dataset id or name; it must exist.
+                     * @example german-credit
+                     */
                     dataset: string;
                     /** @example xgboost */
                     name: string;
@@ -1849,9 +1875,19 @@ export interface operations {
                      * @example {"max_depth":6,"n_estimators":400}
                      */
                     params?: string;
+                    /** @example XGBoost on the German credit data */
                     description?: string;
+                    /**
+                     * @example [
+                     *       "credit",
+                     *       "xgboost"
+                     *     ]
+                     */
                     tags?: string[];
-                    /** @description Optional SHA-256 (hex) of the file. */
+                    /**
+                     * @description Optional: SHA-256 (hex) of the file part that follows; a mismatch is 422 checksum_mismatch.
+                     * @example
+                     */
                     sha256?: string;
                     /**
                      * Format: binary

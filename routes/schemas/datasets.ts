@@ -58,9 +58,10 @@ const fileParts = {
   description: 'A file part; its filename is the path inside the dataset (e.g. raw/train.csv). Repeat the part for more files.',
 } as const;
 // An empty example: otherwise Swagger UI fills the form with a random value matching the pattern.
-const sha256Field = {
+export const sha256Field = {
   type: 'string',
-  pattern: '^[0-9a-fA-F]{64}$',
+  // Empty is allowed: an empty field is an absent one (forms send every field).
+  pattern: '^([0-9a-fA-F]{64})?$',
   example: '',
   description: 'Optional: SHA-256 (hex) of the file part that follows; a mismatch is 422 checksum_mismatch.',
 } as const;
@@ -70,10 +71,20 @@ export const createDatasetForm = {
   type: 'object',
   required: ['name'],
   properties: {
-    name: { type: 'string', pattern: '^[a-z0-9][a-z0-9-]{0,62}$', description: 'Unique among your datasets.' },
-    description: { type: 'string', maxLength: MAX_DESCRIPTION_LENGTH },
-    tags: { type: 'array', items: { type: 'string' }, description: 'Repeat the field or separate with commas.' },
-    status: { type: 'string', description: 'Your label, e.g. raw or processed (default raw).' },
+    name: {
+      type: 'string',
+      pattern: '^[a-z0-9][a-z0-9-]{0,62}$',
+      description: 'Unique among your datasets.',
+      example: 'german-credit',
+    },
+    description: { type: 'string', maxLength: MAX_DESCRIPTION_LENGTH, example: 'German credit (UCI)' },
+    tags: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'Repeat the field or separate with commas.',
+      example: ['credit', 'tabular'],
+    },
+    status: { type: 'string', description: 'Your label, e.g. raw or processed (default raw).', example: 'raw' },
     sha256: sha256Field,
     file: fileParts,
   },

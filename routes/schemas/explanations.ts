@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MAX_DESCRIPTION_LENGTH } from '../../src/uploads/form-fields.ts';
 import { listQuery, uuidParam } from './common.ts';
+import { sha256Field } from './datasets.ts';
 
 export const explanationSchema = z
   .object({
@@ -49,9 +50,9 @@ export const createExplanationForm = {
     method: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', example: 'shap' },
     params: { type: 'string', description: 'JSON object: explainer settings.', example: '{"nsamples":500}' },
     summary: { type: 'string', description: 'JSON object, at most 256 KiB.', example: '{"TransactionAmt":0.31,"card1":0.12}' },
-    description: { type: 'string' },
-    tags: { type: 'array', items: { type: 'string' } },
-    sha256: { type: 'string', pattern: '^[0-9a-fA-F]{64}$' },
+    description: { type: 'string', example: 'SHAP values of the test split' },
+    tags: { type: 'array', items: { type: 'string' }, example: ['shap'] },
+    sha256: sha256Field,
     file: {
       type: 'string',
       format: 'binary',

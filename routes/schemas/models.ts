@@ -3,6 +3,7 @@ import { FRAMEWORKS } from '../../src/models/model-formats.ts';
 import { MAX_DESCRIPTION_LENGTH } from '../../src/uploads/form-fields.ts';
 import { METRIC_NAME } from '../../src/uploads/json-fields.ts';
 import { listQuery, uuidParam } from './common.ts';
+import { sha256Field } from './datasets.ts';
 
 export const modelSchema = z
   .object({
@@ -60,7 +61,7 @@ export const createModelForm = {
   type: 'object',
   required: ['dataset', 'name', 'file'],
   properties: {
-    dataset: { type: 'string', description: 'Dataset id or name; it must exist.' },
+    dataset: { type: 'string', description: 'Dataset id or name; it must exist.', example: 'german-credit' },
     name: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,62}$', example: 'xgboost' },
     framework: {
       type: 'string',
@@ -69,9 +70,9 @@ export const createModelForm = {
     },
     metrics: { type: 'string', description: 'JSON object of numbers.', example: '{"accuracy":0.95,"auc":0.91}' },
     params: { type: 'string', description: 'JSON object.', example: '{"max_depth":6,"n_estimators":400}' },
-    description: { type: 'string' },
-    tags: { type: 'array', items: { type: 'string' } },
-    sha256: { type: 'string', pattern: '^[0-9a-fA-F]{64}$', description: 'Optional SHA-256 (hex) of the file.' },
+    description: { type: 'string', example: 'XGBoost on the German credit data' },
+    tags: { type: 'array', items: { type: 'string' }, example: ['credit', 'xgboost'] },
+    sha256: sha256Field,
     file: {
       type: 'string',
       format: 'binary',
