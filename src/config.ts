@@ -213,7 +213,7 @@ const envSchema = z.object({
   DOWNLOAD_SIGNING_SECRET: z.preprocess(emptyAsUndefined, z.string().min(32, 'must be at least 32 characters').optional()),
 });
 
-type Env = z.infer<typeof envSchema>;
+export type Env = z.infer<typeof envSchema>;
 
 /** Validates the environment; throws ConfigError with one line naming the problem. */
 export function loadConfig(environment: NodeJS.ProcessEnv): Config {

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { Socket } from 'node:net';
 
-const answers: Record<string, { status: number; code: string; detail: string }> = {
+export const rawSocketAnswers: Record<string, { status: number; code: string; detail: string }> = {
   HPE_HEADER_OVERFLOW: { status: 431, code: 'headers_too_large', detail: 'The request headers are larger than allowed.' },
   ERR_HTTP_REQUEST_TIMEOUT: { status: 408, code: 'request_timeout', detail: 'The request took too long to arrive.' },
 };
@@ -16,7 +16,7 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
     socket.destroy();
     return;
   }
-  const answer = answers[error.code ?? ''] ?? {
+  const answer = rawSocketAnswers[error.code ?? ''] ?? {
     status: 400,
     code: 'malformed_request',
     detail: 'The request is not valid HTTP.',

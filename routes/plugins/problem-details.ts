@@ -36,7 +36,7 @@ export interface Problem {
 }
 
 /** Errors raised by Fastify itself and its plugins, by their code. */
-const frameworkErrors: Record<string, { status: number; code: string; detail?: string }> = {
+export const frameworkErrors: Record<string, { status: number; code: string; detail?: string }> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: {
     status: 415,
     code: 'unsupported_media_type',

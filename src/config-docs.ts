@@ -1,0 +1,73 @@
+/**
+ * What each setting means, beside the schema that validates it (src/config.ts): the README's
+ * configuration table is rendered from this (npm run readme:tables), and a test checks that every
+ * variable of the schema is documented here and that the README shows what this renders.
+ */
+import type { Env } from './config.ts';
+
+export interface SettingDoc {
+  default: string;
+  meaning: string;
+}
+
+export const settingDocs: Record<keyof Env, SettingDoc> = {
+  HOST: { default: '`127.0.0.1`', meaning: 'where to listen (the Docker image sets `0.0.0.0`)' },
+  PORT: { default: '`3000`', meaning: 'port to listen on (Railway sets it)' },
+  PUBLIC_URL: { default: "the request's host", meaning: 'origin for links the API serves itself (filesystem storage)' },
+  TRUST_PROXY: { default: '`false`', meaning: 'trust `X-Forwarded-*` (set in the Docker image for Railway)' },
+  CORS_ORIGINS: { default: 'none', meaning: 'browser origins allowed by CORS, comma-separated, or `*`' },
+  LOG_LEVEL: { default: '`info`', meaning: 'pino level' },
+  LOG_PRETTY: { default: 'off (on when `NODE_ENV=development`)', meaning: 'pretty logs (needs the dev dependencies)' },
+  NODE_ENV: { default: '—', meaning: '`production` in the Docker image; `development` turns on pretty logs' },
+  SHUTDOWN_GRACE_MS: { default: '30000', meaning: 'on SIGTERM, how long in-flight uploads may take before they are aborted' },
+  DATA_DIR: { default: '`./data`', meaning: 'embedded default: `objects/` and `metadata/` (PGlite) live here' },
+  R2_ACCOUNT_ID: { default: '—', meaning: 'R2 account; the endpoint derives from it' },
+  R2_ACCESS_KEY_ID: { default: '—', meaning: 'R2 API token key id (Object Read & Write on the bucket)' },
+  R2_SECRET_ACCESS_KEY: { default: '—', meaning: "that token's secret" },
+  R2_BUCKET_NAME: {
+    default: '—',
+    meaning: 'the bucket (3-63 lowercase letters, digits, hyphens); all R2 settings are needed once any is set',
+  },
+  R2_ENDPOINT_URL: { default: '`https://{account}.r2.cloudflarestorage.com`', meaning: 'any S3 endpoint (MinIO, AWS)' },
+  S3_REGION: { default: '`auto`', meaning: 'signing region, for S3 servers that need one' },
+  S3_FORCE_PATH_STYLE: { default: '`false`', meaning: 'bucket in the path instead of the host name' },
+  UPLOAD_PART_SIZE_BYTES: { default: '8 MiB', meaning: 'multipart part size (≥ 5 MiB)' },
+  UPLOAD_QUEUE_SIZE: { default: '4', meaning: 'parts in flight per upload' },
+  UPLOAD_MEMORY_BUDGET_BYTES: {
+    default: '128 MiB',
+    meaning: 'part buffers of all S3 uploads together (a bound: an upload waits for a free buffer)',
+  },
+  UPLOAD_CONCURRENCY: { default: '128', meaning: 'uploads at once in total; past it 503 `server_busy`' },
+  UPLOAD_CONCURRENCY_PER_CALLER: { default: '32', meaning: 'uploads at once per caller; past it 429 `too_many_uploads`' },
+  UPLOAD_IDLE_TIMEOUT_SECONDS: {
+    default: '60',
+    meaning: 'an upload whose body brings < 16 KiB in this long is aborted (408 `upload_stalled`); 0 turns it off',
+  },
+  DATABASE_URL: {
+    default: '—',
+    meaning: "metadata in this Postgres (e.g. Supabase's connection string); migrations applied at start",
+  },
+  SUPABASE_URL: {
+    default: '—',
+    meaning: 'the Supabase project: JWT issuer and JWKS; with the service key, metadata through its API',
+  },
+  SUPABASE_SERVICE_ROLE_KEY: { default: '—', meaning: 'metadata through Supabase’s API when `DATABASE_URL` is not set' },
+  SUPABASE_JWT_SECRET: { default: '—', meaning: 'legacy HS256 secret of access tokens (≥ 32 characters)' },
+  API_KEYS: { default: '—', meaning: 'API keys as `name:role:sha256[:ownerId]`, comma-separated (see Authentication)' },
+  METADATA_BACKEND: {
+    default: 'from the other settings',
+    meaning: '`postgres`, `supabase` or `pglite`, when the choice is ambiguous',
+  },
+  RECONCILE_OLDER_THAN_MINUTES: { default: '120', meaning: 'the reconciler touches only what is older than this' },
+  RECONCILE_INTERVAL_MINUTES: { default: '0 (off)', meaning: 'the server runs the reconciler itself this often' },
+  RATE_LIMIT_UPLOADS_PER_MINUTE: { default: '60', meaning: 'uploads per caller per minute; past it 429' },
+  RATE_LIMIT_DOWNLOADS_PER_MINUTE: { default: '600', meaning: 'download links per caller per minute' },
+  RATE_LIMIT_REQUESTS_PER_MINUTE: { default: '1200', meaning: 'other requests per caller per minute' },
+  MAX_DATASET_FILE_BYTES: { default: '5 GiB', meaning: 'largest dataset file, enforced while streaming' },
+  MAX_MODEL_FILE_BYTES: { default: '5 GiB', meaning: 'largest model file' },
+  MAX_EXPLANATION_FILE_BYTES: { default: '1 GiB', meaning: 'largest explanation file' },
+  MAX_FIELD_BYTES: { default: '1 MiB', meaning: 'largest multipart text field' },
+  MAX_PARTS: { default: '1000', meaning: 'parts in one multipart request' },
+  DOWNLOAD_URL_TTL_SECONDS: { default: '900', meaning: 'default download URL lifetime (`?expiresIn=` 1 to 604800)' },
+  DOWNLOAD_SIGNING_SECRET: { default: 'generated in `DATA_DIR`', meaning: "HMAC key of the filesystem adapter's download links" },
+};
