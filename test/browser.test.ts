@@ -37,7 +37,7 @@ async function execute(operation: Locator): Promise<{ status: string; body: stri
   };
 }
 
-test('Swagger UI: authorize, upload a dataset file through the file picker, download it again', { skip }, async (t) => {
+test('Swagger UI: authorize, upload a dataset file through the file picker, download it again; a model and an explanation as Swagger UI fills their forms', { skip }, async (t) => {
   const key = apiKey('docs-user', 'user');
   const app = await startApp({ backend: 'embedded', env: { API_KEYS: key.entry } });
   t.after(() => app.close());
@@ -101,6 +101,54 @@ test('Swagger UI: authorize, upload a dataset file through the file picker, down
   assert.equal(fetched.status, 200);
   assert.equal(fetched.body, bytes.toString());
   assert.match(fetched.disposition ?? '', /^attachment/);
+
+  // A model and its explanation, as Swagger UI fills the forms: its examples stay in the fields
+  // the person does not touch, and it may send descriptive fields after the file.
+  const createModel = page.locator('#operations-models-createModel');
+  await tryItOut(createModel);
+  await createModel.locator('tr[data-property-name=dataset] input[type=text]').fill('from-the-browser');
+  await createModel
+    .locator('input[type=file]')
+    .first()
+    .setInputFiles({
+      name: 'model.json',
+      mimeType: 'application/json',
+      buffer: Buffer.from('{"learner":{"gradient_booster":{"name":"gbtree"}}}'),
+    });
+  await createModel.locator('tr[data-property-name=description] input[type=text]').fill('XGBoost from Swagger UI');
+  await createModel.locator('tr[data-property-name=framework] select').selectOption('xgboost');
+  const modelCreated = await execute(createModel);
+  assert.equal(modelCreated.status, '201', modelCreated.body);
+  const model = JSON.parse(modelCreated.body) as {
+    id: string;
+    name: string;
+    framework: string;
+    description: string;
+    metrics: Record<string, number>;
+    tags: string[];
+  };
+  assert.equal(model.name, 'xgboost');
+  assert.equal(model.framework, 'xgboost');
+  assert.equal(model.description, 'XGBoost from Swagger UI');
+  assert.deepEqual(model.metrics, { accuracy: 0.95, auc: 0.91 }, "the form's example metrics");
+
+  const createExplanation = page.locator('#operations-explanations-createExplanation');
+  await tryItOut(createExplanation);
+  await createExplanation.locator('tr[data-property-name=model] input[type=text]').fill(model.id);
+  await createExplanation
+    .locator('input[type=file]')
+    .first()
+    .setInputFiles({
+      name: 'shap_values.json',
+      mimeType: 'application/json',
+      buffer: Buffer.from('{"TransactionAmt":0.31}'),
+    });
+  const explained = await execute(createExplanation);
+  assert.equal(explained.status, '201', explained.body);
+  const explanation = JSON.parse(explained.body) as { method: string; model: { id: string } };
+  assert.equal(explanation.method, 'shap');
+  assert.equal(explanation.model.id, model.id);
+
   assert.deepEqual(problems, [], 'no script errors, CSP violations or missing components');
 
   const output = path.join(projectRoot(), 'test-output');

@@ -23,6 +23,8 @@ interface ModelBody {
   safeToLoad: boolean;
   metrics: Record<string, number>;
   params: Record<string, unknown>;
+  description: string | null;
+  tags: string[];
   sha256: string;
   size: number;
   dataset: { id: string; name: string };
@@ -261,6 +263,42 @@ function suite(backend: Backend) {
       assert.equal((await fetch(url('/datasets/sorting?cascade=true'), { method: 'DELETE' })).status, 204);
     });
 
+    test('descriptive fields may follow the file, as Swagger UI sends them; they are stored', async () => {
+      const created = await upload(url('/datasets'), [field('name', 'late-fields')]);
+      assert.equal(created.status, 201);
+      const model = await createModel([
+        field('dataset', 'late-fields'),
+        field('name', 'xgboost'),
+        field('sha256', ''),
+        file('model.json', bufferFile('{"learner":{}}')),
+        field('description', 'XGBoost on the German credit data'),
+        field('framework', 'sklearn'),
+        field('metrics', '{"auc":0.91}'),
+        field('params', '{"max_depth":6}'),
+        field('tags', 'credit'),
+        field('tags', 'xgboost'),
+      ]);
+      assert.equal(model.description, 'XGBoost on the German credit data');
+      assert.equal(model.framework, 'sklearn', 'a framework given after the file wins over the one the format implies');
+      assert.deepEqual(model.metrics, { auc: 0.91 });
+      assert.deepEqual(model.params, { max_depth: 6 });
+      assert.deepEqual(model.tags, ['credit', 'xgboost']);
+      const stored = (await (await fetch(url(`/models/${model.id}`))).json()) as ModelBody;
+      assert.deepEqual(stored.metrics, { auc: 0.91 });
+      const explanation = await upload(url('/explanations'), [
+        field('model', model.id),
+        field('method', 'shap'),
+        file('shap.json', bufferFile('{}')),
+        field('summary', '{"duration":0.4,"age":0.2}'),
+        field('description', 'SHAP values of the test split'),
+      ]);
+      assert.equal(explanation.status, 201, await explanation.clone().text());
+      const body = (await explanation.json()) as ExplanationBody & { description: string };
+      assert.deepEqual(body.summary, { duration: 0.4, age: 0.2 });
+      assert.equal(body.description, 'SHAP values of the test split');
+      assert.equal((await fetch(url('/datasets/late-fields?cascade=true'), { method: 'DELETE' })).status, 204);
+    });
+
     test('refused model and explanation uploads answer clearly and change nothing', async () => {
       await createDataset('refusals');
       const model = await createModel([
@@ -317,6 +355,20 @@ function suite(backend: Backend) {
           code: 'missing_field',
         },
         {
+          label: 'bad metrics after the file',
+          path: '/models',
+          parts: modelFields([file('n.onnx', small), field('metrics', '{"auc":"high"}')]),
+          status: 400,
+          code: 'invalid_json_field',
+        },
+        {
+          label: 'a description both before and after the file',
+          path: '/models',
+          parts: modelFields([field('description', 'one'), file('n.onnx', small), field('description', 'two')]),
+          status: 400,
+          code: 'validation_failed',
+        },
+        {
           label: 'bad framework',
           path: '/models',
           parts: modelFields([field('framework', 'caffe'), file('n.h5', small)]),
@@ -339,9 +391,9 @@ function suite(backend: Backend) {
           code: 'unsupported_media_type',
         },
         {
-          label: 'field after file',
+          label: 'a field that places the file, after it',
           path: '/models',
-          parts: [field('dataset', 'refusals'), field('name', 'nn'), file('a.onnx', small), field('tags', 'late')],
+          parts: [field('dataset', 'refusals'), field('name', 'nn'), file('a.onnx', small), field('name', 'other')],
           status: 400,
           code: 'field_after_file',
         },

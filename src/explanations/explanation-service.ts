@@ -29,6 +29,8 @@ export const METHOD = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 export const MAX_SUMMARY_BYTES = 256 * 1024;
 const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const FIELDS = ['model', 'method', 'params', 'summary', 'description', 'tags'];
+/** Fields that may also follow the file: they describe it, they do not place it. */
+const LATE_FIELDS = ['params', 'summary', 'description', 'tags'];
 
 export class ExplanationService {
   readonly #deps: ExplanationServiceDeps;
@@ -43,7 +45,7 @@ export class ExplanationService {
     const fields = new FormFields(FIELDS, ['tags']);
     const id = randomUUID();
     return receiveSingleFile(
-      { kind: 'explanation', maxBytes: limits.explanationFileBytes, storage, log },
+      { kind: 'explanation', maxBytes: limits.explanationFileBytes, storage, log, lateFields: LATE_FIELDS },
       parts,
       context,
       fields,
@@ -62,7 +64,15 @@ export class ExplanationService {
           });
           return { key: explanation.objectKey };
         },
-        finalize: (stored) => metadata.explanations.finalize(ownerScope(principal), id, stored),
+        finalize: async (stored, late) => {
+          if (late.size > 0) {
+            // The same parsing as before the file, now over every field; only the late ones are applied.
+            const parsed = parseExplanationFields(fields);
+            const patch = Object.fromEntries([...late].map((name) => [name, parsed[name as keyof typeof parsed]]));
+            await metadata.explanations.patchPending(ownerScope(principal), id, patch);
+          }
+          return metadata.explanations.finalize(ownerScope(principal), id, stored);
+        },
         abandon: async () => {
           await metadata.explanations.abandon(ownerScope(principal), id);
         },

@@ -61,6 +61,11 @@ export class ExplanationRecords {
     });
   }
 
+  /** Fields the form sent after the file, onto the row still pending. */
+  async patchPending(owner: OwnerScope, id: string, patch: ExplanationPatch): Promise<void> {
+    await this.#caller.call('xai_patch_pending_explanation', { p_owner: owner, p_id: id, p_patch: { ...patch } });
+  }
+
   abandon(owner: OwnerScope, id: string): Promise<DeletedKeys> {
     return this.#caller.call('xai_abandon_explanation', { p_owner: owner, p_id: id });
   }

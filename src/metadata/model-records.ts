@@ -75,6 +75,15 @@ export class ModelRecords {
     });
   }
 
+  /** Fields the form sent after the file, onto the row still pending. */
+  async patchPending(
+    owner: OwnerScope,
+    id: string,
+    patch: Partial<Pick<ReserveModel, 'framework' | 'metrics' | 'params' | 'description' | 'tags'>>,
+  ): Promise<void> {
+    await this.#caller.call('xai_patch_pending_model', { p_owner: owner, p_id: id, p_patch: { ...patch } });
+  }
+
   abandon(owner: OwnerScope, id: string): Promise<DeletedKeys> {
     return this.#caller.call('xai_abandon_model', { p_owner: owner, p_id: id });
   }

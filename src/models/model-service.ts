@@ -28,6 +28,8 @@ export interface ModelServiceDeps {
 
 export const MODEL_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 const FIELDS = ['dataset', 'name', 'framework', 'metrics', 'params', 'description', 'tags'];
+/** Fields that may also follow the file: they describe it, they do not place it. */
+const LATE_FIELDS = ['framework', 'metrics', 'params', 'description', 'tags'];
 
 export class ModelService {
   readonly #deps: ModelServiceDeps;
@@ -41,7 +43,8 @@ export class ModelService {
     const { metadata, storage, limits, log } = this.#deps;
     const fields = new FormFields(FIELDS, ['tags']);
     const id = randomUUID();
-    return receiveSingleFile({ kind: 'model', maxBytes: limits.modelFileBytes, storage, log }, parts, context, fields, {
+    const upload = { kind: 'model' as const, maxBytes: limits.modelFileBytes, storage, log, lateFields: LATE_FIELDS };
+    return receiveSingleFile(upload, parts, context, fields, {
       reserve: async ({ filename, contentType }) => {
         const input = parseModelFields(fields);
         const format = modelFormatOf(filename);
@@ -64,7 +67,15 @@ export class ModelService {
         });
         return { key: model.objectKey };
       },
-      finalize: (stored) => metadata.models.finalize(ownerScope(principal), id, stored),
+      finalize: async (stored, late) => {
+        if (late.size > 0) {
+          // The same parsing as before the file, now over every field; only the late ones are applied.
+          const parsed = parseModelFields(fields);
+          const patch = Object.fromEntries([...late].map((name) => [name, parsed[name as keyof typeof parsed]]));
+          await metadata.models.patchPending(ownerScope(principal), id, patch);
+        }
+        return metadata.models.finalize(ownerScope(principal), id, stored);
+      },
       abandon: async () => {
         await metadata.models.abandon(ownerScope(principal), id);
       },

@@ -17,13 +17,19 @@ import { type StreamedObject, UploadBatch } from './upload-batch.ts';
 export interface SingleFileSteps<T> {
   /** Validates the fields and reserves the row; returns the object key to write. */
   reserve(file: { filename: string; contentType: string }): Promise<{ key: string }>;
-  finalize(stored: StreamedObject): Promise<T>;
+  /** `late`: the fields that came after the file (now in the same FormFields), to apply first. */
+  finalize(stored: StreamedObject, late: ReadonlySet<string>): Promise<T>;
   /** Removes the reservation after a failure. */
   abandon(): Promise<void>;
 }
 
 export interface SingleFileUpload {
   kind: ArtifactKind;
+  /**
+   * Fields that may also come after the file: descriptive ones that do not choose the object
+   * key (forms such as Swagger UI's send fields in the order the user filled them).
+   */
+  lateFields: readonly string[];
   maxBytes: number;
   storage: ObjectStorage;
   log: Logger;
@@ -40,13 +46,19 @@ export async function receiveSingleFile<T>(
   let reserved = false;
   let stored: StreamedObject | undefined;
   let expectedSha256 = context.headerSha256;
+  const late = new Set<string>();
   try {
     for await (const part of parts) {
       if (part.kind === 'field') {
+        if (stored && upload.lateFields.includes(part.name)) {
+          fields.add(part);
+          if (part.value !== '') late.add(part.name);
+          continue;
+        }
         if (stored) {
           throw new AppError(
             'field_after_file',
-            `The field ${JSON.stringify(part.name)} came after the file; send every field first.`,
+            `The field ${JSON.stringify(part.name)} came after the file; send it first (only ${upload.lateFields.join(', ')} may follow the file).`,
           );
         }
         if (part.name === 'sha256') expectedSha256 = part.value === '' ? context.headerSha256 : parseHexSha256(part.value);
@@ -64,7 +76,7 @@ export async function receiveSingleFile<T>(
       stored = await batch.stream(part, { key, contentType, maxBytes: upload.maxBytes, expectedSha256, signal: context.signal });
     }
     if (!stored) throw new AppError('missing_file', `Send the ${upload.kind} file as a part named "file", after the fields.`);
-    return await steps.finalize(stored);
+    return await steps.finalize(stored, late);
   } catch (error) {
     await batch.discard();
     if (reserved) {
