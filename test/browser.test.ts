@@ -37,7 +37,9 @@ async function execute(operation: Locator): Promise<{ status: string; body: stri
   };
 }
 
-test('Swagger UI: authorize, upload a dataset file through the file picker, download it again; a model and an explanation as Swagger UI fills their forms', { skip }, async (t) => {
+test('Swagger UI: authorize, upload a dataset file through the file picker, download it again; a model and an explanation as Swagger UI fills their forms', {
+  skip,
+}, async (t) => {
   const key = apiKey('docs-user', 'user');
   const app = await startApp({ backend: 'embedded', env: { API_KEYS: key.entry } });
   t.after(() => app.close());
