@@ -4,6 +4,7 @@
  * stored, returned and serialized by every layer: nothing is committed that cannot be served.
  */
 import { AppError } from '../errors.ts';
+import { textProblem } from '../text-input.ts';
 
 /** Nesting deeper than this is refused (a response serializer recurses once per level). */
 export const MAX_JSON_DEPTH = 32;
@@ -26,7 +27,7 @@ export function parseJsonObject(field: string, raw: string | undefined, maxBytes
   return checkJsonObject(field, value);
 }
 
-/** A JSON object within the bounds above, with no reserved keys and no unpaired surrogates. */
+/** A JSON object within the bounds above, with no reserved keys and only text that can be stored exactly. */
 export function checkJsonObject(field: string, value: unknown): Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw invalid(field, 'must be a JSON object, like {"key": 1}');
@@ -37,7 +38,8 @@ export function checkJsonObject(field: string, value: unknown): Record<string, u
   while (stack.length > 0) {
     const { value: current, depth } = stack.pop() as { value: unknown; depth: number };
     if (typeof current === 'string') {
-      if (!current.isWellFormed()) throw invalid(field, 'contains a string with an unpaired UTF-16 surrogate');
+      const problem = textProblem(current);
+      if (problem) throw invalid(field, `has a string that ${problem}`);
       continue;
     }
     if (current === null || typeof current !== 'object') continue;
@@ -47,7 +49,8 @@ export function checkJsonObject(field: string, value: unknown): Record<string, u
     if (nodes > MAX_JSON_NODES) throw invalid(field, `has more than ${MAX_JSON_NODES} keys and elements`);
     for (const [key, item] of entries) {
       if (RESERVED_KEYS.has(key)) throw invalid(field, `uses the reserved key ${JSON.stringify(key)}`);
-      if (!key.isWellFormed()) throw invalid(field, 'contains a key with an unpaired UTF-16 surrogate');
+      const problem = textProblem(key);
+      if (problem) throw invalid(field, `has a key that ${problem}`);
       stack.push({ value: item, depth: depth + 1 });
     }
   }
