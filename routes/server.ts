@@ -64,6 +64,8 @@ async function main(): Promise<void> {
   });
 
   const address = await app.listen({ host: config.host, port: config.port });
+  // Verifications of direct uploads that a crash or a restart interrupted resume here.
+  services.verifier.start();
   // The embedded data folder is this process's alone: `npm run reconcile` finds it through this.
   if (config.metadata.kind === 'pglite' && config.metadata.dataDir) {
     const loopback = address.replace(/\/\/(0\.0\.0\.0|\[::\])(?=:)/, '//127.0.0.1');

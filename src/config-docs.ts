@@ -43,6 +43,16 @@ export const settingDocs: Record<keyof Env, SettingDoc> = {
     default: '60',
     meaning: 'an upload whose body brings < 16 KiB in this long is aborted (408 `upload_stalled`); 0 turns it off',
   },
+  DIRECT_UPLOAD_PART_SIZE: {
+    default: '16 MiB',
+    meaning: 'part size of direct uploads when the client proposes none (raised to keep ≤ 10,000 parts)',
+  },
+  UPLOAD_SESSION_TTL: { default: '24h', meaning: 'a direct upload not completed in this long is aborted by the reconciler' },
+  VERIFY_CONCURRENCY: { default: '2', meaning: 'direct uploads verified (read back and hashed) at once per process' },
+  VERIFY_LEASE_SECONDS: {
+    default: '60',
+    meaning: "how long a crashed process's verification stays claimed before another process takes it over",
+  },
   DATABASE_URL: {
     default: '—',
     meaning: "metadata in this Postgres (e.g. Supabase's connection string); migrations applied at start",

@@ -61,6 +61,18 @@ export interface AuthConfig {
   apiKeys: ApiKey[];
 }
 
+/** Direct uploads (client to the object store in presigned parts) and their verification. */
+export interface DirectUploadSettings {
+  /** Part size offered when the client proposes none (raised so that no file needs over 10,000 parts). */
+  partSizeBytes: number;
+  /** A session not completed within this long is aborted by the reconciler. */
+  sessionTtlSeconds: number;
+  /** Verifications (read-backs) at once in this process. */
+  verifyConcurrency: number;
+  /** A verifier holds its job this long between heartbeats; a crashed one's job is taken over after it. */
+  verifyLeaseSeconds: number;
+}
+
 export interface RateLimits {
   uploadsPerMinute: number;
   downloadsPerMinute: number;
@@ -83,6 +95,7 @@ export interface Config {
   metadata: MetadataConfig;
   limits: Limits;
   uploads: UploadLimits;
+  directUploads: DirectUploadSettings;
   downloads: { defaultTtlSeconds: number; signingSecret: string | undefined };
   auth: AuthConfig;
   rateLimits: RateLimits;
@@ -124,6 +137,18 @@ const bytes = (fallback: number) =>
       return Math.floor(Number(match[1]) * (UNIT_BYTES[(match[2] ?? 'b').toLowerCase()] ?? 1));
     },
     z.number({ error: 'must be a size: bytes (5368709120) or with a unit (5GiB, 500MB)' }).int().positive().default(fallback),
+  );
+/** A duration in seconds: 3600, 90s, 30m, 24h, 7d. */
+const seconds = (fallback: number) =>
+  z.preprocess(
+    (value) => {
+      const given = emptyAsUndefined(value);
+      if (typeof given !== 'string') return given;
+      const match = /^(\d+)\s*(s|m|h|d)?$/i.exec(given.trim());
+      if (!match) return Number.NaN;
+      return Number(match[1]) * { s: 1, m: 60, h: 3600, d: 86_400 }[(match[2] ?? 's').toLowerCase() as 's'];
+    },
+    z.number({ error: 'must be a duration: seconds (3600) or with a unit (90s, 30m, 24h, 7d)' }).int().positive().default(fallback),
   );
 const flag = (fallback: boolean) =>
   z.preprocess(
@@ -182,6 +207,15 @@ const envSchema = z.object({
   UPLOAD_CONCURRENCY: count(128),
   UPLOAD_CONCURRENCY_PER_CALLER: count(32),
   UPLOAD_IDLE_TIMEOUT_SECONDS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(840).default(60)),
+  DIRECT_UPLOAD_PART_SIZE: bytes(16 * MiB).pipe(
+    z
+      .number()
+      .min(5 * MiB, 'must be at least 5 MiB')
+      .max(5 * GiB),
+  ),
+  UPLOAD_SESSION_TTL: seconds(24 * 3600),
+  VERIFY_CONCURRENCY: count(2),
+  VERIFY_LEASE_SECONDS: seconds(60).pipe(z.number().min(2, 'must be at least 2 seconds')),
 
   SUPABASE_URL: optionalUrl,
   SUPABASE_SERVICE_ROLE_KEY: optionalString,
@@ -254,6 +288,12 @@ export function loadConfig(environment: NodeJS.ProcessEnv): Config {
       maxConcurrent: env.UPLOAD_CONCURRENCY,
       maxConcurrentPerPrincipal: env.UPLOAD_CONCURRENCY_PER_CALLER,
       idleTimeoutMs: env.UPLOAD_IDLE_TIMEOUT_SECONDS * 1000,
+    },
+    directUploads: {
+      partSizeBytes: env.DIRECT_UPLOAD_PART_SIZE,
+      sessionTtlSeconds: env.UPLOAD_SESSION_TTL,
+      verifyConcurrency: env.VERIFY_CONCURRENCY,
+      verifyLeaseSeconds: env.VERIFY_LEASE_SECONDS,
     },
     downloads: { defaultTtlSeconds: env.DOWNLOAD_URL_TTL_SECONDS, signingSecret: env.DOWNLOAD_SIGNING_SECRET },
     auth,

@@ -8,6 +8,8 @@ import path from 'node:path';
 import { Authenticator } from './auth/authenticator.ts';
 import { type Config, ConfigError, type MetadataConfig, type StorageConfig } from './config.ts';
 import { DatasetService } from './datasets/dataset-service.ts';
+import { DirectUploadService } from './direct-uploads/direct-upload-service.ts';
+import { UploadVerifier } from './direct-uploads/verifier.ts';
 import { ExplanationService } from './explanations/explanation-service.ts';
 import type { Logger } from './logger.ts';
 import { MetadataStore } from './metadata/metadata-store.ts';
@@ -26,6 +28,9 @@ export interface Services {
   datasets: DatasetService;
   models: ModelService;
   explanations: ExplanationService;
+  directUploads: DirectUploadService;
+  /** Verifies completed direct uploads; `start()` also resumes those a crash interrupted. */
+  verifier: UploadVerifier;
   authenticator: Authenticator;
   /** Uploads in flight; aborted when a shutdown's grace period runs out. */
   uploads: InFlightUploads;
@@ -50,17 +55,31 @@ export async function createServices(config: Config, log: Logger, overrides: Ser
   }
   const metadata = new MetadataStore(caller);
   const deps = { metadata, storage, limits: config.limits, log };
+  const datasets = new DatasetService(deps);
+  const models = new ModelService(deps);
+  const explanations = new ExplanationService(deps);
+  const verifier = new UploadVerifier({ metadata, storage, log, settings: config.directUploads });
   return {
     config,
     storage,
     metadata,
-    datasets: new DatasetService(deps),
-    models: new ModelService(deps),
-    explanations: new ExplanationService(deps),
+    datasets,
+    models,
+    explanations,
+    verifier,
+    directUploads: new DirectUploadService({
+      ...deps,
+      settings: config.directUploads,
+      datasets,
+      models,
+      explanations,
+      verifier,
+    }),
     authenticator: new Authenticator(config.auth),
     uploads: new InFlightUploads(config.uploads),
     deps: () => ({ storage, metadata, log }),
     async close() {
+      await verifier.stop();
       await Promise.allSettled([storage.close(), metadata.close()]);
     },
   };

@@ -1,6 +1,7 @@
 /**
  * Serves objects of the filesystem adapter through the API's own signed, expiring links
- * (Range requests included), so clients follow a URL exactly as they do with R2.
+ * (Range requests included), so clients follow a URL exactly as they do with R2, and takes the
+ * parts of direct uploads through signed PUT links, as R2's presigned UploadPart would.
  * Registered only when storage is the filesystem.
  */
 import send from '@fastify/send';
@@ -10,6 +11,7 @@ import { AppError } from '../../src/errors.ts';
 import { attachmentDisposition } from '../../src/storage/content-disposition.ts';
 import { SIGNATURE_PARAM } from '../../src/storage/download-signature.ts';
 import { FilesystemStorage } from '../../src/storage/filesystem-storage.ts';
+import { withRequestBody } from '../http/uploads.ts';
 
 const objects: FastifyPluginAsyncZod = async (app) => {
   const storage = app.services.storage;
@@ -53,6 +55,40 @@ const objects: FastifyPluginAsyncZod = async (app) => {
         reply.header('cache-control', 'private, no-store');
       }
       return reply.send(result.stream);
+    },
+  });
+
+  // A part's body is raw bytes of any type (a browser sends the file's own): no parser reads it here.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null));
+
+  app.put('/objects/uploads/:uploadId/parts/:partNumber', {
+    // The link's signature is the credential, as on R2.
+    config: { public: true },
+    schema: {
+      hide: true,
+      params: z.object({ uploadId: z.string().max(64), partNumber: z.coerce.number().int().min(1).max(10_000) }),
+      querystring: z.object({
+        expires: z.coerce.number().int(),
+        max: z.coerce.number().int().min(0),
+        sha256: z.string().max(64).default(''),
+        [SIGNATURE_PARAM]: z.string().max(128),
+      }),
+    },
+    handler: async (request, reply) => {
+      const { uploadId, partNumber } = request.params;
+      const { expires, max, sha256 } = request.query;
+      const grant = { uploadId, partNumber, expires, maxBytes: max, sha256 };
+      const given = request.headers['x-amz-checksum-sha256'];
+      if (sha256 && given !== sha256) {
+        throw new AppError('part_link_invalid', 'This link was signed for a part checksum: send it as x-amz-checksum-sha256.');
+      }
+      const { etag } = await withRequestBody(
+        request,
+        (signal) => storage.writePart(grant, request.query[SIGNATURE_PARAM], request.raw, signal),
+        `upload:${uploadId}`,
+      );
+      return reply.code(200).header('etag', `"${etag}"`).send();
     },
   });
 };

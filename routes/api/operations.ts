@@ -12,6 +12,7 @@ const reportSchema = z
   .object({
     dryRun: z.boolean(),
     cutoff: z.string(),
+    expiredUploads: z.array(z.string()).describe('Direct uploads past UPLOAD_SESSION_TTL, aborted.'),
     stalePendingRows: z.array(
       z.object({ kind: z.string(), id: z.string(), objectKey: z.string().nullable(), createdAt: z.string() }),
     ),

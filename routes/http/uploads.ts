@@ -45,16 +45,29 @@ export async function withUpload<T>(
   const headerSha256 = parseDigestHeader(
     (request.headers['repr-digest'] as string | undefined) ?? (request.headers['content-digest'] as string | undefined),
   );
+  return withRequestBody(request, (signal) => work(partsOf(request, signal), { signal, headerSha256 }));
+}
+
+/**
+ * Runs `work` over a request body that streams into storage: counted against the upload caps,
+ * aborted when the client disconnects, when the body stalls, or when a shutdown gives up on it.
+ */
+export async function withRequestBody<T>(
+  request: FastifyRequest,
+  work: (signal: AbortSignal) => Promise<T>,
+  /** Whose cap the body counts against; signed links (no principal) name their own. */
+  caller: string = request.principal.id,
+): Promise<T> {
   const uploads = request.server.services.uploads;
   const client = new AbortController();
-  const tracked = uploads.track(request.principal.id, client.signal);
+  const tracked = uploads.track(caller, client.signal);
   const onClose = () => {
     if (!request.raw.complete) client.abort(new AppError('malformed_multipart', 'The client disconnected during the upload.'));
   };
   request.raw.once('close', onClose);
   const stopWatching = watchForStall(request, uploads.limits.idleTimeoutMs, (error) => client.abort(error));
   try {
-    return await work(partsOf(request, tracked.signal), { signal: tracked.signal, headerSha256 });
+    return await work(tracked.signal);
   } finally {
     stopWatching();
     tracked.done();

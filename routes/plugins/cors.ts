@@ -23,8 +23,17 @@ async function corsPlugin(app: FastifyInstance) {
   await app.register(cors, {
     origin: origins.length === 0 ? false : origins.includes('*') ? '*' : origins,
     credentials: false,
-    methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'],
-    allowedHeaders: ['Authorization', 'Content-Type', 'X-API-Key', 'Repr-Digest', 'Content-Digest', 'X-Request-Id'],
+    methods: ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    // PUT and x-amz-checksum-sha256: direct-upload parts sent to the API's own signed part links.
+    allowedHeaders: [
+      'Authorization',
+      'Content-Type',
+      'X-API-Key',
+      'Repr-Digest',
+      'Content-Digest',
+      'X-Request-Id',
+      'x-amz-checksum-sha256',
+    ],
     exposedHeaders: EXPOSED_HEADERS,
     maxAge: 600,
     strictPreflight: true,

@@ -75,6 +75,7 @@ function print(report: ReconcileReport): void {
     const verb = report.dryRun ? 'would delete' : 'deleted';
     const lines = [
       `reconcile ${report.dryRun ? '(dry run) ' : ''}of everything older than ${report.cutoff}`,
+      `  expired direct uploads:       ${report.expiredUploads.length} (${report.dryRun ? 'would abort' : 'aborted'})`,
       `  pending rows left by crashes: ${report.stalePendingRows.length} (${verb} with their objects)`,
       `  incomplete multipart uploads: ${report.staleUploads.length} (${report.dryRun ? 'would abort' : 'aborted'})`,
       `  objects without a row:        ${report.orphanObjects.length} (${verb})`,

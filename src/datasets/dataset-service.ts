@@ -11,6 +11,7 @@ import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { FinishedFile, ListDatasets } from '../metadata/dataset-records.ts';
 import type { MetadataStore } from '../metadata/metadata-store.ts';
+import type { DirectReservation } from '../direct-uploads/reservation.ts';
 import type { ObjectStorage } from '../storage/port.ts';
 import { contentTypeFor } from '../uploads/content-types.ts';
 import { parseHexSha256 } from '../uploads/digests.ts';
@@ -100,6 +101,42 @@ export class DatasetService {
       await this.#undo(principal, dataset.id, upload);
       throw error;
     }
+  }
+
+  /**
+   * POST /uploads with a dataset-file target: the checks and reservation of addFiles() for one
+   * file, no bytes yet. The session's id is the batch, finalized like a one-file addFiles().
+   */
+  async reserveDirect(
+    principal: Principal,
+    target: { dataset: string; path: string; overwrite: boolean },
+    batchId: string,
+  ): Promise<DirectReservation> {
+    const dataset = await this.#deps.metadata.datasets.get(ownerScope(principal), target.dataset);
+    const path = validateRelativePath(target.path);
+    const contentType = contentTypeFor('dataset', path);
+    const id = randomUUID();
+    const objectKey = datasetFileKey(dataset.name, id, path);
+    await this.#deps.metadata.datasets.reserveFile({
+      owner: ownerScope(principal),
+      datasetId: dataset.id,
+      batchId,
+      id,
+      path,
+      objectKey,
+      contentType,
+      overwrite: target.overwrite,
+    });
+    return {
+      rowId: id,
+      ownerId: dataset.ownerId,
+      datasetId: dataset.id,
+      objectKey,
+      contentType,
+      abandon: async () => {
+        await this.#deps.metadata.datasets.abandonBatch({ owner: ownerScope(principal), datasetId: dataset.id, batchId });
+      },
+    };
   }
 
   list(principal: Principal, query: ListDatasets): Promise<Page<Dataset>> {

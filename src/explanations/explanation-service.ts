@@ -10,10 +10,13 @@ import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { ListExplanations } from '../metadata/explanation-records.ts';
 import type { MetadataStore } from '../metadata/metadata-store.ts';
+import type { DirectReservation } from '../direct-uploads/reservation.ts';
 import type { ObjectStorage } from '../storage/port.ts';
+import { contentTypeFor } from '../uploads/content-types.ts';
 import { FormFields, parseDescription, parseTags } from '../uploads/form-fields.ts';
 import { checkJsonObject, parseJsonObject } from '../uploads/json-fields.ts';
 import { explanationKeyTemplate } from '../uploads/object-keys.ts';
+import { basename, validateRelativePath } from '../uploads/names.ts';
 import type { IncomingPart, UploadContext } from '../uploads/parts.ts';
 import { receiveSingleFile } from '../uploads/single-file-upload.ts';
 import { deleteObjects } from '../uploads/upload-batch.ts';
@@ -51,23 +54,13 @@ export class ExplanationService {
       fields,
       {
         reserve: async ({ filename, contentType }) => {
-          const { model, ...input } = parseExplanationFields(fields);
-          // The database checks the model (yours, ready) and fills in its dataset and name.
-          const explanation = await metadata.explanations.reserve({
-            owner: ownerScope(principal),
-            id,
-            modelId: model,
-            ...input,
-            filename,
-            objectKeyTemplate: explanationKeyTemplate(input.method, id, filename),
-            contentType,
-          });
+          const explanation = await this.#reserve(principal, id, explanationFields(readExplanationForm(fields)), filename, contentType);
           return { key: explanation.objectKey };
         },
         finalize: async (stored, late) => {
           if (late.size > 0) {
             // The same parsing as before the file, now over every field; only the late ones are applied.
-            const parsed = parseExplanationFields(fields);
+            const parsed = explanationFields(readExplanationForm(fields));
             const patch = Object.fromEntries([...late].map((name) => [name, parsed[name as keyof typeof parsed]]));
             await metadata.explanations.patchPending(ownerScope(principal), id, patch);
           }
@@ -78,6 +71,41 @@ export class ExplanationService {
         },
       },
     );
+  }
+
+  /** POST /uploads with an explanation target: the checks and reservation of create(), no bytes yet. */
+  async reserveDirect(
+    principal: Principal,
+    target: ExplanationFieldValues & { filename: string },
+  ): Promise<DirectReservation> {
+    const input = explanationFields(target);
+    const filename = basename(validateRelativePath(target.filename));
+    const contentType = contentTypeFor('explanation', filename);
+    const explanation = await this.#reserve(principal, randomUUID(), input, filename, contentType);
+    return {
+      rowId: explanation.id,
+      ownerId: explanation.ownerId,
+      datasetId: null,
+      objectKey: explanation.objectKey,
+      contentType,
+      abandon: async () => {
+        await this.#deps.metadata.explanations.abandon(ownerScope(principal), explanation.id);
+      },
+    };
+  }
+
+  #reserve(principal: Principal, id: string, input: ExplanationInput, filename: string, contentType: string) {
+    const { model, ...rest } = input;
+    // The database checks the model (yours, ready) and fills in its dataset and name.
+    return this.#deps.metadata.explanations.reserve({
+      owner: ownerScope(principal),
+      id,
+      modelId: model,
+      ...rest,
+      filename,
+      objectKeyTemplate: explanationKeyTemplate(rest.method, id, filename),
+      contentType,
+    });
   }
 
   list(principal: Principal, query: ListExplanations): Promise<Page<Explanation>> {
@@ -112,9 +140,32 @@ export class ExplanationService {
   }
 }
 
-function parseExplanationFields(fields: FormFields) {
-  const model = fields.one('model');
-  const method = fields.one('method');
+/** An explanation's fields as sent: from a form (JSON fields parsed) or a direct-upload target. */
+export interface ExplanationFieldValues {
+  model?: string | undefined;
+  method?: string | undefined;
+  params?: unknown;
+  summary?: unknown;
+  description?: string | undefined;
+  tags?: readonly string[] | undefined;
+}
+
+type ExplanationInput = ReturnType<typeof explanationFields>;
+
+function readExplanationForm(fields: FormFields): ExplanationFieldValues {
+  return {
+    model: fields.one('model'),
+    method: fields.one('method'),
+    params: parseJsonObject('params', fields.one('params')),
+    summary: parseJsonObject('summary', fields.one('summary'), MAX_SUMMARY_BYTES),
+    description: fields.one('description'),
+    tags: fields.all('tags'),
+  };
+}
+
+/** The rules of an explanation's fields, one place for the form, the direct upload and PATCH. */
+function explanationFields(values: ExplanationFieldValues) {
+  const { model, method } = values;
   if (!model || !method) {
     throw new AppError('missing_field', 'The fields "model" and "method" are required and must come before the file.');
   }
@@ -122,12 +173,16 @@ function parseExplanationFields(fields: FormFields) {
   if (!METHOD.test(method)) {
     throw new AppError('validation_failed', 'method must be a slug such as shap or lime (lowercase letters, digits, _ or -).');
   }
+  const summary = checkJsonObject('summary', values.summary ?? {});
+  if (Buffer.byteLength(JSON.stringify(summary)) > MAX_SUMMARY_BYTES) {
+    throw new AppError('field_too_large', `summary is larger than ${MAX_SUMMARY_BYTES} bytes.`);
+  }
   return {
     model,
     method,
-    params: parseJsonObject('params', fields.one('params')),
-    summary: parseJsonObject('summary', fields.one('summary'), MAX_SUMMARY_BYTES),
-    description: parseDescription(fields.one('description')),
-    tags: parseTags(fields.all('tags')),
+    params: checkJsonObject('params', values.params ?? {}),
+    summary,
+    description: parseDescription(values.description),
+    tags: parseTags(values.tags ?? []),
   };
 }

@@ -8,6 +8,7 @@ import { ExplanationRecords } from './explanation-records.ts';
 import { MaintenanceRecords } from './maintenance-records.ts';
 import { ModelRecords } from './model-records.ts';
 import type { SqlFunctionCaller } from './sql-caller.ts';
+import { UploadSessionRecords } from './upload-session-records.ts';
 
 export class MetadataStore {
   readonly #caller: SqlFunctionCaller;
@@ -15,6 +16,7 @@ export class MetadataStore {
   readonly models: ModelRecords;
   readonly explanations: ExplanationRecords;
   readonly maintenance: MaintenanceRecords;
+  readonly uploadSessions: UploadSessionRecords;
 
   constructor(caller: SqlFunctionCaller) {
     this.#caller = caller;
@@ -22,6 +24,7 @@ export class MetadataStore {
     this.models = new ModelRecords(caller);
     this.explanations = new ExplanationRecords(caller);
     this.maintenance = new MaintenanceRecords(caller);
+    this.uploadSessions = new UploadSessionRecords(caller);
   }
 
   check(): Promise<void> {

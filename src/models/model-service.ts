@@ -10,10 +10,13 @@ import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { MetadataStore } from '../metadata/metadata-store.ts';
 import type { ListModels } from '../metadata/model-records.ts';
+import type { DirectReservation } from '../direct-uploads/reservation.ts';
 import type { ObjectStorage } from '../storage/port.ts';
+import { contentTypeFor } from '../uploads/content-types.ts';
 import { FormFields, parseDescription, parseTags } from '../uploads/form-fields.ts';
 import { checkJsonObject, parseJsonObject, validateMetrics } from '../uploads/json-fields.ts';
 import { modelKeyTemplate } from '../uploads/object-keys.ts';
+import { basename, validateRelativePath } from '../uploads/names.ts';
 import type { IncomingPart, UploadContext } from '../uploads/parts.ts';
 import { receiveSingleFile } from '../uploads/single-file-upload.ts';
 import { deleteObjects } from '../uploads/upload-batch.ts';
@@ -46,31 +49,13 @@ export class ModelService {
     const upload = { kind: 'model' as const, maxBytes: limits.modelFileBytes, storage, log, lateFields: LATE_FIELDS };
     return receiveSingleFile(upload, parts, context, fields, {
       reserve: async ({ filename, contentType }) => {
-        const input = parseModelFields(fields);
-        const format = modelFormatOf(filename);
-        // Resolving the dataset authorizes the upload before a byte moves.
-        const dataset = await metadata.datasets.get(ownerScope(principal), input.dataset);
-        const model = await metadata.models.reserve({
-          owner: ownerScope(principal),
-          id,
-          datasetId: dataset.id,
-          name: input.name,
-          ...format,
-          framework: frameworkFor(input.framework, format.format),
-          metrics: input.metrics,
-          params: input.params,
-          description: input.description,
-          tags: input.tags,
-          filename,
-          contentType,
-          objectKeyTemplate: modelKeyTemplate(dataset.name, input.name, id, filename),
-        });
+        const model = await this.#reserve(principal, id, modelFields(readModelForm(fields)), filename, contentType);
         return { key: model.objectKey };
       },
       finalize: async (stored, late) => {
         if (late.size > 0) {
           // The same parsing as before the file, now over every field; only the late ones are applied.
-          const parsed = parseModelFields(fields);
+          const parsed = modelFields(readModelForm(fields));
           const patch = Object.fromEntries([...late].map((name) => [name, parsed[name as keyof typeof parsed]]));
           await metadata.models.patchPending(ownerScope(principal), id, patch);
         }
@@ -79,6 +64,46 @@ export class ModelService {
       abandon: async () => {
         await metadata.models.abandon(ownerScope(principal), id);
       },
+    });
+  }
+
+  /** POST /uploads with a model target: the checks and reservation of create(), no bytes yet. */
+  async reserveDirect(principal: Principal, target: ModelFieldValues & { filename: string }): Promise<DirectReservation> {
+    const input = modelFields(target);
+    const filename = basename(validateRelativePath(target.filename));
+    const contentType = contentTypeFor('model', filename);
+    const model = await this.#reserve(principal, randomUUID(), input, filename, contentType);
+    return {
+      rowId: model.id,
+      ownerId: model.ownerId,
+      datasetId: null,
+      objectKey: model.objectKey,
+      contentType,
+      abandon: async () => {
+        await this.#deps.metadata.models.abandon(ownerScope(principal), model.id);
+      },
+    };
+  }
+
+  async #reserve(principal: Principal, id: string, input: ModelInput, filename: string, contentType: string): Promise<Model> {
+    const { metadata } = this.#deps;
+    const format = modelFormatOf(filename);
+    // Resolving the dataset authorizes the upload before a byte moves.
+    const dataset = await metadata.datasets.get(ownerScope(principal), input.dataset);
+    return metadata.models.reserve({
+      owner: ownerScope(principal),
+      id,
+      datasetId: dataset.id,
+      name: input.name,
+      ...format,
+      framework: frameworkFor(input.framework, format.format),
+      metrics: input.metrics,
+      params: input.params,
+      description: input.description,
+      tags: input.tags,
+      filename,
+      contentType,
+      objectKeyTemplate: modelKeyTemplate(dataset.name, input.name, id, filename),
     });
   }
 
@@ -114,16 +139,40 @@ export class ModelService {
   }
 }
 
-function parseModelFields(fields: FormFields) {
-  const dataset = fields.one('dataset');
-  const name = fields.one('name');
+/** A model's descriptive fields as sent: from a form (JSON fields parsed) or a direct-upload target. */
+export interface ModelFieldValues {
+  dataset?: string | undefined;
+  name?: string | undefined;
+  framework?: string | undefined;
+  metrics?: unknown;
+  params?: unknown;
+  description?: string | undefined;
+  tags?: readonly string[] | undefined;
+}
+
+type ModelInput = ReturnType<typeof modelFields>;
+
+function readModelForm(fields: FormFields): ModelFieldValues {
+  return {
+    dataset: fields.one('dataset'),
+    name: fields.one('name'),
+    framework: fields.one('framework'),
+    metrics: parseJsonObject('metrics', fields.one('metrics')),
+    params: parseJsonObject('params', fields.one('params')),
+    description: fields.one('description'),
+    tags: fields.all('tags'),
+  };
+}
+
+/** The rules of a model's fields, one place for the form and the direct upload. */
+function modelFields(values: ModelFieldValues) {
+  const { dataset, name, framework } = values;
   if (!dataset || !name) {
     throw new AppError('missing_field', 'The fields "dataset" and "name" are required and must come before the file.');
   }
   if (!MODEL_NAME.test(name)) {
     throw new AppError('invalid_name', 'name must be 1-63 lowercase letters, digits, _ or -, starting with a letter or digit.');
   }
-  const framework = fields.one('framework');
   if (framework !== undefined && !(FRAMEWORKS as readonly string[]).includes(framework)) {
     throw new AppError('validation_failed', `framework must be one of ${FRAMEWORKS.join(', ')}.`);
   }
@@ -131,9 +180,9 @@ function parseModelFields(fields: FormFields) {
     dataset,
     name,
     framework,
-    metrics: validateMetrics('metrics', parseJsonObject('metrics', fields.one('metrics'))),
-    params: parseJsonObject('params', fields.one('params')),
-    description: parseDescription(fields.one('description')),
-    tags: parseTags(fields.all('tags')),
+    metrics: validateMetrics('metrics', checkJsonObject('metrics', values.metrics ?? {})),
+    params: checkJsonObject('params', values.params ?? {}),
+    description: parseDescription(values.description),
+    tags: parseTags(values.tags ?? []),
   };
 }

@@ -1,5 +1,6 @@
 /**
  * Finds and repairs what a crash can leave between the bucket and the metadata:
+ * - direct uploads past their UPLOAD_SESSION_TTL: aborted (reservation, parts);
  * - pending rows older than the cut-off: their object (if any) and the row are deleted;
  * - multipart uploads (or filesystem temp files) begun before the cut-off: aborted;
  * - objects under the managed prefixes, older than the cut-off, that no row points at: deleted;
@@ -21,6 +22,7 @@ export interface ReconcileOptions {
 export interface ReconcileReport {
   dryRun: boolean;
   cutoff: string;
+  expiredUploads: string[];
   stalePendingRows: PendingRow[];
   staleUploads: Array<Pick<IncompleteUpload, 'key' | 'uploadId'> & { initiated: string }>;
   orphanObjects: string[];
@@ -40,6 +42,7 @@ export async function reconcile(
   const report: ReconcileReport = {
     dryRun: options.dryRun,
     cutoff: cutoff.toISOString(),
+    expiredUploads: [],
     stalePendingRows: [],
     staleUploads: [],
     orphanObjects: [],
@@ -55,6 +58,24 @@ export async function reconcile(
       log.warn({ err: error, what }, 'reconciler action failed; the next run retries it');
     }
   };
+
+  // 0. Direct uploads whose time ran out: the session ends (its row goes with it), then its parts.
+  const now = options.now ?? new Date();
+  for (;;) {
+    const sessions = (await metadata.uploadSessions.expired(now, PAGE)).filter((s) => !report.expiredUploads.includes(s.id));
+    if (sessions.length === 0) break;
+    for (const session of sessions) {
+      report.expiredUploads.push(session.id);
+      await attempt(`abort expired upload ${session.id}`, async () => {
+        await metadata.uploadSessions.end(session.id, 'aborted', {
+          code: 'upload_expired',
+          detail: `The upload was not completed before ${session.expiresAt}.`,
+        });
+        await storage.abortIncompleteUpload({ key: session.objectKey, uploadId: session.storageUploadId, initiated: now });
+      });
+    }
+    if (options.dryRun && sessions.length < PAGE) break;
+  }
 
   // 1. Pending rows left by a crash: object first, then the row (a crash between leaves the row to find again).
   const seen = new Set<string>();
@@ -72,10 +93,12 @@ export async function reconcile(
     if (options.dryRun && rows.length < PAGE) break;
   }
 
-  // 2. Multipart uploads nobody will complete.
+  // 2. Multipart uploads nobody will complete (a live direct upload's parts are still coming).
   for (const prefix of MANAGED_PREFIXES) {
-    for (const upload of await storage.listIncompleteUploads(prefix)) {
-      if (upload.initiated >= cutoff) continue;
+    const old = (await storage.listIncompleteUploads(prefix)).filter((upload) => upload.initiated < cutoff);
+    const live = new Set(old.length > 0 ? await metadata.uploadSessions.liveUploadIds(old.map((u) => u.uploadId)) : []);
+    for (const upload of old) {
+      if (live.has(upload.uploadId)) continue;
       report.staleUploads.push({ key: upload.key, uploadId: upload.uploadId, initiated: upload.initiated.toISOString() });
       await attempt(`abort upload ${upload.uploadId}`, () => storage.abortIncompleteUpload(upload));
     }
@@ -113,6 +136,7 @@ export async function reconcile(
   log.info(
     {
       dryRun: report.dryRun,
+      expiredUploads: report.expiredUploads.length,
       stalePendingRows: report.stalePendingRows.length,
       staleUploads: report.staleUploads.length,
       orphanObjects: report.orphanObjects.length,

@@ -1,6 +1,7 @@
 /**
- * HMAC-signed, expiring download links for objects the API serves itself (filesystem adapter):
- * the same client code then follows a URL in development and an R2 presigned URL in production.
+ * HMAC-signed, expiring links for what the API serves itself (filesystem adapter): downloads,
+ * and part uploads of direct uploads. The same client code then follows a URL in development
+ * and an R2 presigned URL in production.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
@@ -10,6 +11,17 @@ export interface DownloadGrant {
   expires: number;
   filename: string;
   contentType: string;
+}
+
+/** What a part-upload link allows: one part of one upload, up to maxBytes, until expires. */
+export interface PartGrant {
+  uploadId: string;
+  partNumber: number;
+  /** Unix seconds. */
+  expires: number;
+  maxBytes: number;
+  /** Base64 SHA-256 the part must have ('' for none). */
+  sha256: string;
 }
 
 /** The query parameter that carries the signature (redacted in logs). */
@@ -23,9 +35,31 @@ export class DownloadSigner {
   }
 
   sign(grant: DownloadGrant): string {
-    // Newline-separated fields: none of them can contain a newline (keys and filenames are validated).
-    const payload = ['GET', grant.key, grant.expires, grant.filename, grant.contentType].join('\n');
-    return createHmac('sha256', this.#secret).update(payload).digest('base64url');
+    return this.#mac(['GET', grant.key, grant.expires, grant.filename, grant.contentType]);
+  }
+
+  signPart(grant: PartGrant): string {
+    return this.#mac(['PUT', grant.uploadId, grant.partNumber, grant.expires, grant.maxBytes, grant.sha256]);
+  }
+
+  /** `/objects/uploads/{uploadId}/parts/{n}?expires=…&max=…&sha256=…&signature=…` under baseUrl. */
+  partUrl(baseUrl: string, grant: PartGrant): string {
+    const url = new URL(`${baseUrl.replace(/\/+$/, '')}/objects/uploads/${grant.uploadId}/parts/${grant.partNumber}`);
+    url.searchParams.set('expires', String(grant.expires));
+    url.searchParams.set('max', String(grant.maxBytes));
+    if (grant.sha256) url.searchParams.set('sha256', grant.sha256);
+    url.searchParams.set(SIGNATURE_PARAM, this.signPart(grant));
+    return url.toString();
+  }
+
+  verifyPart(grant: PartGrant, signature: string, nowSeconds = Math.floor(Date.now() / 1000)): boolean {
+    if (!Number.isInteger(grant.expires) || grant.expires < nowSeconds) return false;
+    return matches(this.signPart(grant), signature);
+  }
+
+  // Newline-separated fields: none of them can contain a newline (keys and filenames are validated).
+  #mac(fields: Array<string | number>): string {
+    return createHmac('sha256', this.#secret).update(fields.join('\n')).digest('base64url');
   }
 
   /** Builds `/objects/{key}?expires=…&filename=…&type=…&signature=…` under baseUrl. */
@@ -41,8 +75,12 @@ export class DownloadSigner {
   /** True when the signature matches and the link has not expired. */
   verify(grant: DownloadGrant, signature: string, nowSeconds = Math.floor(Date.now() / 1000)): boolean {
     if (!Number.isInteger(grant.expires) || grant.expires < nowSeconds) return false;
-    const expected = Buffer.from(this.sign(grant), 'utf8');
-    const given = Buffer.from(signature, 'utf8');
-    return expected.length === given.length && timingSafeEqual(expected, given);
+    return matches(this.sign(grant), signature);
   }
+}
+
+function matches(expectedSignature: string, signature: string): boolean {
+  const expected = Buffer.from(expectedSignature, 'utf8');
+  const given = Buffer.from(signature, 'utf8');
+  return expected.length === given.length && timingSafeEqual(expected, given);
 }

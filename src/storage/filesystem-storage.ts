@@ -4,18 +4,33 @@
  * ever sits at its final key. Download URLs are signed links served by the API itself.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { AppError } from '../errors.ts';
-import { type DownloadGrant, DownloadSigner } from './download-signature.ts';
-import type { DownloadUrlOptions, IncompleteUpload, ListPage, ObjectStorage, PutOptions, StoredObject } from './port.ts';
+import { UploadMeter } from '../uploads/meter.ts';
+import { type DownloadGrant, DownloadSigner, type PartGrant } from './download-signature.ts';
+import type {
+  DownloadUrlOptions,
+  IncompleteUpload,
+  ListPage,
+  ObjectRead,
+  ObjectStorage,
+  PutOptions,
+  SignedPart,
+  SignPartOptions,
+  StoredObject,
+  StoredPart,
+} from './port.ts';
 import { asStorageError } from './storage-error.ts';
 
 const INCOMPLETE_DIR = '.incomplete';
+/** A received part: `{partNumber}.{md5}` in `.incomplete/{uploadId}.parts/`. */
+const PART_FILE = /^(\d{1,5})\.([0-9a-f]{32})$/;
+const UPLOAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export interface LocalDownload {
   filePath: string;
@@ -128,9 +143,138 @@ export class FilesystemStorage implements ObjectStorage {
   }
 
   async abortIncompleteUpload(upload: IncompleteUpload): Promise<void> {
-    if (!/^[0-9a-f-]{36}$/.test(upload.uploadId)) return;
+    if (!UPLOAD_ID.test(upload.uploadId)) return;
     const temporary = path.join(this.#incomplete, upload.uploadId);
-    await Promise.all([fs.rm(temporary, { force: true }), fs.rm(`${temporary}.json`, { force: true })]);
+    await Promise.all([
+      fs.rm(temporary, { force: true }),
+      fs.rm(`${temporary}.parts`, { force: true, recursive: true }),
+      fs.rm(`${temporary}.json`, { force: true }),
+    ]);
+  }
+
+  async startMultipart(key: string, _contentType: string): Promise<{ uploadId: string }> {
+    this.#pathOf(key);
+    const uploadId = randomUUID();
+    const base = path.join(this.#incomplete, uploadId);
+    try {
+      await fs.mkdir(`${base}.parts`, { recursive: true });
+      await fs.writeFile(`${base}.json`, JSON.stringify({ key, initiated: new Date().toISOString(), multipart: true }));
+      return { uploadId };
+    } catch (error) {
+      throw asStorageError(error, 'start a multipart upload');
+    }
+  }
+
+  async signPartUpload(_key: string, uploadId: string, partNumber: number, options: SignPartOptions): Promise<SignedPart> {
+    const expires = Math.floor(Date.now() / 1000) + options.expiresInSeconds;
+    const grant: PartGrant = { uploadId, partNumber, expires, maxBytes: options.maxBytes, sha256: options.sha256Base64 ?? '' };
+    return {
+      url: this.#signer.partUrl(options.baseUrl, grant),
+      headers: options.sha256Base64 ? { 'x-amz-checksum-sha256': options.sha256Base64 } : {},
+      expiresAt: new Date(expires * 1000),
+    };
+  }
+
+  /**
+   * Receives one part through a signed link (the API's own route stands in for R2's): at most
+   * the signed size, with the signed checksum when there is one. A part sent again replaces it.
+   */
+  async writePart(grant: PartGrant, signature: string, body: Readable, signal: AbortSignal): Promise<{ etag: string }> {
+    if (!UPLOAD_ID.test(grant.uploadId) || !this.#signer.verifyPart(grant, signature)) {
+      throw new AppError('part_link_invalid', 'This part upload link is invalid or has expired; ask for a fresh one.');
+    }
+    const partsDir = path.join(this.#incomplete, `${grant.uploadId}.parts`);
+    if (!(await exists(partsDir))) throw new AppError('upload_not_found', 'This upload no longer exists.');
+    const temporary = path.join(partsDir, `.${randomUUID()}`);
+    const meter = new UploadMeter(grant.maxBytes);
+    const md5 = createHash('md5');
+    try {
+      await pipeline(
+        body,
+        meter,
+        new Transform({
+          transform(chunk: Buffer, _encoding, callback) {
+            md5.update(chunk);
+            callback(null, chunk);
+          },
+        }),
+        createWriteStream(temporary, { flush: true }),
+        { signal },
+      );
+      const sha256 = Buffer.from(meter.sha256(), 'hex').toString('base64');
+      if (grant.sha256 && grant.sha256 !== sha256) {
+        throw new AppError('checksum_mismatch', 'The part does not match the SHA-256 its link was signed for.', {
+          details: { expected: grant.sha256, actual: sha256 },
+        });
+      }
+      const etag = md5.digest('hex');
+      const previous = (await fs.readdir(partsDir)).filter((name) => PART_FILE.exec(name)?.[1] === String(grant.partNumber));
+      await fs.rename(temporary, path.join(partsDir, `${grant.partNumber}.${etag}`));
+      await Promise.all(
+        previous.filter((name) => name !== `${grant.partNumber}.${etag}`).map((name) => fs.rm(path.join(partsDir, name), { force: true })),
+      );
+      return { etag };
+    } catch (error) {
+      if (signal.aborted) throw signal.reason ?? error;
+      throw asStorageError(error, 'write the part');
+    } finally {
+      await fs.rm(temporary, { force: true });
+    }
+  }
+
+  async listParts(_key: string, uploadId: string): Promise<StoredPart[] | undefined> {
+    if (!UPLOAD_ID.test(uploadId)) return undefined;
+    const partsDir = path.join(this.#incomplete, `${uploadId}.parts`);
+    let names: string[];
+    try {
+      names = await fs.readdir(partsDir);
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw asStorageError(error, 'list the parts of an upload');
+    }
+    const parts: StoredPart[] = [];
+    for (const name of names) {
+      const match = PART_FILE.exec(name);
+      if (!match) continue;
+      const stat = await fs.stat(path.join(partsDir, name)).catch(() => undefined);
+      if (stat) parts.push({ partNumber: Number(match[1]), size: stat.size, etag: match[2] ?? '' });
+    }
+    return parts.sort((a, b) => a.partNumber - b.partNumber);
+  }
+
+  async completeMultipart(key: string, uploadId: string, parts: StoredPart[]): Promise<{ etag: string }> {
+    const finalPath = this.#pathOf(key);
+    if (!UPLOAD_ID.test(uploadId)) throw new AppError('upload_not_found', 'This upload no longer exists.');
+    const base = path.join(this.#incomplete, uploadId);
+    const temporary = `${base}.assembling`;
+    try {
+      const output = createWriteStream(temporary, { flush: true });
+      const sources = parts.map((part) => path.join(`${base}.parts`, `${part.partNumber}.${part.etag}`));
+      await pipeline(async function* () {
+        for (const source of sources) yield* createReadStream(source);
+      }, output);
+      await fs.mkdir(path.dirname(finalPath), { recursive: true });
+      await fs.rename(temporary, finalPath);
+      await this.abortIncompleteUpload({ key, uploadId, initiated: new Date() });
+      // As S3 does for multipart objects: the MD5 of the parts' MD5s, and their count.
+      const md5s = createHash('md5');
+      for (const part of parts) md5s.update(Buffer.from(part.etag, 'hex'));
+      return { etag: `${md5s.digest('hex')}-${parts.length}` };
+    } catch (error) {
+      throw asStorageError(error, 'complete a multipart upload');
+    } finally {
+      await fs.rm(temporary, { force: true });
+    }
+  }
+
+  async read(key: string, signal?: AbortSignal): Promise<ObjectRead> {
+    const filePath = this.#pathOf(key);
+    try {
+      await fs.access(filePath, fs.constants.R_OK);
+    } catch (error) {
+      throw asStorageError(error, 'read the object');
+    }
+    return { body: createReadStream(filePath, signal ? { signal } : {}), etag: undefined };
   }
 
   async downloadUrl(key: string, options: DownloadUrlOptions): Promise<string> {
@@ -201,6 +345,13 @@ export class FilesystemStorage implements ObjectStorage {
       current = path.dirname(current);
     }
   }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return fs.stat(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 function isMissing(error: unknown): boolean {

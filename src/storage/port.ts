@@ -31,6 +31,37 @@ export interface DownloadUrlOptions {
   baseUrl: string;
 }
 
+/** A part the store holds for a multipart upload (asked of the store, never of the client). */
+export interface StoredPart {
+  partNumber: number;
+  size: number;
+  etag: string;
+}
+
+/** A presigned PUT of one part: the client sends the part's bytes to `url` with `headers`. */
+export interface SignedPart {
+  url: string;
+  /** Headers the client must send as they are (they are part of the signature). */
+  headers: Record<string, string>;
+  expiresAt: Date;
+}
+
+export interface SignPartOptions {
+  expiresInSeconds: number;
+  /** Largest part the URL accepts (the filesystem adapter enforces it; S3 checks at complete). */
+  maxBytes: number;
+  /** Base64 SHA-256 of the part: signed as `x-amz-checksum-sha256`, so a corrupted part is refused. */
+  sha256Base64?: string | undefined;
+  /** Origin for URLs the API serves itself (filesystem adapter); ignored by S3. */
+  baseUrl: string;
+}
+
+export interface ObjectRead {
+  body: Readable;
+  /** The store's ETag, when it has one. */
+  etag: string | undefined;
+}
+
 export interface ListPage {
   objects: StoredObject[];
   nextCursor: string | undefined;
@@ -46,6 +77,15 @@ export interface ObjectStorage {
   listIncompleteUploads(prefix: string): Promise<IncompleteUpload[]>;
   abortIncompleteUpload(upload: IncompleteUpload): Promise<void>;
   downloadUrl(key: string, options: DownloadUrlOptions): Promise<string>;
+  /** Direct uploads: opens a multipart upload whose parts the client sends itself. */
+  startMultipart(key: string, contentType: string): Promise<{ uploadId: string }>;
+  signPartUpload(key: string, uploadId: string, partNumber: number, options: SignPartOptions): Promise<SignedPart>;
+  /** The parts received so far, by part number; undefined when the upload no longer exists. */
+  listParts(key: string, uploadId: string): Promise<StoredPart[] | undefined>;
+  /** Assembles the parts (in part-number order) into the object at `key`. */
+  completeMultipart(key: string, uploadId: string, parts: StoredPart[]): Promise<{ etag: string }>;
+  /** Streams the object (verification reads it back once). */
+  read(key: string, signal?: AbortSignal): Promise<ObjectRead>;
   /** Throws storage_unavailable when the store cannot be reached (for /ready). */
   check(): Promise<void>;
   close(): Promise<void>;

@@ -60,20 +60,15 @@ export class S3LinkSigner {
   }
 
   async sign(key: string, options: LinkOptions): Promise<string> {
-    const host = this.#port === undefined ? this.#hostname : `${this.#hostname}:${this.#port}`;
     const presigned = await this.#signer.presign(
       {
-        method: 'GET',
-        protocol: this.#protocol,
-        hostname: this.#hostname,
-        ...(this.#port === undefined ? {} : { port: this.#port }),
-        path: this.#pathPrefix + key.split('/').map(encodeKeySegment).join('/'),
+        ...this.#request('GET', key),
         query: {
           'response-content-disposition': attachmentDisposition(options.filename),
           'response-content-type': options.contentType,
           'x-id': 'GetObject',
         },
-        headers: { host, 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD' },
+        headers: { host: this.#host(), 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD' },
       },
       {
         expiresIn: options.expiresInSeconds,
@@ -82,6 +77,45 @@ export class S3LinkSigner {
       },
     );
     return formatUrl(presigned);
+  }
+
+  /**
+   * A presigned UploadPart. With a part checksum, `x-amz-checksum-sha256` stays a signed header
+   * (not hoisted into the query): the client must send it, and the store checks the bytes against it.
+   */
+  async signPart(
+    key: string,
+    part: { uploadId: string; partNumber: number; sha256Base64?: string | undefined },
+    options: { expiresInSeconds: number; signingDate?: Date },
+  ): Promise<{ url: string; headers: Record<string, string> }> {
+    const checksum: Record<string, string> = part.sha256Base64 ? { 'x-amz-checksum-sha256': part.sha256Base64 } : {};
+    const presigned = await this.#signer.presign(
+      {
+        ...this.#request('PUT', key),
+        query: { partNumber: String(part.partNumber), uploadId: part.uploadId, 'x-id': 'UploadPart' },
+        headers: { host: this.#host(), 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD', ...checksum },
+      },
+      {
+        expiresIn: options.expiresInSeconds,
+        unhoistableHeaders: new Set(Object.keys(checksum)),
+        ...(options.signingDate ? { signingDate: options.signingDate } : {}),
+      },
+    );
+    return { url: formatUrl(presigned), headers: checksum };
+  }
+
+  #host(): string {
+    return this.#port === undefined ? this.#hostname : `${this.#hostname}:${this.#port}`;
+  }
+
+  #request(method: 'GET' | 'PUT', key: string) {
+    return {
+      method,
+      protocol: this.#protocol,
+      hostname: this.#hostname,
+      ...(this.#port === undefined ? {} : { port: this.#port }),
+      path: this.#pathPrefix + key.split('/').map(encodeKeySegment).join('/'),
+    };
   }
 }
 

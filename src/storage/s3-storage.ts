@@ -6,19 +6,34 @@
 import type { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
   DeleteObjectCommand,
+  GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
+  ListPartsCommand,
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import type { StorageConfig } from '../config.ts';
 import { PartBufferPool } from './part-buffer-pool.ts';
-import type { DownloadUrlOptions, IncompleteUpload, ListPage, ObjectStorage, PutOptions, StoredObject } from './port.ts';
+import type {
+  DownloadUrlOptions,
+  IncompleteUpload,
+  ListPage,
+  ObjectRead,
+  ObjectStorage,
+  PutOptions,
+  SignedPart,
+  SignPartOptions,
+  StoredObject,
+  StoredPart,
+} from './port.ts';
 import { S3LinkSigner } from './s3-link-signer.ts';
-import { writeMultipart } from './s3-multipart-writer.ts';
+import { stripQuotes, writeMultipart } from './s3-multipart-writer.ts';
 import { checkBucketAtStart } from './s3-startup-check.ts';
 import { asStorageError } from './storage-error.ts';
 
@@ -168,6 +183,79 @@ export class S3Storage implements ObjectStorage {
   async downloadUrl(key: string, options: DownloadUrlOptions): Promise<string> {
     // Signing is local computation: no request reaches R2 here.
     return this.#links.sign(key, options);
+  }
+
+  async startMultipart(key: string, contentType: string): Promise<{ uploadId: string }> {
+    try {
+      const created = await this.#client.send(
+        new CreateMultipartUploadCommand({ Bucket: this.#bucket, Key: key, ContentType: contentType }),
+      );
+      if (!created.UploadId) throw new Error('CreateMultipartUpload answered no UploadId');
+      return { uploadId: created.UploadId };
+    } catch (error) {
+      throw asStorageError(error, 'start a multipart upload');
+    }
+  }
+
+  async signPartUpload(key: string, uploadId: string, partNumber: number, options: SignPartOptions): Promise<SignedPart> {
+    // Local computation, like download links: the client's PUT goes to R2, not through us.
+    const expiresAt = new Date(Date.now() + options.expiresInSeconds * 1000);
+    const signed = await this.#links.signPart(
+      key,
+      { uploadId, partNumber, sha256Base64: options.sha256Base64 },
+      { expiresInSeconds: options.expiresInSeconds },
+    );
+    return { ...signed, expiresAt };
+  }
+
+  async listParts(key: string, uploadId: string): Promise<StoredPart[] | undefined> {
+    const parts: StoredPart[] = [];
+    let marker: string | undefined;
+    try {
+      do {
+        const result = await this.#client.send(
+          new ListPartsCommand({ Bucket: this.#bucket, Key: key, UploadId: uploadId, PartNumberMarker: marker }),
+        );
+        for (const part of result.Parts ?? []) {
+          if (part.PartNumber === undefined) continue;
+          parts.push({ partNumber: part.PartNumber, size: part.Size ?? 0, etag: stripQuotes(part.ETag ?? '') });
+        }
+        marker = result.IsTruncated ? result.NextPartNumberMarker : undefined;
+      } while (marker);
+      return parts.sort((a, b) => a.partNumber - b.partNumber);
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw asStorageError(error, 'list the parts of an upload');
+    }
+  }
+
+  async completeMultipart(key: string, uploadId: string, parts: StoredPart[]): Promise<{ etag: string }> {
+    try {
+      const result = await this.#client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: this.#bucket,
+          Key: key,
+          UploadId: uploadId,
+          MultipartUpload: { Parts: parts.map((part) => ({ PartNumber: part.partNumber, ETag: `"${part.etag}"` })) },
+        }),
+      );
+      return { etag: stripQuotes(result.ETag ?? '') };
+    } catch (error) {
+      throw asStorageError(error, 'complete a multipart upload');
+    }
+  }
+
+  async read(key: string, signal?: AbortSignal): Promise<ObjectRead> {
+    try {
+      const result = await this.#client.send(
+        new GetObjectCommand({ Bucket: this.#bucket, Key: key }),
+        signal ? { abortSignal: signal } : {},
+      );
+      return { body: result.Body as Readable, etag: result.ETag ? stripQuotes(result.ETag) : undefined };
+    } catch (error) {
+      if (signal?.aborted) throw abortReason(signal);
+      throw asStorageError(error, 'read the object');
+    }
   }
 
   /** Once at start: exits-worthy misconfiguration becomes a ConfigError naming the variable. */

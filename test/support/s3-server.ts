@@ -2,7 +2,7 @@
  * A real S3 server for tests: @20minutes/s3rver 5.x on 127.0.0.1 with a random port, a temp
  * folder and its own key pair. It verifies V4 signatures, on headers and on presigned URLs, so
  * a link or request signed wrongly fails here as it would on R2. Its gaps are filled below:
- * - ListMultipartUploads and AbortMultipartUpload (a koa middleware over its own store);
+ * - ListMultipartUploads, ListParts and AbortMultipartUpload (a koa middleware over its own store);
  * - two defects of its signature check, patched in its source as it loads (see
  *   patchSignatureCheck): both refuse requests that AWS and R2 accept.
  */
@@ -54,6 +54,12 @@ interface S3rverInstance {
 const xmlEscape = (value: string) =>
   value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
+function noSuchUpload(ctx: KoaContext, id: string): void {
+  ctx.status = 404;
+  ctx.type = 'application/xml';
+  ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist.</Message><UploadId>${xmlEscape(id)}</UploadId></Error>`;
+}
+
 function multipartExtensions(server: S3rverInstance) {
   const uploadsDir = (bucket: string) => server.store.getResourcePath(bucket, undefined, 'uploads');
   return async (ctx: KoaContext, next: () => Promise<void>) => {
@@ -85,6 +91,32 @@ function multipartExtensions(server: S3rverInstance) {
         `<IsTruncated>false</IsTruncated>${uploads.join('')}</ListMultipartUploadsResult>`;
       return;
     }
+    if (bucket && key && ctx.method === 'GET' && ctx.query.uploadId) {
+      const id = ctx.query.uploadId;
+      const dir = path.join(uploadsDir(bucket), path.basename(id));
+      const names = await fs.readdir(dir).catch(() => undefined);
+      if (names === undefined) {
+        noSuchUpload(ctx, id);
+        return;
+      }
+      const parts: string[] = [];
+      const numbers = names.filter((name) => /^\d+$/.test(name)).map(Number);
+      for (const number of numbers.sort((a, b) => a - b)) {
+        const file = path.join(dir, String(number));
+        const [stat, md5] = await Promise.all([fs.stat(file), fs.readFile(`${file}.md5`, 'utf8').catch(() => '')]);
+        parts.push(
+          `<Part><PartNumber>${number}</PartNumber><LastModified>${stat.mtime.toISOString()}</LastModified>` +
+            `<ETag>&quot;${xmlEscape(md5.trim())}&quot;</ETag><Size>${stat.size}</Size></Part>`,
+        );
+      }
+      ctx.status = 200;
+      ctx.type = 'application/xml';
+      ctx.body =
+        `<?xml version="1.0" encoding="UTF-8"?>\n<ListPartsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
+        `<Bucket>${xmlEscape(bucket)}</Bucket><Key>${xmlEscape(key)}</Key><UploadId>${xmlEscape(id)}</UploadId>` +
+        `<MaxParts>10000</MaxParts><IsTruncated>false</IsTruncated>${parts.join('')}</ListPartsResult>`;
+      return;
+    }
     if (bucket && key && ctx.method === 'DELETE' && ctx.query.uploadId) {
       const id = ctx.query.uploadId;
       const dir = path.join(uploadsDir(bucket), path.basename(id));
@@ -93,9 +125,7 @@ function multipartExtensions(server: S3rverInstance) {
         () => false,
       );
       if (!exists) {
-        ctx.status = 404;
-        ctx.type = 'application/xml';
-        ctx.body = `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist.</Message><UploadId>${xmlEscape(id)}</UploadId></Error>`;
+        noSuchUpload(ctx, id);
         return;
       }
       await fs.rm(dir, { recursive: true, force: true });

@@ -1,0 +1,308 @@
+/**
+ * Direct uploads: the client sends a file straight to the object store in presigned parts, so
+ * multi-GB files never pass through the API (nor its 15-minute request limit on Railway).
+ * The API decides everything before a byte moves (names, type, size limit, ownership, the row
+ * reservation that settles races), signs part URLs, checks the parts' coverage at complete,
+ * and a verifier reads the object back once to vouch for its size and SHA-256 before the same
+ * finalize as a proxied upload.
+ */
+import { randomUUID } from 'node:crypto';
+import type { DirectUploadSettings, Limits } from '../config.ts';
+import type { DatasetService } from '../datasets/dataset-service.ts';
+import { ownerScope, type Principal } from '../domain.ts';
+import { AppError } from '../errors.ts';
+import type { ExplanationFieldValues, ExplanationService } from '../explanations/explanation-service.ts';
+import type { Logger } from '../logger.ts';
+import type { MetadataStore } from '../metadata/metadata-store.ts';
+import type { UploadSessionRecord } from '../metadata/upload-session-records.ts';
+import type { ModelFieldValues, ModelService } from '../models/model-service.ts';
+import type { ObjectStorage } from '../storage/port.ts';
+import { parseHexSha256 } from '../uploads/digests.ts';
+import { checkCoverage, expectedPartSize, type PartPlan, planParts } from './part-plan.ts';
+import type { DirectReservation } from './reservation.ts';
+import type { UploadVerifier } from './verifier.ts';
+
+export type UploadTarget =
+  | { type: 'dataset-file'; dataset: string; path: string; overwrite: boolean }
+  | ({ type: 'model'; filename: string } & ModelFieldValues)
+  | ({ type: 'explanation'; filename: string } & ExplanationFieldValues);
+
+export interface OpenUpload {
+  target: UploadTarget;
+  size: number;
+  sha256?: string | undefined;
+  /** Accepted for clients that send it; the stored type follows the extension, as for proxied uploads. */
+  contentType?: string | undefined;
+  /** The client's part size (e.g. Uppy's chunk size); the server's default otherwise. */
+  partSize?: number | undefined;
+}
+
+export interface PartRequest {
+  partNumbers: number[];
+  /** Base64 SHA-256 per part number: signed into that part's URL. */
+  sha256?: Record<string, string> | undefined;
+  expiresInSeconds?: number | undefined;
+}
+
+export interface SignedPartView {
+  partNumber: number;
+  url: string;
+  headers: Record<string, string>;
+  expiresAt: string;
+}
+
+export interface UploadSessionView {
+  id: string;
+  state: UploadSessionRecord['state'];
+  target: Record<string, unknown>;
+  size: number;
+  sha256: string | null;
+  contentType: string;
+  partSize: number;
+  partCount: number;
+  expiresAt: string;
+  createdAt: string;
+  updatedAt: string;
+  /** Parts the object store holds, asked of it (never of the client). */
+  uploadedParts: Array<{ partNumber: number; size: number }>;
+  parts?: SignedPartView[];
+  result?: NonNullable<UploadSessionRecord['result']>;
+  problem?: UploadSessionRecord['problem'];
+}
+
+export interface DirectUploadDeps {
+  metadata: MetadataStore;
+  storage: ObjectStorage;
+  log: Logger;
+  limits: Limits;
+  settings: DirectUploadSettings;
+  datasets: DatasetService;
+  models: ModelService;
+  explanations: ExplanationService;
+  verifier: UploadVerifier;
+}
+
+/** Part URLs handed out with a new session; the client asks for the rest. */
+export const FIRST_PARTS = 16;
+/** Part URLs per request for more. */
+export const MAX_PARTS_PER_REQUEST = 100;
+export const DEFAULT_PART_URL_TTL_SECONDS = 900;
+export const MAX_PART_URL_TTL_SECONDS = 3600;
+const BASE64_SHA256 = /^[A-Za-z0-9+/]{43}=$/;
+
+export class DirectUploadService {
+  readonly #deps: DirectUploadDeps;
+
+  constructor(deps: DirectUploadDeps) {
+    this.#deps = deps;
+  }
+
+  /** POST /uploads: every check of the proxied upload, the reservation, the multipart upload, the first part URLs. */
+  async open(principal: Principal, request: OpenUpload, baseUrl: string): Promise<UploadSessionView> {
+    const { storage, metadata, settings } = this.#deps;
+    const maxBytes = this.#maxBytes(request.target.type);
+    if (!Number.isSafeInteger(request.size) || request.size < 1) {
+      throw new AppError('empty_file', 'size must be the exact number of bytes of a non-empty file.');
+    }
+    if (request.size > maxBytes) {
+      throw new AppError('file_too_large', `The file is larger than the limit of ${maxBytes} bytes.`, { details: { maxBytes } });
+    }
+    const sha256 = request.sha256 === undefined || request.sha256 === '' ? null : parseHexSha256(request.sha256);
+    const plan = planParts(request.size, request.partSize ?? settings.partSizeBytes);
+    const id = randomUUID();
+    const reservation = await this.#reserve(principal, request.target, id);
+    let uploadId: string | undefined;
+    let session: UploadSessionRecord;
+    try {
+      ({ uploadId } = await storage.startMultipart(reservation.objectKey, reservation.contentType));
+      session = await metadata.uploadSessions.open(
+        {
+          id,
+          ownerId: reservation.ownerId,
+          targetType: request.target.type,
+          target: { ...request.target },
+          rowId: reservation.rowId,
+          datasetId: reservation.datasetId,
+          objectKey: reservation.objectKey,
+          storageUploadId: uploadId,
+          size: request.size,
+          sha256,
+          contentType: reservation.contentType,
+          partSize: plan.partSize,
+          partCount: plan.partCount,
+        },
+        settings.sessionTtlSeconds,
+      );
+    } catch (error) {
+      if (uploadId) {
+        await storage
+          .abortIncompleteUpload({ key: reservation.objectKey, uploadId, initiated: new Date() })
+          .catch(() => undefined); // the reconciler aborts it
+      }
+      await reservation.abandon().catch((abandonError: unknown) => {
+        this.#deps.log.warn({ err: abandonError }, 'pending row left for the reconciler: abandon failed');
+      });
+      throw error;
+    }
+    const first = Array.from({ length: Math.min(plan.partCount, FIRST_PARTS) }, (_, index) => index + 1);
+    const parts = await this.#sign(session, { partNumbers: first }, baseUrl);
+    return { ...view(session, []), parts };
+  }
+
+  /** POST /uploads/{id}/parts: fresh URLs, signed now, for the parts the client asks for. */
+  async signParts(principal: Principal, id: string, request: PartRequest, baseUrl: string): Promise<SignedPartView[]> {
+    const session = await this.#deps.metadata.uploadSessions.get(ownerScope(principal), id);
+    assertTakingParts(session);
+    return this.#sign(session, request, baseUrl);
+  }
+
+  /** GET /uploads/{id}: the session, with the parts the store holds while it takes parts. */
+  async get(principal: Principal, id: string): Promise<UploadSessionView> {
+    const session = await this.#deps.metadata.uploadSessions.get(ownerScope(principal), id);
+    return view(session, await this.#uploadedParts(session));
+  }
+
+  /**
+   * POST /uploads/{id}/complete: the parts must cover exactly the declared size at the agreed
+   * part size (409 upload_incomplete says what is missing; the session stays open). Then the
+   * store assembles them and the verifier takes over (202).
+   */
+  async complete(principal: Principal, id: string): Promise<UploadSessionView> {
+    const { metadata, storage, verifier } = this.#deps;
+    let session = await metadata.uploadSessions.get(ownerScope(principal), id);
+    if (session.state === 'verifying' || session.state === 'ready') return view(session, planned(session));
+    assertTakingParts(session);
+    const parts = await storage.listParts(session.objectKey, session.storageUploadId);
+    let etag: string;
+    if (parts === undefined) {
+      // Completed before, by a request that did not live to record it: the object is there.
+      const object = await storage.head(session.objectKey);
+      if (!object) throw new AppError('upload_not_open', 'The object store no longer has this upload; open a new one.');
+      etag = '';
+    } else {
+      const coverage = checkCoverage(session.size, planOf(session), parts);
+      if (coverage) {
+        const missing = coverage.missingParts.length;
+        throw new AppError(
+          'upload_incomplete',
+          `The parts do not make up the file yet: ${missing} missing, ${coverage.wrongSizeParts.length} of the wrong size. ` +
+            'Upload those parts (ask for fresh URLs at /uploads/{id}/parts) and complete again.',
+          { details: { ...coverage } },
+        );
+      }
+      const inPlan = parts.filter((part) => part.partNumber <= session.partCount);
+      ({ etag } = await storage.completeMultipart(session.objectKey, session.storageUploadId, inPlan));
+    }
+    session = await metadata.uploadSessions.beginVerification(ownerScope(principal), id, etag);
+    verifier.kick(id);
+    return view(session, planned(session));
+  }
+
+  /** DELETE /uploads/{id}: the reservation goes and the store's parts with it. */
+  async abort(principal: Principal, id: string): Promise<void> {
+    const session = await this.#deps.metadata.uploadSessions.abort(ownerScope(principal), id);
+    await this.#deps.storage
+      .abortIncompleteUpload({ key: session.objectKey, uploadId: session.storageUploadId, initiated: new Date() })
+      .catch((error: unknown) => {
+        this.#deps.log.warn({ err: error, upload: id }, 'multipart upload left for the reconciler: abort failed');
+      });
+  }
+
+  #maxBytes(type: UploadTarget['type']): number {
+    const { limits } = this.#deps;
+    return { 'dataset-file': limits.datasetFileBytes, model: limits.modelFileBytes, explanation: limits.explanationFileBytes }[
+      type
+    ];
+  }
+
+  #reserve(principal: Principal, target: UploadTarget, sessionId: string): Promise<DirectReservation> {
+    switch (target.type) {
+      case 'dataset-file':
+        return this.#deps.datasets.reserveDirect(principal, target, sessionId);
+      case 'model':
+        return this.#deps.models.reserveDirect(principal, target);
+      case 'explanation':
+        return this.#deps.explanations.reserveDirect(principal, target);
+    }
+  }
+
+  async #sign(session: UploadSessionRecord, request: PartRequest, baseUrl: string): Promise<SignedPartView[]> {
+    const plan = planOf(session);
+    const numbers = [...new Set(request.partNumbers)];
+    if (numbers.length === 0 || numbers.length > MAX_PARTS_PER_REQUEST) {
+      throw new AppError('validation_failed', `Ask for 1 to ${MAX_PARTS_PER_REQUEST} parts at a time.`);
+    }
+    const outside = numbers.find((n) => !Number.isInteger(n) || n < 1 || n > plan.partCount);
+    if (outside !== undefined) {
+      throw new AppError('validation_failed', `Part ${outside} is not in this upload: its parts are 1 to ${plan.partCount}.`);
+    }
+    const checksums = request.sha256 ?? {};
+    for (const [key, value] of Object.entries(checksums)) {
+      if (!numbers.includes(Number(key))) {
+        throw new AppError('validation_failed', `sha256 names part ${key}, which partNumbers does not ask for.`);
+      }
+      if (!BASE64_SHA256.test(value)) {
+        throw new AppError('invalid_digest', `sha256 of part ${key} must be the base64 of 32 bytes (44 characters).`);
+      }
+    }
+    const expiresInSeconds = request.expiresInSeconds ?? DEFAULT_PART_URL_TTL_SECONDS;
+    return Promise.all(
+      numbers.map(async (partNumber) => {
+        const signed = await this.#deps.storage.signPartUpload(session.objectKey, session.storageUploadId, partNumber, {
+          expiresInSeconds,
+          maxBytes: expectedPartSize(session.size, plan, partNumber),
+          sha256Base64: checksums[String(partNumber)],
+          baseUrl,
+        });
+        return { partNumber, url: signed.url, headers: signed.headers, expiresAt: signed.expiresAt.toISOString() };
+      }),
+    );
+  }
+
+  async #uploadedParts(session: UploadSessionRecord): Promise<Array<{ partNumber: number; size: number }>> {
+    if (session.state !== 'uploading') return planned(session);
+    const parts = (await this.#deps.storage.listParts(session.objectKey, session.storageUploadId)) ?? [];
+    return parts.map(({ partNumber, size }) => ({ partNumber, size }));
+  }
+}
+
+function planOf(session: UploadSessionRecord): PartPlan {
+  return { partSize: session.partSize, partCount: session.partCount };
+}
+
+/** Once assembled, the parts are the plan (the store no longer lists them); none for an ended session. */
+function planned(session: UploadSessionRecord): Array<{ partNumber: number; size: number }> {
+  if (session.state !== 'verifying' && session.state !== 'ready') return [];
+  return Array.from({ length: session.partCount }, (_, index) => ({
+    partNumber: index + 1,
+    size: expectedPartSize(session.size, planOf(session), index + 1),
+  }));
+}
+
+function assertTakingParts(session: UploadSessionRecord): void {
+  if (session.state !== 'uploading') {
+    throw new AppError('upload_not_open', `Upload ${session.id} is ${session.state}; it takes no more parts.`);
+  }
+  if (Date.parse(session.expiresAt) < Date.now()) {
+    throw new AppError('upload_expired', `Upload ${session.id} expired at ${session.expiresAt}; open a new one.`);
+  }
+}
+
+function view(session: UploadSessionRecord, uploadedParts: Array<{ partNumber: number; size: number }>): UploadSessionView {
+  return {
+    id: session.id,
+    state: session.state,
+    target: session.target,
+    size: session.size,
+    sha256: session.sha256,
+    contentType: session.contentType,
+    partSize: session.partSize,
+    partCount: session.partCount,
+    expiresAt: session.expiresAt,
+    createdAt: session.createdAt,
+    updatedAt: session.updatedAt,
+    uploadedParts,
+    ...(session.state === 'ready' && session.result ? { result: session.result } : {}),
+    ...(session.problem ? { problem: session.problem } : {}),
+  };
+}

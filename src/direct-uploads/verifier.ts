@@ -1,0 +1,190 @@
+/**
+ * Verification of direct uploads: the one read of an assembled object, streamed through the same
+ * meter as a proxied upload (count, SHA-256, limit), then the same finalize, or the session
+ * fails and nothing is left. The job is durable: its state lives in the metadata store, a
+ * process holds it under a lease it renews, and a lease that lapses (a crash, a restart) lets
+ * any replica claim it again. At most `verifyConcurrency` run at once in a process, each with
+ * one stream's worth of memory.
+ */
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { DirectUploadSettings } from '../config.ts';
+import { isAppError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import type { MetadataStore } from '../metadata/metadata-store.ts';
+import type { UploadSessionRecord } from '../metadata/upload-session-records.ts';
+import type { ObjectStorage } from '../storage/port.ts';
+import { UploadMeter } from '../uploads/meter.ts';
+import { deleteObjects } from '../uploads/upload-batch.ts';
+
+/** A job that fails this often for reasons outside the file (storage or database down) is given up. */
+const MAX_ATTEMPTS = 5;
+
+export interface VerifierDeps {
+  metadata: MetadataStore;
+  storage: ObjectStorage;
+  log: Logger;
+  settings: DirectUploadSettings;
+}
+
+type Problem = NonNullable<UploadSessionRecord['problem']>;
+
+export class UploadVerifier {
+  readonly #deps: VerifierDeps;
+  readonly #running = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+  #scanning: Promise<void> | undefined;
+
+  constructor(deps: VerifierDeps) {
+    this.#deps = deps;
+  }
+
+  /** Looks for claimable jobs now and then every half lease (jobs a crashed process left). */
+  start(): void {
+    if (this.#timer || this.#stopped) return;
+    const everyMs = Math.max(1000, (this.#deps.settings.verifyLeaseSeconds * 1000) / 2);
+    this.#timer = setInterval(() => this.scan(), everyMs);
+    this.#timer.unref();
+    this.scan();
+  }
+
+  /** A session that just began verifying: run it here if there is room (else a scan finds it). */
+  kick(id: string): void {
+    if (this.#stopped || this.#running.size >= this.#deps.settings.verifyConcurrency) return;
+    void this.#claim(id).catch((error: unknown) => this.#deps.log.warn({ err: error, upload: id }, 'verification claim failed'));
+  }
+
+  scan(): void {
+    if (this.#scanning || this.#stopped) return;
+    this.#scanning = (async () => {
+      try {
+        while (!this.#stopped && this.#running.size < this.#deps.settings.verifyConcurrency) {
+          if (!(await this.#claim(null))) break;
+        }
+      } catch (error) {
+        this.#deps.log.warn({ err: error }, 'verification scan failed; the next one retries');
+      } finally {
+        this.#scanning = undefined;
+      }
+    })();
+  }
+
+  /** Jobs running in this process (for tests and /ready diagnostics). */
+  get running(): number {
+    return this.#running.size;
+  }
+
+  /** Stops taking jobs and interrupts those running: their leases lapse and another process resumes them. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    for (const job of this.#running.values()) job.controller.abort(new Error('shutting down'));
+    await Promise.allSettled([this.#scanning, ...[...this.#running.values()].map((job) => job.done)]);
+  }
+
+  async #claim(id: string | null): Promise<boolean> {
+    const session = await this.#deps.metadata.uploadSessions.claimVerification(id, this.#deps.settings.verifyLeaseSeconds);
+    if (!session) return false;
+    if (this.#stopped) return true;
+    const controller = new AbortController();
+    const done = this.#run(session, controller.signal).finally(() => this.#running.delete(session.id));
+    this.#running.set(session.id, { controller, done });
+    return true;
+  }
+
+  async #run(session: UploadSessionRecord, signal: AbortSignal): Promise<void> {
+    const { metadata, storage, log, settings } = this.#deps;
+    const heartbeat = setInterval(
+      () => {
+        metadata.uploadSessions.renewLease(session.id, settings.verifyLeaseSeconds).catch((error: unknown) => {
+          log.warn({ err: error, upload: session.id }, 'verification lease renewal failed');
+        });
+      },
+      (settings.verifyLeaseSeconds * 1000) / 3,
+    );
+    heartbeat.unref();
+    try {
+      const outcome = await this.#readBack(session, signal);
+      if ('problem' in outcome) {
+        await this.#fail(session, outcome.problem);
+        return;
+      }
+      const { replacedKeys } = await metadata.uploadSessions.finish(session.id, {
+        size: outcome.size,
+        sha256: outcome.sha256,
+        etag: session.etag ?? '',
+      });
+      // Old bytes of an overwritten path go only now that the metadata points at the new ones.
+      await deleteObjects(storage, replacedKeys, log);
+      log.info({ upload: session.id, size: outcome.size }, 'direct upload verified');
+    } catch (error) {
+      if (signal.aborted) return; // shutting down: the lease lapses and the job is resumed
+      if (isAppError(error) && error.kind !== 'unavailable') {
+        // The file is fine but its record cannot take it (e.g. the dataset was deleted meanwhile).
+        await this.#fail(session, { code: error.code, detail: error.message }).catch((failError: unknown) => {
+          log.warn({ err: failError, upload: session.id }, 'verification failure not recorded; retried later');
+        });
+        return;
+      }
+      log.warn({ err: error, upload: session.id, attempt: session.attempts }, 'verification interrupted; retried later');
+      if (session.attempts >= MAX_ATTEMPTS) {
+        await this.#fail(session, {
+          code: 'storage_unavailable',
+          detail: `The upload could not be verified after ${session.attempts} attempts.`,
+        }).catch(() => undefined);
+      }
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  /** Reads the object once, counting and hashing it; returns its facts or why it is refused. */
+  async #readBack(
+    session: UploadSessionRecord,
+    signal: AbortSignal,
+  ): Promise<{ size: number; sha256: string } | { problem: Problem }> {
+    const { body } = await this.#deps.storage.read(session.objectKey, signal);
+    const meter = new UploadMeter(session.size);
+    const discard = new Writable({
+      write(_chunk, _encoding, callback) {
+        callback();
+      },
+    });
+    try {
+      await pipeline(body, meter, discard, { signal });
+    } catch (error) {
+      if (isAppError(error) && error.code === 'file_too_large') {
+        return { problem: { code: 'upload_incomplete', detail: `The assembled object is larger than the declared ${session.size} bytes.` } };
+      }
+      throw error;
+    }
+    if (meter.bytes !== session.size) {
+      return {
+        problem: {
+          code: 'upload_incomplete',
+          detail: `The assembled object has ${meter.bytes} bytes; ${session.size} were declared.`,
+        },
+      };
+    }
+    const sha256 = meter.sha256();
+    if (session.sha256 && session.sha256 !== sha256) {
+      return {
+        problem: {
+          code: 'checksum_mismatch',
+          detail: 'The SHA-256 of the uploaded file does not match the one declared when the upload was opened.',
+          expected: session.sha256,
+          actual: sha256,
+        },
+      };
+    }
+    return { size: meter.bytes, sha256 };
+  }
+
+  /** Rows first (the session ends, its reservation goes), then the object; a failure there is an orphan to reconcile. */
+  async #fail(session: UploadSessionRecord, problem: Problem): Promise<void> {
+    await this.#deps.metadata.uploadSessions.end(session.id, 'failed', problem);
+    await deleteObjects(this.#deps.storage, [session.objectKey], this.#deps.log);
+    this.#deps.log.info({ upload: session.id, code: problem.code }, 'direct upload refused');
+  }
+}

@@ -1,0 +1,108 @@
+/** Direct-upload sessions: typed calls of the upload-session SQL functions. */
+import type { Dataset, Explanation, Model, OwnerScope } from '../domain.ts';
+import type { SqlFunctionCaller } from './sql-caller.ts';
+
+export type UploadSessionState = 'uploading' | 'verifying' | 'ready' | 'failed' | 'aborted';
+export type UploadTargetType = 'dataset-file' | 'model' | 'explanation';
+
+/** A session as stored; the HTTP answer shows part of it. */
+export interface UploadSessionRecord {
+  id: string;
+  ownerId: string;
+  state: UploadSessionState;
+  targetType: UploadTargetType;
+  target: Record<string, unknown>;
+  rowId: string;
+  datasetId: string | null;
+  objectKey: string;
+  storageUploadId: string;
+  size: number;
+  sha256: string | null;
+  contentType: string;
+  partSize: number;
+  partCount: number;
+  /** The assembled object's ETag, once its parts are completed. */
+  etag: string | null;
+  /** When ready: what the proxied upload of the same file answers. */
+  result: Dataset | Model | Explanation | null;
+  problem: { code: string; detail: string; [key: string]: unknown } | null;
+  attempts: number;
+  expiresAt: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type NewUploadSession = Pick<
+  UploadSessionRecord,
+  | 'id'
+  | 'ownerId'
+  | 'targetType'
+  | 'target'
+  | 'rowId'
+  | 'datasetId'
+  | 'objectKey'
+  | 'storageUploadId'
+  | 'size'
+  | 'sha256'
+  | 'contentType'
+  | 'partSize'
+  | 'partCount'
+>;
+
+export class UploadSessionRecords {
+  readonly #caller: SqlFunctionCaller;
+
+  constructor(caller: SqlFunctionCaller) {
+    this.#caller = caller;
+  }
+
+  open(session: NewUploadSession, ttlSeconds: number): Promise<UploadSessionRecord> {
+    return this.#caller.call('xai_open_upload_session', { p_session: { ...session }, p_ttl_seconds: ttlSeconds });
+  }
+
+  get(owner: OwnerScope, id: string): Promise<UploadSessionRecord> {
+    return this.#caller.call('xai_get_upload_session', { p_owner: owner, p_id: id });
+  }
+
+  beginVerification(owner: OwnerScope, id: string, etag: string): Promise<UploadSessionRecord> {
+    return this.#caller.call('xai_begin_upload_verification', { p_owner: owner, p_id: id, p_etag: etag });
+  }
+
+  /** One verification whose lease is free (`id`: that one only), or null. */
+  claimVerification(id: string | null, leaseSeconds: number): Promise<UploadSessionRecord | null> {
+    return this.#caller.call('xai_claim_upload_verification', { p_id: id, p_lease_seconds: leaseSeconds });
+  }
+
+  renewLease(id: string, leaseSeconds: number): Promise<void> {
+    return this.#caller.call('xai_renew_upload_lease', { p_id: id, p_lease_seconds: leaseSeconds });
+  }
+
+  finish(
+    id: string,
+    stored: { size: number; sha256: string; etag: string },
+  ): Promise<{ session: UploadSessionRecord; replacedKeys: string[] }> {
+    return this.#caller.call('xai_finish_upload_session', {
+      p_id: id,
+      p_size: stored.size,
+      p_sha256: stored.sha256,
+      p_etag: stored.etag,
+    });
+  }
+
+  end(id: string, state: 'failed' | 'aborted', problem: UploadSessionRecord['problem']): Promise<UploadSessionRecord> {
+    return this.#caller.call('xai_end_upload_session', { p_id: id, p_state: state, p_problem: problem });
+  }
+
+  abort(owner: OwnerScope, id: string): Promise<UploadSessionRecord> {
+    return this.#caller.call('xai_abort_upload_session', { p_owner: owner, p_id: id });
+  }
+
+  expired(now: Date, limit: number): Promise<UploadSessionRecord[]> {
+    return this.#caller.call('xai_expired_upload_sessions', { p_now: now.toISOString(), p_limit: limit });
+  }
+
+  /** Of these storage upload ids, those a live session still owns. */
+  liveUploadIds(ids: string[]): Promise<string[]> {
+    return this.#caller.call('xai_live_upload_ids', { p_ids: ids });
+  }
+}
