@@ -295,6 +295,84 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/uploads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Open a direct upload: the file goes to the object store in presigned parts
+         * @description For large files and resumable uploads: the bytes never pass through the API. Every check of the multipart/form-data upload happens here, before any byte moves (names, extension 415, size 413, ownership 404, `file_exists` 409). PUT each part to its URL (ask for more at /uploads/{id}/parts), then POST /uploads/{id}/complete.
+         */
+        post: operations["openUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/uploads/{id}/parts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Fresh PUT URLs for parts of a direct upload
+         * @description Signed on every call, so a resumed upload never holds an expired URL.
+         */
+        post: operations["signUploadParts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/uploads/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A direct upload: its state, the parts the store holds, and its result or problem */
+        get: operations["getUpload"];
+        put?: never;
+        post?: never;
+        /** Abort a direct upload: its parts and reservation are removed */
+        delete: operations["abortUpload"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/uploads/{id}/complete": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Finish a direct upload: assemble the parts and verify size and SHA-256
+         * @description 409 `upload_incomplete` lists missing or wrong-size parts (the upload stays open). Otherwise 202: the server reads the object back once and the session becomes `ready` (with `result`) or `failed` (with `problem`); poll GET /uploads/{id}.
+         */
+        post: operations["completeUpload"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -425,6 +503,8 @@ export interface components {
         ReconcileReport: {
             dryRun: boolean;
             cutoff: string;
+            /** @description Direct uploads past UPLOAD_SESSION_TTL, aborted. */
+            expiredUploads: string[];
             stalePendingRows: {
                 kind: string;
                 id: string;
@@ -443,6 +523,46 @@ export interface components {
                 objectKey: string;
             }[];
             failures: string[];
+        };
+        UploadSession: {
+            id: string;
+            /** @enum {string} */
+            state: "uploading" | "verifying" | "ready" | "failed" | "aborted";
+            target: {
+                [key: string]: unknown;
+            };
+            size: number;
+            sha256: string | null;
+            contentType: string;
+            partSize: number;
+            partCount: number;
+            expiresAt: string;
+            createdAt: string;
+            updatedAt: string;
+            uploadedParts: {
+                partNumber: number;
+                size: number;
+            }[];
+            /** @description URLs for the first parts (new sessions only). */
+            parts?: {
+                partNumber: number;
+                /** @description PUT the part bytes here, with `headers`. */
+                url: string;
+                /** @description Headers to send as they are (they are signed). */
+                headers: {
+                    [key: string]: string;
+                };
+                expiresAt: string;
+            }[];
+            /** @description When ready: what the multipart/form-data upload of the same file answers. */
+            result?: components["schemas"]["Dataset"] | components["schemas"]["Model"] | components["schemas"]["Explanation"];
+            /** @description When failed: why (e.g. checksum_mismatch). */
+            problem?: ({
+                code: string;
+                detail: string;
+            } & {
+                [key: string]: unknown;
+            }) | null;
         };
     };
     responses: never;
@@ -591,7 +711,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -600,7 +720,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use. */
+            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -695,7 +815,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -763,7 +883,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -772,7 +892,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use. */
+            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -848,7 +968,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -942,7 +1062,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -951,7 +1071,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use. */
+            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1045,7 +1165,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1054,7 +1174,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use. */
+            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1135,7 +1255,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1309,7 +1429,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1318,7 +1438,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use. */
+            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1412,7 +1532,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1477,7 +1597,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1486,7 +1606,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use. */
+            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1566,7 +1686,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1654,7 +1774,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1925,7 +2045,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1934,7 +2054,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use. */
+            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2028,7 +2148,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2095,7 +2215,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2104,7 +2224,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use. */
+            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2184,7 +2304,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2262,7 +2382,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2341,7 +2461,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2411,6 +2531,413 @@ export interface operations {
             };
             /** @description Problem details. code: unauthenticated. */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    openUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    target: {
+                        /** @enum {string} */
+                        type: "dataset-file";
+                        /** @description Dataset id or name. */
+                        dataset: string;
+                        /** @description Path inside the dataset, e.g. raw/train.csv. */
+                        path: string;
+                        /** @default false */
+                        overwrite?: boolean;
+                    } | {
+                        /** @enum {string} */
+                        type: "model";
+                        dataset: string;
+                        name: string;
+                        filename: string;
+                        framework?: string;
+                        metrics?: {
+                            [key: string]: number;
+                        };
+                        params?: {
+                            [key: string]: unknown;
+                        };
+                        description?: string;
+                        tags?: string[];
+                    } | {
+                        /** @enum {string} */
+                        type: "explanation";
+                        /** @description Model id. */
+                        model: string;
+                        method: string;
+                        filename: string;
+                        params?: {
+                            [key: string]: unknown;
+                        };
+                        summary?: {
+                            [key: string]: unknown;
+                        };
+                        description?: string;
+                        tags?: string[];
+                    };
+                    /** @description Exact size of the file in bytes. */
+                    size: number;
+                    /** @description Hex SHA-256 of the whole file; verified before the record is ready. */
+                    sha256?: string;
+                    /** @description Ignored: the stored type follows the extension. */
+                    contentType?: string;
+                    /** @description Part size to use (e.g. your uploader's chunk size); raised when the file would need over 10000 parts. */
+                    partSize?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadSession"];
+                };
+            };
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: unauthenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    signUploadParts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    partNumbers: number[];
+                    /** @description Base64 SHA-256 per part number: signed into that part's URL, so the store refuses other bytes. */
+                    sha256?: {
+                        [key: string]: string;
+                    };
+                    /** @description Seconds the URLs stay valid (default 900). */
+                    expiresIn?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        parts: {
+                            partNumber: number;
+                            /** @description PUT the part bytes here, with `headers`. */
+                            url: string;
+                            /** @description Headers to send as they are (they are signed). */
+                            headers: {
+                                [key: string]: string;
+                            };
+                            expiresAt: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: unauthenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadSession"];
+                };
+            };
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: unauthenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    abortUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Aborted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: unauthenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    completeUpload: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UploadSession"];
+                };
+            };
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: unauthenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

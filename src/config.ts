@@ -148,7 +148,11 @@ const seconds = (fallback: number) =>
       if (!match) return Number.NaN;
       return Number(match[1]) * { s: 1, m: 60, h: 3600, d: 86_400 }[(match[2] ?? 's').toLowerCase() as 's'];
     },
-    z.number({ error: 'must be a duration: seconds (3600) or with a unit (90s, 30m, 24h, 7d)' }).int().positive().default(fallback),
+    z
+      .number({ error: 'must be a duration: seconds (3600) or with a unit (90s, 30m, 24h, 7d)' })
+      .int()
+      .positive()
+      .default(fallback),
   );
 const flag = (fallback: boolean) =>
   z.preprocess(

@@ -1,6 +1,6 @@
 /** Schemas of the direct-upload routes (/uploads). */
 import { z } from 'zod';
-import { MAX_PARTS_PER_REQUEST, MAX_PART_URL_TTL_SECONDS } from '../../src/direct-uploads/direct-upload-service.ts';
+import { MAX_PART_URL_TTL_SECONDS, MAX_PARTS_PER_REQUEST } from '../../src/direct-uploads/direct-upload-service.ts';
 import { MAX_PART_BYTES, MAX_PART_COUNT, MIN_PART_BYTES } from '../../src/direct-uploads/part-plan.ts';
 import { uuidParam } from './common.ts';
 import { datasetSchema } from './datasets.ts';
@@ -51,7 +51,9 @@ export const openUploadBody = z
       .min(MIN_PART_BYTES)
       .max(MAX_PART_BYTES)
       .optional()
-      .describe(`Part size to use (e.g. your uploader's chunk size); raised when the file would need over ${MAX_PART_COUNT} parts.`),
+      .describe(
+        `Part size to use (e.g. your uploader's chunk size); raised when the file would need over ${MAX_PART_COUNT} parts.`,
+      ),
   })
   .meta({
     example: {
@@ -104,7 +106,13 @@ export const partsBody = z.strictObject({
     .record(z.string().regex(/^\d{1,5}$/), z.string().max(64))
     .optional()
     .describe("Base64 SHA-256 per part number: signed into that part's URL, so the store refuses other bytes."),
-  expiresIn: z.number().int().min(1).max(MAX_PART_URL_TTL_SECONDS).optional().describe('Seconds the URLs stay valid (default 900).'),
+  expiresIn: z
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_PART_URL_TTL_SECONDS)
+    .optional()
+    .describe('Seconds the URLs stay valid (default 900).'),
 });
 
 export const partsAnswer = z.object({ parts: z.array(signedPartSchema) });

@@ -5,13 +5,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Limits } from '../config.ts';
+import type { DirectReservation } from '../direct-uploads/reservation.ts';
 import { type Dataset, type DatasetPatch, ownerScope, ownScope, type Page, type Principal } from '../domain.ts';
 import { type DownloadLink, type DownloadRequest, downloadLink } from '../downloads.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { FinishedFile, ListDatasets } from '../metadata/dataset-records.ts';
 import type { MetadataStore } from '../metadata/metadata-store.ts';
-import type { DirectReservation } from '../direct-uploads/reservation.ts';
 import type { ObjectStorage } from '../storage/port.ts';
 import { contentTypeFor } from '../uploads/content-types.ts';
 import { parseHexSha256 } from '../uploads/digests.ts';

@@ -155,7 +155,12 @@ export class UploadVerifier {
       await pipeline(body, meter, discard, { signal });
     } catch (error) {
       if (isAppError(error) && error.code === 'file_too_large') {
-        return { problem: { code: 'upload_incomplete', detail: `The assembled object is larger than the declared ${session.size} bytes.` } };
+        return {
+          problem: {
+            code: 'upload_incomplete',
+            detail: `The assembled object is larger than the declared ${session.size} bytes.`,
+          },
+        };
       }
       throw error;
     }

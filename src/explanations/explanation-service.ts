@@ -4,19 +4,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Limits } from '../config.ts';
+import type { DirectReservation } from '../direct-uploads/reservation.ts';
 import { type Explanation, type ExplanationPatch, ownerScope, type Page, type Principal } from '../domain.ts';
 import { type DownloadLink, type DownloadRequest, downloadLink } from '../downloads.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { ListExplanations } from '../metadata/explanation-records.ts';
 import type { MetadataStore } from '../metadata/metadata-store.ts';
-import type { DirectReservation } from '../direct-uploads/reservation.ts';
 import type { ObjectStorage } from '../storage/port.ts';
 import { contentTypeFor } from '../uploads/content-types.ts';
 import { FormFields, parseDescription, parseTags } from '../uploads/form-fields.ts';
 import { checkJsonObject, parseJsonObject } from '../uploads/json-fields.ts';
-import { explanationKeyTemplate } from '../uploads/object-keys.ts';
 import { basename, validateRelativePath } from '../uploads/names.ts';
+import { explanationKeyTemplate } from '../uploads/object-keys.ts';
 import type { IncomingPart, UploadContext } from '../uploads/parts.ts';
 import { receiveSingleFile } from '../uploads/single-file-upload.ts';
 import { deleteObjects } from '../uploads/upload-batch.ts';
@@ -54,7 +54,13 @@ export class ExplanationService {
       fields,
       {
         reserve: async ({ filename, contentType }) => {
-          const explanation = await this.#reserve(principal, id, explanationFields(readExplanationForm(fields)), filename, contentType);
+          const explanation = await this.#reserve(
+            principal,
+            id,
+            explanationFields(readExplanationForm(fields)),
+            filename,
+            contentType,
+          );
           return { key: explanation.objectKey };
         },
         finalize: async (stored, late) => {
@@ -74,10 +80,7 @@ export class ExplanationService {
   }
 
   /** POST /uploads with an explanation target: the checks and reservation of create(), no bytes yet. */
-  async reserveDirect(
-    principal: Principal,
-    target: ExplanationFieldValues & { filename: string },
-  ): Promise<DirectReservation> {
+  async reserveDirect(principal: Principal, target: ExplanationFieldValues & { filename: string }): Promise<DirectReservation> {
     const input = explanationFields(target);
     const filename = basename(validateRelativePath(target.filename));
     const contentType = contentTypeFor('explanation', filename);

@@ -4,19 +4,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Limits } from '../config.ts';
+import type { DirectReservation } from '../direct-uploads/reservation.ts';
 import { type Model, type ModelPatch, ownerScope, type Page, type Principal } from '../domain.ts';
 import { type DownloadLink, type DownloadRequest, downloadLink } from '../downloads.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { MetadataStore } from '../metadata/metadata-store.ts';
 import type { ListModels } from '../metadata/model-records.ts';
-import type { DirectReservation } from '../direct-uploads/reservation.ts';
 import type { ObjectStorage } from '../storage/port.ts';
 import { contentTypeFor } from '../uploads/content-types.ts';
 import { FormFields, parseDescription, parseTags } from '../uploads/form-fields.ts';
 import { checkJsonObject, parseJsonObject, validateMetrics } from '../uploads/json-fields.ts';
-import { modelKeyTemplate } from '../uploads/object-keys.ts';
 import { basename, validateRelativePath } from '../uploads/names.ts';
+import { modelKeyTemplate } from '../uploads/object-keys.ts';
 import type { IncomingPart, UploadContext } from '../uploads/parts.ts';
 import { receiveSingleFile } from '../uploads/single-file-upload.ts';
 import { deleteObjects } from '../uploads/upload-batch.ts';

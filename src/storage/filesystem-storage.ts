@@ -211,7 +211,9 @@ export class FilesystemStorage implements ObjectStorage {
       const previous = (await fs.readdir(partsDir)).filter((name) => PART_FILE.exec(name)?.[1] === String(grant.partNumber));
       await fs.rename(temporary, path.join(partsDir, `${grant.partNumber}.${etag}`));
       await Promise.all(
-        previous.filter((name) => name !== `${grant.partNumber}.${etag}`).map((name) => fs.rm(path.join(partsDir, name), { force: true })),
+        previous
+          .filter((name) => name !== `${grant.partNumber}.${etag}`)
+          .map((name) => fs.rm(path.join(partsDir, name), { force: true })),
       );
       return { etag };
     } catch (error) {
