@@ -91,8 +91,8 @@ test('a verification cut short by a crash finishes after a restart', { skip: pos
     session = (await (await fetch(`${secondUrl}/uploads/${sessionId}`)).json()) as UploadSession;
     assert.equal(session.state, 'ready');
   }, 30_000);
-  const file = (session?.result as unknown as { id: string; files: Array<{ id: string; sha256: string; size: number }> })
-    .files[0];
+  const result = session?.result as unknown as { files: Array<{ id: string; sha256: string; size: number }> } | undefined;
+  const file = result?.files[0];
   assert.equal(file?.sha256, content.sha256);
   assert.equal(file?.size, content.size);
   const link = (await (await fetch(`${secondUrl}/datasets/crash-test/files/${file?.id}/download`)).json()) as { url: string };
