@@ -542,6 +542,7 @@ export interface components {
             uploadedParts: {
                 partNumber: number;
                 size: number;
+                etag: string;
             }[];
             /** @description URLs for the first parts (new sessions only). */
             parts?: {

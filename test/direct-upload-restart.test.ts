@@ -67,7 +67,7 @@ test('a verification cut short by a crash finishes after a restart', { skip: pos
   const client = createArtifactClient({ baseUrl: firstUrl, fetch: killingFetch });
   await assert.rejects(
     client.uploadDirect(
-      new Blob(chunks),
+      new Blob(chunks as Uint8Array<ArrayBuffer>[]),
       { type: 'dataset-file', dataset: 'crash-test', path: 'raw/big.csv' },
       {
         sha256: content.sha256,

@@ -57,10 +57,10 @@ function socketReads(app: TestApp): () => number {
 }
 
 async function putPart(url: string, body: Uint8Array, headers: Record<string, string> = {}): Promise<Response> {
-  return fetch(url, { method: 'PUT', body, headers });
+  return fetch(url, { method: 'PUT', body: body as Uint8Array<ArrayBuffer>, headers });
 }
 
-function partBytes(content: TestFile, start: number, end: number): Promise<Buffer> {
+function partBytes(content: TestFile, start: number, end: number): Promise<Buffer<ArrayBuffer>> {
   return (async () => {
     const chunks: Buffer[] = [];
     let offset = 0;
@@ -71,7 +71,7 @@ function partBytes(content: TestFile, start: number, end: number): Promise<Buffe
       offset += chunk.length;
       if (offset >= end) break;
     }
-    return Buffer.concat(chunks);
+    return Buffer.concat(chunks) as Buffer<ArrayBuffer>;
   })();
 }
 

@@ -83,7 +83,7 @@ export const uploadSessionSchema = z
     expiresAt: z.string(),
     createdAt: z.string(),
     updatedAt: z.string(),
-    uploadedParts: z.array(z.object({ partNumber: z.number().int(), size: z.number().int() })),
+    uploadedParts: z.array(z.object({ partNumber: z.number().int(), size: z.number().int(), etag: z.string() })),
     parts: z.array(signedPartSchema).optional().describe('URLs for the first parts (new sessions only).'),
     result: z
       .union([datasetSchema, modelSchema, explanationSchema])

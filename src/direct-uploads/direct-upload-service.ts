@@ -64,10 +64,17 @@ export interface UploadSessionView {
   createdAt: string;
   updatedAt: string;
   /** Parts the object store holds, asked of it (never of the client). */
-  uploadedParts: Array<{ partNumber: number; size: number }>;
+  uploadedParts: UploadedPart[];
   parts?: SignedPartView[];
   result?: NonNullable<UploadSessionRecord['result']>;
   problem?: UploadSessionRecord['problem'];
+}
+
+export interface UploadedPart {
+  partNumber: number;
+  size: number;
+  /** The store's ETag of the part ('' once the parts are assembled). */
+  etag: string;
 }
 
 export interface DirectUploadDeps {
@@ -259,10 +266,9 @@ export class DirectUploadService {
     );
   }
 
-  async #uploadedParts(session: UploadSessionRecord): Promise<Array<{ partNumber: number; size: number }>> {
+  async #uploadedParts(session: UploadSessionRecord): Promise<UploadedPart[]> {
     if (session.state !== 'uploading') return planned(session);
-    const parts = (await this.#deps.storage.listParts(session.objectKey, session.storageUploadId)) ?? [];
-    return parts.map(({ partNumber, size }) => ({ partNumber, size }));
+    return (await this.#deps.storage.listParts(session.objectKey, session.storageUploadId)) ?? [];
   }
 }
 
@@ -271,11 +277,12 @@ function planOf(session: UploadSessionRecord): PartPlan {
 }
 
 /** Once assembled, the parts are the plan (the store no longer lists them); none for an ended session. */
-function planned(session: UploadSessionRecord): Array<{ partNumber: number; size: number }> {
+function planned(session: UploadSessionRecord): UploadedPart[] {
   if (session.state !== 'verifying' && session.state !== 'ready') return [];
   return Array.from({ length: session.partCount }, (_, index) => ({
     partNumber: index + 1,
     size: expectedPartSize(session.size, planOf(session), index + 1),
+    etag: '',
   }));
 }
 
@@ -288,7 +295,7 @@ function assertTakingParts(session: UploadSessionRecord): void {
   }
 }
 
-function view(session: UploadSessionRecord, uploadedParts: Array<{ partNumber: number; size: number }>): UploadSessionView {
+function view(session: UploadSessionRecord, uploadedParts: UploadedPart[]): UploadSessionView {
   return {
     id: session.id,
     state: session.state,

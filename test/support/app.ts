@@ -34,6 +34,8 @@ export interface StartOptions {
   env?: Record<string, string>;
   /** s3-postgres: use this database (migrated here) instead of a fresh one on TEST_DATABASE_URL. */
   databaseUrl?: string;
+  /** s3-postgres: browser origins the bucket's CORS rule (deploy/r2-cors.json's) allows. */
+  bucketCorsOrigins?: string[];
 }
 
 export interface TestApp {
@@ -78,7 +80,7 @@ export async function startApp(options: StartOptions): Promise<TestApp> {
     caller = pglite;
     sql = (text, params) => pglite.query(text, params);
   } else {
-    s3 = await startS3Server();
+    s3 = await startS3Server(options.bucketCorsOrigins ? { corsOrigins: options.bucketCorsOrigins } : {});
     const database: TestDatabase = options.databaseUrl
       ? { url: options.databaseUrl, drop: async () => {} }
       : await createTestDatabase();

@@ -137,7 +137,29 @@ function multipartExtensions(server: S3rverInstance) {
   };
 }
 
-export async function startS3Server(options: { port?: number; directory?: string; bucket?: string } = {}): Promise<TestS3Server> {
+/**
+ * The bucket CORS rule of deploy/r2-cors.json (what the README tells users to apply to R2), in
+ * S3's XML, for the given origins: a browser test then proves that rule is enough.
+ */
+function corsConfiguration(origins: string[]): string {
+  const file = path.join(import.meta.dirname, '..', '..', 'deploy', 'r2-cors.json');
+  const { rules } = JSON.parse(readFileSync(file, 'utf8')) as {
+    rules: Array<{ allowed: { methods: string[]; headers?: string[] }; exposeHeaders?: string[]; maxAgeSeconds?: number }>;
+  };
+  const tag = (name: string, values: readonly string[]) =>
+    values.map((value) => `<${name}>${xmlEscape(value)}</${name}>`).join('');
+  const xmlRules = rules.map(
+    (rule) =>
+      `<CORSRule>${tag('AllowedOrigin', origins)}${tag('AllowedMethod', rule.allowed.methods)}` +
+      `${tag('AllowedHeader', rule.allowed.headers ?? [])}${tag('ExposeHeader', rule.exposeHeaders ?? [])}` +
+      `${rule.maxAgeSeconds ? `<MaxAgeSeconds>${rule.maxAgeSeconds}</MaxAgeSeconds>` : ''}</CORSRule>`,
+  );
+  return `<CORSConfiguration>${xmlRules.join('')}</CORSConfiguration>`;
+}
+
+export async function startS3Server(
+  options: { port?: number; directory?: string; bucket?: string; corsOrigins?: string[] } = {},
+): Promise<TestS3Server> {
   const directory = options.directory ?? (await fs.mkdtemp(path.join(os.tmpdir(), 's3rver-')));
   const bucket = options.bucket ?? 'xai-test';
   const launch = async (port: number) => {
@@ -146,7 +168,7 @@ export async function startS3Server(options: { port?: number; directory?: string
       port,
       silent: true,
       directory,
-      configureBuckets: [{ name: bucket }],
+      configureBuckets: [{ name: bucket, configs: options.corsOrigins ? [corsConfiguration(options.corsOrigins)] : [] }],
     });
     instance.middleware.unshift(multipartExtensions(instance));
     const address = await instance.run();
