@@ -382,6 +382,28 @@ function directSuite(backend: Backend) {
       assert.deepEqual(await snapshot(app), before);
     });
 
+    test('several verifiers asking at once: exactly one claims a verification', async () => {
+      const dataset = await createDataset(app, `direct-claims-${backend}`);
+      const session = (await (
+        await post(app, '/uploads', { target: { type: 'dataset-file', dataset: dataset.name, path: 'raw/claim.csv' }, size: 10 })
+      ).json()) as UploadSession;
+      // As if completed by a replica that died before its verifier claimed the job.
+      await app.sql(`update upload_sessions set state = 'verifying' where id = $1`, [session.id]);
+      const sessions = app.services.metadata.uploadSessions;
+      const claims = await Promise.all(Array.from({ length: 6 }, () => sessions.claimVerification(null, 30)));
+      assert.deepEqual(
+        claims.filter((claim) => claim !== null).map((claim) => claim?.id),
+        [session.id],
+      );
+      assert.equal(await sessions.claimVerification(session.id, 30), null, 'held until the lease lapses');
+      const ended = await sessions.end(session.id, 'failed', { code: 'upload_cancelled', detail: 'test' });
+      await app.services.storage.abortIncompleteUpload({
+        key: ended.objectKey,
+        uploadId: ended.storageUploadId,
+        initiated: new Date(),
+      });
+    });
+
     test('the reconciler aborts sessions past their time, parts and reservation included', async () => {
       const dataset = await createDataset(app, `direct-expired-${backend}`);
       const before = await snapshot(app);
