@@ -13,9 +13,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { DeleteObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { DeleteObjectCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import autocannon from 'autocannon';
+import { createArtifactClient } from '../client/index.ts';
 import postgres from 'postgres';
 import { encodeCursor } from '../src/pagination.ts';
 import { projectRoot } from '../src/project-files.ts';
@@ -29,7 +32,7 @@ const RATE_SECONDS = Number(process.env.BENCH_RATE_SECONDS ?? 20);
 const PART_SIZE = Number(process.env.UPLOAD_PART_SIZE_BYTES ?? 8 * MiB);
 const QUEUE_SIZE = Number(process.env.UPLOAD_QUEUE_SIZE ?? 4);
 const root = projectRoot();
-/** BENCH_ONLY=links,listing runs those sections only (uploads, memory, links, listing, coldstart). */
+/** BENCH_ONLY=links,listing runs those sections only (uploads, direct, memory, links, listing, coldstart). */
 const ONLY = new Set((process.env.BENCH_ONLY ?? '').split(',').filter(Boolean));
 const want = (section: string) => ONLY.size === 0 || ONLY.has(section);
 const readRssMiB = async (pid: number) =>
@@ -135,6 +138,7 @@ async function main() {
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database ${databaseName}`);
   const databaseUrl = Object.assign(new URL(adminUrl), { pathname: `/${databaseName}` }).toString();
+  const db = postgres(databaseUrl, { max: 1, onnotice: () => {} });
   const apiEnv = {
     DATABASE_URL: databaseUrl,
     R2_ENDPOINT_URL: s3Config.endpoint,
@@ -155,7 +159,7 @@ async function main() {
   };
   // The API runs with the flags `npm start` and the Docker image use; BENCH_API_FLAGS overrides
   // them ('' for Node's defaults), to compare.
-  const apiFlags = (process.env.BENCH_API_FLAGS ?? '--max-semi-space-size=2').split(' ').filter(Boolean);
+  const apiFlags = (process.env.BENCH_API_FLAGS ?? '--max-semi-space-size=2 --expose-gc').split(' ').filter(Boolean);
   const startApi = async (env: Record<string, string> = apiEnv, script = 'routes/server.ts') => {
     const api = spawnNode(script, env, apiFlags);
     const base = (await firstMatch(api.lines, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/))[1] as string;
@@ -253,6 +257,117 @@ async function main() {
         runs: oneGiBPeaks,
         target: '≤ idle + 64',
         met: median(oneGiBPeaks) <= idleMiB + 64,
+      });
+    }
+
+    // 1b. Direct uploads: the client sends parts to the S3 server with the API's presigned URLs
+    // (4 in flight, the same part size), against lib-storage doing the same from the same file;
+    // then the API's verification read-back against a plain GetObject stream of that object.
+    if (want('direct')) {
+      const size = Number(process.env.BENCH_DIRECT_MIB ?? 1024) * MiB;
+      const source = path.join(os.tmpdir(), `bench-direct-${randomUUID()}.bin`);
+      const file = patternFile(size, 'direct-source');
+      await pipeline(Readable.from(file.chunks()), createWriteStream(source));
+      const partRates: number[] = [];
+      const libRates: number[] = [];
+      const verifyRates: number[] = [];
+      const getRates: number[] = [];
+      const verifyPeaks: number[] = [];
+      try {
+        for (let run = 0; run < RUNS; run += 1) {
+          const key = `bench/lib-${run}.bin`;
+          let t0 = performance.now();
+          await new Upload({
+            client: s3Client,
+            params: { Bucket: s3Config.bucket, Key: key, Body: createReadStream(source) },
+            partSize: PART_SIZE,
+            queueSize: QUEUE_SIZE,
+          }).done();
+          libRates.push(size / MiB / ((performance.now() - t0) / 1000));
+          t0 = performance.now();
+          const object = await s3Client.send(new GetObjectCommand({ Bucket: s3Config.bucket, Key: key }));
+          for await (const _chunk of object.Body as AsyncIterable<Buffer>) {
+            // drained, as the verifier reads it
+          }
+          getRates.push(size / MiB / ((performance.now() - t0) / 1000));
+          await s3Client.send(new DeleteObjectCommand({ Bucket: s3Config.bucket, Key: key }));
+
+          // The time the API accepts the completion splits the parts from the verification; the
+          // database says when the session became ready (the client's polling backs off, so its
+          // own view lags by up to its poll interval).
+          let completedAt = 0;
+          let sessionId = '';
+          const timing: typeof fetch = async (input, init) => {
+            const response = await fetch(input, init);
+            if (String(input).endsWith('/complete')) completedAt = performance.now();
+            return response;
+          };
+          let readyAt = 0;
+          let verifyPeak = 0;
+          let phase = 'parts' as 'parts' | 'verifying' | 'done';
+          const watcher = (async () => {
+            while (phase !== 'done') {
+              if (completedAt > 0 && phase === 'parts') phase = 'verifying';
+              if (phase === 'verifying') {
+                verifyPeak = Math.max(verifyPeak, await readRssMiB(api.pid));
+                const [row] = await db<Array<{ state: string }>>`select state from upload_sessions where id = ${sessionId}::uuid`;
+                if (row?.state === 'ready' || row?.state === 'failed') {
+                  readyAt ||= performance.now();
+                }
+              }
+              await new Promise((resolve) => setTimeout(resolve, 10));
+            }
+          })();
+          const client = createArtifactClient({ baseUrl: api.base, fetch: timing });
+          t0 = performance.now();
+          const session = await client.uploadDirect(
+            source,
+            { type: 'dataset-file', dataset: 'bench', path: `direct-${run}.parquet` },
+            {
+              partSize: Math.max(PART_SIZE, 5 * MiB),
+              concurrency: QUEUE_SIZE,
+              partChecksums: false,
+              onSession: (id) => {
+                sessionId = id;
+              },
+            },
+          );
+          phase = 'done';
+          await watcher;
+          partRates.push(size / MiB / ((completedAt - t0) / 1000));
+          verifyRates.push(size / MiB / ((readyAt - completedAt) / 1000));
+          verifyPeaks.push(verifyPeak);
+          const stored = (session.result as { files?: Array<{ id: string; path: string; sha256: string }> }).files?.find(
+            (item) => item.path === `direct-${run}.parquet`,
+          );
+          if (stored?.sha256 !== file.sha256) throw new Error('directly uploaded bytes differ');
+          await removeFile(stored.id);
+        }
+      } finally {
+        await fs.rm(source, { force: true });
+      }
+      rows.push({
+        scenario: `direct upload ${size / MiB} MiB, parts (MiB/s)`,
+        measure: 'presigned part URLs from the API, open → complete',
+        runs: partRates,
+        baseline: { name: 'lib-storage direct to S3', runs: libRates },
+        target: 'ratio ≥ 0.95',
+        met: median(partRates) / median(libRates) >= 0.95,
+      });
+      rows.push({
+        scenario: `verification read-back ${size / MiB} MiB (MiB/s)`,
+        measure: 'complete → ready (read, count, SHA-256, finalize)',
+        runs: verifyRates,
+        baseline: { name: 'plain GetObject stream, drained', runs: getRates },
+        target: 'ratio ≥ 0.9',
+        met: median(verifyRates) / median(getRates) >= 0.9,
+      });
+      rows.push({
+        scenario: `peak RSS during the verification of ${size / MiB} MiB (MiB)`,
+        measure: 'API process',
+        runs: verifyPeaks,
+        target: '≤ idle + 64',
+        met: median(verifyPeaks) <= idleMiB + 64,
       });
     }
 
@@ -497,6 +612,7 @@ async function main() {
   } finally {
     s3Client.destroy();
     for (const child of children) child.kill('SIGTERM');
+    await db.end();
     await admin.unsafe(`drop database if exists ${databaseName} with (force)`).catch(() => undefined);
     await admin.end();
     await fs.rm(s3Dir, { recursive: true, force: true });

@@ -98,6 +98,13 @@ export async function resumeUpload(
   return sendParts(context, session, file, done, options);
 }
 
+type SignedPart = NonNullable<UploadSession['parts']>[number];
+
+/** URLs signed ahead, in batches, for parts sent without a checksum (a checksum needs the bytes first). */
+const SIGN_AHEAD = 16;
+/** A URL closer than this to its expiry is not used: it could expire while the part is sent. */
+const URL_MARGIN_MS = 60_000;
+
 async function sendParts(
   context: DirectUploadContext,
   session: UploadSession,
@@ -110,10 +117,29 @@ async function sendParts(
   const partRange = (n: number) => [(n - 1) * session.partSize, Math.min(n * session.partSize, session.size)] as const;
   let sent = [...done].reduce((sum, n) => sum + (partRange(n)[1] - partRange(n)[0]), 0);
   options.onProgress?.(sent, session.size);
+  const checksums = options.partChecksums !== false;
+  const ahead = new Map<number, SignedPart>(checksums ? [] : (session.parts ?? []).map((part) => [part.partNumber, part]));
+  const signer = async (partNumber: number, sha256: string | undefined, fresh: boolean): Promise<SignedPart> => {
+    const cached = ahead.get(partNumber);
+    ahead.delete(partNumber);
+    if (!fresh && cached && Date.parse(cached.expiresAt) - Date.now() > URL_MARGIN_MS) return cached;
+    const batch = sha256 ? [partNumber] : [partNumber, ...todo.filter((n) => !ahead.has(n)).slice(0, SIGN_AHEAD - 1)];
+    const { parts } = await call<{ parts: SignedPart[] }>(
+      context,
+      'POST',
+      `/uploads/${session.id}/parts`,
+      { partNumbers: batch, ...(sha256 ? { sha256: { [partNumber]: sha256 } } : {}) },
+      options.signal,
+    );
+    for (const part of parts) if (part.partNumber !== partNumber) ahead.set(part.partNumber, part);
+    const signed = parts.find((part) => part.partNumber === partNumber);
+    if (!signed) throw new Error('the server signed no URL');
+    return signed;
+  };
   const workers = Array.from({ length: Math.min(options.concurrency ?? 4, todo.length) }, async () => {
     for (let n = todo.shift(); n !== undefined; n = todo.shift()) {
       const [start, end] = partRange(n);
-      await sendPart(context, session.id, n, file.slice(start, end), options);
+      await sendPart(n, file.slice(start, end), checksums, signer, context, options);
       sent += end - start;
       options.onProgress?.(sent, session.size);
     }
@@ -124,36 +150,38 @@ async function sendParts(
 }
 
 async function sendPart(
-  context: DirectUploadContext,
-  id: string,
   partNumber: number,
   part: Blob,
+  checksums: boolean,
+  sign: (partNumber: number, sha256: string | undefined, fresh: boolean) => Promise<SignedPart>,
+  context: DirectUploadContext,
   options: DirectUploadOptions,
 ): Promise<void> {
-  const bytes = new Uint8Array(await part.arrayBuffer());
-  const sha256 =
-    options.partChecksums === false ? undefined : base64(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)));
+  // With a checksum the part is read once into memory (hashed, then sent); without, the Blob
+  // itself is the body and streams from its source (a file on disk in Node).
+  let body: Blob | Uint8Array<ArrayBuffer> = part;
+  let sha256: string | undefined;
+  if (checksums) {
+    const bytes = new Uint8Array(await part.arrayBuffer());
+    sha256 = base64(new Uint8Array(await crypto.subtle.digest('SHA-256', bytes)));
+    body = bytes;
+  }
   const attempts = options.attempts ?? 5;
   for (let attempt = 1; ; attempt += 1) {
     options.signal?.throwIfAborted();
     try {
-      // Signed now, for this attempt: a retry after a long wait never uses an expired URL.
-      const { parts } = await call<{ parts: UploadSession['parts'] & object }>(
-        context,
-        'POST',
-        `/uploads/${id}/parts`,
-        { partNumbers: [partNumber], ...(sha256 ? { sha256: { [partNumber]: sha256 } } : {}) },
-        options.signal,
-      );
-      const signed = parts[0];
-      if (!signed) throw new Error('the server signed no URL');
+      // A retry signs afresh: a URL that expired while we waited is never reused.
+      const signed = await sign(partNumber, sha256, attempt > 1);
       const response = await context.fetch(signed.url, {
         method: 'PUT',
-        body: bytes,
+        body,
         headers: signed.headers,
         signal: options.signal ?? null,
       });
-      if (response.ok) return;
+      if (response.ok) {
+        await response.arrayBuffer();
+        return;
+      }
       const text = await response.text();
       // 4xx other than an expired or refused signature will not improve with a retry.
       if (response.status < 500 && response.status !== 403 && response.status !== 408 && response.status !== 429) {
@@ -173,7 +201,7 @@ async function waitForVerification(
   options: DirectUploadOptions,
 ): Promise<UploadSession> {
   let current = session;
-  for (let wait = 100; current.state === 'verifying'; wait = Math.min(wait * 2, 2000)) {
+  for (let wait = 100; current.state === 'verifying'; wait = Math.min(wait * 2, 1000)) {
     await sleep(wait, options.signal);
     current = await call<UploadSession>(context, 'GET', `/uploads/${session.id}`, undefined, options.signal);
   }

@@ -5,6 +5,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 import { AppError } from '../errors.ts';
+import { noteStreamed } from './read-buffers.ts';
 
 export class UploadMeter extends Transform {
   bytes = 0;
@@ -27,6 +28,7 @@ export class UploadMeter extends Transform {
       return;
     }
     this.#hash.update(chunk);
+    noteStreamed(chunk.length);
     callback(null, chunk);
   }
 
