@@ -8,18 +8,18 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
-import { promisify } from 'node:util';
-import { createReadStream, createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
+import { promisify } from 'node:util';
 import { DeleteObjectCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import autocannon from 'autocannon';
-import { createArtifactClient } from '../client/index.ts';
 import postgres from 'postgres';
+import { createArtifactClient } from '../client/index.ts';
 import { encodeCursor } from '../src/pagination.ts';
 import { projectRoot } from '../src/project-files.ts';
 import { patternFile } from '../test/support/data.ts';

@@ -101,6 +101,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/datasets/{dataset}/files/{fileId}/profile": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A file's profile: rows, columns, types, missing values, ranges, frequent values
+         * @description Computed once at upload (CSV, TSV, JSON lines while the bytes stream; Parquet from its footer). Other formats: `profile: null` with the reason. A malformed file still has a profile (`status: partial`) listing its problems by line.
+         */
+        get: operations["getDatasetFileProfile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/datasets/{dataset}/files/{fileId}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The first rows of a file, without downloading it
+         * @description Read with Range requests: CSV, TSV and JSON lines from the start (at most 4 MiB), Parquet its footer and first row group (at most 32 MiB, else 422 `preview_too_large`). Other formats: 422 `preview_unavailable`.
+         */
+        get: operations["previewDatasetFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/explanations": {
         parameters: {
             query?: never;
@@ -377,6 +417,124 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        ReconcileReport: {
+            dryRun: boolean;
+            cutoff: string;
+            /** @description Direct uploads past UPLOAD_SESSION_TTL, aborted. */
+            expiredUploads: string[];
+            stalePendingRows: {
+                kind: string;
+                id: string;
+                objectKey: string | null;
+                createdAt: string;
+            }[];
+            staleUploads: {
+                key: string;
+                uploadId: string;
+                initiated: string;
+            }[];
+            orphanObjects: string[];
+            missingObjects: {
+                kind: string;
+                id: string;
+                objectKey: string;
+            }[];
+            failures: string[];
+        };
+        /**
+         * @example {
+         *       "status": "complete",
+         *       "format": "csv",
+         *       "rows": 590540,
+         *       "columns": 394
+         *     }
+         */
+        ProfileSummary: {
+            /**
+             * @description partial: some rows could not be parsed; none: see reason.
+             * @enum {string}
+             */
+            status: "complete" | "partial" | "none";
+            format: ("csv" | "tsv" | "jsonl" | "parquet") | null;
+            rows: number | null;
+            columns: number | null;
+            reason?: string;
+        };
+        DatasetProfile: {
+            /** @enum {string} */
+            format: "csv" | "tsv" | "jsonl" | "parquet";
+            /** @enum {string} */
+            status: "complete" | "partial";
+            rows: number;
+            columnCount: number;
+            columns: {
+                name: string;
+                /** @enum {string} */
+                type: "integer" | "number" | "boolean" | "string" | "datetime" | "empty";
+                /** @description Missing values: empty, NA, NaN, null (Parquet: the stored null count). */
+                nulls: number | null;
+                min: number | string | null;
+                max: number | string | null;
+                mean: number | null;
+                /** @description Up to 20 most frequent values of a string or boolean column with at most 128 distinct values. */
+                top: {
+                    value: string;
+                    count: number;
+                }[] | null;
+                physicalType?: string;
+                logicalType?: string | null;
+            }[];
+            /** @description Columns past PROFILE_MAX_COLUMNS: counted, not profiled. */
+            untrackedColumns: number;
+            /** @constant */
+            topValues: "approximate";
+            /** @description The first 20 problems, with their line. */
+            problems: {
+                row: number;
+                message: string;
+            }[];
+            problemCount: number;
+            rowGroups?: number;
+        };
+        DatasetFileProfile: {
+            profile: components["schemas"]["DatasetProfile"] | null;
+            /** @description Why there is no profile (a format that is not profiled, say). */
+            reason?: string;
+        };
+        /**
+         * @example {
+         *       "format": "csv",
+         *       "columns": [
+         *         "TransactionID",
+         *         "isFraud",
+         *         "TransactionAmt"
+         *       ],
+         *       "rows": [
+         *         [
+         *           "2987000",
+         *           "0",
+         *           "68.5"
+         *         ],
+         *         [
+         *           "2987001",
+         *           "0",
+         *           "29.0"
+         *         ]
+         *       ],
+         *       "truncated": false,
+         *       "bytesRead": 262144
+         *     }
+         */
+        DatasetPreview: {
+            /** @enum {string} */
+            format: "csv" | "tsv" | "jsonl" | "parquet";
+            columns: string[];
+            rows: unknown[][];
+            /** @description Fewer rows than asked: the byte cap of a preview came first. */
+            truncated: boolean;
+            /** @description Bytes read from storage for this preview. */
+            bytesRead: number;
+        };
         /**
          * @description RFC 9457 problem details (application/problem+json).
          * @example {
@@ -417,6 +575,8 @@ export interface components {
             contentType: string;
             createdAt: string;
             updatedAt: string;
+            /** @description Rows and columns at a glance; the full profile at …/files/{fileId}/profile. */
+            profile: components["schemas"]["ProfileSummary"];
         };
         Dataset: {
             id: string;
@@ -434,34 +594,6 @@ export interface components {
                 explanations: number;
             };
             files?: components["schemas"]["DatasetFile"][];
-        };
-        Explanation: {
-            id: string;
-            method: string;
-            params: {
-                [key: string]: unknown;
-            };
-            /** @description E.g. global feature importance, for charts without downloading the file. */
-            summary: {
-                [key: string]: unknown;
-            };
-            description: string | null;
-            tags: string[];
-            filename: string;
-            size: number;
-            sha256: string;
-            contentType: string;
-            createdAt: string;
-            updatedAt: string;
-            model: {
-                id: string;
-                name: string;
-                version: number;
-            };
-            dataset: {
-                id: string;
-                name: string;
-            };
         };
         Model: {
             id: string;
@@ -500,29 +632,33 @@ export interface components {
                 createdAt: string;
             }[];
         };
-        ReconcileReport: {
-            dryRun: boolean;
-            cutoff: string;
-            /** @description Direct uploads past UPLOAD_SESSION_TTL, aborted. */
-            expiredUploads: string[];
-            stalePendingRows: {
-                kind: string;
+        Explanation: {
+            id: string;
+            method: string;
+            params: {
+                [key: string]: unknown;
+            };
+            /** @description E.g. global feature importance, for charts without downloading the file. */
+            summary: {
+                [key: string]: unknown;
+            };
+            description: string | null;
+            tags: string[];
+            filename: string;
+            size: number;
+            sha256: string;
+            contentType: string;
+            createdAt: string;
+            updatedAt: string;
+            model: {
                 id: string;
-                objectKey: string | null;
-                createdAt: string;
-            }[];
-            staleUploads: {
-                key: string;
-                uploadId: string;
-                initiated: string;
-            }[];
-            orphanObjects: string[];
-            missingObjects: {
-                kind: string;
+                name: string;
+                version: number;
+            };
+            dataset: {
                 id: string;
-                objectKey: string;
-            }[];
-            failures: string[];
+                name: string;
+            };
         };
         UploadSession: {
             id: string;
@@ -748,7 +884,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: checksum_mismatch, empty_file, model_not_ready. */
+            /** @description Problem details. code: checksum_mismatch, empty_file, model_not_ready, preview_unavailable, preview_too_large. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1099,7 +1235,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: checksum_mismatch, empty_file, model_not_ready. */
+            /** @description Problem details. code: checksum_mismatch, empty_file, model_not_ready, preview_unavailable, preview_too_large. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1237,6 +1373,147 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: unauthenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDatasetFileProfile: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Dataset id or name. */
+                dataset: string;
+                fileId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetFileProfile"];
+                };
+            };
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: unauthenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    previewDatasetFile: {
+        parameters: {
+            query?: {
+                /** @description Rows to show, 1 to 500. */
+                rows?: number;
+            };
+            header?: never;
+            path: {
+                /** @description Dataset id or name. */
+                dataset: string;
+                fileId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetPreview"];
+                };
             };
             /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
             400: {
@@ -1466,7 +1743,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: checksum_mismatch, empty_file, model_not_ready. */
+            /** @description Problem details. code: checksum_mismatch, empty_file, model_not_ready, preview_unavailable, preview_too_large. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2082,7 +2359,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: checksum_mismatch, empty_file, model_not_ready. */
+            /** @description Problem details. code: checksum_mismatch, empty_file, model_not_ready, preview_unavailable, preview_too_large. */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -49,6 +49,10 @@ export const settingDocs: Record<keyof Env, SettingDoc> = {
   },
   UPLOAD_SESSION_TTL: { default: '24h', meaning: 'a direct upload not completed in this long is aborted by the reconciler' },
   VERIFY_CONCURRENCY: { default: '2', meaning: 'direct uploads verified (read back and hashed) at once per process' },
+  PROFILE_MAX_COLUMNS: {
+    default: '2000',
+    meaning: 'columns profiled per dataset file (CSV, TSV, JSON lines, Parquet); the rest are counted; 0 turns profiling off',
+  },
   VERIFY_LEASE_SECONDS: {
     default: '60',
     meaning: "how long a crashed process's verification stays claimed before another process takes it over",

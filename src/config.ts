@@ -96,6 +96,8 @@ export interface Config {
   limits: Limits;
   uploads: UploadLimits;
   directUploads: DirectUploadSettings;
+  /** Dataset profiles: columns profiled per file (the rest are counted). */
+  profiles: { maxColumns: number };
   downloads: { defaultTtlSeconds: number; signingSecret: string | undefined };
   auth: AuthConfig;
   rateLimits: RateLimits;
@@ -219,6 +221,7 @@ const envSchema = z.object({
   ),
   UPLOAD_SESSION_TTL: seconds(24 * 3600),
   VERIFY_CONCURRENCY: count(2),
+  PROFILE_MAX_COLUMNS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(2000)),
   VERIFY_LEASE_SECONDS: seconds(60).pipe(z.number().min(2, 'must be at least 2 seconds')),
 
   SUPABASE_URL: optionalUrl,
@@ -299,6 +302,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv): Config {
       verifyConcurrency: env.VERIFY_CONCURRENCY,
       verifyLeaseSeconds: env.VERIFY_LEASE_SECONDS,
     },
+    profiles: { maxColumns: env.PROFILE_MAX_COLUMNS },
     downloads: { defaultTtlSeconds: env.DOWNLOAD_URL_TTL_SECONDS, signingSecret: env.DOWNLOAD_SIGNING_SECRET },
     auth,
     reconcileOlderThanMs: env.RECONCILE_OLDER_THAN_MINUTES * 60_000,

@@ -1,4 +1,5 @@
 /** The records the API stores and returns (shapes produced by the SQL functions). */
+import type { ProfileSummary } from './profiles/profile.ts';
 
 export type UploadState = 'pending' | 'ready';
 
@@ -20,6 +21,7 @@ export interface DatasetFile {
   objectKey: string;
   createdAt: string;
   updatedAt: string;
+  profile: ProfileSummary;
 }
 
 export interface Dataset {

@@ -64,6 +64,8 @@ export const errorCatalog = {
   checksum_mismatch: 'unprocessable',
   empty_file: 'unprocessable',
   model_not_ready: 'unprocessable',
+  preview_unavailable: 'unprocessable',
+  preview_too_large: 'unprocessable',
   rate_limited: 'rate_limited',
   too_many_uploads: 'rate_limited',
   upload_stalled: 'timeout',

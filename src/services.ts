@@ -55,10 +55,10 @@ export async function createServices(config: Config, log: Logger, overrides: Ser
   }
   const metadata = new MetadataStore(caller);
   const deps = { metadata, storage, limits: config.limits, log };
-  const datasets = new DatasetService(deps);
+  const datasets = new DatasetService({ ...deps, profiles: config.profiles });
   const models = new ModelService(deps);
   const explanations = new ExplanationService(deps);
-  const verifier = new UploadVerifier({ metadata, storage, log, settings: config.directUploads });
+  const verifier = new UploadVerifier({ metadata, storage, log, settings: config.directUploads, datasets });
   return {
     config,
     storage,

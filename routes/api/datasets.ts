@@ -13,6 +13,7 @@ import {
   datasetSchema,
   listDatasetsQuery,
 } from '../schemas/datasets.ts';
+import { previewQuery, previewSchema, profileRecordSchema } from '../schemas/profiles.ts';
 
 const tags = ['datasets'];
 
@@ -150,6 +151,36 @@ const datasets: FastifyPluginAsyncZod = async (app) => {
       );
       return sendDownload(reply, link, request.query.redirect);
     },
+  });
+
+  app.get('/datasets/:dataset/files/:fileId/profile', {
+    schema: {
+      tags,
+      operationId: 'getDatasetFileProfile',
+      summary: "A file's profile: rows, columns, types, missing values, ranges, frequent values",
+      description:
+        'Computed once at upload (CSV, TSV, JSON lines while the bytes stream; Parquet from its footer). Other formats: ' +
+        '`profile: null` with the reason. A malformed file still has a profile (`status: partial`) listing its problems by line.',
+      params: datasetParams.extend({ fileId: uuidParam }),
+      response: { 200: profileRecordSchema },
+    },
+    handler: async (request) => service.profile(request.principal, request.params.dataset, request.params.fileId),
+  });
+
+  app.get('/datasets/:dataset/files/:fileId/preview', {
+    schema: {
+      tags,
+      operationId: 'previewDatasetFile',
+      summary: 'The first rows of a file, without downloading it',
+      description:
+        'Read with Range requests: CSV, TSV and JSON lines from the start (at most 4 MiB), Parquet its footer and first row ' +
+        'group (at most 32 MiB, else 422 `preview_too_large`). Other formats: 422 `preview_unavailable`.',
+      params: datasetParams.extend({ fileId: uuidParam }),
+      querystring: previewQuery,
+      response: { 200: previewSchema },
+    },
+    handler: async (request) =>
+      service.preview(request.principal, request.params.dataset, request.params.fileId, request.query.rows),
   });
 };
 

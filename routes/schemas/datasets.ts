@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MAX_DESCRIPTION_LENGTH } from '../../src/uploads/form-fields.ts';
 import { listQuery } from './common.ts';
+import { profileSummarySchema } from './profiles.ts';
 
 export const datasetFileSchema = z
   .object({
@@ -11,6 +12,7 @@ export const datasetFileSchema = z
     contentType: z.string(),
     createdAt: z.string(),
     updatedAt: z.string(),
+    profile: profileSummarySchema.describe('Rows and columns at a glance; the full profile at …/files/{fileId}/profile.'),
   })
   .meta({ id: 'DatasetFile' });
 

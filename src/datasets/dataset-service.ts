@@ -6,12 +6,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Limits } from '../config.ts';
 import type { DirectReservation } from '../direct-uploads/reservation.ts';
-import { type Dataset, type DatasetPatch, ownerScope, ownScope, type Page, type Principal } from '../domain.ts';
+import { type Dataset, type DatasetPatch, type OwnerScope, ownerScope, ownScope, type Page, type Principal } from '../domain.ts';
 import { type DownloadLink, type DownloadRequest, downloadLink } from '../downloads.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { FinishedFile, ListDatasets } from '../metadata/dataset-records.ts';
 import type { MetadataStore } from '../metadata/metadata-store.ts';
+import { type Preview, previewOf } from '../profiles/preview.ts';
+import type { ProfileRecord } from '../profiles/profile.ts';
+import { FileProfiling, type ProfileSettings, summaryOf } from '../profiles/profile-file.ts';
 import type { ObjectStorage } from '../storage/port.ts';
 import { contentTypeFor } from '../uploads/content-types.ts';
 import { parseHexSha256 } from '../uploads/digests.ts';
@@ -26,6 +29,7 @@ export interface DatasetServiceDeps {
   storage: ObjectStorage;
   limits: Limits;
   log: Logger;
+  profiles: ProfileSettings;
 }
 
 /** One request's upload: its batch id, the rows it reserved and the objects it wrote. */
@@ -139,6 +143,26 @@ export class DatasetService {
     };
   }
 
+  /** A stored, still pending file's profile (both upload paths end here, before their finalize). */
+  async recordProfile(owner: OwnerScope, fileId: string, key: string, size: number, profiling: FileProfiling): Promise<void> {
+    const record = await profiling.result(size, (start, end) => this.#deps.storage.readRange(key, start, end));
+    await this.#deps.metadata.datasets.setProfile(owner, fileId, record, summaryOf(record));
+  }
+
+  /** The first rows of a file, read with Range requests (never the whole file). */
+  async preview(principal: Principal, ref: string, fileId: string, rows: number): Promise<Preview> {
+    const file = await this.#deps.metadata.datasets.getFile(ownerScope(principal), ref, fileId);
+    return previewOf(file, (start, end) => this.#deps.storage.readRange(file.objectKey, start, end), rows);
+  }
+
+  get profileSettings(): ProfileSettings {
+    return this.#deps.profiles;
+  }
+
+  profile(principal: Principal, ref: string, fileId: string): Promise<ProfileRecord> {
+    return this.#deps.metadata.datasets.getProfile(ownerScope(principal), ref, fileId);
+  }
+
   list(principal: Principal, query: ListDatasets): Promise<Page<Dataset>> {
     return this.#deps.metadata.datasets.list(ownerScope(principal), query);
   }
@@ -234,13 +258,16 @@ export class DatasetService {
     });
     const expectedSha256 = upload.pendingSha256 ?? context.headerSha256;
     upload.pendingSha256 = undefined;
+    const profiling = new FileProfiling(path, this.#deps.profiles);
     const stored = await upload.batch.stream(part, {
       key,
       contentType,
       maxBytes: this.#deps.limits.datasetFileBytes,
       expectedSha256,
       signal: context.signal,
+      observe: profiling.observe,
     });
+    await this.recordProfile(ownerScope(principal), id, key, stored.size, profiling);
     upload.finished.push({ id, size: stored.size, sha256: stored.sha256, etag: stored.etag });
   }
 

@@ -9,10 +9,13 @@
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { DirectUploadSettings } from '../config.ts';
+import type { DatasetService } from '../datasets/dataset-service.ts';
+import type { OwnerScope } from '../domain.ts';
 import { isAppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { MetadataStore } from '../metadata/metadata-store.ts';
 import type { UploadSessionRecord } from '../metadata/upload-session-records.ts';
+import { FileProfiling } from '../profiles/profile-file.ts';
 import type { ObjectStorage } from '../storage/port.ts';
 import { UploadMeter } from '../uploads/meter.ts';
 import { deleteObjects } from '../uploads/upload-batch.ts';
@@ -25,6 +28,8 @@ export interface VerifierDeps {
   storage: ObjectStorage;
   log: Logger;
   settings: DirectUploadSettings;
+  /** Dataset files are profiled in the read-back, as the proxied upload profiles them while streaming. */
+  datasets: DatasetService;
 }
 
 type Problem = NonNullable<UploadSessionRecord['problem']>;
@@ -105,10 +110,24 @@ export class UploadVerifier {
     );
     heartbeat.unref();
     try {
-      const outcome = await this.#readBack(session, signal);
+      const profiling =
+        session.targetType === 'dataset-file'
+          ? new FileProfiling(String(session.target.path), this.#deps.datasets.profileSettings)
+          : undefined;
+      const outcome = await this.#readBack(session, signal, profiling?.observe);
       if ('problem' in outcome) {
         await this.#fail(session, outcome.problem);
         return;
+      }
+      if (profiling) {
+        // The session's owner owns the row (see xai_open_upload_session): its id is the scope.
+        await this.#deps.datasets.recordProfile(
+          session.ownerId as OwnerScope,
+          session.rowId,
+          session.objectKey,
+          outcome.size,
+          profiling,
+        );
       }
       const { replacedKeys } = await metadata.uploadSessions.finish(session.id, {
         size: outcome.size,
@@ -143,9 +162,10 @@ export class UploadVerifier {
   async #readBack(
     session: UploadSessionRecord,
     signal: AbortSignal,
+    observe: ((chunk: Buffer) => void) | undefined,
   ): Promise<{ size: number; sha256: string } | { problem: Problem }> {
     const { body } = await this.#deps.storage.read(session.objectKey, signal);
-    const meter = new UploadMeter(session.size);
+    const meter = new UploadMeter(session.size, observe);
     const discard = new Writable({
       write(_chunk, _encoding, callback) {
         callback();

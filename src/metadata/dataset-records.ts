@@ -1,6 +1,7 @@
 /** Dataset and dataset-file records: typed calls of the dataset SQL functions. */
 import type { Dataset, DatasetFile, DatasetPatch, DeletedKeys, OwnerScope, Page } from '../domain.ts';
 import { decodeCursor, pageOf } from '../pagination.ts';
+import type { ProfileRecord, ProfileSummary } from '../profiles/profile.ts';
 import type { SqlFunctionCaller } from './sql-caller.ts';
 
 export interface ReserveDataset {
@@ -120,6 +121,20 @@ export class DatasetRecords {
 
   getFile(owner: OwnerScope, ref: string, fileId: string): Promise<DatasetFile> {
     return this.#caller.call('xai_get_dataset_file', { p_owner: owner, p_ref: ref, p_file_id: fileId });
+  }
+
+  /** On the pending row, before the finalize that makes the file (and its profile) visible. */
+  setProfile(owner: OwnerScope, fileId: string, profile: ProfileRecord, summary: ProfileSummary): Promise<void> {
+    return this.#caller.call('xai_set_dataset_file_profile', {
+      p_owner: owner,
+      p_file_id: fileId,
+      p_profile: { ...profile },
+      p_summary: { ...summary },
+    });
+  }
+
+  getProfile(owner: OwnerScope, ref: string, fileId: string): Promise<ProfileRecord> {
+    return this.#caller.call('xai_get_dataset_file_profile', { p_owner: owner, p_ref: ref, p_file_id: fileId });
   }
 
   deleteFile(owner: OwnerScope, ref: string, fileId: string): Promise<DeletedKeys> {

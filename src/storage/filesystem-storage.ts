@@ -269,6 +269,23 @@ export class FilesystemStorage implements ObjectStorage {
     }
   }
 
+  async readRange(key: string, start: number, end: number): Promise<Buffer> {
+    const filePath = this.#pathOf(key);
+    if (end <= start) return Buffer.alloc(0);
+    try {
+      const handle = await fs.open(filePath, 'r');
+      try {
+        const buffer = Buffer.alloc(end - start);
+        const { bytesRead } = await handle.read(buffer, 0, end - start, start);
+        return buffer.subarray(0, bytesRead);
+      } finally {
+        await handle.close();
+      }
+    } catch (error) {
+      throw asStorageError(error, 'read part of the object');
+    }
+  }
+
   async read(key: string, signal?: AbortSignal): Promise<ObjectRead> {
     const filePath = this.#pathOf(key);
     try {

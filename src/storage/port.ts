@@ -86,6 +86,8 @@ export interface ObjectStorage {
   completeMultipart(key: string, uploadId: string, parts: StoredPart[]): Promise<{ etag: string }>;
   /** Streams the object (verification reads it back once). */
   read(key: string, signal?: AbortSignal): Promise<ObjectRead>;
+  /** Bytes [start, end) of the object (a Range request): Parquet footers and previews. */
+  readRange(key: string, start: number, end: number): Promise<Buffer>;
   /** Throws storage_unavailable when the store cannot be reached (for /ready). */
   check(): Promise<void>;
   close(): Promise<void>;

@@ -258,6 +258,18 @@ export class S3Storage implements ObjectStorage {
     }
   }
 
+  async readRange(key: string, start: number, end: number): Promise<Buffer> {
+    if (end <= start) return Buffer.alloc(0);
+    try {
+      const result = await this.#client.send(
+        new GetObjectCommand({ Bucket: this.#bucket, Key: key, Range: `bytes=${start}-${end - 1}` }),
+      );
+      return Buffer.from(await (result.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
+    } catch (error) {
+      throw asStorageError(error, 'read part of the object');
+    }
+  }
+
   /** Once at start: exits-worthy misconfiguration becomes a ConfigError naming the variable. */
   checkAtStart(): Promise<void> {
     return checkBucketAtStart(this.#client, this.#bucket);

@@ -11,10 +11,13 @@ export class UploadMeter extends Transform {
   bytes = 0;
   readonly #hash: Hash = createHash('sha256');
   readonly #maxBytes: number;
+  readonly #observe: ((chunk: Buffer) => void) | undefined;
 
-  constructor(maxBytes: number) {
+  /** `observe` sees every chunk that passes (dataset profiling), in order, once. */
+  constructor(maxBytes: number, observe?: (chunk: Buffer) => void) {
     super();
     this.#maxBytes = maxBytes;
+    this.#observe = observe;
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
@@ -28,6 +31,7 @@ export class UploadMeter extends Transform {
       return;
     }
     this.#hash.update(chunk);
+    this.#observe?.(chunk);
     noteStreamed(chunk.length);
     callback(null, chunk);
   }

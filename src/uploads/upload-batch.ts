@@ -17,6 +17,8 @@ export interface StreamTarget {
   maxBytes: number;
   expectedSha256?: string | undefined;
   signal: AbortSignal;
+  /** Sees every chunk as it streams (dataset profiling). */
+  observe?: ((chunk: Buffer) => void) | undefined;
 }
 
 export interface StreamedObject {
@@ -37,7 +39,7 @@ export class UploadBatch {
   }
 
   async stream(part: FilePart, target: StreamTarget): Promise<StreamedObject> {
-    const meter = new UploadMeter(target.maxBytes);
+    const meter = new UploadMeter(target.maxBytes, target.observe);
     let pipeError: unknown;
     // pipeline() destroys the source when the meter fails (and the reverse), so neither leaks.
     const remember = (error: unknown) => {

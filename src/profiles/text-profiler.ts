@@ -1,0 +1,206 @@
+/**
+ * Profiles CSV, TSV and JSON lines as their bytes stream through the upload meter: one pass,
+ * chunk by chunk, never the whole file in memory. CSV parsing is csv-parse's (RFC 4180 quoting,
+ * embedded newlines, \r\n); the UTF-8 BOM goes with the decoding. A malformed file still uploads:
+ * what went wrong, and where, is recorded in the profile.
+ */
+import { type CsvError, type Parser, parse } from 'csv-parse';
+import { ColumnStats } from './column-stats.ts';
+import type { DatasetProfile, ProfileProblem } from './profile.ts';
+
+const MAX_PROBLEMS = 20;
+
+export interface StreamProfiler {
+  write(chunk: Buffer): void;
+  finish(): DatasetProfile;
+}
+
+abstract class TextProfiler implements StreamProfiler {
+  protected readonly maxColumns: number;
+  protected columns: ColumnStats[] = [];
+  protected columnCount = 0;
+  protected rows = 0;
+  readonly #problems: ProfileProblem[] = [];
+  #problemCount = 0;
+  #decoder = new TextDecoder('utf-8', { fatal: true });
+  #lossy = false;
+
+  constructor(maxColumns: number) {
+    this.maxColumns = maxColumns;
+  }
+
+  write(chunk: Buffer): void {
+    let text: string;
+    try {
+      text = this.#decoder.decode(chunk, { stream: true });
+    } catch {
+      // Keep going with replacement characters; say where the bytes stopped being UTF-8.
+      this.problem(
+        this.currentLine(),
+        'The file is not valid UTF-8 from here on; the profile reads it with replacement characters.',
+      );
+      this.#decoder = new TextDecoder('utf-8');
+      this.#lossy = true;
+      text = this.#decoder.decode(chunk, { stream: true });
+    }
+    this.consume(text);
+  }
+
+  finish(): DatasetProfile {
+    this.consume(this.#decoder.decode(), true);
+    return {
+      format: this.format(),
+      status: this.#problemCount > 0 || this.#lossy ? 'partial' : 'complete',
+      rows: this.rows,
+      columnCount: this.columnCount,
+      columns: this.columns.map((column) => column.profile()),
+      untrackedColumns: Math.max(0, this.columnCount - this.columns.length),
+      topValues: 'approximate',
+      problems: this.#problems,
+      problemCount: this.#problemCount,
+    };
+  }
+
+  protected problem(row: number, message: string): void {
+    this.#problemCount += 1;
+    if (this.#problems.length < MAX_PROBLEMS) this.#problems.push({ row, message });
+  }
+
+  protected abstract format(): DatasetProfile['format'];
+  protected abstract consume(text: string, end?: boolean): void;
+  protected abstract currentLine(): number;
+}
+
+/** CSV and TSV: the first record is the header; every other record is a row. */
+export class DelimitedProfiler extends TextProfiler {
+  readonly #format: 'csv' | 'tsv';
+  readonly #parser: Parser;
+  #header: string[] | undefined;
+  #line = 1;
+
+  constructor(format: 'csv' | 'tsv', maxColumns: number) {
+    super(maxColumns);
+    this.#format = format;
+    this.#parser = parse({
+      delimiter: format === 'tsv' ? '\t' : ',',
+      bom: true,
+      // Files mix line endings more often than the RFC would like.
+      record_delimiter: ['\r\n', '\n'],
+      relax_column_count: true,
+      skip_empty_lines: true,
+      skip_records_with_error: true,
+      // Records are profiled here, synchronously, and never queued.
+      on_record: (record: string[], context: { lines: number }) => {
+        this.#line = context.lines;
+        this.#record(record, context.lines);
+        return null;
+      },
+    });
+    this.#parser.on('skip', (error: CsvError & { lines?: number }) => {
+      this.problem(error.lines ?? this.#line, error.message);
+    });
+    this.#parser.on('error', (error: CsvError & { lines?: number }) => {
+      this.problem(error.lines ?? this.#line, error.message);
+    });
+    this.#parser.resume();
+  }
+
+  protected format() {
+    return this.#format;
+  }
+
+  protected currentLine(): number {
+    return this.#line;
+  }
+
+  protected consume(text: string, end = false): void {
+    if (text.length > 0) this.#parser.write(text);
+    if (end) this.#parser.end();
+  }
+
+  #record(record: string[], line: number): void {
+    if (!this.#header) {
+      this.#header = record;
+      this.columnCount = record.length;
+      this.columns = record.slice(0, this.maxColumns).map((name) => new ColumnStats(name));
+      return;
+    }
+    this.rows += 1;
+    if (record.length !== this.columnCount) {
+      this.problem(line, `The row has ${record.length} fields; the header has ${this.columnCount}.`);
+    }
+    const tracked = Math.min(record.length, this.columns.length);
+    for (let index = 0; index < tracked; index += 1) (this.columns[index] as ColumnStats).addText(record[index] as string);
+    // Fields missing from a short row are missing values.
+    for (let index = tracked; index < this.columns.length; index += 1) (this.columns[index] as ColumnStats).nulls += 1;
+  }
+}
+
+/** JSON lines / NDJSON: one object per line; columns are the keys, in the order first seen. */
+export class JsonLinesProfiler extends TextProfiler {
+  #pending = '';
+  #line = 0;
+  readonly #byName = new Map<string, ColumnStats>();
+  readonly #untracked = new Set<string>();
+
+  protected format() {
+    return 'jsonl' as const;
+  }
+
+  protected currentLine(): number {
+    return this.#line + 1;
+  }
+
+  protected consume(text: string, end = false): void {
+    let data = this.#pending + text;
+    let newline = data.indexOf('\n');
+    while (newline !== -1) {
+      this.#lineOf(data.slice(0, newline));
+      data = data.slice(newline + 1);
+      newline = data.indexOf('\n');
+    }
+    this.#pending = data;
+    if (end && data.length > 0) {
+      this.#lineOf(data);
+      this.#pending = '';
+    }
+  }
+
+  #lineOf(raw: string): void {
+    this.#line += 1;
+    const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    if (line.trim() === '') return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      this.problem(this.#line, 'The line is not valid JSON.');
+      return;
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      this.problem(this.#line, 'The line is not a JSON object.');
+      return;
+    }
+    this.rows += 1;
+    const record = value as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
+      let column = this.#byName.get(key);
+      if (!column) {
+        if (this.#untracked.has(key)) continue;
+        if (this.columns.length >= this.maxColumns) {
+          this.#untracked.add(key);
+          this.columnCount += 1;
+          continue;
+        }
+        column = new ColumnStats(key);
+        // A column first seen on a later row was missing on every row before it.
+        column.nulls = this.rows - 1;
+        this.#byName.set(key, column);
+        this.columns.push(column);
+        this.columnCount += 1;
+      }
+      column.addJson(record[key]);
+    }
+    for (const column of this.columns) if (!Object.hasOwn(record, column.name)) column.nulls += 1;
+  }
+}

@@ -1,0 +1,310 @@
+/**
+ * Dataset profiles and previews on both backends, checked against what the generators wrote:
+ * quoting edge cases, a 394-column table shaped like IEEE-CIS's transactions, JSON lines, a
+ * Parquet file written with hyparquet-writer, a malformed CSV; the direct-upload path profiles
+ * the same bytes to the same profile; a preview reads a bounded number of bytes from storage.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+import { createArtifactClient } from '../client/index.ts';
+import { type Backend, startApp, type TestApp } from './support/app.ts';
+import { expectProblem } from './support/checks.ts';
+import { bufferFile } from './support/data.ts';
+import { upload } from './support/multipart.ts';
+import { postgresSkipReason } from './support/postgres.ts';
+
+interface Column {
+  name: string;
+  type: string;
+  nulls: number | null;
+  min: number | string | null;
+  max: number | string | null;
+  mean: number | null;
+  top: Array<{ value: string; count: number }> | null;
+}
+interface Profile {
+  format: string;
+  status: string;
+  rows: number;
+  columnCount: number;
+  columns: Column[];
+  untrackedColumns: number;
+  problems: Array<{ row: number; message: string }>;
+  problemCount: number;
+  rowGroups?: number;
+}
+interface DatasetFile {
+  id: string;
+  path: string;
+  profile: { status: string; format: string | null; rows: number | null; columns: number | null; reason?: string };
+}
+
+/** Deterministic pseudo-random numbers (a small LCG), so the test knows every value it wrote. */
+function random(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+/** Shaped like IEEE-CIS train_transaction.csv: 394 columns, ids, amounts, categories, sparse V columns. */
+function wideCsv(rows: number) {
+  const next = random(7);
+  const header = ['TransactionID', 'isFraud', 'TransactionDT', 'TransactionAmt', 'ProductCD'];
+  for (let card = 1; card <= 6; card += 1) header.push(`card${card}`);
+  for (let v = 1; header.length < 394; v += 1) header.push(`V${v}`);
+  const products = ['W', 'H', 'C', 'S', 'R'];
+  const expected = {
+    amountMin: Number.POSITIVE_INFINITY,
+    amountMax: 0,
+    amountSum: 0,
+    productCounts: new Map<string, number>(),
+    v1Nulls: 0,
+  };
+  const lines = [header.join(',')];
+  for (let row = 0; row < rows; row += 1) {
+    const amount = Math.round(next() * 500000) / 100;
+    const product = products[Math.floor(next() * products.length)] as string;
+    expected.amountMin = Math.min(expected.amountMin, amount);
+    expected.amountMax = Math.max(expected.amountMax, amount);
+    expected.amountSum += amount;
+    expected.productCounts.set(product, (expected.productCounts.get(product) ?? 0) + 1);
+    const fields = [String(2987000 + row), next() < 0.035 ? '1' : '0', String(86400 + row * 7), String(amount), product];
+    for (let card = 1; card <= 6; card += 1)
+      fields.push(card === 4 ? (next() < 0.5 ? 'visa' : 'mastercard') : String(Math.floor(next() * 1000)));
+    for (let v = 1; fields.length < 394; v += 1) {
+      const missing = next() < 0.3;
+      if (v === 1 && missing) expected.v1Nulls += 1;
+      fields.push(missing ? '' : String(Math.floor(next() * 10)));
+    }
+    lines.push(fields.join(','));
+  }
+  return { text: `${lines.join('\n')}\n`, header, expected };
+}
+
+const QUOTING_CSV =
+  '\ufeffid,name,amount,when,flag,empty\r\n' +
+  '1,"Smith, J",1.5,2024-01-02,true,\r\n' +
+  '2,"multi\nline ""quoted""",NA,2024-02-03T10:00:00Z,false,\r\n' +
+  '3,bob,-2e3,2023-12-31,true,NA\r\n' +
+  '4,"comma, and ""quote""",NaN,2024-01-01,TRUE,null\r\n';
+
+function profileSuite(backend: Backend) {
+  describe(`dataset profiles on ${backend}`, { skip: backend === 's3-postgres' ? postgresSkipReason : undefined }, () => {
+    let app: TestApp;
+    before(async () => {
+      app = await startApp({ backend, env: { PROFILE_MAX_COLUMNS: '300' } });
+    });
+    after(() => app?.close());
+
+    async function addFile(dataset: string, path: string, bytes: Buffer): Promise<DatasetFile> {
+      const response = await upload(`${app.baseUrl}/datasets/${dataset}/files`, [
+        { name: 'file', filename: path, file: bufferFile(bytes) },
+      ]);
+      assert.equal(response.status, 201, await response.clone().text());
+      const body = (await response.json()) as { files: DatasetFile[] };
+      const file = body.files.find((candidate) => candidate.path === path);
+      assert.ok(file);
+      return file;
+    }
+    async function profileOf(dataset: string, file: DatasetFile): Promise<Profile | null> {
+      const response = await fetch(`${app.baseUrl}/datasets/${dataset}/files/${file.id}/profile`);
+      assert.equal(response.status, 200);
+      return ((await response.json()) as { profile: Profile | null }).profile;
+    }
+    const column = (profile: Profile | null, name: string) => {
+      const found = profile?.columns.find((candidate) => candidate.name === name);
+      assert.ok(found, `column ${name}`);
+      return found;
+    };
+
+    before(async () => {
+      const response = await upload(`${app.baseUrl}/datasets`, [{ name: 'name', value: 'profiles' }]);
+      assert.equal(response.status, 201);
+    });
+
+    test('CSV with a BOM, \\r\\n, quoted commas, quotes and newlines: exact rows, types, nulls and ranges', async () => {
+      const file = await addFile('profiles', 'raw/quoting.csv', Buffer.from(QUOTING_CSV));
+      assert.deepEqual(file.profile, { status: 'complete', format: 'csv', rows: 4, columns: 6 });
+      const profile = await profileOf('profiles', file);
+      assert.equal(profile?.status, 'complete');
+      assert.deepEqual(
+        profile?.columns.map((c) => [c.name, c.type, c.nulls]),
+        [
+          ['id', 'integer', 0],
+          ['name', 'string', 0],
+          ['amount', 'number', 2],
+          ['when', 'datetime', 0],
+          ['flag', 'boolean', 0],
+          ['empty', 'empty', 4],
+        ],
+      );
+      assert.deepEqual([column(profile, 'amount').min, column(profile, 'amount').max], [-2000, 1.5]);
+      assert.equal(column(profile, 'amount').mean, (1.5 - 2000) / 2);
+      assert.deepEqual([column(profile, 'when').min, column(profile, 'when').max], ['2023-12-31', '2024-02-03T10:00:00Z']);
+      assert.deepEqual(
+        column(profile, 'name')
+          .top?.map((entry) => entry.value)
+          .sort(),
+        ['Smith, J', 'bob', 'comma, and "quote"', 'multi\nline "quoted"'],
+      );
+    });
+
+    test('a 394-column table shaped like IEEE-CIS transactions: columns past PROFILE_MAX_COLUMNS are counted, the rest exact', async () => {
+      const { text, expected } = wideCsv(3000);
+      const file = await addFile('profiles', 'raw/train_transaction.csv', Buffer.from(text));
+      assert.deepEqual(file.profile, { status: 'complete', format: 'csv', rows: 3000, columns: 394 });
+      const profile = await profileOf('profiles', file);
+      assert.equal(profile?.columns.length, 300);
+      assert.equal(profile?.untrackedColumns, 94);
+      const amount = column(profile, 'TransactionAmt');
+      assert.equal(amount.type, 'number');
+      assert.equal(amount.min, expected.amountMin);
+      assert.equal(amount.max, expected.amountMax);
+      assert.ok(Math.abs((amount.mean ?? 0) - expected.amountSum / 3000) < 1e-6);
+      assert.equal(column(profile, 'TransactionID').type, 'integer');
+      assert.equal(column(profile, 'TransactionID').min, 2987000);
+      assert.deepEqual(
+        column(profile, 'ProductCD').top,
+        [...expected.productCounts]
+          .map(([value, count]) => ({ value, count }))
+          .sort((a, b) => b.count - a.count || (a.value < b.value ? -1 : 1)),
+      );
+      assert.equal(column(profile, 'V1').nulls, expected.v1Nulls);
+      assert.equal(column(profile, 'card4').type, 'string');
+    });
+
+    test('JSON lines: keys in first-seen order, JSON types kept, missing keys are missing values', async () => {
+      const lines = ['{"id":1,"score":0.5,"label":"a"}', '{"id":2,"score":null,"extra":true}', '{"id":3,"score":2,"label":"b"}'];
+      const file = await addFile('profiles', 'raw/rows.jsonl', Buffer.from(`${lines.join('\n')}\n`));
+      const profile = await profileOf('profiles', file);
+      assert.deepEqual(
+        profile?.columns.map((c) => [c.name, c.type, c.nulls]),
+        [
+          ['id', 'integer', 0],
+          ['score', 'number', 1],
+          ['label', 'string', 1],
+          ['extra', 'boolean', 2],
+        ],
+      );
+      assert.equal(profile?.rows, 3);
+    });
+
+    test('Parquet: from the footer, with row groups, physical and logical types, null counts and min/max', async () => {
+      const bytes = Buffer.from(
+        parquetWriteBuffer({
+          columnData: [
+            { name: 'TransactionID', data: [10, 11, 12, 13, 14], type: 'INT32' },
+            { name: 'TransactionAmt', data: [68.5, null, 29, 59, 50.25], type: 'DOUBLE' },
+            { name: 'ProductCD', data: ['W', 'H', null, 'W', 'C'], type: 'STRING' },
+          ],
+          rowGroupSize: 2,
+        }),
+      );
+      const file = await addFile('profiles', 'processed/train.parquet', bytes);
+      assert.deepEqual(file.profile, { status: 'complete', format: 'parquet', rows: 5, columns: 3 });
+      const profile = await profileOf('profiles', file);
+      assert.equal(profile?.rowGroups, 3);
+      assert.deepEqual(
+        profile?.columns.map((c) => [c.name, c.type, c.nulls, c.min, c.max]),
+        [
+          ['TransactionID', 'integer', 0, 10, 14],
+          ['TransactionAmt', 'number', 1, 29, 68.5],
+          ['ProductCD', 'string', 1, null, null],
+        ],
+      );
+      const preview = (await (await fetch(`${app.baseUrl}/datasets/profiles/files/${file.id}/preview?rows=3`)).json()) as {
+        columns: string[];
+        rows: unknown[][];
+      };
+      assert.deepEqual(preview.columns, ['TransactionID', 'TransactionAmt', 'ProductCD']);
+      assert.deepEqual(preview.rows, [
+        [10, 68.5, 'W'],
+        [11, null, 'H'],
+        [12, 29, null],
+      ]);
+    });
+
+    test('a malformed CSV still uploads; its profile says what went wrong and on which line', async () => {
+      const text = 'a,b,c\n1,2,3\n4,5\n6,"unterminated,7\n8,9,10\n';
+      const invalidUtf8 = Buffer.concat([Buffer.from(text), Buffer.from([0x31, 0x2c, 0xff, 0xfe, 0x2c, 0x33, 0x0a])]);
+      const file = await addFile('profiles', 'raw/broken.csv', invalidUtf8);
+      assert.equal(file.profile.status, 'partial');
+      const profile = await profileOf('profiles', file);
+      assert.equal(profile?.status, 'partial');
+      assert.ok(
+        profile?.problems.some((problem) => problem.row === 3 && /2 fields/.test(problem.message)),
+        JSON.stringify(profile?.problems),
+      );
+      assert.ok(
+        profile?.problems.some((problem) => /UTF-8/.test(problem.message)),
+        JSON.stringify(profile?.problems),
+      );
+      assert.ok(
+        profile?.problems.some((problem) => /quote/i.test(problem.message)),
+        JSON.stringify(profile?.problems),
+      );
+    });
+
+    test('other formats: no profile and the reason; no preview (422 preview_unavailable)', async () => {
+      const file = await addFile('profiles', 'raw/archive.zip', Buffer.from('PK\u0003\u0004 not really'));
+      assert.equal(file.profile.status, 'none');
+      assert.match(file.profile.reason ?? '', /only CSV, TSV, JSON lines and Parquet/);
+      const response = await fetch(`${app.baseUrl}/datasets/profiles/files/${file.id}/profile`);
+      assert.equal(((await response.json()) as { profile: null }).profile, null);
+      await expectProblem(await fetch(`${app.baseUrl}/datasets/profiles/files/${file.id}/preview`), 422, 'preview_unavailable');
+    });
+
+    test('a direct upload profiles the same bytes to the same profile, in its verification read-back', async () => {
+      const { text } = wideCsv(1500);
+      const proxied = await addFile('profiles', 'raw/proxied.csv', Buffer.from(text));
+      const client = createArtifactClient({ baseUrl: app.baseUrl });
+      const session = await client.uploadDirect(new Blob([text]), {
+        type: 'dataset-file',
+        dataset: 'profiles',
+        path: 'raw/direct.csv',
+      });
+      const direct = (session.result as unknown as { files: DatasetFile[] }).files.find((file) => file.path === 'raw/direct.csv');
+      assert.ok(direct);
+      assert.deepEqual(direct.profile, proxied.profile);
+      assert.deepEqual(await profileOf('profiles', direct), await profileOf('profiles', proxied));
+    });
+
+    test('a preview of a large CSV reads a bounded prefix from storage, whatever the file size', async () => {
+      const { text } = wideCsv(12000);
+      const file = await addFile('profiles', 'raw/large.csv', Buffer.from(text));
+      assert.ok(text.length > 8 * 1024 * 1024, `the file has ${text.length} bytes`);
+      const storage = app.services.storage;
+      const readRange = storage.readRange.bind(storage);
+      let fetched = 0;
+      storage.readRange = async (key, start, end) => {
+        const bytes = await readRange(key, start, end);
+        fetched += bytes.length;
+        return bytes;
+      };
+      try {
+        const response = await fetch(`${app.baseUrl}/datasets/profiles/files/${file.id}/preview?rows=50`);
+        assert.equal(response.status, 200);
+        const preview = (await response.json()) as { columns: string[]; rows: string[][]; bytesRead: number; truncated: boolean };
+        assert.equal(preview.columns.length, 394);
+        assert.equal(preview.rows.length, 50);
+        assert.equal(preview.rows[0]?.[0], '2987000');
+        assert.equal(preview.truncated, false);
+        assert.equal(preview.bytesRead, fetched, 'the answer reports what storage served');
+        assert.ok(fetched <= 1024 * 1024, `read ${fetched} bytes for 50 rows`);
+        await expectProblem(
+          await fetch(`${app.baseUrl}/datasets/profiles/files/${file.id}/preview?rows=501`),
+          400,
+          'validation_failed',
+        );
+      } finally {
+        storage.readRange = readRange;
+      }
+    });
+  });
+}
+
+profileSuite('embedded');
+profileSuite('s3-postgres');
