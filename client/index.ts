@@ -22,6 +22,8 @@ export type Model = components['schemas']['Model'];
 export type Explanation = components['schemas']['Explanation'];
 export type DownloadLink = components['schemas']['DownloadLink'];
 export type Problem = components['schemas']['Problem'];
+export type DatasetProfile = components['schemas']['DatasetProfile'];
+export type DatasetPreview = components['schemas']['DatasetPreview'];
 
 export interface ClientOptions {
   baseUrl: string;

@@ -6,8 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { parse } from 'csv-parse/sync';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { createArtifactClient } from '../client/index.ts';
+import { CsvScanner } from '../src/profiles/csv-scanner.ts';
 import { type Backend, startApp, type TestApp } from './support/app.ts';
 import { expectProblem } from './support/checks.ts';
 import { bufferFile } from './support/data.ts';
@@ -305,6 +307,42 @@ function profileSuite(backend: Backend) {
     });
   });
 }
+
+test("the profiler's CSV scanner splits records exactly as csv-parse does, whatever the chunking", () => {
+  const next = random(11);
+  const pieces = ['a', 'bc', '', '1.5', ' spaced ', '"q""uote"', '"com,ma"', '"new\nline"', '"cr\r\nlf"', 'é', '""'];
+  for (let file = 0; file < 40; file += 1) {
+    const lines: string[] = [];
+    for (let row = 0; row < 30; row += 1) {
+      const fields = Array.from(
+        { length: 1 + Math.floor(next() * 6) },
+        () => pieces[Math.floor(next() * pieces.length)] as string,
+      );
+      lines.push(fields.join(','));
+    }
+    const text = (file % 2 ? '\ufeff' : '') + lines.join(file % 3 ? '\r\n' : '\n') + (file % 4 ? '\n' : '');
+    const expected = parse(text, {
+      bom: true,
+      record_delimiter: ['\r\n', '\n'],
+      relax_column_count: true,
+      skip_empty_lines: true,
+    }) as string[][];
+    const records: string[][] = [];
+    const problems: string[] = [];
+    const scanner = new CsvScanner(',', {
+      record: (fields) => records.push(fields),
+      problem: (_line, message) => problems.push(message),
+    });
+    for (let offset = 0; offset < text.length; ) {
+      const size = 1 + Math.floor(next() * 7);
+      scanner.write(text.slice(offset, offset + size));
+      offset += size;
+    }
+    scanner.end();
+    assert.deepEqual(problems, []);
+    assert.deepEqual(records, expected, `file ${file}: ${JSON.stringify(text)}`);
+  }
+});
 
 profileSuite('embedded');
 profileSuite('s3-postgres');

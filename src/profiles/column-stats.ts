@@ -34,17 +34,25 @@ export class ColumnStats {
 
   /** A value as text (CSV, TSV, a JSON string). */
   addText(value: string): void {
-    if (NULLS.has(value)) {
+    if (value.length === 0 || (value.length <= 4 && NULLS.has(value))) {
       this.nulls += 1;
       return;
     }
-    this.#countDistinct(value);
-    if (this.#seen & Seen.Text) return;
+    if (this.#seen & Seen.Text) {
+      this.#countDistinct(value);
+      return;
+    }
     const numeric = numberKind(value);
     if (numeric !== Seen.None) {
+      // Numbers get min, max and mean, not a frequency count (a column that later turns out
+      // to be text then has no `top`: its counts would have missed the numeric values).
       this.#seen |= numeric;
+      this.#distinct = undefined;
       this.#addNumber(Number.parseFloat(value));
-    } else if (BOOLEANS.has(value)) {
+      return;
+    }
+    this.#countDistinct(value);
+    if (BOOLEANS.has(value)) {
       this.#seen |= Seen.Boolean;
     } else if (ISO_DATETIME.test(value)) {
       this.#seen |= Seen.Datetime;

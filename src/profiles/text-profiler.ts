@@ -1,11 +1,11 @@
 /**
  * Profiles CSV, TSV and JSON lines as their bytes stream through the upload meter: one pass,
- * chunk by chunk, never the whole file in memory. CSV parsing is csv-parse's (RFC 4180 quoting,
- * embedded newlines, \r\n); the UTF-8 BOM goes with the decoding. A malformed file still uploads:
- * what went wrong, and where, is recorded in the profile.
+ * chunk by chunk, never the whole file in memory. CSV records come from CsvScanner (RFC 4180
+ * quoting, embedded newlines, \r\n, a BOM). A malformed file still uploads: what went wrong, and
+ * where, is recorded in the profile.
  */
-import { type CsvError, type Parser, parse } from 'csv-parse';
 import { ColumnStats } from './column-stats.ts';
+import { CsvScanner } from './csv-scanner.ts';
 import type { DatasetProfile, ProfileProblem } from './profile.ts';
 
 const MAX_PROBLEMS = 20;
@@ -74,35 +74,20 @@ abstract class TextProfiler implements StreamProfiler {
 /** CSV and TSV: the first record is the header; every other record is a row. */
 export class DelimitedProfiler extends TextProfiler {
   readonly #format: 'csv' | 'tsv';
-  readonly #parser: Parser;
+  readonly #scanner: CsvScanner;
   #header: string[] | undefined;
   #line = 1;
 
   constructor(format: 'csv' | 'tsv', maxColumns: number) {
     super(maxColumns);
     this.#format = format;
-    this.#parser = parse({
-      delimiter: format === 'tsv' ? '\t' : ',',
-      bom: true,
-      // Files mix line endings more often than the RFC would like.
-      record_delimiter: ['\r\n', '\n'],
-      relax_column_count: true,
-      skip_empty_lines: true,
-      skip_records_with_error: true,
-      // Records are profiled here, synchronously, and never queued.
-      on_record: (record: string[], context: { lines: number }) => {
-        this.#line = context.lines;
-        this.#record(record, context.lines);
-        return null;
+    this.#scanner = new CsvScanner(format === 'tsv' ? '\t' : ',', {
+      record: (fields, line) => {
+        this.#line = line;
+        this.#record(fields, line);
       },
+      problem: (line, message) => this.problem(line, message),
     });
-    this.#parser.on('skip', (error: CsvError & { lines?: number }) => {
-      this.problem(error.lines ?? this.#line, error.message);
-    });
-    this.#parser.on('error', (error: CsvError & { lines?: number }) => {
-      this.problem(error.lines ?? this.#line, error.message);
-    });
-    this.#parser.resume();
   }
 
   protected format() {
@@ -114,8 +99,8 @@ export class DelimitedProfiler extends TextProfiler {
   }
 
   protected consume(text: string, end = false): void {
-    if (text.length > 0) this.#parser.write(text);
-    if (end) this.#parser.end();
+    if (text.length > 0) this.#scanner.write(text);
+    if (end) this.#scanner.end();
   }
 
   #record(record: string[], line: number): void {
