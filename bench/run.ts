@@ -18,6 +18,7 @@ import { promisify } from 'node:util';
 import { DeleteObjectCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import autocannon from 'autocannon';
+import { parquetWriteBuffer } from 'hyparquet-writer';
 import postgres from 'postgres';
 import { createArtifactClient } from '../client/index.ts';
 import { encodeCursor } from '../src/pagination.ts';
@@ -32,7 +33,7 @@ const RATE_SECONDS = Number(process.env.BENCH_RATE_SECONDS ?? 20);
 const PART_SIZE = Number(process.env.UPLOAD_PART_SIZE_BYTES ?? 8 * MiB);
 const QUEUE_SIZE = Number(process.env.UPLOAD_QUEUE_SIZE ?? 4);
 const root = projectRoot();
-/** BENCH_ONLY=links,listing runs those sections only (uploads, direct, memory, links, listing, coldstart). */
+/** BENCH_ONLY=links,listing runs those sections only (uploads, direct, profiles, memory, links, listing, coldstart). */
 const ONLY = new Set((process.env.BENCH_ONLY ?? '').split(',').filter(Boolean));
 const want = (section: string) => ONLY.size === 0 || ONLY.has(section);
 const readRssMiB = async (pid: number) =>
@@ -118,6 +119,60 @@ async function peakRss<T>(pid: number, work: () => Promise<T>): Promise<{ result
   } finally {
     clearInterval(timer);
   }
+}
+
+/** A CSV shaped like IEEE-CIS train_transaction.csv (394 columns), about `size` bytes, written to disk. */
+async function writeWideCsv(file: string, size: number): Promise<void> {
+  const header = ['TransactionID', 'isFraud', 'TransactionDT', 'TransactionAmt', 'ProductCD'];
+  for (let card = 1; card <= 6; card += 1) header.push(`card${card}`);
+  for (let v = 1; header.length < 394; v += 1) header.push(`V${v}`);
+  let state = 42;
+  const next = () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+  const products = ['W', 'H', 'C', 'S', 'R'];
+  async function* rows() {
+    yield Buffer.from(`${header.join(',')}\n`);
+    let written = 0;
+    for (let row = 0; written < size; row += 1) {
+      const lines: string[] = [];
+      for (let batch = 0; batch < 200; batch += 1) {
+        const fields = [
+          String(2987000 + row * 200 + batch),
+          next() < 0.035 ? '1' : '0',
+          String(86400 + row),
+          (next() * 5000).toFixed(2),
+        ];
+        fields.push(products[Math.floor(next() * 5)] as string);
+        for (let card = 1; card <= 6; card += 1) fields.push(String(Math.floor(next() * 20000)));
+        while (fields.length < 394) fields.push(next() < 0.4 ? '' : next().toFixed(1));
+        lines.push(fields.join(','));
+      }
+      const chunk = Buffer.from(`${lines.join('\n')}\n`);
+      written += chunk.length;
+      yield chunk;
+    }
+  }
+  await pipeline(Readable.from(rows()), createWriteStream(file));
+}
+
+/** A Parquet file of `rows` rows, 8 columns, in row groups of 100,000. */
+function wideParquet(rows: number): Buffer {
+  const columns = Array.from({ length: 8 }, (_, index) => ({
+    name: `V${index + 1}`,
+    data: Float64Array.from({ length: rows }, (_, row) => Math.sin(row * (index + 1))),
+    type: 'DOUBLE' as const,
+  }));
+  return Buffer.from(
+    parquetWriteBuffer({
+      columnData: [
+        { name: 'TransactionID', data: Int32Array.from({ length: rows }, (_, row) => 2987000 + row), type: 'INT32' },
+        ...columns,
+      ],
+      rowGroupSize: 100_000,
+    }),
+  );
 }
 
 async function main() {
@@ -425,6 +480,127 @@ async function main() {
         target: `≤ idle + budget (${budgetMiB}) + 32`,
         met: hundred.peakMiB <= idleMiB + budgetMiB + 32,
       });
+    }
+
+    // 2b. Profiles: a wide CSV (394 columns, like IEEE-CIS transactions) uploaded through the API
+    // with profiling on and off (a second API process, PROFILE_MAX_COLUMNS=0), alternating; then
+    // preview latency of that CSV and of a Parquet file, on the S3 server and on the embedded storage.
+    if (want('profiles')) {
+      const size = Number(process.env.BENCH_PROFILE_MIB ?? 512) * MiB;
+      const csvPath = path.join(os.tmpdir(), `bench-wide-${randomUUID()}.csv`);
+      await writeWideCsv(csvPath, size);
+      const csvSize = (await fs.stat(csvPath)).size;
+      const off = await startApi({ ...apiEnv, PROFILE_MAX_COLUMNS: '0' });
+      const sendFile = async (base: string, dataset: string, name: string, filePath: string) => {
+        const form = multipart([
+          {
+            name: 'file',
+            filename: name,
+            file: {
+              size: 0,
+              sha256: '',
+              chunks: async function* () {
+                yield* createReadStream(filePath, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>;
+              },
+              stream: () => createReadStream(filePath),
+            },
+          },
+        ]);
+        const t0 = performance.now();
+        const response = await fetch(`${base}/datasets/${dataset}/files`, {
+          method: 'POST',
+          headers: { 'content-type': form.contentType },
+          body: form.body as unknown as RequestInit['body'],
+          duplex: 'half',
+        } as RequestInit);
+        const body = (await response.json()) as {
+          files: Array<{ id: string; path: string; profile: { status: string; rows: number | null } }>;
+        };
+        if (response.status !== 201) throw new Error(`upload answered ${response.status}`);
+        const file = body.files.find((item) => item.path === name);
+        return { seconds: (performance.now() - t0) / 1000, fileId: file?.id ?? '', profile: file?.profile };
+      };
+      const onRates: number[] = [];
+      const offRates: number[] = [];
+      let kept: { fileId: string } | undefined;
+      try {
+        for (let run = 0; run < RUNS; run += 1) {
+          const withProfile = await sendFile(api.base, 'bench', `wide-on-${run}.csv`, csvPath);
+          if (withProfile.profile?.status !== 'complete') throw new Error(`profile: ${JSON.stringify(withProfile.profile)}`);
+          onRates.push(csvSize / MiB / withProfile.seconds);
+          const without = await sendFile(off.base, 'bench', `wide-off-${run}.csv`, csvPath);
+          if (without.profile?.status !== 'none') throw new Error('profiling was not off');
+          offRates.push(csvSize / MiB / without.seconds);
+          await fetch(`${api.base}/datasets/bench/files/${without.fileId}`, { method: 'DELETE' });
+          if (run === 0) kept = withProfile;
+          else await fetch(`${api.base}/datasets/bench/files/${withProfile.fileId}`, { method: 'DELETE' });
+        }
+        const msPerMiB = (1000 / median(onRates) - 1000 / median(offRates)) / 1;
+        rows.push({
+          scenario: `upload ${Math.round(csvSize / MiB)} MiB CSV, 394 columns (MiB/s)`,
+          measure: `through the API, profiling on (≈ ${fmt(Math.max(0, msPerMiB))} ms of profiling per MiB)`,
+          runs: onRates,
+          baseline: { name: 'profiling off', runs: offRates },
+          target: 'ratio ≥ 0.9',
+          met: median(onRates) / median(offRates) >= 0.9,
+        });
+
+        const parquetPath = path.join(os.tmpdir(), `bench-${randomUUID()}.parquet`);
+        await fs.writeFile(parquetPath, wideParquet(Number(process.env.BENCH_PARQUET_ROWS ?? 2_000_000)));
+        const previewLatency = async (base: string, dataset: string, fileId: string) => {
+          const times: number[] = [];
+          let bytesRead = 0;
+          for (let index = 0; index < 21; index += 1) {
+            const t0 = performance.now();
+            const response = await fetch(`${base}/datasets/${dataset}/files/${fileId}/preview?rows=50`);
+            const preview = (await response.json()) as { rows: unknown[]; bytesRead: number };
+            if (response.status !== 200 || preview.rows.length !== 50) throw new Error(`preview answered ${response.status}`);
+            times.push(performance.now() - t0);
+            bytesRead = preview.bytesRead;
+          }
+          return { p50: median(times), bytesRead };
+        };
+        const embeddedDir = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-embedded-'));
+        const embedded = await startApi({ DATA_DIR: embeddedDir, PORT: '0', MAX_DATASET_FILE_BYTES: String(8 * 1024 * MiB) });
+        try {
+          await fetch(`${embedded.base}/datasets`, {
+            method: 'POST',
+            body: (() => {
+              const form = new FormData();
+              form.append('name', 'bench');
+              return form;
+            })(),
+          });
+          const parquetSize = (await fs.stat(parquetPath)).size;
+          for (const [label, base] of [
+            ['S3 server', api.base],
+            ['embedded', embedded.base],
+          ] as const) {
+            const csvFile = base === api.base && kept ? kept : await sendFile(base, 'bench', 'wide-preview.csv', csvPath);
+            const parquetFile = await sendFile(base, 'bench', 'wide-preview.parquet', parquetPath);
+            for (const [kind, fileId, bytes] of [
+              ['CSV', csvFile.fileId, csvSize],
+              ['Parquet', parquetFile.fileId, parquetSize],
+            ] as const) {
+              const { p50, bytesRead } = await previewLatency(base, 'bench', fileId);
+              rows.push({
+                scenario: `preview, 50 rows of a ${Math.round(bytes / MiB)} MiB ${kind} (ms)`,
+                measure: `p50 of 21, ${label}; ${fmt(bytesRead / 1024)} KiB read from storage`,
+                runs: [p50],
+                target: '< 150',
+                met: p50 < 150,
+              });
+            }
+          }
+        } finally {
+          embedded.child.kill('SIGTERM');
+          await fs.rm(parquetPath, { force: true });
+          await fs.rm(embeddedDir, { recursive: true, force: true }).catch(() => undefined);
+        }
+      } finally {
+        off.child.kill('SIGTERM');
+        await fs.rm(csvPath, { force: true });
+      }
     }
 
     // 3. Download-URL rate: the API endpoint vs a bare route that only presigns with the SDK.

@@ -250,6 +250,18 @@ function profileSuite(backend: Backend) {
       );
     });
 
+    test('binary bytes under a .csv name, NULs and a 3 MiB line with no end: stored as sent, profiled within bounds', async () => {
+      const nul = await addFile('profiles', 'raw/nul.csv', Buffer.from('na\u0000me,b\nx\u0000y,1\nz,2\n'));
+      assert.equal(nul.profile.rows, 2);
+      const profile = await profileOf('profiles', nul);
+      assert.equal(profile?.columns[0]?.name, 'na\ufffdme');
+      const endless = Buffer.alloc(3 * 1024 * 1024, 'a');
+      const long = await addFile('profiles', 'raw/one-line.jsonl', endless);
+      assert.equal(long.profile.status, 'partial');
+      const wide = await addFile('profiles', 'raw/one-field.csv', endless);
+      assert.deepEqual([wide.profile.rows, wide.profile.columns], [0, 1]);
+    });
+
     test('other formats: no profile and the reason; no preview (422 preview_unavailable)', async () => {
       const file = await addFile('profiles', 'raw/archive.zip', Buffer.from('PK\u0003\u0004 not really'));
       assert.equal(file.profile.status, 'none');

@@ -8,7 +8,7 @@ import type { Limits } from '../config.ts';
 import type { DirectReservation } from '../direct-uploads/reservation.ts';
 import { type Dataset, type DatasetPatch, type OwnerScope, ownerScope, ownScope, type Page, type Principal } from '../domain.ts';
 import { type DownloadLink, type DownloadRequest, downloadLink } from '../downloads.ts';
-import { AppError } from '../errors.ts';
+import { AppError, isAppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { FinishedFile, ListDatasets } from '../metadata/dataset-records.ts';
 import type { MetadataStore } from '../metadata/metadata-store.ts';
@@ -146,7 +146,15 @@ export class DatasetService {
   /** A stored, still pending file's profile (both upload paths end here, before their finalize). */
   async recordProfile(owner: OwnerScope, fileId: string, key: string, size: number, profiling: FileProfiling): Promise<void> {
     const record = await profiling.result(size, (start, end) => this.#deps.storage.readRange(key, start, end));
-    await this.#deps.metadata.datasets.setProfile(owner, fileId, record, summaryOf(record));
+    try {
+      await this.#deps.metadata.datasets.setProfile(owner, fileId, record, summaryOf(record));
+    } catch (error) {
+      // A profile the database refuses (say, too large) must not cost the user their upload.
+      if (!isAppError(error) || error.code !== 'validation_failed') throw error;
+      this.#deps.log.warn({ err: error, fileId }, 'profile not stored');
+      const none = { profile: null, reason: 'The profile could not be stored.' };
+      await this.#deps.metadata.datasets.setProfile(owner, fileId, none, summaryOf(none));
+    }
   }
 
   /** The first rows of a file, read with Range requests (never the whole file). */

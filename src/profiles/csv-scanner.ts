@@ -10,6 +10,8 @@ export interface ScannerEvents {
   problem(line: number, message: string): void;
 }
 
+/** Characters of one field kept for profiling; the rest of a longer field is skipped (memory stays bounded). */
+const MAX_FIELD_CHARS = 64 * 1024;
 const QUOTE = 34;
 const LF = 10;
 const CR = 13;
@@ -30,6 +32,8 @@ export class CsvScanner {
   #recordLine = 1;
   #started = false;
   #afterCr = false;
+  /** The current field passed MAX_FIELD_CHARS: the rest of it is not kept. */
+  #full = false;
   /** The current record had a quoted field (so `""` alone on a line is a record, not an empty line). */
   #quotedInRecord = false;
 
@@ -52,7 +56,7 @@ export class CsvScanner {
     if (this.#quotePending && i < n) {
       this.#quotePending = false;
       if (text.charCodeAt(i) === QUOTE) {
-        this.#carry += '"';
+        this.#append('"');
         i += 1;
       } else {
         this.#inQuotes = false;
@@ -66,16 +70,16 @@ export class CsvScanner {
         const end = quote === -1 ? n : quote;
         this.#countLines(text, i, end);
         if (quote === -1) {
-          this.#carry += text.slice(i, n);
+          this.#append(text.slice(i, n));
           return;
         }
-        this.#carry += text.slice(i, quote);
+        this.#append(text.slice(i, quote));
         if (quote + 1 === n) {
           this.#quotePending = true;
           return;
         }
         if (text.charCodeAt(quote + 1) === QUOTE) {
-          this.#carry += '"';
+          this.#append('"');
           i = quote + 2;
         } else {
           this.#inQuotes = false;
@@ -119,7 +123,16 @@ export class CsvScanner {
         i += 1;
       }
     }
-    if (!this.#inQuotes && start < n) this.#carry += text.slice(start, n);
+    if (!this.#inQuotes && start < n) this.#append(text.slice(start, n));
+  }
+
+  #append(part: string): void {
+    if (this.#full) return;
+    this.#carry += part;
+    if (this.#carry.length > MAX_FIELD_CHARS) {
+      this.#carry = this.#carry.slice(0, MAX_FIELD_CHARS);
+      this.#full = true;
+    }
   }
 
   end(): void {
@@ -140,9 +153,14 @@ export class CsvScanner {
   }
 
   #endField(text: string, start: number, end: number): void {
-    const value = this.#carry === '' ? text.slice(start, end) : this.#carry + text.slice(start, end);
+    let value: string;
+    if (this.#full) value = this.#carry;
+    else if (this.#carry === '')
+      value = end - start > MAX_FIELD_CHARS ? text.slice(start, start + MAX_FIELD_CHARS) : text.slice(start, end);
+    else value = (this.#carry + text.slice(start, end)).slice(0, MAX_FIELD_CHARS);
     this.#fields.push(value);
     this.#carry = '';
+    this.#full = false;
     this.#closed = false;
   }
 

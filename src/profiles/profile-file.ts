@@ -54,6 +54,10 @@ export class FileProfiling {
   };
 
   async result(size: number, readRange: (start: number, end: number) => Promise<Buffer>): Promise<ProfileRecord> {
+    return storable(await this.#result(size, readRange));
+  }
+
+  async #result(size: number, readRange: (start: number, end: number) => Promise<Buffer>): Promise<ProfileRecord> {
     if (this.#settings.maxColumns === 0) return { profile: null, reason: 'Profiling is turned off (PROFILE_MAX_COLUMNS=0).' };
     if (this.#failure !== undefined) return { profile: null, reason: `Profiling failed: ${this.#failure}` };
     if (this.#streamed) {
@@ -76,6 +80,19 @@ export class FileProfiling {
       reason: `.${extension} files are stored as they are; only CSV, TSV, JSON lines and Parquet are profiled.`,
     };
   }
+}
+
+/**
+ * Text a profile took from the file (column names, frequent values, dates) may hold what a
+ * database cannot store (a NUL, half of a surrogate pair): replaced by U+FFFD, so a profile
+ * never stands between a file and its upload.
+ */
+function storable(record: ProfileRecord): ProfileRecord {
+  return JSON.parse(
+    JSON.stringify(record, (_key, value: unknown) =>
+      typeof value === 'string' ? value.toWellFormed().replaceAll('\u0000', '\ufffd') : value,
+    ),
+  ) as ProfileRecord;
 }
 
 export function summaryOf(record: ProfileRecord | null | undefined): ProfileSummary {

@@ -122,8 +122,14 @@ export class DelimitedProfiler extends TextProfiler {
 }
 
 /** JSON lines / NDJSON: one object per line; columns are the keys, in the order first seen. */
+/** A JSON line longer than this is reported, not parsed (memory stays bounded). */
+const MAX_LINE_CHARS = 16 * 1024 * 1024;
+
 export class JsonLinesProfiler extends TextProfiler {
-  #pending = '';
+  /** Text of the current line from earlier chunks. */
+  #pending: string[] = [];
+  #pendingLength = 0;
+  #overlong = false;
   #line = 0;
   readonly #byName = new Map<string, ColumnStats>();
   readonly #untracked = new Set<string>();
@@ -137,18 +143,43 @@ export class JsonLinesProfiler extends TextProfiler {
   }
 
   protected consume(text: string, end = false): void {
-    let data = this.#pending + text;
-    let newline = data.indexOf('\n');
-    while (newline !== -1) {
-      this.#lineOf(data.slice(0, newline));
-      data = data.slice(newline + 1);
-      newline = data.indexOf('\n');
+    let start = 0;
+    for (let newline = text.indexOf('\n'); newline !== -1; newline = text.indexOf('\n', start)) {
+      this.#endLine(text.slice(start, newline));
+      start = newline + 1;
     }
-    this.#pending = data;
-    if (end && data.length > 0) {
-      this.#lineOf(data);
-      this.#pending = '';
+    this.#keep(text.slice(start));
+    if (end && (this.#pendingLength > 0 || this.#overlong)) this.#endLine('');
+  }
+
+  #keep(part: string): void {
+    if (this.#overlong || part.length === 0) return;
+    if (this.#pendingLength + part.length > MAX_LINE_CHARS) {
+      this.#overlong = true;
+      this.#pending = [];
+      this.#pendingLength = 0;
+      return;
     }
+    this.#pending.push(part);
+    this.#pendingLength += part.length;
+  }
+
+  #endLine(last: string): void {
+    if (this.#overlong) {
+      this.#line += 1;
+      this.problem(this.#line, `The line is longer than ${MAX_LINE_CHARS} characters; it is not profiled.`);
+      this.#overlong = false;
+      return;
+    }
+    const line = this.#pending.length === 0 ? last : this.#pending.join('') + last;
+    this.#pending = [];
+    this.#pendingLength = 0;
+    if (line.length > MAX_LINE_CHARS) {
+      this.#line += 1;
+      this.problem(this.#line, `The line is longer than ${MAX_LINE_CHARS} characters; it is not profiled.`);
+      return;
+    }
+    this.#lineOf(line);
   }
 
   #lineOf(raw: string): void {
