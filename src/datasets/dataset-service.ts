@@ -22,7 +22,7 @@ import { FormFields, parseDescription, parseStatus, parseTags } from '../uploads
 import { basename, validateDatasetName, validateRelativePath } from '../uploads/names.ts';
 import { datasetFileKey } from '../uploads/object-keys.ts';
 import type { FilePart, IncomingPart, UploadContext } from '../uploads/parts.ts';
-import { deleteObjects, UploadBatch } from '../uploads/upload-batch.ts';
+import { deleteObjects, type StreamedObject, UploadBatch } from '../uploads/upload-batch.ts';
 
 export interface DatasetServiceDeps {
   metadata: MetadataStore;
@@ -267,14 +267,20 @@ export class DatasetService {
     const expectedSha256 = upload.pendingSha256 ?? context.headerSha256;
     upload.pendingSha256 = undefined;
     const profiling = new FileProfiling(path, this.#deps.profiles);
-    const stored = await upload.batch.stream(part, {
-      key,
-      contentType,
-      maxBytes: this.#deps.limits.datasetFileBytes,
-      expectedSha256,
-      signal: context.signal,
-      observe: profiling.observe,
-    });
+    let stored: StreamedObject;
+    try {
+      stored = await upload.batch.stream(part, {
+        key,
+        contentType,
+        maxBytes: this.#deps.limits.datasetFileBytes,
+        expectedSha256,
+        signal: context.signal,
+        observe: profiling.observe,
+      });
+    } catch (error) {
+      profiling.abandon();
+      throw error;
+    }
     await this.recordProfile(ownerScope(principal), id, key, stored.size, profiling);
     upload.finished.push({ id, size: stored.size, sha256: stored.sha256, etag: stored.etag });
   }

@@ -114,8 +114,12 @@ export class UploadVerifier {
         session.targetType === 'dataset-file'
           ? new FileProfiling(String(session.target.path), this.#deps.datasets.profileSettings)
           : undefined;
-      const outcome = await this.#readBack(session, signal, profiling?.observe);
+      const outcome = await this.#readBack(session, signal, profiling?.observe).catch((error: unknown) => {
+        profiling?.abandon();
+        throw error;
+      });
       if ('problem' in outcome) {
+        profiling?.abandon();
         await this.#fail(session, outcome.problem);
         return;
       }
@@ -162,7 +166,7 @@ export class UploadVerifier {
   async #readBack(
     session: UploadSessionRecord,
     signal: AbortSignal,
-    observe: ((chunk: Buffer) => void) | undefined,
+    observe: ((chunk: Buffer) => Promise<void> | undefined) | undefined,
   ): Promise<{ size: number; sha256: string } | { problem: Problem }> {
     const { body } = await this.#deps.storage.read(session.objectKey, signal);
     const meter = new UploadMeter(session.size, observe);

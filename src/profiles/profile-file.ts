@@ -6,52 +6,59 @@
 import { extensionOf } from '../uploads/content-types.ts';
 import { parquetProfile, rangeReader } from './parquet-profile.ts';
 import type { ProfileRecord, ProfileSummary } from './profile.ts';
-import { DelimitedProfiler, JsonLinesProfiler, type StreamProfiler } from './text-profiler.ts';
+import { ThreadProfileJob } from './profile-thread.ts';
 
 export interface ProfileSettings {
   maxColumns: number;
 }
 
-/** A profiler to feed the file's bytes to, or undefined when its format is not profiled that way. */
-function streamProfilerFor(path: string, settings: ProfileSettings): StreamProfiler | undefined {
+function textFormatOf(path: string): 'csv' | 'tsv' | 'jsonl' | undefined {
   switch (extensionOf(path)) {
     case 'csv':
-      return new DelimitedProfiler('csv', settings.maxColumns);
+      return 'csv';
     case 'tsv':
-      return new DelimitedProfiler('tsv', settings.maxColumns);
+      return 'tsv';
     case 'jsonl':
     case 'ndjson':
-      return new JsonLinesProfiler(settings.maxColumns);
+      return 'jsonl';
     default:
       return undefined;
   }
 }
 
 /**
- * One file's profiling: `observe` sees every chunk as it streams through the meter; `result`
- * gives the profile once the file is stored. A fault in profiling never fails the upload: the
- * file is stored and its profile says why there is none.
+ * One file's profiling: `observe` sees every chunk as it streams through the meter and hands a
+ * copy to the profiling thread (its promise, when there is one, is the thread's back-pressure);
+ * `result` gives the profile once the file is stored. A fault in profiling never fails the
+ * upload: the file is stored and its profile says why there is none.
  */
 export class FileProfiling {
   readonly #path: string;
   readonly #settings: ProfileSettings;
-  readonly #streamed: StreamProfiler | undefined;
+  readonly #job: ThreadProfileJob | undefined;
   #failure: string | undefined;
 
   constructor(path: string, settings: ProfileSettings) {
     this.#path = path;
     this.#settings = settings;
-    this.#streamed = settings.maxColumns > 0 ? streamProfilerFor(path, settings) : undefined;
+    const format = settings.maxColumns > 0 ? textFormatOf(path) : undefined;
+    this.#job = format ? new ThreadProfileJob(format, settings.maxColumns) : undefined;
   }
 
-  readonly observe = (chunk: Buffer): void => {
-    if (!this.#streamed || this.#failure !== undefined) return;
+  readonly observe = (chunk: Buffer): Promise<void> | undefined => {
+    if (!this.#job || this.#failure !== undefined) return undefined;
     try {
-      this.#streamed.write(chunk);
+      return this.#job.write(chunk);
     } catch (error) {
       this.#failure = (error as Error).message;
+      return undefined;
     }
   };
+
+  /** The upload failed: nothing to profile. */
+  abandon(): void {
+    this.#job?.abandon();
+  }
 
   async result(size: number, readRange: (start: number, end: number) => Promise<Buffer>): Promise<ProfileRecord> {
     return storable(await this.#result(size, readRange));
@@ -60,9 +67,9 @@ export class FileProfiling {
   async #result(size: number, readRange: (start: number, end: number) => Promise<Buffer>): Promise<ProfileRecord> {
     if (this.#settings.maxColumns === 0) return { profile: null, reason: 'Profiling is turned off (PROFILE_MAX_COLUMNS=0).' };
     if (this.#failure !== undefined) return { profile: null, reason: `Profiling failed: ${this.#failure}` };
-    if (this.#streamed) {
+    if (this.#job) {
       try {
-        return { profile: this.#streamed.finish() };
+        return { profile: await this.#job.finish() };
       } catch (error) {
         return { profile: null, reason: `Profiling failed: ${(error as Error).message}` };
       }

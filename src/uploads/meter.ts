@@ -11,10 +11,13 @@ export class UploadMeter extends Transform {
   bytes = 0;
   readonly #hash: Hash = createHash('sha256');
   readonly #maxBytes: number;
-  readonly #observe: ((chunk: Buffer) => void) | undefined;
+  readonly #observe: ((chunk: Buffer) => Promise<void> | undefined) | undefined;
 
-  /** `observe` sees every chunk that passes (dataset profiling), in order, once. */
-  constructor(maxBytes: number, observe?: (chunk: Buffer) => void) {
+  /**
+   * `observe` sees every chunk that passes (dataset profiling), in order, once; when it returns
+   * a promise, the stream waits for it (the observer's back-pressure).
+   */
+  constructor(maxBytes: number, observe?: (chunk: Buffer) => Promise<void> | undefined) {
     super();
     this.#maxBytes = maxBytes;
     this.#observe = observe;
@@ -31,9 +34,10 @@ export class UploadMeter extends Transform {
       return;
     }
     this.#hash.update(chunk);
-    this.#observe?.(chunk);
     noteStreamed(chunk.length);
-    callback(null, chunk);
+    const wait = this.#observe?.(chunk);
+    if (wait) wait.then(() => callback(null, chunk), callback);
+    else callback(null, chunk);
   }
 
   /** Hex SHA-256 of everything that passed; call once, after the stream ended. */

@@ -18,7 +18,7 @@ export interface StreamTarget {
   expectedSha256?: string | undefined;
   signal: AbortSignal;
   /** Sees every chunk as it streams (dataset profiling). */
-  observe?: ((chunk: Buffer) => void) | undefined;
+  observe?: ((chunk: Buffer) => Promise<void> | undefined) | undefined;
 }
 
 export interface StreamedObject {
