@@ -442,6 +442,37 @@ export interface components {
             failures: string[];
         };
         /**
+         * @description RFC 9457 problem details (application/problem+json).
+         * @example {
+         *       "type": "about:blank",
+         *       "title": "Conflict",
+         *       "status": 409,
+         *       "code": "file_exists",
+         *       "detail": "The dataset already has a file at raw/train.csv; add ?overwrite=true to replace it.",
+         *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+         *     }
+         */
+        Problem: {
+            type: string;
+            title: string;
+            status: number;
+            /** @description Stable, machine-readable error code, e.g. file_exists. */
+            code: string;
+            detail: string;
+            requestId: string;
+        } & {
+            [key: string]: unknown;
+        };
+        DownloadLink: {
+            /** @description Fetch this URL directly; the bytes never pass through the API. */
+            url: string;
+            expiresAt: string;
+            filename: string;
+            size: number;
+            sha256: string;
+            contentType: string;
+        };
+        /**
          * @example {
          *       "status": "complete",
          *       "format": "csv",
@@ -534,37 +565,6 @@ export interface components {
             truncated: boolean;
             /** @description Bytes read from storage for this preview. */
             bytesRead: number;
-        };
-        /**
-         * @description RFC 9457 problem details (application/problem+json).
-         * @example {
-         *       "type": "about:blank",
-         *       "title": "Conflict",
-         *       "status": 409,
-         *       "code": "file_exists",
-         *       "detail": "The dataset already has a file at raw/train.csv; add ?overwrite=true to replace it.",
-         *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
-         *     }
-         */
-        Problem: {
-            type: string;
-            title: string;
-            status: number;
-            /** @description Stable, machine-readable error code, e.g. file_exists. */
-            code: string;
-            detail: string;
-            requestId: string;
-        } & {
-            [key: string]: unknown;
-        };
-        DownloadLink: {
-            /** @description Fetch this URL directly; the bytes never pass through the API. */
-            url: string;
-            expiresAt: string;
-            filename: string;
-            size: number;
-            sha256: string;
-            contentType: string;
         };
         DatasetFile: {
             id: string;
