@@ -6,23 +6,19 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
 import { test } from 'node:test';
 import { build } from 'esbuild';
-import { chromium } from 'playwright-core';
 import { patternByte } from './fixtures/uppy-page.ts';
 import { startApp } from './support/app.ts';
+import { chromiumSkipReason, launchChromium } from './support/chromium.ts';
 import { digestResponse } from './support/data.ts';
 import { upload as formUpload } from './support/multipart.ts';
 import { postgresSkipReason } from './support/postgres.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const skip =
-  postgresSkipReason ??
-  (existsSync(CHROMIUM) ? undefined : `no Chromium at ${CHROMIUM}: install Debian's chromium package (.ci/run does)`);
+const skip = postgresSkipReason ?? chromiumSkipReason;
 const SIZE = 256 * 1024 * 1024;
 
 function expectedSha256(size: number): string {
@@ -62,17 +58,7 @@ test('Uppy (@uppy/aws-s3) uploads 256 MiB directly to the S3 server through the 
   const apiReads = () => [...sockets].reduce((total, socket) => total + socket.bytesRead, 0);
   assert.equal((await formUpload(`${app.baseUrl}/datasets`, [{ name: 'name', value: 'uppy-fraud' }])).status, 201);
 
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
-  });
+  const browser = await launchChromium();
   t.after(() => browser.close());
   const tab = await browser.newPage();
   const consoleErrors: string[] = [];

@@ -6,17 +6,16 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { chromium, type Locator } from 'playwright-core';
+import type { Locator } from 'playwright-core';
 import { projectRoot } from '../src/project-files.ts';
 import { startApp } from './support/app.ts';
+import { chromiumSkipReason, launchChromium } from './support/chromium.ts';
 import { apiKey } from './support/identity.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const skip = existsSync(CHROMIUM) ? undefined : `no Chromium at ${CHROMIUM}: install Debian's chromium package (.ci/run does)`;
+const skip = chromiumSkipReason;
 
 async function tryItOut(operation: Locator): Promise<void> {
   await operation.locator('.opblock-summary').first().click();
@@ -43,18 +42,7 @@ test('Swagger UI: authorize, upload a dataset file through the file picker, down
   const key = apiKey('docs-user', 'user');
   const app = await startApp({ backend: 'embedded', env: { API_KEYS: key.entry } });
   t.after(() => app.close());
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
+  const browser = await launchChromium();
   t.after(() => browser.close());
   const page = await browser.newPage({ viewport: { width: 1280, height: 1600 } });
   const problems: string[] = [];

@@ -14,7 +14,7 @@ import { eventually } from './support/checks.ts';
 import { digestResponse, patternFile } from './support/data.ts';
 import { upload as formUpload } from './support/multipart.ts';
 import { createTestDatabase, postgresSkipReason } from './support/postgres.ts';
-import { startS3Server } from './support/s3-server.ts';
+import { r2Environment, startS3Server } from './support/s3-server.ts';
 import { startServerProcess } from './support/server-process.ts';
 
 const MiB = 1024 * 1024;
@@ -32,11 +32,7 @@ test('a verification cut short by a crash finishes after a restart', { skip: pos
     DATA_DIR: dataDir,
     PORT: '0',
     DATABASE_URL: database.url,
-    R2_ENDPOINT_URL: s3.endpoint,
-    R2_ACCESS_KEY_ID: s3.config.accessKeyId,
-    R2_SECRET_ACCESS_KEY: s3.config.secretAccessKey,
-    R2_BUCKET_NAME: s3.bucket,
-    S3_FORCE_PATH_STYLE: 'true',
+    ...r2Environment(s3),
     VERIFY_LEASE_SECONDS: '2',
   };
   const first = startServerProcess(env);

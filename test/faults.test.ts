@@ -18,7 +18,7 @@ import { digestResponse, patternFile, type TestFile } from './support/data.ts';
 import { upload } from './support/multipart.ts';
 import { createTestDatabase, postgresSkipReason } from './support/postgres.ts';
 import { startPrivatePostgres } from './support/private-postgres.ts';
-import { startS3Server } from './support/s3-server.ts';
+import { r2Environment, startS3Server } from './support/s3-server.ts';
 import { startServerProcess } from './support/server-process.ts';
 
 const MiB = 1024 * 1024;
@@ -188,11 +188,7 @@ describe('the API process killed mid-upload', { skip: postgresSkipReason }, () =
     const env = {
       PORT: '0',
       DATABASE_URL: database.url,
-      R2_ENDPOINT_URL: s3.endpoint,
-      R2_ACCESS_KEY_ID: s3.config.accessKeyId,
-      R2_SECRET_ACCESS_KEY: s3.config.secretAccessKey,
-      R2_BUCKET_NAME: s3.bucket,
-      S3_FORCE_PATH_STYLE: 'true',
+      ...r2Environment(s3),
       UPLOAD_PART_SIZE_BYTES: String(5 * MiB),
     };
     const launch = async () => {

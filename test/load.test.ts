@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { digestResponse, patternFile } from './support/data.ts';
 import { upload } from './support/multipart.ts';
 import { createTestDatabase, postgresSkipReason } from './support/postgres.ts';
-import { startS3Server } from './support/s3-server.ts';
+import { r2Environment, startS3Server } from './support/s3-server.ts';
 import { startServerProcess } from './support/server-process.ts';
 
 const MiB = 1024 * 1024;
@@ -29,11 +29,7 @@ test(`load: ${UPLOADS} concurrent 64 MiB uploads with list and download-URL traf
   const server = startServerProcess({
     PORT: '0',
     DATABASE_URL: database.url,
-    R2_ENDPOINT_URL: s3.endpoint,
-    R2_ACCESS_KEY_ID: s3.config.accessKeyId,
-    R2_SECRET_ACCESS_KEY: s3.config.secretAccessKey,
-    R2_BUCKET_NAME: s3.bucket,
-    S3_FORCE_PATH_STYLE: 'true',
+    ...r2Environment(s3),
     RATE_LIMIT_REQUESTS_PER_MINUTE: '1000000',
     RATE_LIMIT_DOWNLOADS_PER_MINUTE: '1000000',
     RATE_LIMIT_UPLOADS_PER_MINUTE: '1000',

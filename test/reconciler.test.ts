@@ -18,7 +18,7 @@ import { type Backend, startApp, type TestApp } from './support/app.ts';
 import { bufferFile, patternFile } from './support/data.ts';
 import { upload } from './support/multipart.ts';
 import { createTestDatabase, postgresSkipReason } from './support/postgres.ts';
-import { startS3Server } from './support/s3-server.ts';
+import { r2Environment, startS3Server } from './support/s3-server.ts';
 
 const HOUR = 3_600_000;
 
@@ -148,11 +148,7 @@ describe('npm run reconcile', { skip: postgresSkipReason }, () => {
     const env = {
       PATH: process.env.PATH ?? '',
       DATABASE_URL: database.url,
-      R2_ENDPOINT_URL: s3.endpoint,
-      R2_ACCESS_KEY_ID: s3.config.accessKeyId,
-      R2_SECRET_ACCESS_KEY: s3.config.secretAccessKey,
-      R2_BUCKET_NAME: s3.bucket,
-      S3_FORCE_PATH_STYLE: 'true',
+      ...r2Environment(s3),
     };
     const run = (args: string[]) =>
       promisify(execFile)(process.execPath, [path.join(projectRoot(), 'src/cli/reconcile.ts'), ...args], {

@@ -137,6 +137,17 @@ function multipartExtensions(server: S3rverInstance) {
   };
 }
 
+/** The R2 settings that point a server process at this S3 server. */
+export function r2Environment(s3: TestS3Server): Record<string, string> {
+  return {
+    R2_ENDPOINT_URL: s3.endpoint,
+    R2_ACCESS_KEY_ID: s3.config.accessKeyId,
+    R2_SECRET_ACCESS_KEY: s3.config.secretAccessKey,
+    R2_BUCKET_NAME: s3.bucket,
+    S3_FORCE_PATH_STYLE: 'true',
+  };
+}
+
 /**
  * The bucket CORS rule of deploy/r2-cors.json (what the README tells users to apply to R2), in
  * S3's XML, for the given origins: a browser test then proves that rule is enough.
