@@ -745,6 +745,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -754,6 +764,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -763,6 +783,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -772,6 +802,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -836,6 +876,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -845,6 +895,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -854,6 +914,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -863,6 +933,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "code": "file_exists",
+                     *       "detail": "The dataset already has a file at raw/train.csv; add ?overwrite=true to replace it.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -872,6 +952,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "code": "file_too_large",
+                     *       "detail": "The file is larger than the limit of 5368709120 bytes.",
+                     *       "maxBytes": 5368709120,
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -881,6 +972,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "code": "unsupported_media_type",
+                     *       "detail": "model.exe is not an accepted model file; allowed extensions: pkl, pickle, joblib, h5, keras, onnx, json, ubj, pt, pth, safetensors.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -890,6 +991,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "code": "checksum_mismatch",
+                     *       "detail": "The SHA-256 of raw/train.csv does not match the one sent.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -899,6 +1010,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -908,6 +1029,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -940,6 +1071,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -949,6 +1090,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -958,6 +1109,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -967,6 +1128,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -976,6 +1147,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1008,6 +1189,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1017,6 +1208,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1026,6 +1227,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1035,6 +1246,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "code": "file_exists",
+                     *       "detail": "The dataset already has a file at raw/train.csv; add ?overwrite=true to replace it.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1044,6 +1265,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1053,6 +1284,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1093,6 +1334,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1102,6 +1353,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1111,6 +1372,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1120,6 +1391,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "code": "unsupported_media_type",
+                     *       "detail": "model.exe is not an accepted model file; allowed extensions: pkl, pickle, joblib, h5, keras, onnx, json, ubj, pt, pth, safetensors.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1129,6 +1410,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1138,6 +1429,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1187,6 +1488,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1196,6 +1507,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1205,6 +1526,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1214,6 +1545,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "code": "file_exists",
+                     *       "detail": "The dataset already has a file at raw/train.csv; add ?overwrite=true to replace it.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1223,6 +1564,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "code": "file_too_large",
+                     *       "detail": "The file is larger than the limit of 5368709120 bytes.",
+                     *       "maxBytes": 5368709120,
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1232,6 +1584,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "code": "unsupported_media_type",
+                     *       "detail": "model.exe is not an accepted model file; allowed extensions: pkl, pickle, joblib, h5, keras, onnx, json, ubj, pt, pth, safetensors.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1241,6 +1603,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "code": "checksum_mismatch",
+                     *       "detail": "The SHA-256 of raw/train.csv does not match the one sent.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1250,6 +1622,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1259,6 +1641,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1290,6 +1682,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1299,6 +1701,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1308,6 +1720,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1317,6 +1739,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "code": "file_exists",
+                     *       "detail": "The dataset already has a file at raw/train.csv; add ?overwrite=true to replace it.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1326,6 +1758,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1335,6 +1777,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1380,6 +1832,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1389,6 +1851,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1398,6 +1870,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1407,6 +1889,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1416,6 +1908,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1449,6 +1951,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1458,6 +1970,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1467,6 +1989,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1476,6 +2008,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1485,6 +2027,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1521,6 +2073,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1530,6 +2092,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1539,6 +2111,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1548,6 +2130,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1557,6 +2149,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1599,6 +2201,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1608,6 +2220,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1617,6 +2239,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1626,6 +2258,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1695,6 +2337,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1704,6 +2356,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1713,6 +2375,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1722,6 +2394,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "code": "file_exists",
+                     *       "detail": "The dataset already has a file at raw/train.csv; add ?overwrite=true to replace it.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1731,6 +2413,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "code": "file_too_large",
+                     *       "detail": "The file is larger than the limit of 5368709120 bytes.",
+                     *       "maxBytes": 5368709120,
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1740,6 +2433,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "code": "unsupported_media_type",
+                     *       "detail": "model.exe is not an accepted model file; allowed extensions: pkl, pickle, joblib, h5, keras, onnx, json, ubj, pt, pth, safetensors.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1749,6 +2452,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "code": "checksum_mismatch",
+                     *       "detail": "The SHA-256 of raw/train.csv does not match the one sent.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1758,6 +2471,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1767,6 +2490,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1798,6 +2531,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1807,6 +2550,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1816,6 +2569,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1825,6 +2588,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1834,6 +2607,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1863,6 +2646,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1872,6 +2665,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1881,6 +2684,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1890,6 +2703,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "code": "file_exists",
+                     *       "detail": "The dataset already has a file at raw/train.csv; add ?overwrite=true to replace it.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1899,6 +2722,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1908,6 +2741,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1952,6 +2795,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1961,6 +2814,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1970,6 +2833,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1979,6 +2852,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "code": "unsupported_media_type",
+                     *       "detail": "model.exe is not an accepted model file; allowed extensions: pkl, pickle, joblib, h5, keras, onnx, json, ubj, pt, pth, safetensors.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1988,6 +2871,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -1997,6 +2890,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2040,6 +2943,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2049,6 +2962,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2058,6 +2981,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2067,6 +3000,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2076,6 +3019,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2108,6 +3061,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2117,6 +3080,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2155,6 +3128,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2164,6 +3147,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2209,6 +3202,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2218,6 +3221,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2227,6 +3240,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2236,6 +3259,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2311,6 +3344,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2320,6 +3363,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2329,6 +3382,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2338,6 +3401,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "code": "file_exists",
+                     *       "detail": "The dataset already has a file at raw/train.csv; add ?overwrite=true to replace it.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2347,6 +3420,17 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Content Too Large",
+                     *       "status": 413,
+                     *       "code": "file_too_large",
+                     *       "detail": "The file is larger than the limit of 5368709120 bytes.",
+                     *       "maxBytes": 5368709120,
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2356,6 +3440,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "code": "unsupported_media_type",
+                     *       "detail": "model.exe is not an accepted model file; allowed extensions: pkl, pickle, joblib, h5, keras, onnx, json, ubj, pt, pth, safetensors.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2365,6 +3459,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unprocessable Content",
+                     *       "status": 422,
+                     *       "code": "checksum_mismatch",
+                     *       "detail": "The SHA-256 of raw/train.csv does not match the one sent.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2374,6 +3478,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2383,6 +3497,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2414,6 +3538,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2423,6 +3557,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2432,6 +3576,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2441,6 +3595,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2450,6 +3614,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2481,6 +3655,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2490,6 +3674,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2499,6 +3693,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2508,6 +3712,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "code": "file_exists",
+                     *       "detail": "The dataset already has a file at raw/train.csv; add ?overwrite=true to replace it.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2517,6 +3731,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2526,6 +3750,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2570,6 +3804,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2579,6 +3823,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2588,6 +3842,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2597,6 +3861,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unsupported Media Type",
+                     *       "status": 415,
+                     *       "code": "unsupported_media_type",
+                     *       "detail": "model.exe is not an accepted model file; allowed extensions: pkl, pickle, joblib, h5, keras, onnx, json, ubj, pt, pth, safetensors.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2606,6 +3880,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2615,6 +3899,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2648,6 +3942,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2657,6 +3961,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2666,6 +3980,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2675,6 +3999,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2684,6 +4018,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2727,6 +4071,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2736,6 +4090,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2745,6 +4109,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2754,6 +4128,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2763,6 +4147,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2804,6 +4198,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2813,6 +4217,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2822,6 +4236,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2831,6 +4255,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2913,6 +4347,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2922,6 +4366,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2931,6 +4385,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2940,6 +4404,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -2994,6 +4468,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3003,6 +4487,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3012,6 +4506,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3021,6 +4525,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3030,6 +4544,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3061,6 +4585,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3070,6 +4604,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3079,6 +4623,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3088,6 +4642,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3097,6 +4661,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3126,6 +4700,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3135,6 +4719,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3144,6 +4738,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3153,6 +4757,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "code": "file_exists",
+                     *       "detail": "The dataset already has a file at raw/train.csv; add ?overwrite=true to replace it.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3162,6 +4776,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3171,6 +4795,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3202,6 +4836,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3211,6 +4855,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3220,6 +4874,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3229,6 +4893,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
@@ -3238,6 +4912,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };

@@ -8,9 +8,9 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
-import { errorCatalog } from '../../src/errors.ts';
+import { type ErrorCode, errorCatalog } from '../../src/errors.ts';
 import { serviceVersion } from '../../src/version.ts';
-import { statusByKind } from './problem-details.ts';
+import { statusByKind, statusTitles } from './problem-details.ts';
 
 /** Stable codes per HTTP status, from the one error catalog. */
 const codesByStatus = new Map<number, string[]>();
@@ -31,10 +31,48 @@ function errorStatuses(method: string, url: string, isPublic: boolean, isUpload:
   return [...statuses].sort();
 }
 
+/** One realistic answer per status, so Swagger UI shows each status its own problem. */
+const problemExamples: Record<number, { code: ErrorCode; detail: string; [extra: string]: unknown }> = {
+  400: { code: 'validation_failed', detail: 'querystring/limit must be <= 100' },
+  401: { code: 'unauthenticated', detail: 'The access token has expired; refresh the session.' },
+  403: { code: 'download_link_invalid', detail: 'This download link is invalid or has expired.' },
+  404: { code: 'dataset_not_found', detail: 'No dataset german-credit.' },
+  408: { code: 'upload_stalled', detail: 'The upload sent less than 16384 bytes in 60 s; send it again.' },
+  409: {
+    code: 'file_exists',
+    detail: 'The dataset already has a file at raw/train.csv; add ?overwrite=true to replace it.',
+  },
+  413: { code: 'file_too_large', detail: 'The file is larger than the limit of 5368709120 bytes.', maxBytes: 5368709120 },
+  415: {
+    code: 'unsupported_media_type',
+    detail:
+      'model.exe is not an accepted model file; allowed extensions: pkl, pickle, joblib, h5, keras, onnx, json, ubj, pt, pth, safetensors.',
+  },
+  422: { code: 'checksum_mismatch', detail: 'The SHA-256 of raw/train.csv does not match the one sent.' },
+  429: { code: 'rate_limited', detail: 'Too many requests; retry in 12 s.' },
+  503: { code: 'storage_unavailable', detail: 'Object storage could not reach the bucket; try again shortly.' },
+};
+
 function problemResponse(status: number) {
+  const example = problemExamples[status];
   return {
     description: `Problem details. code: ${(codesByStatus.get(status) ?? []).join(', ') || 'see the error catalog'}.`,
-    content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+    content: {
+      'application/problem+json': {
+        schema: { $ref: '#/components/schemas/Problem' },
+        ...(example
+          ? {
+              example: {
+                type: 'about:blank',
+                title: statusTitles[status] ?? 'Error',
+                status,
+                ...example,
+                requestId: '0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11',
+              },
+            }
+          : {}),
+      },
+    },
   };
 }
 

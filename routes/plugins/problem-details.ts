@@ -65,7 +65,7 @@ export const frameworkErrors: Record<string, { status: number; code: string; det
   },
 };
 
-const statusTitles: Record<number, string> = {
+export const statusTitles: Record<number, string> = {
   400: 'Bad Request',
   401: 'Unauthorized',
   403: 'Forbidden',
