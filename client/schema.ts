@@ -578,6 +578,43 @@ export interface components {
             /** @description Rows and columns at a glance; the full profile at …/files/{fileId}/profile. */
             profile: components["schemas"]["ProfileSummary"];
         };
+        /**
+         * @example {
+         *       "id": "6f1c2a7e-3b1d-4c55-9a0e-1d2f3c4b5a69",
+         *       "name": "german-credit",
+         *       "description": "German credit (UCI)",
+         *       "tags": [
+         *         "credit",
+         *         "tabular"
+         *       ],
+         *       "status": "raw",
+         *       "createdAt": "2026-11-28T10:15:02.123456Z",
+         *       "updatedAt": "2026-11-28T10:15:02.987654Z",
+         *       "fileCount": 1,
+         *       "totalBytes": 79063,
+         *       "dependants": {
+         *         "models": 0,
+         *         "explanations": 0
+         *       },
+         *       "files": [
+         *         {
+         *           "id": "0d6c7b1e-8f2a-4e3b-9c5d-7a1b2c3d4e5f",
+         *           "path": "raw/german_credit.csv",
+         *           "size": 79063,
+         *           "sha256": "8f434346648f6b96df89dda901c5176b10a6d83961dd3c1ac88b59b2dc327aa4",
+         *           "contentType": "text/csv",
+         *           "createdAt": "2026-11-28T10:15:02.123456Z",
+         *           "updatedAt": "2026-11-28T10:15:02.987654Z",
+         *           "profile": {
+         *             "status": "complete",
+         *             "format": "csv",
+         *             "rows": 1000,
+         *             "columns": 21
+         *           }
+         *         }
+         *       ]
+         *     }
+         */
         Dataset: {
             id: string;
             name: string;
@@ -595,6 +632,48 @@ export interface components {
             };
             files?: components["schemas"]["DatasetFile"][];
         };
+        /**
+         * @example {
+         *       "id": "2b7e1516-28ae-4d2a-abf7-158809cf4f3c",
+         *       "name": "xgboost",
+         *       "version": 2,
+         *       "framework": "xgboost",
+         *       "format": "xgboost-json",
+         *       "safeToLoad": true,
+         *       "metrics": {
+         *         "auc": 0.93,
+         *         "accuracy": 0.95
+         *       },
+         *       "params": {
+         *         "max_depth": 6,
+         *         "eta": 0.1
+         *       },
+         *       "description": "Gradient-boosted trees on the raw features",
+         *       "tags": [
+         *         "credit"
+         *       ],
+         *       "filename": "xgboost_model.json",
+         *       "size": 412903,
+         *       "sha256": "3a6eb0790f39ac87c94f3856b2dd2c5d110e6811602261a9a923d3bb23adc8b7",
+         *       "contentType": "application/json",
+         *       "createdAt": "2026-11-28T11:02:44.512301Z",
+         *       "updatedAt": "2026-11-28T11:02:44.871020Z",
+         *       "dataset": {
+         *         "id": "6f1c2a7e-3b1d-4c55-9a0e-1d2f3c4b5a69",
+         *         "name": "german-credit"
+         *       },
+         *       "dependants": {
+         *         "explanations": 1
+         *       },
+         *       "explanations": [
+         *         {
+         *           "id": "9c0f3e21-5d4b-4a8e-8f61-2e7d9b3c1a05",
+         *           "method": "shap",
+         *           "createdAt": "2026-11-28T11:30:10.004512Z"
+         *         }
+         *       ]
+         *     }
+         */
         Model: {
             id: string;
             name: string;
@@ -632,6 +711,42 @@ export interface components {
                 createdAt: string;
             }[];
         };
+        /**
+         * @example {
+         *       "id": "9c0f3e21-5d4b-4a8e-8f61-2e7d9b3c1a05",
+         *       "method": "shap",
+         *       "params": {
+         *         "explainer": "TreeExplainer",
+         *         "background_samples": 100
+         *       },
+         *       "summary": {
+         *         "mean_abs_shap": {
+         *           "checking_status": 0.41,
+         *           "duration": 0.27,
+         *           "credit_amount": 0.19
+         *         }
+         *       },
+         *       "description": "SHAP values on the test split",
+         *       "tags": [
+         *         "credit"
+         *       ],
+         *       "filename": "shap_values.parquet",
+         *       "size": 160322,
+         *       "sha256": "b5bb9d8014a0f9b1d61e21e796d78dccdf1352f23cd32812f4850b878ae4944c",
+         *       "contentType": "application/vnd.apache.parquet",
+         *       "createdAt": "2026-11-28T11:30:10.004512Z",
+         *       "updatedAt": "2026-11-28T11:30:10.338190Z",
+         *       "model": {
+         *         "id": "2b7e1516-28ae-4d2a-abf7-158809cf4f3c",
+         *         "name": "xgboost",
+         *         "version": 2
+         *       },
+         *       "dataset": {
+         *         "id": "6f1c2a7e-3b1d-4c55-9a0e-1d2f3c4b5a69",
+         *         "name": "german-credit"
+         *       }
+         *     }
+         */
         Explanation: {
             id: string;
             method: string;

@@ -30,7 +30,33 @@ export const datasetSchema = z
     dependants: z.object({ models: z.number().int(), explanations: z.number().int() }),
     files: z.array(datasetFileSchema).optional(),
   })
-  .meta({ id: 'Dataset' });
+  .meta({
+    id: 'Dataset',
+    example: {
+      id: '6f1c2a7e-3b1d-4c55-9a0e-1d2f3c4b5a69',
+      name: 'german-credit',
+      description: 'German credit (UCI)',
+      tags: ['credit', 'tabular'],
+      status: 'raw',
+      createdAt: '2026-11-28T10:15:02.123456Z',
+      updatedAt: '2026-11-28T10:15:02.987654Z',
+      fileCount: 1,
+      totalBytes: 79063,
+      dependants: { models: 0, explanations: 0 },
+      files: [
+        {
+          id: '0d6c7b1e-8f2a-4e3b-9c5d-7a1b2c3d4e5f',
+          path: 'raw/german_credit.csv',
+          size: 79063,
+          sha256: '8f434346648f6b96df89dda901c5176b10a6d83961dd3c1ac88b59b2dc327aa4',
+          contentType: 'text/csv',
+          createdAt: '2026-11-28T10:15:02.123456Z',
+          updatedAt: '2026-11-28T10:15:02.987654Z',
+          profile: { status: 'complete', format: 'csv', rows: 1000, columns: 21 },
+        },
+      ],
+    },
+  });
 
 export const datasetPageSchema = z.object({ items: z.array(datasetSchema), nextCursor: z.string().nullable() });
 

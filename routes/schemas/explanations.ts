@@ -22,7 +22,25 @@ export const explanationSchema = z
     model: z.object({ id: z.string(), name: z.string(), version: z.number().int() }),
     dataset: z.object({ id: z.string(), name: z.string() }),
   })
-  .meta({ id: 'Explanation' });
+  .meta({
+    id: 'Explanation',
+    example: {
+      id: '9c0f3e21-5d4b-4a8e-8f61-2e7d9b3c1a05',
+      method: 'shap',
+      params: { explainer: 'TreeExplainer', background_samples: 100 },
+      summary: { mean_abs_shap: { checking_status: 0.41, duration: 0.27, credit_amount: 0.19 } },
+      description: 'SHAP values on the test split',
+      tags: ['credit'],
+      filename: 'shap_values.parquet',
+      size: 160322,
+      sha256: 'b5bb9d8014a0f9b1d61e21e796d78dccdf1352f23cd32812f4850b878ae4944c',
+      contentType: 'application/vnd.apache.parquet',
+      createdAt: '2026-11-28T11:30:10.004512Z',
+      updatedAt: '2026-11-28T11:30:10.338190Z',
+      model: { id: '2b7e1516-28ae-4d2a-abf7-158809cf4f3c', name: 'xgboost', version: 2 },
+      dataset: { id: '6f1c2a7e-3b1d-4c55-9a0e-1d2f3c4b5a69', name: 'german-credit' },
+    },
+  });
 
 export const explanationPageSchema = z.object({ items: z.array(explanationSchema), nextCursor: z.string().nullable() });
 export const explanationParams = z.object({ id: uuidParam });

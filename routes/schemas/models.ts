@@ -31,7 +31,30 @@ export const modelSchema = z
     dependants: z.object({ explanations: z.number().int() }),
     explanations: z.array(z.object({ id: z.string(), method: z.string(), createdAt: z.string() })).optional(),
   })
-  .meta({ id: 'Model' });
+  .meta({
+    id: 'Model',
+    example: {
+      id: '2b7e1516-28ae-4d2a-abf7-158809cf4f3c',
+      name: 'xgboost',
+      version: 2,
+      framework: 'xgboost',
+      format: 'xgboost-json',
+      safeToLoad: true,
+      metrics: { auc: 0.93, accuracy: 0.95 },
+      params: { max_depth: 6, eta: 0.1 },
+      description: 'Gradient-boosted trees on the raw features',
+      tags: ['credit'],
+      filename: 'xgboost_model.json',
+      size: 412903,
+      sha256: '3a6eb0790f39ac87c94f3856b2dd2c5d110e6811602261a9a923d3bb23adc8b7',
+      contentType: 'application/json',
+      createdAt: '2026-11-28T11:02:44.512301Z',
+      updatedAt: '2026-11-28T11:02:44.871020Z',
+      dataset: { id: '6f1c2a7e-3b1d-4c55-9a0e-1d2f3c4b5a69', name: 'german-credit' },
+      dependants: { explanations: 1 },
+      explanations: [{ id: '9c0f3e21-5d4b-4a8e-8f61-2e7d9b3c1a05', method: 'shap', createdAt: '2026-11-28T11:30:10.004512Z' }],
+    },
+  });
 
 export const modelPageSchema = z.object({ items: z.array(modelSchema), nextCursor: z.string().nullable() });
 export const modelParams = z.object({ id: uuidParam });
