@@ -82,7 +82,7 @@ function directSuite(backend: Backend) {
     let scratch: string;
     let apiReads: () => number;
     before(async () => {
-      app = await startApp({ backend, env: { VERIFY_LEASE_SECONDS: '2' } });
+      app = await startApp({ backend, env: { VERIFY_LEASE_SECONDS: '2', VERIFY_CONCURRENCY: '1' } });
       apiReads = socketReads(app);
       client = createArtifactClient({ baseUrl: app.baseUrl });
       scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'xai-direct-'));
@@ -380,6 +380,37 @@ function directSuite(backend: Backend) {
       );
       await expectProblem(await post(app, `/uploads/${randomUUID()}/complete`), 404, 'upload_not_found');
       assert.deepEqual(await snapshot(app), before);
+    });
+
+    test('more completions than VERIFY_CONCURRENCY: each waits for a free verifier and ends ready', async () => {
+      const dataset = await createDataset(app, `direct-queue-${backend}`);
+      const files = [0, 1, 2, 3].map((index) => patternFile(1000 + index));
+      const sessions = await Promise.all(
+        files.map(async (content, index) => {
+          const session = (await (
+            await post(app, '/uploads', {
+              target: { type: 'dataset-file', dataset: dataset.name, path: `raw/q${index}.csv` },
+              size: content.size,
+              sha256: content.sha256,
+            })
+          ).json()) as UploadSession;
+          assert.equal((await putPart(session.parts?.[0]?.url ?? '', await partBytes(content, 0, content.size))).status, 200);
+          return session;
+        }),
+      );
+      const completed = await Promise.all(sessions.map((session) => post(app, `/uploads/${session.id}/complete`)));
+      assert.deepEqual(
+        completed.map((response) => response.status),
+        [202, 202, 202, 202],
+      );
+      await eventually(async () => {
+        const states = await Promise.all(
+          sessions.map(
+            async (session) => ((await (await fetch(`${app.baseUrl}/uploads/${session.id}`)).json()) as UploadSession).state,
+          ),
+        );
+        assert.deepEqual(states, ['ready', 'ready', 'ready', 'ready'], app.logs.filter((line) => /verif/.test(line)).join('\n'));
+      });
     });
 
     test('several verifiers asking at once: exactly one claims a verification', async () => {

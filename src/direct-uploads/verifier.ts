@@ -39,7 +39,9 @@ export class UploadVerifier {
   readonly #running = new Map<string, { controller: AbortController; done: Promise<void> }>();
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
-  #scanning: Promise<void> | undefined;
+  #scanning = false;
+  #scanWanted = false;
+  #claiming = 0;
 
   constructor(deps: VerifierDeps) {
     this.#deps = deps;
@@ -56,23 +58,47 @@ export class UploadVerifier {
 
   /** A session that just began verifying: run it here if there is room (else a scan finds it). */
   kick(id: string): void {
-    if (this.#stopped || this.#running.size >= this.#deps.settings.verifyConcurrency) return;
-    void this.#claim(id).catch((error: unknown) => this.#deps.log.warn({ err: error, upload: id }, 'verification claim failed'));
+    if (this.#stopped || this.#busy() >= this.#deps.settings.verifyConcurrency) return;
+    this.#claiming += 1;
+    void this.#claim(id)
+      .catch((error: unknown) => this.#deps.log.warn({ err: error, upload: id }, 'verification claim failed'))
+      .finally(() => {
+        this.#claiming -= 1;
+      });
   }
 
+  /**
+   * Claims jobs while there is room. A scan asked for while one runs is not lost: the running
+   * one goes round again (a job that ends during a scan frees a slot the scan must see).
+   */
   scan(): void {
-    if (this.#scanning || this.#stopped) return;
-    this.#scanning = (async () => {
+    if (this.#stopped) return;
+    this.#scanWanted = true;
+    if (this.#scanning) return;
+    this.#scanning = true;
+    void (async () => {
       try {
-        while (!this.#stopped && this.#running.size < this.#deps.settings.verifyConcurrency) {
-          if (!(await this.#claim(null))) break;
+        while (this.#scanWanted && !this.#stopped) {
+          this.#scanWanted = false;
+          while (!this.#stopped && this.#busy() < this.#deps.settings.verifyConcurrency) {
+            this.#claiming += 1;
+            const claimed = await this.#claim(null).finally(() => {
+              this.#claiming -= 1;
+            });
+            if (!claimed) break;
+          }
         }
       } catch (error) {
         this.#deps.log.warn({ err: error }, 'verification scan failed; the next one retries');
       } finally {
-        this.#scanning = undefined;
+        this.#scanning = false;
       }
     })();
+  }
+
+  /** Jobs running or being claimed: what counts against VERIFY_CONCURRENCY. */
+  #busy(): number {
+    return this.#running.size + this.#claiming;
   }
 
   /** Jobs running in this process (for tests and /ready diagnostics). */
@@ -85,7 +111,7 @@ export class UploadVerifier {
     this.#stopped = true;
     clearInterval(this.#timer);
     for (const job of this.#running.values()) job.controller.abort(new Error('shutting down'));
-    await Promise.allSettled([this.#scanning, ...[...this.#running.values()].map((job) => job.done)]);
+    await Promise.allSettled([...this.#running.values()].map((job) => job.done));
   }
 
   async #claim(id: string | null): Promise<boolean> {
@@ -93,7 +119,11 @@ export class UploadVerifier {
     if (!session) return false;
     if (this.#stopped) return true;
     const controller = new AbortController();
-    const done = this.#run(session, controller.signal).finally(() => this.#running.delete(session.id));
+    const done = this.#run(session, controller.signal).finally(() => {
+      this.#running.delete(session.id);
+      // A slot is free: a job that found none (kicked while this one ran) is taken now.
+      this.scan();
+    });
     this.#running.set(session.id, { controller, done });
     return true;
   }
