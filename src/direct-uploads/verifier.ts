@@ -10,7 +10,7 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { DirectUploadSettings } from '../config.ts';
 import type { DatasetService } from '../datasets/dataset-service.ts';
-import type { OwnerScope } from '../domain.ts';
+import { ownScope } from '../domain.ts';
 import { isAppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { MetadataStore } from '../metadata/metadata-store.ts';
@@ -154,9 +154,9 @@ export class UploadVerifier {
         return;
       }
       if (profiling) {
-        // The session's owner owns the row (see xai_open_upload_session): its id is the scope.
+        // The session's owner owns the row (see xai_open_upload_session): their own scope, checked.
         await this.#deps.datasets.recordProfile(
-          session.ownerId as OwnerScope,
+          ownScope({ id: session.ownerId, role: 'user' }),
           session.rowId,
           session.objectKey,
           outcome.size,

@@ -120,12 +120,8 @@ export class ExplanationService {
   }
 
   update(principal: Principal, id: string, patch: ExplanationPatch): Promise<Explanation> {
-    // Shape first (bounded depth), then size: serializing an unbounded value could overflow the stack.
-    if (patch.summary) checkJsonObject('summary', patch.summary);
+    if (patch.summary) checkSummary(patch.summary);
     if (patch.params) checkJsonObject('params', patch.params);
-    if (patch.summary && Buffer.byteLength(JSON.stringify(patch.summary)) > MAX_SUMMARY_BYTES) {
-      throw new AppError('field_too_large', `summary is larger than ${MAX_SUMMARY_BYTES} bytes.`);
-    }
     return this.#deps.metadata.explanations.update(ownerScope(principal), id, {
       ...patch,
       ...(patch.tags ? { tags: parseTags(patch.tags) } : {}),
@@ -176,10 +172,7 @@ function explanationFields(values: ExplanationFieldValues) {
   if (!METHOD.test(method)) {
     throw new AppError('validation_failed', 'method must be a slug such as shap or lime (lowercase letters, digits, _ or -).');
   }
-  const summary = checkJsonObject('summary', values.summary ?? {});
-  if (Buffer.byteLength(JSON.stringify(summary)) > MAX_SUMMARY_BYTES) {
-    throw new AppError('field_too_large', `summary is larger than ${MAX_SUMMARY_BYTES} bytes.`);
-  }
+  const summary = checkSummary(values.summary ?? {});
   return {
     model,
     method,
@@ -188,4 +181,13 @@ function explanationFields(values: ExplanationFieldValues) {
     description: parseDescription(values.description),
     tags: parseTags(values.tags ?? []),
   };
+}
+
+/** Shape first (bounded depth), then size: serializing an unbounded value could overflow the stack. */
+function checkSummary(value: unknown): Record<string, unknown> {
+  const summary = checkJsonObject('summary', value);
+  if (Buffer.byteLength(JSON.stringify(summary)) > MAX_SUMMARY_BYTES) {
+    throw new AppError('field_too_large', `summary is larger than ${MAX_SUMMARY_BYTES} bytes.`);
+  }
+  return summary;
 }
