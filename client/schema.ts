@@ -417,84 +417,13 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        ReconcileReport: {
-            dryRun: boolean;
-            cutoff: string;
-            /** @description Direct uploads past UPLOAD_SESSION_TTL, aborted. */
-            expiredUploads: string[];
-            stalePendingRows: {
-                kind: string;
-                id: string;
-                objectKey: string | null;
-                createdAt: string;
-            }[];
-            staleUploads: {
-                key: string;
-                uploadId: string;
-                initiated: string;
-            }[];
-            orphanObjects: string[];
-            missingObjects: {
-                kind: string;
-                id: string;
-                objectKey: string;
-            }[];
-            failures: string[];
-        };
-        /**
-         * @description RFC 9457 problem details (application/problem+json).
-         * @example {
-         *       "type": "about:blank",
-         *       "title": "Conflict",
-         *       "status": 409,
-         *       "code": "file_exists",
-         *       "detail": "The dataset already has a file at raw/train.csv; add ?overwrite=true to replace it.",
-         *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
-         *     }
-         */
-        Problem: {
-            type: string;
-            title: string;
-            status: number;
-            /** @description Stable, machine-readable error code, e.g. file_exists. */
-            code: string;
-            detail: string;
-            requestId: string;
-        } & {
-            [key: string]: unknown;
-        };
-        DownloadLink: {
-            /** @description Fetch this URL directly; the bytes never pass through the API. */
-            url: string;
-            expiresAt: string;
-            filename: string;
-            size: number;
-            sha256: string;
-            contentType: string;
-        };
-        /**
-         * @example {
-         *       "status": "complete",
-         *       "format": "csv",
-         *       "rows": 590540,
-         *       "columns": 394
-         *     }
-         */
-        ProfileSummary: {
-            /**
-             * @description partial: some rows could not be parsed; none: see reason.
-             * @enum {string}
-             */
-            status: "complete" | "partial" | "none";
-            format: ("csv" | "tsv" | "jsonl" | "parquet") | null;
-            rows: number | null;
-            columns: number | null;
-            reason?: string;
-        };
         DatasetProfile: {
             /** @enum {string} */
             format: "csv" | "tsv" | "jsonl" | "parquet";
-            /** @enum {string} */
+            /**
+             * @description partial: the file was read to its end but some rows could not be parsed.
+             * @enum {string}
+             */
             status: "complete" | "partial";
             rows: number;
             columnCount: number;
@@ -517,7 +446,10 @@ export interface components {
             }[];
             /** @description Columns past PROFILE_MAX_COLUMNS: counted, not profiled. */
             untrackedColumns: number;
-            /** @constant */
+            /**
+             * @description `top` comes from a bounded count: columns with many distinct values get none.
+             * @constant
+             */
             topValues: "approximate";
             /** @description The first 20 problems, with their line. */
             problems: {
@@ -530,6 +462,25 @@ export interface components {
         DatasetFileProfile: {
             profile: components["schemas"]["DatasetProfile"] | null;
             /** @description Why there is no profile (a format that is not profiled, say). */
+            reason?: string;
+        };
+        /**
+         * @example {
+         *       "status": "complete",
+         *       "format": "csv",
+         *       "rows": 590540,
+         *       "columns": 394
+         *     }
+         */
+        ProfileSummary: {
+            /**
+             * @description partial: some rows could not be parsed; none: see reason.
+             * @enum {string}
+             */
+            status: "complete" | "partial" | "none";
+            format: ("csv" | "tsv" | "jsonl" | "parquet") | null;
+            rows: number | null;
+            columns: number | null;
             reason?: string;
         };
         /**
@@ -634,6 +585,70 @@ export interface components {
         };
         /**
          * @example {
+         *       "id": "9c0f3e21-5d4b-4a8e-8f61-2e7d9b3c1a05",
+         *       "method": "shap",
+         *       "params": {
+         *         "explainer": "TreeExplainer",
+         *         "background_samples": 100
+         *       },
+         *       "summary": {
+         *         "mean_abs_shap": {
+         *           "checking_status": 0.41,
+         *           "duration": 0.27,
+         *           "credit_amount": 0.19
+         *         }
+         *       },
+         *       "description": "SHAP values on the test split",
+         *       "tags": [
+         *         "credit"
+         *       ],
+         *       "filename": "shap_values.parquet",
+         *       "size": 160322,
+         *       "sha256": "b5bb9d8014a0f9b1d61e21e796d78dccdf1352f23cd32812f4850b878ae4944c",
+         *       "contentType": "application/vnd.apache.parquet",
+         *       "createdAt": "2026-11-28T11:30:10.004512Z",
+         *       "updatedAt": "2026-11-28T11:30:10.338190Z",
+         *       "model": {
+         *         "id": "2b7e1516-28ae-4d2a-abf7-158809cf4f3c",
+         *         "name": "xgboost",
+         *         "version": 2
+         *       },
+         *       "dataset": {
+         *         "id": "6f1c2a7e-3b1d-4c55-9a0e-1d2f3c4b5a69",
+         *         "name": "german-credit"
+         *       }
+         *     }
+         */
+        Explanation: {
+            id: string;
+            method: string;
+            params: {
+                [key: string]: unknown;
+            };
+            /** @description E.g. global feature importance, for charts without downloading the file. */
+            summary: {
+                [key: string]: unknown;
+            };
+            description: string | null;
+            tags: string[];
+            filename: string;
+            size: number;
+            sha256: string;
+            contentType: string;
+            createdAt: string;
+            updatedAt: string;
+            model: {
+                id: string;
+                name: string;
+                version: number;
+            };
+            dataset: {
+                id: string;
+                name: string;
+            };
+        };
+        /**
+         * @example {
          *       "id": "2b7e1516-28ae-4d2a-abf7-158809cf4f3c",
          *       "name": "xgboost",
          *       "version": 2,
@@ -712,68 +727,59 @@ export interface components {
             }[];
         };
         /**
+         * @description RFC 9457 problem details (application/problem+json).
          * @example {
-         *       "id": "9c0f3e21-5d4b-4a8e-8f61-2e7d9b3c1a05",
-         *       "method": "shap",
-         *       "params": {
-         *         "explainer": "TreeExplainer",
-         *         "background_samples": 100
-         *       },
-         *       "summary": {
-         *         "mean_abs_shap": {
-         *           "checking_status": 0.41,
-         *           "duration": 0.27,
-         *           "credit_amount": 0.19
-         *         }
-         *       },
-         *       "description": "SHAP values on the test split",
-         *       "tags": [
-         *         "credit"
-         *       ],
-         *       "filename": "shap_values.parquet",
-         *       "size": 160322,
-         *       "sha256": "b5bb9d8014a0f9b1d61e21e796d78dccdf1352f23cd32812f4850b878ae4944c",
-         *       "contentType": "application/vnd.apache.parquet",
-         *       "createdAt": "2026-11-28T11:30:10.004512Z",
-         *       "updatedAt": "2026-11-28T11:30:10.338190Z",
-         *       "model": {
-         *         "id": "2b7e1516-28ae-4d2a-abf7-158809cf4f3c",
-         *         "name": "xgboost",
-         *         "version": 2
-         *       },
-         *       "dataset": {
-         *         "id": "6f1c2a7e-3b1d-4c55-9a0e-1d2f3c4b5a69",
-         *         "name": "german-credit"
-         *       }
+         *       "type": "about:blank",
+         *       "title": "Conflict",
+         *       "status": 409,
+         *       "code": "file_exists",
+         *       "detail": "The dataset already has a file at raw/train.csv; add ?overwrite=true to replace it.",
+         *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
          *     }
          */
-        Explanation: {
-            id: string;
-            method: string;
-            params: {
-                [key: string]: unknown;
-            };
-            /** @description E.g. global feature importance, for charts without downloading the file. */
-            summary: {
-                [key: string]: unknown;
-            };
-            description: string | null;
-            tags: string[];
+        Problem: {
+            type: string;
+            title: string;
+            status: number;
+            /** @description Stable, machine-readable error code, e.g. file_exists. */
+            code: string;
+            detail: string;
+            requestId: string;
+        } & {
+            [key: string]: unknown;
+        };
+        DownloadLink: {
+            /** @description Fetch this URL directly; the bytes never pass through the API. */
+            url: string;
+            expiresAt: string;
             filename: string;
             size: number;
             sha256: string;
             contentType: string;
-            createdAt: string;
-            updatedAt: string;
-            model: {
+        };
+        ReconcileReport: {
+            dryRun: boolean;
+            cutoff: string;
+            /** @description Direct uploads past UPLOAD_SESSION_TTL, aborted. */
+            expiredUploads: string[];
+            stalePendingRows: {
+                kind: string;
                 id: string;
-                name: string;
-                version: number;
-            };
-            dataset: {
+                objectKey: string | null;
+                createdAt: string;
+            }[];
+            staleUploads: {
+                key: string;
+                uploadId: string;
+                initiated: string;
+            }[];
+            orphanObjects: string[];
+            missingObjects: {
+                kind: string;
                 id: string;
-                name: string;
-            };
+                objectKey: string;
+            }[];
+            failures: string[];
         };
         UploadSession: {
             id: string;
@@ -947,10 +953,13 @@ export interface operations {
                      * @example german-credit
                      */
                     name: string;
-                    /** @example German credit (UCI) */
+                    /**
+                     * @description At most 10000 characters.
+                     * @example German credit (UCI)
+                     */
                     description?: string;
                     /**
-                     * @description Repeat the field or separate with commas.
+                     * @description Repeat the field or separate with commas; each 1-64 letters, digits, spaces or _ . : -.
                      * @example [
                      *       "credit",
                      *       "tabular"
@@ -1428,7 +1437,9 @@ export interface operations {
             content: {
                 "application/json": {
                     description?: string | null;
+                    /** @description Repeat the field or separate with commas; each 1-64 letters, digits, spaces or _ . : -. */
                     tags?: string[];
+                    /** @description Your label, e.g. raw or processed. */
                     status?: string;
                 };
             };
@@ -2411,13 +2422,17 @@ export interface operations {
                      */
                     params?: string;
                     /**
-                     * @description JSON object, at most 256 KiB.
+                     * @description JSON object, at most 256 KiB: e.g. global feature importance, for charts without downloading the file.
                      * @example {"TransactionAmt":0.31,"card1":0.12}
                      */
                     summary?: string;
-                    /** @example SHAP values of the test split */
+                    /**
+                     * @description At most 10000 characters.
+                     * @example SHAP values of the test split
+                     */
                     description?: string;
                     /**
+                     * @description Repeat the field or separate with commas; each 1-64 letters, digits, spaces or _ . : -.
                      * @example [
                      *       "shap"
                      *     ]
@@ -2430,7 +2445,7 @@ export interface operations {
                     sha256?: string;
                     /**
                      * Format: binary
-                     * @description pkl, npy, npz, parquet, json, csv, html, png or svg.
+                     * @description One of: pkl, pickle, npy, npz, parquet, json, html, png, svg, csv.
                      */
                     file: string;
                 };
@@ -2883,14 +2898,33 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    description?: string | null;
+                    /**
+                     * @description Repeat the field or separate with commas; each 1-64 letters, digits, spaces or _ . : -.
+                     * @example [
+                     *       "shap"
+                     *     ]
+                     */
                     tags?: string[];
+                    /**
+                     * @description JSON object, at most 256 KiB: e.g. global feature importance, for charts without downloading the file.
+                     * @example {
+                     *       "TransactionAmt": 0.31,
+                     *       "card1": 0.12
+                     *     }
+                     */
                     summary?: {
                         [key: string]: unknown;
                     };
+                    /**
+                     * @description JSON object: explainer settings.
+                     * @example {
+                     *       "nsamples": 500
+                     *     }
+                     */
                     params?: {
                         [key: string]: unknown;
                     };
+                    description?: string | null;
                 };
             };
         };
@@ -3421,9 +3455,13 @@ export interface operations {
                      * @example {"max_depth":6,"n_estimators":400}
                      */
                     params?: string;
-                    /** @example XGBoost on the German credit data */
+                    /**
+                     * @description At most 10000 characters.
+                     * @example XGBoost on the German credit data
+                     */
                     description?: string;
                     /**
+                     * @description Repeat the field or separate with commas; each 1-64 letters, digits, spaces or _ . : -.
                      * @example [
                      *       "credit",
                      *       "xgboost"
@@ -3437,7 +3475,7 @@ export interface operations {
                     sha256?: string;
                     /**
                      * Format: binary
-                     * @description pkl, pickle, joblib, h5, keras, onnx, json/ubj (xgboost), pt, pth or safetensors.
+                     * @description One of: pkl, pickle, joblib, h5, keras, pt, pth, onnx, safetensors, json, ubj (json/ubj: XGBoost's own formats).
                      */
                     file: string;
                 };
@@ -3892,14 +3930,35 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json": {
-                    description?: string | null;
+                    /**
+                     * @description Repeat the field or separate with commas; each 1-64 letters, digits, spaces or _ . : -.
+                     * @example [
+                     *       "credit",
+                     *       "xgboost"
+                     *     ]
+                     */
                     tags?: string[];
+                    /**
+                     * @description JSON object of numbers.
+                     * @example {
+                     *       "accuracy": 0.95,
+                     *       "auc": 0.91
+                     *     }
+                     */
                     metrics?: {
                         [key: string]: number;
                     };
+                    /**
+                     * @description JSON object.
+                     * @example {
+                     *       "max_depth": 6,
+                     *       "n_estimators": 400
+                     *     }
+                     */
                     params?: {
                         [key: string]: unknown;
                     };
+                    description?: string | null;
                 };
             };
         };
@@ -4405,35 +4464,98 @@ export interface operations {
                         /** @default false */
                         overwrite?: boolean;
                     } | {
-                        /** @enum {string} */
-                        type: "model";
+                        /**
+                         * @description Dataset id or name; it must exist.
+                         * @example german-credit
+                         */
                         dataset: string;
+                        /** @example xgboost */
                         name: string;
-                        filename: string;
-                        framework?: string;
+                        /**
+                         * @description Default: the one the file format implies (xgboost for .json/.ubj, keras, pytorch, onnx), else other.
+                         * @enum {string}
+                         */
+                        framework?: "xgboost" | "sklearn" | "lightgbm" | "keras" | "pytorch" | "onnx" | "other";
+                        /**
+                         * @description JSON object of numbers.
+                         * @example {
+                         *       "accuracy": 0.95,
+                         *       "auc": 0.91
+                         *     }
+                         */
                         metrics?: {
                             [key: string]: number;
                         };
+                        /**
+                         * @description JSON object.
+                         * @example {
+                         *       "max_depth": 6,
+                         *       "n_estimators": 400
+                         *     }
+                         */
                         params?: {
                             [key: string]: unknown;
                         };
+                        /**
+                         * @description At most 10000 characters.
+                         * @example XGBoost on the German credit data
+                         */
                         description?: string;
+                        /**
+                         * @description Repeat the field or separate with commas; each 1-64 letters, digits, spaces or _ . : -.
+                         * @example [
+                         *       "credit",
+                         *       "xgboost"
+                         *     ]
+                         */
                         tags?: string[];
-                    } | {
                         /** @enum {string} */
-                        type: "explanation";
-                        /** @description Model id. */
-                        model: string;
-                        method: string;
+                        type: "model";
+                        /** @description The file name, e.g. model.json; its extension sets the type. */
                         filename: string;
+                    } | {
+                        /**
+                         * Format: uuid
+                         * @description A ready model of yours; the dataset comes from it.
+                         */
+                        model: string;
+                        /** @example shap */
+                        method: string;
+                        /**
+                         * @description JSON object: explainer settings.
+                         * @example {
+                         *       "nsamples": 500
+                         *     }
+                         */
                         params?: {
                             [key: string]: unknown;
                         };
+                        /**
+                         * @description JSON object, at most 256 KiB: e.g. global feature importance, for charts without downloading the file.
+                         * @example {
+                         *       "TransactionAmt": 0.31,
+                         *       "card1": 0.12
+                         *     }
+                         */
                         summary?: {
                             [key: string]: unknown;
                         };
+                        /**
+                         * @description At most 10000 characters.
+                         * @example SHAP values of the test split
+                         */
                         description?: string;
+                        /**
+                         * @description Repeat the field or separate with commas; each 1-64 letters, digits, spaces or _ . : -.
+                         * @example [
+                         *       "shap"
+                         *     ]
+                         */
                         tags?: string[];
+                        /** @enum {string} */
+                        type: "explanation";
+                        /** @description The file name, e.g. model.json; its extension sets the type. */
+                        filename: string;
                     };
                     /** @description Exact size of the file in bytes. */
                     size: number;

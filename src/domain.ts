@@ -1,5 +1,7 @@
-/** The records the API stores and returns (shapes produced by the SQL functions). */
-import type { ProfileSummary } from './profiles/profile.ts';
+/**
+ * Who acts and what every resource shares (pages, scopes, stored state). Each resource's own
+ * shape lives in its schema module (src/datasets/schema.ts, …).
+ */
 
 export type UploadState = 'pending' | 'ready';
 
@@ -7,43 +9,6 @@ export type UploadState = 'pending' | 'ready';
 export interface Principal {
   id: string;
   role: 'user' | 'admin';
-}
-
-export interface DatasetFile {
-  id: string;
-  datasetId: string;
-  path: string;
-  size: number;
-  sha256: string;
-  contentType: string;
-  etag: string | null;
-  state: UploadState;
-  objectKey: string;
-  createdAt: string;
-  updatedAt: string;
-  profile: ProfileSummary;
-}
-
-export interface Dataset {
-  id: string;
-  ownerId: string;
-  name: string;
-  description: string | null;
-  tags: string[];
-  status: string;
-  state: UploadState;
-  createdAt: string;
-  updatedAt: string;
-  fileCount: number;
-  totalBytes: number;
-  dependants: { models: number; explanations: number };
-  files?: DatasetFile[];
-}
-
-export interface DatasetPatch {
-  description?: string | null;
-  tags?: string[];
-  status?: string;
 }
 
 /** A page of a keyset-paginated listing. */
@@ -57,63 +22,12 @@ export interface DeletedKeys {
   deletedKeys: string[];
 }
 
-export interface ModelRef {
-  id: string;
-  name: string;
-  version: number;
-}
-
-/** What a model and an explanation both are: one stored file with its metadata. */
-export interface StoredArtifact {
-  id: string;
+/** What the store keeps about a model or an explanation beside what the API shows. */
+export interface StoredRecord {
   ownerId: string;
-  description: string | null;
-  tags: string[];
-  filename: string;
-  size: number;
-  sha256: string;
-  contentType: string;
   etag: string | null;
   state: UploadState;
   objectKey: string;
-  createdAt: string;
-  updatedAt: string;
-  dataset: { id: string; name: string };
-}
-
-export interface Model extends StoredArtifact {
-  name: string;
-  version: number;
-  framework: string;
-  format: string;
-  safeToLoad: boolean;
-  metrics: Record<string, number>;
-  params: Record<string, unknown>;
-  dependants: { explanations: number };
-  explanations?: Array<{ id: string; method: string; createdAt: string }>;
-  /** The value the listing was sorted by, when sorted by a metric. */
-  sortValue?: number | null;
-}
-
-export interface ModelPatch {
-  description?: string | null;
-  tags?: string[];
-  metrics?: Record<string, number>;
-  params?: Record<string, unknown>;
-}
-
-export interface Explanation extends StoredArtifact {
-  method: string;
-  params: Record<string, unknown>;
-  summary: Record<string, unknown>;
-  model: ModelRef;
-}
-
-export interface ExplanationPatch {
-  description?: string | null;
-  tags?: string[];
-  summary?: Record<string, unknown>;
-  params?: Record<string, unknown>;
 }
 
 /**

@@ -1,19 +1,13 @@
 /** /datasets: thin HTTP over DatasetService. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { datasetPatch, datasetSchema } from '../../src/datasets/schema.ts';
+import { previewSchema, profileRecordSchema } from '../../src/profiles/profile.ts';
 import { downloadRequestOf, sendDownload } from '../http/downloads.ts';
 import { withUpload } from '../http/uploads.ts';
 import { booleanQuery, downloadLinkSchema, downloadQuery, uuidParam } from '../schemas/common.ts';
-import {
-  addFilesForm,
-  createDatasetForm,
-  datasetPageSchema,
-  datasetParams,
-  datasetPatchSchema,
-  datasetSchema,
-  listDatasetsQuery,
-} from '../schemas/datasets.ts';
-import { previewQuery, previewSchema, profileRecordSchema } from '../schemas/profiles.ts';
+import { addFilesForm, createDatasetForm, datasetPageSchema, datasetParams, listDatasetsQuery } from '../schemas/datasets.ts';
+import { previewQuery } from '../schemas/profiles.ts';
 
 const tags = ['datasets'];
 
@@ -69,7 +63,7 @@ const datasets: FastifyPluginAsyncZod = async (app) => {
       operationId: 'updateDataset',
       summary: 'Change description, tags or status',
       params: datasetParams,
-      body: datasetPatchSchema,
+      body: datasetPatch,
       response: { 200: datasetSchema },
     },
     handler: async (request) => service.update(request.principal, request.params.dataset, request.body),

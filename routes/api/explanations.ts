@@ -1,6 +1,7 @@
 /** /explanations: thin HTTP over ExplanationService. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { explanationPatch, explanationSchema } from '../../src/explanations/schema.ts';
 import { downloadRequestOf, sendDownload } from '../http/downloads.ts';
 import { withUpload } from '../http/uploads.ts';
 import { downloadLinkSchema, downloadQuery } from '../schemas/common.ts';
@@ -8,8 +9,6 @@ import {
   createExplanationForm,
   explanationPageSchema,
   explanationParams,
-  explanationPatchSchema,
-  explanationSchema,
   listExplanationsQuery,
 } from '../schemas/explanations.ts';
 
@@ -65,7 +64,7 @@ const explanations: FastifyPluginAsyncZod = async (app) => {
       operationId: 'updateExplanation',
       summary: 'Change description, tags, summary or params',
       params: explanationParams,
-      body: explanationPatchSchema,
+      body: explanationPatch,
       response: { 200: explanationSchema },
     },
     handler: async (request) => service.update(request.principal, request.params.id, request.body),

@@ -1,18 +1,12 @@
 /** /models: thin HTTP over ModelService. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { modelPatch, modelSchema } from '../../src/models/schema.ts';
 import { downloadRequestOf, sendDownload } from '../http/downloads.ts';
 import { withUpload } from '../http/uploads.ts';
 import { booleanQuery, downloadLinkSchema, downloadQuery } from '../schemas/common.ts';
 import { datasetParams } from '../schemas/datasets.ts';
-import {
-  createModelForm,
-  listModelsQuery,
-  modelPageSchema,
-  modelParams,
-  modelPatchSchema,
-  modelSchema,
-} from '../schemas/models.ts';
+import { createModelForm, listModelsQuery, modelPageSchema, modelParams } from '../schemas/models.ts';
 
 const tags = ['models'];
 const SAFETY =
@@ -88,7 +82,7 @@ const models: FastifyPluginAsyncZod = async (app) => {
       operationId: 'updateModel',
       summary: 'Change description, tags, metrics or params',
       params: modelParams,
-      body: modelPatchSchema,
+      body: modelPatch,
       response: { 200: modelSchema },
     },
     handler: async (request) => service.update(request.principal, request.params.id, request.body),

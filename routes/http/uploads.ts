@@ -4,7 +4,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../../src/errors.ts';
-import { parseDigestHeader } from '../../src/uploads/digests.ts';
+import { parseDigestHeader } from '../../src/fields/digests.ts';
 import { STALL_MIN_BYTES } from '../../src/uploads/in-flight-uploads.ts';
 import type { IncomingPart, UploadContext } from '../../src/uploads/parts.ts';
 

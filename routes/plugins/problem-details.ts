@@ -6,6 +6,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin';
 import { hasZodFastifySchemaValidationErrors } from 'fastify-type-provider-zod';
 import { AppError, type ErrorKind } from '../../src/errors.ts';
+import type { IssueParams } from '../../src/fields/problems.ts';
 import { lingerOnRefusal } from '../http/linger.ts';
 
 export const statusByKind: Record<ErrorKind, number> = {
@@ -94,6 +95,14 @@ export function problemFor(error: unknown, requestId: string): Problem {
   if (error instanceof AppError) return make(statusByKind[error.kind], error.code, error.message, error.details ?? {});
   const fastifyError = error as FastifyError;
   if (hasZodFastifySchemaValidationErrors(fastifyError)) {
+    // A field rule that names its own code (invalid_name, invalid_json_field, …) answers with it,
+    // as it does when the same rule checks a multipart form in the core.
+    const ruled = fastifyError.validation.find((issue) => (issue.params as { params?: IssueParams }).params?.code);
+    if (ruled) {
+      const { code, details } = (ruled.params as { params: IssueParams }).params;
+      const error = new AppError(code, ruled.message ?? code, details ? { details } : undefined);
+      return make(statusByKind[error.kind], error.code, error.message, error.details ?? {});
+    }
     const issues = fastifyError.validation.map((issue) => ({
       in: fastifyError.validationContext,
       path: issue.instancePath,

@@ -1,9 +1,9 @@
 /** Schemas shared by every resource's routes. */
 import { z } from 'zod';
 import { MAX_DOWNLOAD_TTL_SECONDS } from '../../src/config.ts';
+import { uuid } from '../../src/fields/common.ts';
 
-export const UUID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-export const uuidParam = z.string().regex(UUID_PATTERN, 'must be a uuid');
+export const uuidParam = uuid;
 const flag = z
   .enum(['true', 'false'])
   .default('false')
@@ -59,3 +59,34 @@ export const downloadLinkSchema = z
     contentType: z.string(),
   })
   .meta({ id: 'DownloadLink' });
+
+// An empty example: otherwise Swagger UI fills the form with a random value matching the pattern.
+const sha256Field = {
+  type: 'string',
+  // Empty is allowed: an empty field is an absent one (forms send every field).
+  pattern: '^([0-9a-fA-F]{64})?$',
+  example: '',
+  description: 'Optional: SHA-256 (hex) of the file part that follows; a mismatch is 422 checksum_mismatch.',
+} as const;
+
+/**
+ * The OpenAPI form of a multipart upload, generated from the resource's field schema (the
+ * rules the core validates the form with), with its sha256 and file parts. One binary
+ * property, not an array: Swagger UI renders a file picker only for that; repeat the part to
+ * send several files.
+ */
+export function multipartForm(fields: z.ZodObject, file: { description: string; required: boolean }) {
+  const { properties = {}, required = [] } = z.toJSONSchema(fields, { io: 'input' }) as {
+    properties?: Record<string, unknown>;
+    required?: string[];
+  };
+  return {
+    type: 'object',
+    required: file.required ? [...required, 'file'] : required,
+    properties: {
+      ...properties,
+      sha256: sha256Field,
+      file: { type: 'string', format: 'binary', contentMediaType: 'application/octet-stream', description: file.description },
+    },
+  };
+}

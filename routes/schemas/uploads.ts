@@ -1,47 +1,16 @@
 /** Schemas of the direct-upload routes (/uploads). */
 import { z } from 'zod';
+import { datasetSchema } from '../../src/datasets/schema.ts';
 import { MAX_PART_URL_TTL_SECONDS, MAX_PARTS_PER_REQUEST } from '../../src/direct-uploads/direct-upload-service.ts';
 import { MAX_PART_BYTES, MAX_PART_COUNT, MIN_PART_BYTES } from '../../src/direct-uploads/part-plan.ts';
+import { uploadTarget } from '../../src/direct-uploads/target.ts';
+import { explanationSchema } from '../../src/explanations/schema.ts';
+import { modelSchema } from '../../src/models/schema.ts';
 import { uuidParam } from './common.ts';
-import { datasetSchema } from './datasets.ts';
-import { explanationSchema } from './explanations.ts';
-import { modelSchema } from './models.ts';
-
-const tags = z.array(z.string().max(64)).max(50).optional();
-
-const datasetFileTarget = z.strictObject({
-  type: z.literal('dataset-file'),
-  dataset: z.string().min(1).max(100).describe('Dataset id or name.'),
-  path: z.string().min(1).max(512).describe('Path inside the dataset, e.g. raw/train.csv.'),
-  overwrite: z.boolean().default(false),
-});
-
-const modelTarget = z.strictObject({
-  type: z.literal('model'),
-  dataset: z.string().min(1).max(100),
-  name: z.string().min(1).max(63),
-  filename: z.string().min(1).max(255),
-  framework: z.string().max(32).optional(),
-  metrics: z.record(z.string(), z.number()).optional(),
-  params: z.record(z.string(), z.unknown()).optional(),
-  description: z.string().optional(),
-  tags,
-});
-
-const explanationTarget = z.strictObject({
-  type: z.literal('explanation'),
-  model: uuidParam.describe('Model id.'),
-  method: z.string().min(1).max(63),
-  filename: z.string().min(1).max(255),
-  params: z.record(z.string(), z.unknown()).optional(),
-  summary: z.record(z.string(), z.unknown()).optional(),
-  description: z.string().optional(),
-  tags,
-});
 
 export const openUploadBody = z
   .strictObject({
-    target: z.discriminatedUnion('type', [datasetFileTarget, modelTarget, explanationTarget]),
+    target: uploadTarget,
     size: z.number().int().min(1).describe('Exact size of the file in bytes.'),
     sha256: z.string().max(64).optional().describe('Hex SHA-256 of the whole file; verified before the record is ready.'),
     contentType: z.string().max(255).optional().describe('Ignored: the stored type follows the extension.'),

@@ -4,25 +4,25 @@
  * whole request in one transaction, or undo all of it.
  */
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import type { Limits } from '../config.ts';
 import type { DirectReservation } from '../direct-uploads/reservation.ts';
-import { type Dataset, type DatasetPatch, type OwnerScope, ownerScope, ownScope, type Page, type Principal } from '../domain.ts';
+import { type OwnerScope, ownerScope, ownScope, type Page, type Principal } from '../domain.ts';
 import { type DownloadLink, type DownloadRequest, downloadLink } from '../downloads.ts';
-import { AppError, isAppError } from '../errors.ts';
+import { isAppError } from '../errors.ts';
+import { fileTypeOf } from '../fields/file-types.ts';
+import { basename, validateRelativePath } from '../fields/paths.ts';
 import type { Logger } from '../logger.ts';
 import type { FinishedFile, ListDatasets } from '../metadata/dataset-records.ts';
 import type { MetadataStore } from '../metadata/metadata-store.ts';
-import { type Preview, previewOf } from '../profiles/preview.ts';
-import type { ProfileRecord } from '../profiles/profile.ts';
+import { previewOf } from '../profiles/preview.ts';
+import type { Preview, ProfileRecord } from '../profiles/profile.ts';
 import { FileProfiling, type ProfileSettings, summaryOf } from '../profiles/profile-file.ts';
 import type { ObjectStorage } from '../storage/port.ts';
-import { contentTypeFor } from '../uploads/content-types.ts';
-import { parseHexSha256 } from '../uploads/digests.ts';
-import { FormFields, parseDescription, parseStatus, parseTags } from '../uploads/form-fields.ts';
-import { basename, validateDatasetName, validateRelativePath } from '../uploads/names.ts';
-import { datasetFileKey } from '../uploads/object-keys.ts';
-import type { FilePart, IncomingPart, UploadContext } from '../uploads/parts.ts';
+import { type ReceivedFile, readForm } from '../uploads/form-reader.ts';
+import type { IncomingPart, UploadContext } from '../uploads/parts.ts';
 import { deleteObjects, type StreamedObject, UploadBatch } from '../uploads/upload-batch.ts';
+import { type Dataset, type DatasetPatch, datasetFields, datasetFileKey, datasetFileTypes } from './schema.ts';
 
 export interface DatasetServiceDeps {
   metadata: MetadataStore;
@@ -32,17 +32,10 @@ export interface DatasetServiceDeps {
   profiles: ProfileSettings;
 }
 
-/** One request's upload: its batch id, the rows it reserved and the objects it wrote. */
-interface DatasetUpload {
-  batchId: string;
-  batch: UploadBatch;
-  finished: FinishedFile[];
-  /** sha256 field waiting for the next file part. */
-  pendingSha256: string | undefined;
-  filesSeen: number;
-}
-
-const CREATE_FIELDS = ['name', 'description', 'tags', 'status', 'sha256'];
+/** The form of POST /datasets: its fields, then any number of files. */
+const createForm = { kind: 'dataset', fields: datasetFields, repeatable: ['tags'], files: { min: 0, max: Infinity } };
+/** The form of POST /datasets/{dataset}/files: files, each optionally after its sha256 field. */
+const addFilesForm = { kind: 'dataset', fields: z.object({}), files: { min: 1, max: Infinity } };
 
 export class DatasetService {
   readonly #deps: DatasetServiceDeps;
@@ -53,26 +46,23 @@ export class DatasetService {
 
   /** POST /datasets: fields first, then zero or more files; all or nothing. */
   async create(principal: Principal, parts: AsyncIterable<IncomingPart>, context: UploadContext): Promise<Dataset> {
-    const fields = new FormFields(CREATE_FIELDS, ['tags']);
-    const upload = this.#newUpload();
-    let dataset: Dataset | undefined;
-    try {
-      for await (const part of parts) {
-        if (part.kind === 'field') {
-          if (dataset && part.name !== 'sha256') throw fieldAfterFile(part.name);
-          if (part.name === 'sha256') upload.pendingSha256 = part.value === '' ? undefined : parseHexSha256(part.value);
-          else fields.add(part);
-          continue;
-        }
-        dataset ??= await this.#reserveDataset(principal, fields, upload.batchId);
-        await this.#acceptFile(principal, dataset, part, upload, context, false);
-      }
-      dataset ??= await this.#reserveDataset(principal, fields, upload.batchId);
-      return await this.#finalize(principal, dataset.id, upload);
-    } catch (error) {
-      await this.#undo(principal, dataset?.id, upload);
-      throw error;
-    }
+    const form = await readForm(parts, createForm, context);
+    await using batch = new UploadBatch(this.#deps.storage, this.#deps.log);
+    const batchId = randomUUID();
+    const { name, description, tags, status } = form.fields;
+    const dataset = await this.#deps.metadata.datasets.reserve({
+      owner: ownScope(principal),
+      id: randomUUID(),
+      name,
+      description: description ?? null,
+      tags: tags ?? [],
+      status: status ?? null,
+      batchId,
+    });
+    this.#undoBatch(batch, principal, dataset.id, batchId);
+    const files = await this.#receiveFiles(principal, dataset, form.files, batch, { batchId, context, overwrite: false });
+    // Awaited here, inside the batch's scope: the batch must not be disposed before it is committed.
+    return await this.#finalize(principal, dataset.id, batchId, files, batch);
   }
 
   /** POST /datasets/{dataset}/files: one or more files (each optionally after its sha256 field). */
@@ -84,27 +74,17 @@ export class DatasetService {
   ): Promise<Dataset> {
     // Authorize and resolve before any byte moves.
     const dataset = await this.#deps.metadata.datasets.get(ownerScope(principal), ref);
-    const upload = this.#newUpload();
-    try {
-      for await (const part of parts) {
-        if (part.kind === 'field') {
-          if (part.name !== 'sha256') {
-            throw new AppError(
-              'unexpected_part',
-              `Unknown field ${JSON.stringify(part.name)}; send sha256 fields and file parts.`,
-            );
-          }
-          upload.pendingSha256 = part.value === '' ? undefined : parseHexSha256(part.value);
-          continue;
-        }
-        await this.#acceptFile(principal, dataset, part, upload, context, context.overwrite);
-      }
-      if (upload.filesSeen === 0) throw new AppError('missing_file', 'Send at least one file part named "file".');
-      return await this.#finalize(principal, dataset.id, upload);
-    } catch (error) {
-      await this.#undo(principal, dataset.id, upload);
-      throw error;
-    }
+    const form = await readForm(parts, addFilesForm, context);
+    await using batch = new UploadBatch(this.#deps.storage, this.#deps.log);
+    const batchId = randomUUID();
+    this.#undoBatch(batch, principal, dataset.id, batchId);
+    const files = await this.#receiveFiles(principal, dataset, form.files, batch, {
+      batchId,
+      context,
+      overwrite: context.overwrite,
+    });
+    // Awaited here, inside the batch's scope: the batch must not be disposed before it is committed.
+    return await this.#finalize(principal, dataset.id, batchId, files, batch);
   }
 
   /**
@@ -118,7 +98,7 @@ export class DatasetService {
   ): Promise<DirectReservation> {
     const dataset = await this.#deps.metadata.datasets.get(ownerScope(principal), target.dataset);
     const path = validateRelativePath(target.path);
-    const contentType = contentTypeFor('dataset', path);
+    const { contentType } = fileTypeOf('dataset', datasetFileTypes, path);
     const id = randomUUID();
     const objectKey = datasetFileKey(dataset.name, id, path);
     await this.#deps.metadata.datasets.reserveFile({
@@ -179,11 +159,9 @@ export class DatasetService {
     return this.#deps.metadata.datasets.get(ownerScope(principal), ref);
   }
 
+  /** `patch` has passed datasetPatch (the route's body schema). */
   update(principal: Principal, ref: string, patch: DatasetPatch): Promise<Dataset> {
-    return this.#deps.metadata.datasets.update(ownerScope(principal), ref, {
-      ...patch,
-      ...(patch.tags ? { tags: parseTags(patch.tags) } : {}),
-    });
+    return this.#deps.metadata.datasets.update(ownerScope(principal), ref, patch);
   }
 
   /** Rows go first, in one transaction; then their objects (a failure there is an orphan to reconcile). */
@@ -206,114 +184,71 @@ export class DatasetService {
     );
   }
 
-  #newUpload(): DatasetUpload {
-    return {
-      batchId: randomUUID(),
-      batch: new UploadBatch(this.#deps.storage, this.#deps.log),
-      finished: [],
-      pendingSha256: undefined,
-      filesSeen: 0,
-    };
+  #undoBatch(batch: UploadBatch, principal: Principal, datasetId: string, batchId: string): void {
+    batch.onUndo(() => this.#deps.metadata.datasets.abandonBatch({ owner: ownerScope(principal), datasetId, batchId }));
   }
 
-  async #reserveDataset(principal: Principal, fields: FormFields, batchId: string): Promise<Dataset> {
-    const name = fields.one('name');
-    if (name === undefined) {
-      throw new AppError('missing_field', 'The field "name" is required and must come before the file parts.');
-    }
-    return this.#deps.metadata.datasets.reserve({
-      owner: ownScope(principal),
-      id: randomUUID(),
-      name: validateDatasetName(name),
-      description: parseDescription(fields.one('description')),
-      tags: parseTags(fields.all('tags')),
-      status: parseStatus(fields.one('status')),
-      batchId,
-    });
-  }
-
-  async #acceptFile(
+  /** Reserves, streams and profiles each file in turn; the batch holds what to undo. */
+  async #receiveFiles(
     principal: Principal,
     dataset: Dataset,
-    part: FilePart,
-    upload: DatasetUpload,
-    context: UploadContext,
-    overwrite: boolean,
-  ): Promise<void> {
-    if (part.name !== 'file') {
-      throw new AppError('unexpected_part', `File parts must be named "file", not ${JSON.stringify(part.name)}.`);
-    }
-    upload.filesSeen += 1;
-    if (context.headerSha256 && upload.filesSeen > 1) {
-      throw new AppError(
-        'invalid_digest',
-        'A Repr-Digest or Content-Digest header applies to single-file requests only; send a sha256 field before each file instead.',
-      );
-    }
-    const path = validateRelativePath(part.filename);
-    const contentType = contentTypeFor('dataset', path);
-    const id = randomUUID();
-    const key = datasetFileKey(dataset.name, id, path);
-    await this.#deps.metadata.datasets.reserveFile({
-      owner: ownerScope(principal),
-      datasetId: dataset.id,
-      batchId: upload.batchId,
-      id,
-      path,
-      objectKey: key,
-      contentType,
-      overwrite,
-    });
-    const expectedSha256 = upload.pendingSha256 ?? context.headerSha256;
-    upload.pendingSha256 = undefined;
-    const profiling = new FileProfiling(path, this.#deps.profiles);
-    let stored: StreamedObject;
-    try {
-      stored = await upload.batch.stream(part, {
-        key,
+    files: AsyncIterable<ReceivedFile>,
+    batch: UploadBatch,
+    request: { batchId: string; context: UploadContext; overwrite: boolean },
+  ): Promise<FinishedFile[]> {
+    const finished: FinishedFile[] = [];
+    for await (const { part, expectedSha256 } of files) {
+      const path = validateRelativePath(part.filename);
+      const { contentType } = fileTypeOf('dataset', datasetFileTypes, path);
+      const id = randomUUID();
+      const key = datasetFileKey(dataset.name, id, path);
+      await this.#deps.metadata.datasets.reserveFile({
+        owner: ownerScope(principal),
+        datasetId: dataset.id,
+        batchId: request.batchId,
+        id,
+        path,
+        objectKey: key,
         contentType,
-        maxBytes: this.#deps.limits.datasetFileBytes,
-        expectedSha256,
-        signal: context.signal,
-        observe: profiling.observe,
+        overwrite: request.overwrite,
       });
-    } catch (error) {
-      profiling.abandon();
-      throw error;
+      const profiling = new FileProfiling(path, this.#deps.profiles);
+      let stored: StreamedObject;
+      try {
+        stored = await batch.stream(part, {
+          key,
+          contentType,
+          maxBytes: this.#deps.limits.datasetFileBytes,
+          expectedSha256,
+          signal: request.context.signal,
+          observe: profiling.observe,
+        });
+      } catch (error) {
+        profiling.abandon();
+        throw error;
+      }
+      await this.recordProfile(ownerScope(principal), id, key, stored.size, profiling);
+      finished.push({ id, size: stored.size, sha256: stored.sha256, etag: stored.etag });
     }
-    await this.recordProfile(ownerScope(principal), id, key, stored.size, profiling);
-    upload.finished.push({ id, size: stored.size, sha256: stored.sha256, etag: stored.etag });
+    return finished;
   }
 
-  async #finalize(principal: Principal, datasetId: string, upload: DatasetUpload): Promise<Dataset> {
-    if (upload.pendingSha256) {
-      throw new AppError('missing_file', 'A sha256 field was sent with no file part after it.');
-    }
+  async #finalize(
+    principal: Principal,
+    datasetId: string,
+    batchId: string,
+    files: FinishedFile[],
+    batch: UploadBatch,
+  ): Promise<Dataset> {
     const { dataset, replacedKeys } = await this.#deps.metadata.datasets.finalizeBatch({
       owner: ownerScope(principal),
       datasetId,
-      batchId: upload.batchId,
-      files: upload.finished,
+      batchId,
+      files,
     });
+    batch.commit();
     // Old bytes of overwritten paths go only now that the metadata points at the new ones.
     await deleteObjects(this.#deps.storage, replacedKeys, this.#deps.log);
     return dataset;
   }
-
-  async #undo(principal: Principal, datasetId: string | undefined, upload: DatasetUpload): Promise<void> {
-    await upload.batch.discard();
-    if (!datasetId) return;
-    try {
-      await this.#deps.metadata.datasets.abandonBatch({ owner: ownerScope(principal), datasetId, batchId: upload.batchId });
-    } catch (error) {
-      this.#deps.log.warn({ err: error, batchId: upload.batchId }, 'pending rows left for the reconciler: abandon failed');
-    }
-  }
-}
-
-function fieldAfterFile(name: string): AppError {
-  return new AppError(
-    'field_after_file',
-    `The field ${JSON.stringify(name)} came after a file part; send every field before the first file.`,
-  );
 }

@@ -11,21 +11,17 @@ import type { DirectUploadSettings, Limits } from '../config.ts';
 import type { DatasetService } from '../datasets/dataset-service.ts';
 import { ownerScope, type Principal } from '../domain.ts';
 import { AppError } from '../errors.ts';
-import type { ExplanationFieldValues, ExplanationService } from '../explanations/explanation-service.ts';
+import type { ExplanationService } from '../explanations/explanation-service.ts';
+import { parseHexSha256 } from '../fields/digests.ts';
 import type { Logger } from '../logger.ts';
 import type { MetadataStore } from '../metadata/metadata-store.ts';
 import type { UploadSessionRecord } from '../metadata/upload-session-records.ts';
-import type { ModelFieldValues, ModelService } from '../models/model-service.ts';
+import type { ModelService } from '../models/model-service.ts';
 import type { ObjectStorage } from '../storage/port.ts';
-import { parseHexSha256 } from '../uploads/digests.ts';
 import { checkCoverage, expectedPartSize, type PartPlan, planParts } from './part-plan.ts';
 import type { DirectReservation } from './reservation.ts';
+import type { UploadTarget } from './target.ts';
 import type { UploadVerifier } from './verifier.ts';
-
-export type UploadTarget =
-  | { type: 'dataset-file'; dataset: string; path: string; overwrite: boolean }
-  | ({ type: 'model'; filename: string } & ModelFieldValues)
-  | ({ type: 'explanation'; filename: string } & ExplanationFieldValues);
 
 export interface OpenUpload {
   target: UploadTarget;

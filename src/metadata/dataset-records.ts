@@ -1,5 +1,7 @@
 /** Dataset and dataset-file records: typed calls of the dataset SQL functions. */
-import type { Dataset, DatasetFile, DatasetPatch, DeletedKeys, OwnerScope, Page } from '../domain.ts';
+
+import type { Dataset, DatasetFile, DatasetPatch } from '../datasets/schema.ts';
+import type { DeletedKeys, OwnerScope, Page } from '../domain.ts';
 import { decodeCursor, pageOf } from '../pagination.ts';
 import type { ProfileRecord, ProfileSummary } from '../profiles/profile.ts';
 import type { SqlFunctionCaller } from './sql-caller.ts';

@@ -1,5 +1,6 @@
 /** Explanation records: typed calls of the explanation SQL functions. */
-import type { DeletedKeys, Explanation, ExplanationPatch, OwnerScope, Page } from '../domain.ts';
+import type { DeletedKeys, OwnerScope, Page } from '../domain.ts';
+import type { Explanation, ExplanationPatch } from '../explanations/schema.ts';
 import { decodeCursor, pageOf } from '../pagination.ts';
 import type { StoredFile } from './model-records.ts';
 import type { SqlFunctionCaller } from './sql-caller.ts';

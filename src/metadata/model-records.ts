@@ -1,5 +1,6 @@
 /** Model records: typed calls of the model SQL functions. */
-import type { DeletedKeys, Model, ModelPatch, OwnerScope, Page } from '../domain.ts';
+import type { DeletedKeys, OwnerScope, Page } from '../domain.ts';
+import type { Model, ModelPatch } from '../models/schema.ts';
 import { decodeCursor, pageOf } from '../pagination.ts';
 import type { SqlFunctionCaller } from './sql-caller.ts';
 

@@ -1,5 +1,8 @@
 /** Direct-upload sessions: typed calls of the upload-session SQL functions. */
-import type { Dataset, Explanation, Model, OwnerScope } from '../domain.ts';
+import type { Dataset } from '../datasets/schema.ts';
+import type { OwnerScope } from '../domain.ts';
+import type { Explanation } from '../explanations/schema.ts';
+import type { Model } from '../models/schema.ts';
 import type { SqlFunctionCaller } from './sql-caller.ts';
 
 export type UploadSessionState = 'uploading' | 'verifying' | 'ready' | 'failed' | 'aborted';

@@ -7,23 +7,14 @@
 import { parse } from 'csv-parse/sync';
 import { parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { AppError } from '../errors.ts';
-import { extensionOf } from '../uploads/content-types.ts';
+import { extensionOf } from '../fields/file-types.ts';
 import { rangeReader } from './parquet-profile.ts';
+import type { Preview } from './profile.ts';
 
 export const PREVIEW_MAX_ROWS = 500;
 export const PREVIEW_TEXT_BYTES = 4 * 1024 * 1024;
 export const PREVIEW_PARQUET_BYTES = 32 * 1024 * 1024;
 const FIRST_READ = 256 * 1024;
-
-export interface Preview {
-  format: 'csv' | 'tsv' | 'jsonl' | 'parquet';
-  columns: string[];
-  rows: unknown[][];
-  /** Fewer rows than asked although the file has more: the byte cap came first. */
-  truncated: boolean;
-  /** Bytes read from storage for this preview. */
-  bytesRead: number;
-}
 
 type ReadRange = (start: number, end: number) => Promise<Buffer>;
 

@@ -3,7 +3,7 @@
  * formats while their bytes stream through the meter (proxied: the upload; direct: the
  * verification read-back), Parquet from its footer once stored, anything else not at all.
  */
-import { extensionOf } from '../uploads/content-types.ts';
+import { extensionOf } from '../fields/file-types.ts';
 import { parquetProfile, rangeReader } from './parquet-profile.ts';
 import type { ProfileRecord, ProfileSummary } from './profile.ts';
 import { ThreadProfileJob } from './profile-thread.ts';

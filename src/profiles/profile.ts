@@ -1,56 +1,98 @@
 /**
  * A dataset file's profile: what a frontend shows before anyone trains on it (rows, columns,
  * types, missing values, ranges, frequent values), computed once, while the bytes stream
- * through the upload meter (CSV, TSV, JSON lines) or from a Parquet file's footer.
+ * through the upload meter (CSV, TSV, JSON lines) or from a Parquet file's footer. The schemas
+ * here are its types, its OpenAPI components and the shape the routes answer with.
  */
-export type ColumnType = 'integer' | 'number' | 'boolean' | 'string' | 'datetime' | 'empty';
+import { z } from 'zod';
 
-export interface ColumnProfile {
-  name: string;
-  type: ColumnType;
-  /** Missing values: empty, NA, NaN, null (Parquet: the writer's null count). */
-  nulls: number | null;
+export const columnTypeSchema = z.enum(['integer', 'number', 'boolean', 'string', 'datetime', 'empty']);
+export const profileFormatSchema = z.enum(['csv', 'tsv', 'jsonl', 'parquet']);
+
+export const columnProfileSchema = z.object({
+  name: z.string(),
+  type: columnTypeSchema,
+  nulls: z.number().int().nullable().describe('Missing values: empty, NA, NaN, null (Parquet: the stored null count).'),
   /** Numbers and datetimes (ISO 8601 text); null otherwise or when unknown. */
-  min: number | string | null;
-  max: number | string | null;
-  mean: number | null;
-  /** Up to 20 most frequent values of a string or boolean column with few distinct values. */
-  top: Array<{ value: string; count: number }> | null;
+  min: z.union([z.number(), z.string()]).nullable(),
+  max: z.union([z.number(), z.string()]).nullable(),
+  mean: z.number().nullable(),
+  top: z
+    .array(z.object({ value: z.string(), count: z.number().int() }))
+    .nullable()
+    .describe('Up to 20 most frequent values of a string or boolean column with at most 128 distinct values.'),
   /** Parquet only: the physical and logical types. */
-  physicalType?: string;
-  logicalType?: string | null;
-}
+  physicalType: z.string().optional(),
+  logicalType: z.string().nullable().optional(),
+});
 
-export interface ProfileProblem {
+export const profileProblemSchema = z.object({
   /** 1-based line (CSV/TSV: physical line of the file; JSON lines: line number). */
-  row: number;
-  message: string;
-}
+  row: z.number().int(),
+  message: z.string(),
+});
 
-export interface DatasetProfile {
-  format: 'csv' | 'tsv' | 'jsonl' | 'parquet';
-  /** complete; or partial: the file was read to its end but some rows could not be parsed. */
-  status: 'complete' | 'partial';
-  rows: number;
-  columnCount: number;
-  /** Profiled columns (the first PROFILE_MAX_COLUMNS); the others are only counted. */
-  columns: ColumnProfile[];
-  untrackedColumns: number;
-  /** `top` comes from a bounded count: columns with many distinct values get none. */
-  topValues: 'approximate';
-  problems: ProfileProblem[];
-  problemCount: number;
-  rowGroups?: number;
-}
+export const datasetProfileSchema = z
+  .object({
+    format: profileFormatSchema,
+    status: z.enum(['complete', 'partial']).describe('partial: the file was read to its end but some rows could not be parsed.'),
+    rows: z.number().int(),
+    columnCount: z.number().int(),
+    columns: z.array(columnProfileSchema),
+    untrackedColumns: z.number().int().describe('Columns past PROFILE_MAX_COLUMNS: counted, not profiled.'),
+    topValues: z.literal('approximate').describe('`top` comes from a bounded count: columns with many distinct values get none.'),
+    problems: z.array(profileProblemSchema).describe('The first 20 problems, with their line.'),
+    problemCount: z.number().int(),
+    rowGroups: z.number().int().optional(),
+  })
+  .meta({ id: 'DatasetProfile' });
 
 /** What is stored per dataset file: a profile, or why there is none (never an error). */
-export type ProfileRecord = { profile: DatasetProfile } | { profile: null; reason: string };
+export const profileRecordSchema = z
+  .object({
+    profile: datasetProfileSchema.nullable(),
+    reason: z.string().optional().describe('Why there is no profile (a format that is not profiled, say).'),
+  })
+  .meta({ id: 'DatasetFileProfile' });
 
 /** The short form shown on each file of GET /datasets/{d}. */
-export interface ProfileSummary {
-  status: 'complete' | 'partial' | 'none';
-  format: DatasetProfile['format'] | null;
-  rows: number | null;
-  columns: number | null;
-  reason?: string;
-}
+export const profileSummarySchema = z
+  .object({
+    status: z.enum(['complete', 'partial', 'none']).describe('partial: some rows could not be parsed; none: see reason.'),
+    format: profileFormatSchema.nullable(),
+    rows: z.number().int().nullable(),
+    columns: z.number().int().nullable(),
+    reason: z.string().optional(),
+  })
+  .meta({ id: 'ProfileSummary', example: { status: 'complete', format: 'csv', rows: 590540, columns: 394 } });
+
+/** The first rows of a file, read with Range requests. */
+export const previewSchema = z
+  .object({
+    format: profileFormatSchema,
+    columns: z.array(z.string()),
+    rows: z.array(z.array(z.unknown())),
+    truncated: z.boolean().describe('Fewer rows than asked: the byte cap of a preview came first.'),
+    bytesRead: z.number().int().describe('Bytes read from storage for this preview.'),
+  })
+  .meta({
+    id: 'DatasetPreview',
+    example: {
+      format: 'csv',
+      columns: ['TransactionID', 'isFraud', 'TransactionAmt'],
+      rows: [
+        ['2987000', '0', '68.5'],
+        ['2987001', '0', '29.0'],
+      ],
+      truncated: false,
+      bytesRead: 262144,
+    },
+  });
+
+export type ColumnType = z.infer<typeof columnTypeSchema>;
+export type ColumnProfile = z.infer<typeof columnProfileSchema>;
+export type ProfileProblem = z.infer<typeof profileProblemSchema>;
+export type DatasetProfile = z.infer<typeof datasetProfileSchema>;
+export type ProfileRecord = { profile: DatasetProfile; reason?: string } | { profile: null; reason: string };
+export type ProfileSummary = z.infer<typeof profileSummarySchema>;
+export type Preview = z.infer<typeof previewSchema>;

@@ -1,8 +1,8 @@
 /**
- * The streaming half of the upload pipeline shared by datasets, models and explanations:
- * stream a file part into storage while counting, hashing and limiting it, verify it, and
- * on failure remove every object the request wrote. (Reserving and finalizing rows is done
- * by each resource's service around this.)
+ * One request's upload, shared by datasets, models and explanations: stream each file part
+ * into storage while counting, hashing and limiting it, and verify it. Unless committed, the
+ * batch undoes everything when it is disposed (`await using`): the objects it wrote are
+ * deleted, then the reservations registered with `onUndo` are removed.
  */
 import { pipeline } from 'node:stream';
 import { AppError, isAppError } from '../errors.ts';
@@ -28,10 +28,12 @@ export interface StreamedObject {
   etag: string;
 }
 
-export class UploadBatch {
+export class UploadBatch implements AsyncDisposable {
   readonly #storage: ObjectStorage;
   readonly #log: Logger;
   readonly #written: string[] = [];
+  readonly #undo: Array<() => Promise<unknown>> = [];
+  #committed = false;
 
   constructor(storage: ObjectStorage, log: Logger) {
     this.#storage = storage;
@@ -78,9 +80,23 @@ export class UploadBatch {
     return { key: target.key, size: meter.bytes, sha256, etag };
   }
 
-  /** Deletes every object this batch wrote. Failures are logged: the reconciler removes leftovers. */
-  async discard(): Promise<void> {
+  /** `undo` runs if the batch ends uncommitted (a reservation to remove, say). */
+  onUndo(undo: () => Promise<unknown>): void {
+    this.#undo.push(undo);
+  }
+
+  /** The upload is final: its objects and reservations stay. */
+  commit(): void {
+    this.#committed = true;
+  }
+
+  /** Failures are logged: the reconciler removes what is left. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.#committed) return;
     await deleteObjects(this.#storage, this.#written.splice(0), this.#log);
+    for (const undo of this.#undo.splice(0).reverse()) {
+      await undo().catch((error: unknown) => this.#log.warn({ err: error }, 'pending rows left for the reconciler: undo failed'));
+    }
   }
 }
 

@@ -3,8 +3,10 @@
  * bounded in depth and size, with clear errors naming the field. Whatever passes here can be
  * stored, returned and serialized by every layer: nothing is committed that cannot be served.
  */
-import { AppError } from '../errors.ts';
+import { z } from 'zod';
+import { AppError, isAppError } from '../errors.ts';
 import { textProblem } from '../text-input.ts';
+import { addProblem } from './problems.ts';
 
 /** Nesting deeper than this is refused (a response serializer recurses once per level). */
 export const MAX_JSON_DEPTH = 32;
@@ -79,3 +81,36 @@ export function validateMetrics(field: string, value: Record<string, unknown>): 
   }
   return value as Record<string, number>;
 }
+
+type ObjectRule<T> = (value: Record<string, unknown>) => T;
+
+/** Runs `rule`, turning the AppError it throws into an issue carrying its code. */
+function asIssue<T>(ctx: z.RefinementCtx, run: () => T): T | typeof z.NEVER {
+  try {
+    return run();
+  } catch (error) {
+    if (!isAppError(error)) throw error;
+    addProblem(ctx, error);
+    return z.NEVER;
+  }
+}
+
+/** A JSON object sent as a value (PATCH bodies, direct-upload targets). */
+export function jsonObject<T extends Record<string, unknown>>(
+  field: string,
+  rule: ObjectRule<T> = (value) => checkJsonObject(field, value) as T,
+) {
+  return z.record(z.string(), z.unknown()).transform((value, ctx) => asIssue(ctx, () => rule(value)));
+}
+
+/** The same object sent as JSON text in a multipart form field. */
+export function jsonText<T extends Record<string, unknown>>(
+  field: string,
+  rule: ObjectRule<T> = (value) => value as T,
+  maxBytes?: number,
+) {
+  return z.string().transform((raw, ctx) => asIssue(ctx, () => rule(parseJsonObject(field, raw, maxBytes))));
+}
+
+/** Rule of `metrics`: an object of finite numbers with safe names. */
+export const metricsRule: ObjectRule<Record<string, number>> = (value) => validateMetrics('metrics', value);

@@ -1,21 +1,8 @@
-/** Validation of the names and paths that end up in object keys. */
+/** File paths and names as they end up in object keys: relative, safe segments, NFC. */
 import { AppError } from '../errors.ts';
 
-export const SLUG_PATTERN = /^[a-z0-9][a-z0-9-]{0,62}$/;
-const UUID_LIKE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const MAX_PATH_BYTES = 512;
 const MAX_SEGMENT_BYTES = 255;
-
-/** A dataset name: a slug, and never uuid-shaped (ids and names share the URL slot). */
-export function validateDatasetName(name: string): string {
-  if (!SLUG_PATTERN.test(name) || UUID_LIKE.test(name)) {
-    throw new AppError(
-      'invalid_name',
-      'name must be 1-63 lowercase letters, digits or hyphens, starting with a letter or digit (and not a uuid).',
-    );
-  }
-  return name;
-}
 
 /**
  * A file's path inside a dataset: relative, '/'-separated, made of safe segments.

@@ -1,0 +1,119 @@
+/**
+ * An explanation's rules, in one place: its fields (multipart form, direct-upload target,
+ * PATCH), its file types, and the record the API answers with.
+ */
+import { z } from 'zod';
+import type { StoredRecord } from '../domain.ts';
+import { AppError } from '../errors.ts';
+import { description, KEY_NAME_PATTERN, tags, uuid } from '../fields/common.ts';
+import type { FileType } from '../fields/file-types.ts';
+import { checkJsonObject, jsonObject, jsonText } from '../fields/json.ts';
+import { matching } from '../fields/problems.ts';
+
+export const MAX_SUMMARY_BYTES = 256 * 1024;
+
+const octets = 'application/octet-stream';
+export const explanationFileTypes: Readonly<Record<string, FileType>> = {
+  pkl: { contentType: octets },
+  pickle: { contentType: octets },
+  npy: { contentType: octets },
+  npz: { contentType: 'application/zip' },
+  parquet: { contentType: 'application/vnd.apache.parquet' },
+  json: { contentType: 'application/json' },
+  html: { contentType: 'text/html' },
+  png: { contentType: 'image/png' },
+  svg: { contentType: 'image/svg+xml' },
+  csv: { contentType: 'text/csv' },
+};
+
+export const method = matching({
+  pattern: KEY_NAME_PATTERN,
+  message: 'method must be a slug such as shap or lime (lowercase letters, digits, _ or -).',
+});
+
+/** Shape first (bounded depth), then size: serializing an unbounded value could overflow the stack. */
+function summaryRule(value: Record<string, unknown>): Record<string, unknown> {
+  const summary = checkJsonObject('summary', value);
+  if (Buffer.byteLength(JSON.stringify(summary)) > MAX_SUMMARY_BYTES) {
+    throw new AppError('field_too_large', `summary is larger than ${MAX_SUMMARY_BYTES} bytes.`);
+  }
+  return summary;
+}
+
+/** JSON-valued fields arrive as text in a form and as values in JSON bodies. */
+function shape(json: 'text' | 'value') {
+  const text = json === 'text';
+  return {
+    model: uuid.describe('A ready model of yours; the dataset comes from it.'),
+    method: method.meta({ example: 'shap' }),
+    params: (text ? jsonText('params') : jsonObject('params'))
+      .optional()
+      .describe('JSON object: explainer settings.')
+      .meta({ example: text ? '{"nsamples":500}' : { nsamples: 500 } }),
+    summary: (text ? jsonText('summary', summaryRule, MAX_SUMMARY_BYTES) : jsonObject('summary', summaryRule))
+      .optional()
+      .describe('JSON object, at most 256 KiB: e.g. global feature importance, for charts without downloading the file.')
+      .meta({ example: text ? '{"TransactionAmt":0.31,"card1":0.12}' : { TransactionAmt: 0.31, card1: 0.12 } }),
+    description: description.optional().meta({ example: 'SHAP values of the test split' }),
+    tags: tags.optional().meta({ example: ['shap'] }),
+  };
+}
+
+/** The fields of POST /explanations (before or, for the descriptive ones, after the file). */
+export const explanationFields = z.object(shape('text'));
+/** The same fields as the target of a direct upload. */
+export const explanationTarget = z.strictObject(shape('value'));
+export const explanationPatch = z
+  .strictObject(shape('value'))
+  .pick({ tags: true, summary: true, params: true })
+  .extend({ description: description.nullable() })
+  .partial();
+
+/** Fields that may also follow the file: they describe it, they do not place it. */
+export const EXPLANATION_LATE_FIELDS = ['params', 'summary', 'description', 'tags'] as const;
+
+const ref = z.object({ id: z.string(), name: z.string() });
+
+export const explanationSchema = z
+  .object({
+    id: z.string(),
+    method: z.string(),
+    params: z.record(z.string(), z.unknown()),
+    summary: z
+      .record(z.string(), z.unknown())
+      .describe('E.g. global feature importance, for charts without downloading the file.'),
+    description: z.string().nullable(),
+    tags: z.array(z.string()),
+    filename: z.string(),
+    size: z.number().int(),
+    sha256: z.string(),
+    contentType: z.string(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    model: ref.extend({ version: z.number().int() }),
+    dataset: ref,
+  })
+  .meta({
+    id: 'Explanation',
+    example: {
+      id: '9c0f3e21-5d4b-4a8e-8f61-2e7d9b3c1a05',
+      method: 'shap',
+      params: { explainer: 'TreeExplainer', background_samples: 100 },
+      summary: { mean_abs_shap: { checking_status: 0.41, duration: 0.27, credit_amount: 0.19 } },
+      description: 'SHAP values on the test split',
+      tags: ['credit'],
+      filename: 'shap_values.parquet',
+      size: 160322,
+      sha256: 'b5bb9d8014a0f9b1d61e21e796d78dccdf1352f23cd32812f4850b878ae4944c',
+      contentType: 'application/vnd.apache.parquet',
+      createdAt: '2026-11-28T11:30:10.004512Z',
+      updatedAt: '2026-11-28T11:30:10.338190Z',
+      model: { id: '2b7e1516-28ae-4d2a-abf7-158809cf4f3c', name: 'xgboost', version: 2 },
+      dataset: { id: '6f1c2a7e-3b1d-4c55-9a0e-1d2f3c4b5a69', name: 'german-credit' },
+    },
+  });
+
+export type Explanation = z.infer<typeof explanationSchema> & StoredRecord;
+export type ExplanationFieldValues = z.output<typeof explanationFields>;
+export type ExplanationTarget = z.output<typeof explanationTarget>;
+export type ExplanationPatch = z.output<typeof explanationPatch>;
