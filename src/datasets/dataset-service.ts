@@ -22,7 +22,7 @@ import type { ObjectStorage } from '../storage/port.ts';
 import { type ReceivedFile, readForm } from '../uploads/form-reader.ts';
 import type { IncomingPart, UploadContext } from '../uploads/parts.ts';
 import { deleteObjects, type StreamedObject, UploadBatch } from '../uploads/upload-batch.ts';
-import { type Dataset, type DatasetPatch, datasetFields, datasetFileKey, datasetFileTypes } from './schema.ts';
+import { type Dataset, type DatasetPatch, datasetFields, datasetFileTypes } from './schema.ts';
 
 export interface DatasetServiceDeps {
   metadata: MetadataStore;
@@ -99,23 +99,20 @@ export class DatasetService {
     const dataset = await this.#deps.metadata.datasets.get(ownerScope(principal), target.dataset);
     const path = validateRelativePath(target.path);
     const { contentType } = fileTypeOf('dataset', datasetFileTypes, path);
-    const id = randomUUID();
-    const objectKey = datasetFileKey(dataset.name, id, path);
-    await this.#deps.metadata.datasets.reserveFile({
+    const file = await this.#deps.metadata.datasets.reserveFile({
       owner: ownerScope(principal),
       datasetId: dataset.id,
       batchId,
-      id,
+      id: randomUUID(),
       path,
-      objectKey,
       contentType,
       overwrite: target.overwrite,
     });
     return {
-      rowId: id,
+      rowId: file.id,
       ownerId: dataset.ownerId,
       datasetId: dataset.id,
-      objectKey,
+      objectKey: file.objectKey,
       contentType,
       abandon: async () => {
         await this.#deps.metadata.datasets.abandonBatch({ owner: ownerScope(principal), datasetId: dataset.id, batchId });
@@ -200,15 +197,12 @@ export class DatasetService {
     for await (const { part, expectedSha256 } of files) {
       const path = validateRelativePath(part.filename);
       const { contentType } = fileTypeOf('dataset', datasetFileTypes, path);
-      const id = randomUUID();
-      const key = datasetFileKey(dataset.name, id, path);
-      await this.#deps.metadata.datasets.reserveFile({
+      const { id, objectKey: key } = await this.#deps.metadata.datasets.reserveFile({
         owner: ownerScope(principal),
         datasetId: dataset.id,
         batchId: request.batchId,
-        id,
+        id: randomUUID(),
         path,
-        objectKey: key,
         contentType,
         overwrite: request.overwrite,
       });

@@ -50,11 +50,6 @@ export const datasetFileTypes: Readonly<Record<string, FileType>> = {
   gz: { contentType: 'application/gzip' },
 };
 
-/** Object keys carry the row's id: an overwrite or a retry never writes to a key used before. */
-export function datasetFileKey(datasetName: string, fileId: string, path: string): string {
-  return `datasets/${datasetName}/${fileId}/${path}`;
-}
-
 export const datasetFileSchema = z
   .object({
     id: z.string(),

@@ -14,7 +14,6 @@ import type { ListExplanations } from '../metadata/explanation-records.ts';
 import type { MetadataStore } from '../metadata/metadata-store.ts';
 import type { ObjectStorage } from '../storage/port.ts';
 import { onlyFile, readForm } from '../uploads/form-reader.ts';
-import { explanationKeyTemplate } from '../uploads/object-keys.ts';
 import type { IncomingPart, UploadContext } from '../uploads/parts.ts';
 import { deleteObjects, UploadBatch } from '../uploads/upload-batch.ts';
 import {
@@ -95,10 +94,9 @@ export class ExplanationService {
   #reserve(principal: Principal, input: ExplanationInput, rawFilename: string): Promise<Explanation> {
     const filename = basename(validateRelativePath(rawFilename));
     const { contentType } = fileTypeOf('explanation', explanationFileTypes, filename);
-    const id = randomUUID();
     return this.#deps.metadata.explanations.reserve({
       owner: ownerScope(principal),
-      id,
+      id: randomUUID(),
       modelId: input.model,
       method: input.method,
       params: input.params ?? {},
@@ -106,7 +104,6 @@ export class ExplanationService {
       description: input.description ?? null,
       tags: input.tags ?? [],
       filename,
-      objectKeyTemplate: explanationKeyTemplate(input.method, id, filename),
       contentType,
     });
   }

@@ -22,7 +22,6 @@ export interface ReserveDatasetFile {
   batchId: string;
   id: string;
   path: string;
-  objectKey: string;
   contentType: string;
   overwrite: boolean;
 }
@@ -67,7 +66,6 @@ export class DatasetRecords {
       p_batch: input.batchId,
       p_id: input.id,
       p_path: input.path,
-      p_object_key: input.objectKey,
       p_content_type: input.contentType,
       p_overwrite: input.overwrite,
     });

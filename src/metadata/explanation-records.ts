@@ -15,8 +15,6 @@ export interface ReserveExplanation {
   description: string | null;
   tags: string[];
   filename: string;
-  /** The key with `{dataset}` and `{model}` to fill in. */
-  objectKeyTemplate: string;
   contentType: string;
 }
 
@@ -47,7 +45,6 @@ export class ExplanationRecords {
       p_description: input.description,
       p_tags: input.tags,
       p_filename: input.filename,
-      p_object_key_template: input.objectKeyTemplate,
       p_content_type: input.contentType,
     });
   }

@@ -18,8 +18,6 @@ export interface ReserveModel {
   tags: string[];
   filename: string;
   contentType: string;
-  /** The object key with `{version}` where the allocated version goes. */
-  objectKeyTemplate: string;
 }
 
 export interface ListModels {
@@ -62,7 +60,6 @@ export class ModelRecords {
       p_tags: input.tags,
       p_filename: input.filename,
       p_content_type: input.contentType,
-      p_object_key_template: input.objectKeyTemplate,
     });
   }
 

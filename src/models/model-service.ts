@@ -14,7 +14,6 @@ import type { MetadataStore } from '../metadata/metadata-store.ts';
 import type { ListModels } from '../metadata/model-records.ts';
 import type { ObjectStorage } from '../storage/port.ts';
 import { onlyFile, readForm } from '../uploads/form-reader.ts';
-import { modelKeyTemplate } from '../uploads/object-keys.ts';
 import type { IncomingPart, UploadContext } from '../uploads/parts.ts';
 import { deleteObjects, UploadBatch } from '../uploads/upload-batch.ts';
 import {
@@ -98,10 +97,9 @@ export class ModelService {
     const { contentType, format, safeToLoad, framework } = fileTypeOf('model', modelFileTypes, filename);
     // Resolving the dataset authorizes the upload before a byte moves.
     const dataset = await metadata.datasets.get(ownerScope(principal), input.dataset);
-    const id = randomUUID();
     return metadata.models.reserve({
       owner: ownerScope(principal),
-      id,
+      id: randomUUID(),
       datasetId: dataset.id,
       name: input.name,
       format,
@@ -113,7 +111,6 @@ export class ModelService {
       tags: input.tags ?? [],
       filename,
       contentType,
-      objectKeyTemplate: modelKeyTemplate(dataset.name, input.name, id, filename),
     });
   }
 
