@@ -3,11 +3,10 @@ import type { ObjectStorage } from './storage/port.ts';
 
 export interface DownloadRequest {
   expiresInSeconds: number;
-  /** Origin of the API as the client reached it (for links the API serves itself). */
-  baseUrl: string;
 }
 
 export interface DownloadLink {
+  /** Absolute for S3 stores; relative (`/objects/…`) when the API serves the link itself. */
   url: string;
   expiresAt: string;
   filename: string;
@@ -26,7 +25,6 @@ export async function downloadLink(
     expiresInSeconds: request.expiresInSeconds,
     filename: object.filename,
     contentType: object.contentType,
-    baseUrl: request.baseUrl,
   });
   return {
     url,

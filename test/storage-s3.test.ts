@@ -29,7 +29,7 @@ test('the S3 server checks V4 signatures: tampered, re-targeted and other-key li
   for (const key of ['checks/a.csv', 'checks/b.csv']) {
     await storage.put(key, Readable.from([Buffer.from(`bytes of ${key}`)]), { contentType: 'text/csv' });
   }
-  const options = { expiresInSeconds: 60, filename: "it's (final).csv", contentType: 'text/csv', baseUrl: '' };
+  const options = { expiresInSeconds: 60, filename: "it's (final).csv", contentType: 'text/csv' };
   const url = await storage.downloadUrl('checks/a.csv', options);
   const good = await fetch(url);
   assert.equal(good.status, 200);

@@ -2,7 +2,7 @@
  * Serves objects of the filesystem adapter through the API's own signed, expiring links
  * (Range requests included), so clients follow a URL exactly as they do with R2, and takes the
  * parts of direct uploads through signed PUT links, as R2's presigned UploadPart would.
- * Registered only when storage is the filesystem.
+ * Registered only for a store whose links the API serves itself (the filesystem adapter).
  */
 import send from '@fastify/send';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
@@ -10,12 +10,11 @@ import { z } from 'zod';
 import { AppError } from '../../src/errors.ts';
 import { attachmentDisposition } from '../../src/storage/content-disposition.ts';
 import { SIGNATURE_PARAM } from '../../src/storage/download-signature.ts';
-import { FilesystemStorage } from '../../src/storage/filesystem-storage.ts';
 import { withRequestBody } from '../http/uploads.ts';
 
 const objects: FastifyPluginAsyncZod = async (app) => {
-  const storage = app.services.storage;
-  if (!(storage instanceof FilesystemStorage)) return;
+  const storage = app.services.storage.selfServed;
+  if (!storage) return;
 
   app.get('/objects/*', {
     // The link's signature is the credential; its count is bounded by the download-URL budget.

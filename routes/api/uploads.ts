@@ -1,7 +1,7 @@
 /** /uploads: direct uploads, thin HTTP over DirectUploadService. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { baseUrlOf } from '../http/base-url.ts';
+import { absoluteUrl } from '../http/base-url.ts';
 import { openUploadBody, partsAnswer, partsBody, uploadParams, uploadSessionSchema } from '../schemas/uploads.ts';
 
 const tags = ['uploads'];
@@ -23,7 +23,8 @@ const uploads: FastifyPluginAsyncZod = async (app) => {
       response: { 201: uploadSessionSchema },
     },
     handler: async (request, reply) => {
-      const session = await service.open(request.principal, request.body, baseUrlOf(request));
+      const session = await service.open(request.principal, request.body);
+      session.parts = session.parts?.map((part) => ({ ...part, url: absoluteUrl(request, part.url) }));
       return reply.code(201).header('location', `/uploads/${session.id}`).send(session);
     },
   });
@@ -40,13 +41,12 @@ const uploads: FastifyPluginAsyncZod = async (app) => {
     },
     handler: async (request) => {
       const { partNumbers, sha256, expiresIn } = request.body;
-      const parts = await service.signParts(
-        request.principal,
-        request.params.id,
-        { partNumbers, sha256, expiresInSeconds: expiresIn },
-        baseUrlOf(request),
-      );
-      return { parts };
+      const parts = await service.signParts(request.principal, request.params.id, {
+        partNumbers,
+        sha256,
+        expiresInSeconds: expiresIn,
+      });
+      return { parts: parts.map((part) => ({ ...part, url: absoluteUrl(request, part.url) })) };
     },
   });
 

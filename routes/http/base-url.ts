@@ -6,3 +6,8 @@ export function baseUrlOf(request: FastifyRequest): string {
   if (configured) return configured;
   return `${request.protocol}://${request.host}`;
 }
+
+/** A link as the client follows it: the core's relative links (`/objects/…`) on the API's origin. */
+export function absoluteUrl(request: FastifyRequest, url: string): string {
+  return url.startsWith('/') ? `${baseUrlOf(request).replace(/\/+$/, '')}${url}` : url;
+}

@@ -101,7 +101,7 @@ export class DirectUploadService {
   }
 
   /** POST /uploads: every check of the proxied upload, the reservation, the multipart upload, the first part URLs. */
-  async open(principal: Principal, request: OpenUpload, baseUrl: string): Promise<UploadSessionView> {
+  async open(principal: Principal, request: OpenUpload): Promise<UploadSessionView> {
     const { storage, metadata, settings } = this.#deps;
     const maxBytes = this.#maxBytes(request.target.type);
     if (!Number.isSafeInteger(request.size) || request.size < 1) {
@@ -148,15 +148,15 @@ export class DirectUploadService {
       throw error;
     }
     const first = Array.from({ length: Math.min(plan.partCount, FIRST_PARTS) }, (_, index) => index + 1);
-    const parts = await this.#sign(session, { partNumbers: first }, baseUrl);
+    const parts = await this.#sign(session, { partNumbers: first });
     return { ...view(session, []), parts };
   }
 
   /** POST /uploads/{id}/parts: fresh URLs, signed now, for the parts the client asks for. */
-  async signParts(principal: Principal, id: string, request: PartRequest, baseUrl: string): Promise<SignedPartView[]> {
+  async signParts(principal: Principal, id: string, request: PartRequest): Promise<SignedPartView[]> {
     const session = await this.#deps.metadata.uploadSessions.get(ownerScope(principal), id);
     assertTakingParts(session);
-    return this.#sign(session, request, baseUrl);
+    return this.#sign(session, request);
   }
 
   /** GET /uploads/{id}: the session, with the parts the store holds while it takes parts. */
@@ -229,7 +229,7 @@ export class DirectUploadService {
     }
   }
 
-  async #sign(session: UploadSessionRecord, request: PartRequest, baseUrl: string): Promise<SignedPartView[]> {
+  async #sign(session: UploadSessionRecord, request: PartRequest): Promise<SignedPartView[]> {
     const plan = planOf(session);
     const numbers = [...new Set(request.partNumbers)];
     if (numbers.length === 0 || numbers.length > MAX_PARTS_PER_REQUEST) {
@@ -255,7 +255,6 @@ export class DirectUploadService {
           expiresInSeconds,
           maxBytes: expectedPartSize(session.size, plan, partNumber),
           sha256Base64: checksums[String(partNumber)],
-          baseUrl,
         });
         return { partNumber, url: signed.url, headers: signed.headers, expiresAt: signed.expiresAt.toISOString() };
       }),

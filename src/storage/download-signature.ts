@@ -5,6 +5,9 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
+/** Links are built relative to the API's origin, which only the HTTP layer knows; this base is never shown. */
+const RELATIVE = 'http://api.invalid';
+
 export interface DownloadGrant {
   key: string;
   /** Unix seconds. */
@@ -42,14 +45,14 @@ export class DownloadSigner {
     return this.#mac(['PUT', grant.uploadId, grant.partNumber, grant.expires, grant.maxBytes, grant.sha256]);
   }
 
-  /** `/objects/uploads/{uploadId}/parts/{n}?expires=…&max=…&sha256=…&signature=…` under baseUrl. */
-  partUrl(baseUrl: string, grant: PartGrant): string {
-    const url = new URL(`${baseUrl.replace(/\/+$/, '')}/objects/uploads/${grant.uploadId}/parts/${grant.partNumber}`);
+  /** `/objects/uploads/{uploadId}/parts/{n}?expires=…&max=…&sha256=…&signature=…`, relative to the API's origin. */
+  partUrl(grant: PartGrant): string {
+    const url = new URL(`/objects/uploads/${grant.uploadId}/parts/${grant.partNumber}`, RELATIVE);
     url.searchParams.set('expires', String(grant.expires));
     url.searchParams.set('max', String(grant.maxBytes));
     if (grant.sha256) url.searchParams.set('sha256', grant.sha256);
     url.searchParams.set(SIGNATURE_PARAM, this.signPart(grant));
-    return url.toString();
+    return url.pathname + url.search;
   }
 
   verifyPart(grant: PartGrant, signature: string, nowSeconds = Math.floor(Date.now() / 1000)): boolean {
@@ -62,14 +65,14 @@ export class DownloadSigner {
     return createHmac('sha256', this.#secret).update(fields.join('\n')).digest('base64url');
   }
 
-  /** Builds `/objects/{key}?expires=…&filename=…&type=…&signature=…` under baseUrl. */
-  url(baseUrl: string, grant: DownloadGrant): string {
-    const url = new URL(`${baseUrl.replace(/\/+$/, '')}/objects/${grant.key.split('/').map(encodeURIComponent).join('/')}`);
+  /** `/objects/{key}?expires=…&filename=…&type=…&signature=…`, relative to the API's origin. */
+  url(grant: DownloadGrant): string {
+    const url = new URL(`/objects/${grant.key.split('/').map(encodeURIComponent).join('/')}`, RELATIVE);
     url.searchParams.set('expires', String(grant.expires));
     url.searchParams.set('filename', grant.filename);
     url.searchParams.set('type', grant.contentType);
     url.searchParams.set(SIGNATURE_PARAM, this.sign(grant));
-    return url.toString();
+    return url.pathname + url.search;
   }
 
   /** True when the signature matches and the link has not expired. */

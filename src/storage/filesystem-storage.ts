@@ -20,6 +20,7 @@ import type {
   ObjectRead,
   ObjectStorage,
   PutOptions,
+  SelfServedObjects,
   SignedPart,
   SignPartOptions,
   StoredObject,
@@ -38,8 +39,9 @@ export interface LocalDownload {
   contentType: string;
 }
 
-export class FilesystemStorage implements ObjectStorage {
+export class FilesystemStorage implements ObjectStorage, SelfServedObjects {
   readonly root: string;
+  readonly selfServed: SelfServedObjects = this;
   readonly #incomplete: string;
   readonly #signer: DownloadSigner;
 
@@ -169,7 +171,7 @@ export class FilesystemStorage implements ObjectStorage {
     const expires = Math.floor(Date.now() / 1000) + options.expiresInSeconds;
     const grant: PartGrant = { uploadId, partNumber, expires, maxBytes: options.maxBytes, sha256: options.sha256Base64 ?? '' };
     return {
-      url: this.#signer.partUrl(options.baseUrl, grant),
+      url: this.#signer.partUrl(grant),
       headers: options.sha256Base64 ? { 'x-amz-checksum-sha256': options.sha256Base64 } : {},
       expiresAt: new Date(expires * 1000),
     };
@@ -298,7 +300,7 @@ export class FilesystemStorage implements ObjectStorage {
 
   async downloadUrl(key: string, options: DownloadUrlOptions): Promise<string> {
     this.#pathOf(key);
-    return this.#signer.url(options.baseUrl, {
+    return this.#signer.url({
       key,
       expires: Math.floor(Date.now() / 1000) + options.expiresInSeconds,
       filename: options.filename,

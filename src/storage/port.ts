@@ -3,6 +3,7 @@
  * Both pass test/storage-contract.ts.
  */
 import type { Readable } from 'node:stream';
+import type { DownloadGrant, PartGrant } from './download-signature.ts';
 
 export interface PutOptions {
   contentType: string;
@@ -27,8 +28,6 @@ export interface DownloadUrlOptions {
   /** Sent back as `Content-Disposition: attachment; filename*=...`. */
   filename: string;
   contentType: string;
-  /** Origin for URLs the API serves itself (filesystem adapter); ignored by S3. */
-  baseUrl: string;
 }
 
 /** A part the store holds for a multipart upload (asked of the store, never of the client). */
@@ -52,8 +51,6 @@ export interface SignPartOptions {
   maxBytes: number;
   /** Base64 SHA-256 of the part: signed as `x-amz-checksum-sha256`, so a corrupted part is refused. */
   sha256Base64?: string | undefined;
-  /** Origin for URLs the API serves itself (filesystem adapter); ignored by S3. */
-  baseUrl: string;
 }
 
 export interface ObjectRead {
@@ -67,7 +64,22 @@ export interface ListPage {
   nextCursor: string | undefined;
 }
 
+/**
+ * A store whose links the API serves itself (the filesystem adapter), through routes/api/objects.ts.
+ * Its links are relative (`/objects/…`); the HTTP layer resolves them against the request's origin.
+ */
+export interface SelfServedObjects {
+  /** The folder objects are read from, relative to which resolveDownload's path is. */
+  readonly root: string;
+  /** Checks a signed download link; what to send if it is valid. */
+  resolveDownload(grant: DownloadGrant, signature: string): { filePath: string; filename: string; contentType: string };
+  /** Receives one part of a direct upload through a signed link. */
+  writePart(grant: PartGrant, signature: string, body: Readable, signal: AbortSignal): Promise<{ etag: string }>;
+}
+
 export interface ObjectStorage {
+  /** Present when the API serves this store's links itself; S3 stores serve their own. */
+  readonly selfServed?: SelfServedObjects | undefined;
   /** Streams a body of unknown length to `key`; the object appears only when complete. */
   put(key: string, body: Readable, options: PutOptions): Promise<{ etag: string }>;
   head(key: string): Promise<StoredObject | undefined>;
