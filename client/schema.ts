@@ -417,6 +417,37 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description RFC 9457 problem details (application/problem+json).
+         * @example {
+         *       "type": "about:blank",
+         *       "title": "Conflict",
+         *       "status": 409,
+         *       "code": "file_exists",
+         *       "detail": "The dataset already has a file at raw/train.csv; add ?overwrite=true to replace it.",
+         *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+         *     }
+         */
+        Problem: {
+            type: string;
+            title: string;
+            status: number;
+            /** @description Stable, machine-readable error code, e.g. file_exists. */
+            code: string;
+            detail: string;
+            requestId: string;
+        } & {
+            [key: string]: unknown;
+        };
+        DownloadLink: {
+            /** @description Fetch this URL directly; the bytes never pass through the API. */
+            url: string;
+            expiresAt: string;
+            filename: string;
+            size: number;
+            sha256: string;
+            contentType: string;
+        };
         DatasetProfile: {
             /** @enum {string} */
             format: "csv" | "tsv" | "jsonl" | "parquet";
@@ -725,37 +756,6 @@ export interface components {
                 method: string;
                 createdAt: string;
             }[];
-        };
-        /**
-         * @description RFC 9457 problem details (application/problem+json).
-         * @example {
-         *       "type": "about:blank",
-         *       "title": "Conflict",
-         *       "status": 409,
-         *       "code": "file_exists",
-         *       "detail": "The dataset already has a file at raw/train.csv; add ?overwrite=true to replace it.",
-         *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
-         *     }
-         */
-        Problem: {
-            type: string;
-            title: string;
-            status: number;
-            /** @description Stable, machine-readable error code, e.g. file_exists. */
-            code: string;
-            detail: string;
-            requestId: string;
-        } & {
-            [key: string]: unknown;
-        };
-        DownloadLink: {
-            /** @description Fetch this URL directly; the bytes never pass through the API. */
-            url: string;
-            expiresAt: string;
-            filename: string;
-            size: number;
-            sha256: string;
-            contentType: string;
         };
         ReconcileReport: {
             dryRun: boolean;

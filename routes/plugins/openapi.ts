@@ -10,7 +10,11 @@ import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { type ErrorCode, errorCatalog } from '../../src/errors.ts';
 import { serviceVersion } from '../../src/version.ts';
+import { problemSchema } from '../schemas/common.ts';
 import { statusByKind, statusTitles } from './problem-details.ts';
+
+/** The component every error response refers to (registered by its zod schema's id). */
+const PROBLEM_REF = `#/components/schemas/${problemSchema.meta()?.id}`;
 
 /** Stable codes per HTTP status, from the one error catalog. */
 const codesByStatus = new Map<number, string[]>();
@@ -59,7 +63,7 @@ function problemResponse(status: number) {
     description: `Problem details. code: ${(codesByStatus.get(status) ?? []).join(', ') || 'see the error catalog'}.`,
     content: {
       'application/problem+json': {
-        schema: { $ref: '#/components/schemas/Problem' },
+        schema: { $ref: PROBLEM_REF },
         ...(example
           ? {
               example: {
