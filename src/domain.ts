@@ -31,25 +31,28 @@ export interface StoredRecord {
 }
 
 /**
- * The owner filter the SQL functions take: the principal's own id, or the admin scope ('*' in
- * SQL), which sees and manages every owner's records. A distinct type that only `ownerScope`
- * makes, so no string from a request (a token's subject, a form field) can become a scope.
- * New datasets always get the caller's own id.
+ * Whose records a call may see and change: one owner's, or every owner's (admins). Made only
+ * by `ownerScope` and `ownScope`, from an authenticated principal, so no string from a request
+ * (a token's subject, a form field) can become a scope. It reaches SQL through one function
+ * (src/metadata/owner-argument.ts).
  */
-export type OwnerScope = string & { readonly __ownerScope: unique symbol };
+export type OwnerScope = OwnScope | { readonly all: true };
 
-/** Principal ids: what Supabase user ids (uuids) and API key owners are made of. Never '*'. */
+/** One owner's scope: also the owner of a record it creates. */
+export interface OwnScope {
+  readonly owner: string;
+}
+
+/** Principal ids: what Supabase user ids (uuids) and API key owners are made of. */
 export const PRINCIPAL_ID = /^[A-Za-z0-9][A-Za-z0-9_.:@|+-]{0,127}$/;
 
-const ADMIN_SCOPE = '*' as OwnerScope;
-
 export function ownerScope(principal: Principal): OwnerScope {
-  return principal.role === 'admin' ? ADMIN_SCOPE : ownScope(principal);
+  return principal.role === 'admin' ? { all: true } : ownScope(principal);
 }
 
 /** The principal's own id as a scope, whatever its role: the owner of a record it creates. */
-export function ownScope(principal: Principal): OwnerScope {
+export function ownScope(principal: Principal): OwnScope {
   // Checked where principals are made too; here the scope cannot be widened even by a bug there.
   if (!PRINCIPAL_ID.test(principal.id)) throw new Error('A principal id outside the safe character set.');
-  return principal.id as OwnerScope;
+  return { owner: principal.id };
 }

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { type OwnerScope, ownerScope } from '../src/domain.ts';
+import { type OwnScope, ownScope } from '../src/domain.ts';
 import { AppError, type ErrorCode } from '../src/errors.ts';
 import { MetadataStore } from '../src/metadata/metadata-store.ts';
 import type { SqlFunctionCaller } from '../src/metadata/sql-caller.ts';
@@ -30,7 +30,7 @@ export function metadataContract(name: string, setup: () => Promise<MetadataFixt
     let fixture: MetadataFixture;
     let store: MetadataStore;
     // Each test works as its own owner, so tests never see each other's rows.
-    const newOwner = () => ownerScope({ id: `owner-${randomUUID()}`, role: 'user' });
+    const newOwner = () => ownScope({ id: `owner-${randomUUID()}`, role: 'user' });
 
     before(async () => {
       fixture = await setup();
@@ -39,7 +39,7 @@ export function metadataContract(name: string, setup: () => Promise<MetadataFixt
     });
     after(() => fixture?.close());
 
-    async function createDataset(owner: OwnerScope, datasetName: string, paths: string[] = []) {
+    async function createDataset(owner: OwnScope, datasetName: string, paths: string[] = []) {
       const batchId = randomUUID();
       const dataset = await store.datasets.reserve({
         owner,

@@ -1,13 +1,15 @@
 /** Dataset and dataset-file records: typed calls of the dataset SQL functions. */
 
 import type { Dataset, DatasetFile, DatasetPatch } from '../datasets/schema.ts';
-import type { DeletedKeys, OwnerScope, Page } from '../domain.ts';
+import type { DeletedKeys, OwnerScope, OwnScope, Page } from '../domain.ts';
 import { decodeCursor, pageOf } from '../pagination.ts';
 import type { ProfileRecord, ProfileSummary } from '../profiles/profile.ts';
+import { ownerArgument } from './owner-argument.ts';
 import type { SqlFunctionCaller } from './sql-caller.ts';
 
 export interface ReserveDataset {
-  owner: OwnerScope;
+  /** The new dataset's owner: one owner, never every owner. */
+  owner: OwnScope;
   id: string;
   name: string;
   description: string | null;
@@ -49,7 +51,7 @@ export class DatasetRecords {
 
   reserve(input: ReserveDataset): Promise<Dataset> {
     return this.#caller.call('xai_reserve_dataset', {
-      p_owner: input.owner,
+      p_owner: ownerArgument(input.owner),
       p_id: input.id,
       p_name: input.name,
       p_description: input.description,
@@ -61,7 +63,7 @@ export class DatasetRecords {
 
   reserveFile(input: ReserveDatasetFile): Promise<DatasetFile> {
     return this.#caller.call('xai_reserve_dataset_file', {
-      p_owner: input.owner,
+      p_owner: ownerArgument(input.owner),
       p_dataset_id: input.datasetId,
       p_batch: input.batchId,
       p_id: input.id,
@@ -79,7 +81,7 @@ export class DatasetRecords {
     files: FinishedFile[];
   }): Promise<{ dataset: Dataset; replacedKeys: string[] }> {
     return this.#caller.call('xai_finalize_dataset_batch', {
-      p_owner: input.owner,
+      p_owner: ownerArgument(input.owner),
       p_dataset_id: input.datasetId,
       p_batch: input.batchId,
       p_files: input.files.map((file) => ({ ...file })),
@@ -88,20 +90,20 @@ export class DatasetRecords {
 
   abandonBatch(input: { owner: OwnerScope; datasetId: string; batchId: string }): Promise<DeletedKeys> {
     return this.#caller.call('xai_abandon_dataset_batch', {
-      p_owner: input.owner,
+      p_owner: ownerArgument(input.owner),
       p_dataset_id: input.datasetId,
       p_batch: input.batchId,
     });
   }
 
   get(owner: OwnerScope, ref: string): Promise<Dataset> {
-    return this.#caller.call('xai_get_dataset', { p_owner: owner, p_ref: ref });
+    return this.#caller.call('xai_get_dataset', { p_owner: ownerArgument(owner), p_ref: ref });
   }
 
   async list(owner: OwnerScope, query: ListDatasets): Promise<Page<Dataset>> {
     const after = query.cursor ? decodeCursor(query.cursor) : undefined;
     const rows = await this.#caller.call<Dataset[]>('xai_list_datasets', {
-      p_owner: owner,
+      p_owner: ownerArgument(owner),
       p_limit: query.limit + 1,
       p_after_created: after?.createdAt ?? null,
       p_after_id: after?.id ?? null,
@@ -112,21 +114,21 @@ export class DatasetRecords {
   }
 
   update(owner: OwnerScope, ref: string, patch: DatasetPatch): Promise<Dataset> {
-    return this.#caller.call('xai_update_dataset', { p_owner: owner, p_ref: ref, p_patch: { ...patch } });
+    return this.#caller.call('xai_update_dataset', { p_owner: ownerArgument(owner), p_ref: ref, p_patch: { ...patch } });
   }
 
   delete(owner: OwnerScope, ref: string, cascade: boolean): Promise<DeletedKeys> {
-    return this.#caller.call('xai_delete_dataset', { p_owner: owner, p_ref: ref, p_cascade: cascade });
+    return this.#caller.call('xai_delete_dataset', { p_owner: ownerArgument(owner), p_ref: ref, p_cascade: cascade });
   }
 
   getFile(owner: OwnerScope, ref: string, fileId: string): Promise<DatasetFile> {
-    return this.#caller.call('xai_get_dataset_file', { p_owner: owner, p_ref: ref, p_file_id: fileId });
+    return this.#caller.call('xai_get_dataset_file', { p_owner: ownerArgument(owner), p_ref: ref, p_file_id: fileId });
   }
 
   /** On the pending row, before the finalize that makes the file (and its profile) visible. */
   setProfile(owner: OwnerScope, fileId: string, profile: ProfileRecord, summary: ProfileSummary): Promise<void> {
     return this.#caller.call('xai_set_dataset_file_profile', {
-      p_owner: owner,
+      p_owner: ownerArgument(owner),
       p_file_id: fileId,
       p_profile: { ...profile },
       p_summary: { ...summary },
@@ -134,10 +136,10 @@ export class DatasetRecords {
   }
 
   getProfile(owner: OwnerScope, ref: string, fileId: string): Promise<ProfileRecord> {
-    return this.#caller.call('xai_get_dataset_file_profile', { p_owner: owner, p_ref: ref, p_file_id: fileId });
+    return this.#caller.call('xai_get_dataset_file_profile', { p_owner: ownerArgument(owner), p_ref: ref, p_file_id: fileId });
   }
 
   deleteFile(owner: OwnerScope, ref: string, fileId: string): Promise<DeletedKeys> {
-    return this.#caller.call('xai_delete_dataset_file', { p_owner: owner, p_ref: ref, p_file_id: fileId });
+    return this.#caller.call('xai_delete_dataset_file', { p_owner: ownerArgument(owner), p_ref: ref, p_file_id: fileId });
   }
 }

@@ -3,6 +3,7 @@ import type { DeletedKeys, OwnerScope, Page } from '../domain.ts';
 import type { Explanation, ExplanationPatch } from '../explanations/schema.ts';
 import { decodeCursor, pageOf } from '../pagination.ts';
 import type { StoredFile } from './model-records.ts';
+import { ownerArgument } from './owner-argument.ts';
 import type { SqlFunctionCaller } from './sql-caller.ts';
 
 export interface ReserveExplanation {
@@ -36,7 +37,7 @@ export class ExplanationRecords {
 
   reserve(input: ReserveExplanation): Promise<Explanation> {
     return this.#caller.call('xai_reserve_explanation', {
-      p_owner: input.owner,
+      p_owner: ownerArgument(input.owner),
       p_id: input.id,
       p_model_id: input.modelId,
       p_method: input.method,
@@ -51,7 +52,7 @@ export class ExplanationRecords {
 
   finalize(owner: OwnerScope, id: string, file: StoredFile): Promise<Explanation> {
     return this.#caller.call('xai_finalize_explanation', {
-      p_owner: owner,
+      p_owner: ownerArgument(owner),
       p_id: id,
       p_size: file.size,
       p_sha256: file.sha256,
@@ -61,21 +62,21 @@ export class ExplanationRecords {
 
   /** Fields the form sent after the file, onto the row still pending. */
   async patchPending(owner: OwnerScope, id: string, patch: ExplanationPatch): Promise<void> {
-    await this.#caller.call('xai_patch_pending_explanation', { p_owner: owner, p_id: id, p_patch: { ...patch } });
+    await this.#caller.call('xai_patch_pending_explanation', { p_owner: ownerArgument(owner), p_id: id, p_patch: { ...patch } });
   }
 
   abandon(owner: OwnerScope, id: string): Promise<DeletedKeys> {
-    return this.#caller.call('xai_abandon_explanation', { p_owner: owner, p_id: id });
+    return this.#caller.call('xai_abandon_explanation', { p_owner: ownerArgument(owner), p_id: id });
   }
 
   get(owner: OwnerScope, id: string): Promise<Explanation> {
-    return this.#caller.call('xai_get_explanation', { p_owner: owner, p_id: id });
+    return this.#caller.call('xai_get_explanation', { p_owner: ownerArgument(owner), p_id: id });
   }
 
   async list(owner: OwnerScope, query: ListExplanations): Promise<Page<Explanation>> {
     const after = query.cursor ? decodeCursor(query.cursor) : undefined;
     const rows = await this.#caller.call<Explanation[]>('xai_list_explanations', {
-      p_owner: owner,
+      p_owner: ownerArgument(owner),
       p_limit: query.limit + 1,
       p_model_id: query.model ?? null,
       p_dataset_ref: query.dataset ?? null,
@@ -88,10 +89,10 @@ export class ExplanationRecords {
   }
 
   update(owner: OwnerScope, id: string, patch: ExplanationPatch): Promise<Explanation> {
-    return this.#caller.call('xai_update_explanation', { p_owner: owner, p_id: id, p_patch: { ...patch } });
+    return this.#caller.call('xai_update_explanation', { p_owner: ownerArgument(owner), p_id: id, p_patch: { ...patch } });
   }
 
   delete(owner: OwnerScope, id: string): Promise<DeletedKeys> {
-    return this.#caller.call('xai_delete_explanation', { p_owner: owner, p_id: id });
+    return this.#caller.call('xai_delete_explanation', { p_owner: ownerArgument(owner), p_id: id });
   }
 }

@@ -2,6 +2,7 @@
 import type { DeletedKeys, OwnerScope, Page } from '../domain.ts';
 import type { Model, ModelPatch } from '../models/schema.ts';
 import { decodeCursor, pageOf } from '../pagination.ts';
+import { ownerArgument } from './owner-argument.ts';
 import type { SqlFunctionCaller } from './sql-caller.ts';
 
 export interface ReserveModel {
@@ -47,7 +48,7 @@ export class ModelRecords {
 
   reserve(input: ReserveModel): Promise<Model> {
     return this.#caller.call('xai_reserve_model', {
-      p_owner: input.owner,
+      p_owner: ownerArgument(input.owner),
       p_id: input.id,
       p_dataset_id: input.datasetId,
       p_name: input.name,
@@ -65,7 +66,7 @@ export class ModelRecords {
 
   finalize(owner: OwnerScope, id: string, file: StoredFile): Promise<Model> {
     return this.#caller.call('xai_finalize_model', {
-      p_owner: owner,
+      p_owner: ownerArgument(owner),
       p_id: id,
       p_size: file.size,
       p_sha256: file.sha256,
@@ -79,26 +80,26 @@ export class ModelRecords {
     id: string,
     patch: Partial<Pick<ReserveModel, 'framework' | 'metrics' | 'params' | 'description' | 'tags'>>,
   ): Promise<void> {
-    await this.#caller.call('xai_patch_pending_model', { p_owner: owner, p_id: id, p_patch: { ...patch } });
+    await this.#caller.call('xai_patch_pending_model', { p_owner: ownerArgument(owner), p_id: id, p_patch: { ...patch } });
   }
 
   abandon(owner: OwnerScope, id: string): Promise<DeletedKeys> {
-    return this.#caller.call('xai_abandon_model', { p_owner: owner, p_id: id });
+    return this.#caller.call('xai_abandon_model', { p_owner: ownerArgument(owner), p_id: id });
   }
 
   get(owner: OwnerScope, id: string): Promise<Model> {
-    return this.#caller.call('xai_get_model', { p_owner: owner, p_id: id });
+    return this.#caller.call('xai_get_model', { p_owner: ownerArgument(owner), p_id: id });
   }
 
   latest(owner: OwnerScope, datasetRef: string, name: string): Promise<Model> {
-    return this.#caller.call('xai_latest_model', { p_owner: owner, p_dataset_ref: datasetRef, p_name: name });
+    return this.#caller.call('xai_latest_model', { p_owner: ownerArgument(owner), p_dataset_ref: datasetRef, p_name: name });
   }
 
   async list(owner: OwnerScope, query: ListModels): Promise<Page<Model>> {
     const sort = `${query.metric ? `metrics.${query.metric}` : 'createdAt'}:${query.order}`;
     const after = query.cursor ? decodeCursor(query.cursor, sort) : undefined;
     const rows = await this.#caller.call<Model[]>('xai_list_models', {
-      p_owner: owner,
+      p_owner: ownerArgument(owner),
       p_limit: query.limit + 1,
       p_dataset_ref: query.dataset ?? null,
       p_name: query.name ?? null,
@@ -115,10 +116,10 @@ export class ModelRecords {
   }
 
   update(owner: OwnerScope, id: string, patch: ModelPatch): Promise<Model> {
-    return this.#caller.call('xai_update_model', { p_owner: owner, p_id: id, p_patch: { ...patch } });
+    return this.#caller.call('xai_update_model', { p_owner: ownerArgument(owner), p_id: id, p_patch: { ...patch } });
   }
 
   delete(owner: OwnerScope, id: string, cascade: boolean): Promise<DeletedKeys> {
-    return this.#caller.call('xai_delete_model', { p_owner: owner, p_id: id, p_cascade: cascade });
+    return this.#caller.call('xai_delete_model', { p_owner: ownerArgument(owner), p_id: id, p_cascade: cascade });
   }
 }

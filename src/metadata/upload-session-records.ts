@@ -3,6 +3,7 @@ import type { Dataset } from '../datasets/schema.ts';
 import type { OwnerScope } from '../domain.ts';
 import type { Explanation } from '../explanations/schema.ts';
 import type { Model } from '../models/schema.ts';
+import { ownerArgument } from './owner-argument.ts';
 import type { SqlFunctionCaller } from './sql-caller.ts';
 
 export type UploadSessionState = 'uploading' | 'verifying' | 'ready' | 'failed' | 'aborted';
@@ -64,11 +65,11 @@ export class UploadSessionRecords {
   }
 
   get(owner: OwnerScope, id: string): Promise<UploadSessionRecord> {
-    return this.#caller.call('xai_get_upload_session', { p_owner: owner, p_id: id });
+    return this.#caller.call('xai_get_upload_session', { p_owner: ownerArgument(owner), p_id: id });
   }
 
   beginVerification(owner: OwnerScope, id: string, etag: string): Promise<UploadSessionRecord> {
-    return this.#caller.call('xai_begin_upload_verification', { p_owner: owner, p_id: id, p_etag: etag });
+    return this.#caller.call('xai_begin_upload_verification', { p_owner: ownerArgument(owner), p_id: id, p_etag: etag });
   }
 
   /** One verification whose lease is free (`id`: that one only), or null. */
@@ -97,7 +98,7 @@ export class UploadSessionRecords {
   }
 
   abort(owner: OwnerScope, id: string): Promise<UploadSessionRecord> {
-    return this.#caller.call('xai_abort_upload_session', { p_owner: owner, p_id: id });
+    return this.#caller.call('xai_abort_upload_session', { p_owner: ownerArgument(owner), p_id: id });
   }
 
   expired(now: Date, limit: number): Promise<UploadSessionRecord[]> {
