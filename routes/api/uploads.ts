@@ -24,8 +24,11 @@ const uploads: FastifyPluginAsyncZod = async (app) => {
     },
     handler: async (request, reply) => {
       const session = await service.open(request.principal, request.body);
-      session.parts = session.parts?.map((part) => ({ ...part, url: absoluteUrl(request, part.url) }));
-      return reply.code(201).header('location', `/uploads/${session.id}`).send(session);
+      const parts = session.parts?.map((part) => ({ ...part, url: absoluteUrl(request, part.url) }));
+      return reply
+        .code(201)
+        .header('location', `/uploads/${session.id}`)
+        .send({ ...session, parts });
     },
   });
 

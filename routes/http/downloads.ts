@@ -10,8 +10,8 @@ export function downloadRequestOf(request: FastifyRequest, expiresIn: number | u
 /** Every download endpoint answers the same way: the link as JSON, or a 302 to it. */
 export function sendDownload(reply: FastifyReply, link: DownloadLink, redirect: boolean): FastifyReply {
   reply.header('cache-control', 'no-store');
-  link.url = absoluteUrl(reply.request, link.url);
+  const url = absoluteUrl(reply.request, link.url);
   // A redirect has no body, so no content type either (a JSON `null` only confused clients).
-  if (redirect) return reply.code(302).header('location', link.url).send();
-  return reply.send(link);
+  if (redirect) return reply.code(302).header('location', url).send();
+  return reply.send({ ...link, url });
 }

@@ -1,6 +1,7 @@
 /** Route schemas of /explanations; the explanation's own rules and shape: src/explanations/schema.ts. */
 import { z } from 'zod';
 import { explanationFields, explanationFileTypes, explanationSchema } from '../../src/explanations/schema.ts';
+import { datasetRef } from '../../src/fields/common.ts';
 import { listQuery, multipartForm, uuidParam } from './common.ts';
 
 export const explanationPageSchema = z.object({ items: z.array(explanationSchema), nextCursor: z.string().nullable() });
@@ -9,7 +10,7 @@ export const explanationParams = z.object({ id: uuidParam });
 export const listExplanationsQuery = z.strictObject({
   ...listQuery,
   model: uuidParam.optional(),
-  dataset: z.string().min(1).max(100).optional().describe('Dataset id or name.'),
+  dataset: datasetRef.optional(),
   method: z.string().min(1).max(63).optional(),
   tag: z.string().min(1).max(64).optional(),
 });

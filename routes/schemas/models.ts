@@ -1,5 +1,6 @@
 /** Route schemas of /models; the model's own rules and shape: src/models/schema.ts. */
 import { z } from 'zod';
+import { datasetRef } from '../../src/fields/common.ts';
 import { FRAMEWORKS, modelFields, modelFileTypes, modelSchema, modelSortPattern } from '../../src/models/schema.ts';
 import { listQuery, multipartForm, uuidParam } from './common.ts';
 
@@ -8,7 +9,7 @@ export const modelParams = z.object({ id: uuidParam });
 
 export const listModelsQuery = z.strictObject({
   ...listQuery,
-  dataset: z.string().min(1).max(100).optional().describe('Dataset id or name.'),
+  dataset: datasetRef.optional(),
   name: z.string().min(1).max(63).optional(),
   framework: z.enum(FRAMEWORKS).optional(),
   tag: z.string().min(1).max(64).optional(),
