@@ -157,8 +157,12 @@ async function writeWideCsv(file: string, size: number): Promise<void> {
   await pipeline(Readable.from(rows()), createWriteStream(file));
 }
 
-/** A Parquet file of `rows` rows, 8 columns, in row groups of 100,000. */
-function wideParquet(rows: number): Buffer {
+/**
+ * A Parquet file of `rows` rows, 9 columns, in row groups of 100,000. hyparquet-writer's default
+ * pages are 1 MB, so each column chunk here is one page of 100,000 values; `pageSize` 160 KB gives
+ * pages of ~20,000 rows with an offset index, as parquet-mr (Spark) writes them by default.
+ */
+function wideParquet(rows: number, pageSize?: number): Buffer {
   const columns = Array.from({ length: 8 }, (_, index) => ({
     name: `V${index + 1}`,
     data: Float64Array.from({ length: rows }, (_, row) => Math.sin(row * (index + 1))),
@@ -171,6 +175,7 @@ function wideParquet(rows: number): Buffer {
         ...columns,
       ],
       rowGroupSize: 100_000,
+      ...(pageSize ? { pageSize } : {}),
     }),
   );
 }
@@ -546,7 +551,10 @@ async function main() {
         });
 
         const parquetPath = path.join(os.tmpdir(), `bench-${randomUUID()}.parquet`);
-        await fs.writeFile(parquetPath, wideParquet(Number(process.env.BENCH_PARQUET_ROWS ?? 2_000_000)));
+        const pagedPath = path.join(os.tmpdir(), `bench-${randomUUID()}-paged.parquet`);
+        const parquetRows = Number(process.env.BENCH_PARQUET_ROWS ?? 2_000_000);
+        await fs.writeFile(parquetPath, wideParquet(parquetRows));
+        await fs.writeFile(pagedPath, wideParquet(parquetRows, 160_000));
         const previewLatency = async (base: string, dataset: string, fileId: string) => {
           const times: number[] = [];
           let bytesRead = 0;
@@ -572,15 +580,18 @@ async function main() {
             })(),
           });
           const parquetSize = (await fs.stat(parquetPath)).size;
+          const pagedSize = (await fs.stat(pagedPath)).size;
           for (const [label, base] of [
             ['S3 server', api.base],
             ['embedded', embedded.base],
           ] as const) {
             const csvFile = base === api.base && kept ? kept : await sendFile(base, 'bench', 'wide-preview.csv', csvPath);
             const parquetFile = await sendFile(base, 'bench', 'wide-preview.parquet', parquetPath);
+            const pagedFile = await sendFile(base, 'bench', 'wide-preview-paged.parquet', pagedPath);
             for (const [kind, fileId, bytes] of [
               ['CSV', csvFile.fileId, csvSize],
-              ['Parquet', parquetFile.fileId, parquetSize],
+              ['Parquet (one 100,000-row page per chunk)', parquetFile.fileId, parquetSize],
+              ['Parquet (20,000-row pages, offset index)', pagedFile.fileId, pagedSize],
             ] as const) {
               const { p50, bytesRead } = await previewLatency(base, 'bench', fileId);
               rows.push({
@@ -595,6 +606,7 @@ async function main() {
         } finally {
           embedded.child.kill('SIGTERM');
           await fs.rm(parquetPath, { force: true });
+          await fs.rm(pagedPath, { force: true });
           await fs.rm(embeddedDir, { recursive: true, force: true }).catch(() => undefined);
         }
       } finally {

@@ -136,7 +136,7 @@ async function parquetPreview(size: number, readRange: ReadRange, wanted: number
   );
   try {
     const metadata = await parquetMetadataAsync(file, { initialFetchSize: 64 * 1024 });
-    const objects = await parquetReadObjects({ file, metadata, rowStart: 0, rowEnd: wanted });
+    const objects = await parquetReadObjects({ file, metadata, rowStart: 0, rowEnd: wanted, useOffsetIndex: true });
     const columns = metadata.schema
       .slice(1)
       .filter((_element, index, all) => isTopLevel(all, index))
