@@ -16,7 +16,7 @@ export interface paths {
         put?: never;
         /**
          * Create a dataset, optionally with files
-         * @description multipart/form-data: `name` (required), `description`, `tags` (repeatable or comma-separated), `status`, then zero or more parts named `file`. Each file part's filename is its path inside the dataset (curl: `-F "file=@train.csv;filename=raw/train.csv"`). A `sha256` field right before a file part is checked against the bytes. All fields must come before the first file. All or nothing.
+         * @description multipart/form-data: `name` (required), `description`, `tags` (repeatable or comma-separated), `status`, then zero or more parts named `file`. Each file part's filename is its path inside the dataset (curl: `-F "file=@train.csv;filename=raw/train.csv"`). A `sha256` field right before a file part is checked against the bytes. `name` must come before the first file; `description`, `tags` and `status` may also follow the files. All or nothing.
          */
         post: operations["createDataset"];
         delete?: never;

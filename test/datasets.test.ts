@@ -241,8 +241,8 @@ function datasetSuite(backend: Backend) {
           code: 'dataset_exists',
         },
         {
-          label: 'field after file',
-          send: () => upload(url('/datasets'), [field('name', 'late-field'), file('a.csv', small), field('description', 'late')]),
+          label: 'the field that places the files, after a file',
+          send: () => upload(url('/datasets'), [field('name', 'late-field'), file('a.csv', small), field('name', 'other')]),
           status: 400,
           code: 'field_after_file',
         },
@@ -387,6 +387,32 @@ function datasetSuite(backend: Backend) {
         await eventually(async () => assert.deepEqual(await snapshot(app), before, `${item.label} changed what is stored`), 5000);
       }
       assert.equal((await fetch(url('/datasets/existing?cascade=true'), { method: 'DELETE' })).status, 204);
+    });
+
+    test('descriptive fields may follow the files (as Swagger UI sends them); the name may not', async () => {
+      const content = bufferFile('late,fields\n1,2\n');
+      const response = await upload(url('/datasets'), [
+        field('name', 'late-fields'),
+        field('tags', 'credit'),
+        file('raw/a.csv', content),
+        field('description', 'German credit (UCI)'),
+        field('tags', 'tabular'),
+        field('status', 'processed'),
+      ]);
+      assert.equal(response.status, 201, await response.clone().text());
+      const created = await json<DatasetBody>(response);
+      assert.equal(created.files[0]?.sha256, content.sha256);
+      const [row] = await app.sql<{ description: string; tags: string[]; status: string; state: string }>(
+        'select description, tags, status, state from datasets where id = $1',
+        [created.id],
+      );
+      assert.deepEqual(row, {
+        description: 'German credit (UCI)',
+        tags: ['credit', 'tabular'],
+        status: 'processed',
+        state: 'ready',
+      });
+      assert.equal((await fetch(url('/datasets/late-fields'), { method: 'DELETE' })).status, 204);
     });
 
     test('a matching Repr-Digest is accepted', async () => {

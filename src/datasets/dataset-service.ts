@@ -22,7 +22,7 @@ import type { ObjectStorage } from '../storage/port.ts';
 import { type ReceivedFile, readForm } from '../uploads/form-reader.ts';
 import type { IncomingPart, UploadContext } from '../uploads/parts.ts';
 import { deleteObjects, type StreamedObject, UploadBatch } from '../uploads/upload-batch.ts';
-import { type Dataset, type DatasetPatch, datasetFields, datasetFileTypes } from './schema.ts';
+import { DATASET_LATE_FIELDS, type Dataset, type DatasetPatch, datasetFields, datasetFileTypes } from './schema.ts';
 
 export interface DatasetServiceDeps {
   metadata: MetadataStore;
@@ -33,7 +33,13 @@ export interface DatasetServiceDeps {
 }
 
 /** The form of POST /datasets: its fields, then any number of files. */
-const createForm = { kind: 'dataset', fields: datasetFields, repeatable: ['tags'], files: { min: 0, max: Infinity } };
+const createForm = {
+  kind: 'dataset',
+  fields: datasetFields,
+  repeatable: ['tags'],
+  late: DATASET_LATE_FIELDS,
+  files: { min: 0, max: Infinity },
+};
 /** The form of POST /datasets/{dataset}/files: files, each optionally after its sha256 field. */
 const addFilesForm = { kind: 'dataset', fields: z.object({}), files: { min: 1, max: Infinity } };
 
@@ -61,6 +67,10 @@ export class DatasetService {
     });
     this.#undoBatch(batch, principal, dataset.id, batchId);
     const files = await this.#receiveFiles(principal, dataset, form.files, batch, { batchId, context, overwrite: false });
+    const late = form.lateFields();
+    if (Object.keys(late).length > 0) {
+      await this.#deps.metadata.datasets.patchPending(ownerScope(principal), dataset.id, batchId, late);
+    }
     // Awaited here, inside the batch's scope: the batch must not be disposed before it is committed.
     return await this.#finalize(principal, dataset.id, batchId, files, batch);
   }

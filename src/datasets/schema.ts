@@ -29,6 +29,9 @@ export const datasetFields = z.object({
   status: status.optional().describe('Your label, e.g. raw or processed (default raw).').meta({ example: 'raw' }),
 });
 
+/** Fields that may also follow the files: they describe the dataset, the name places the files. */
+export const DATASET_LATE_FIELDS = ['description', 'tags', 'status'] as const;
+
 export const datasetPatch = z
   .strictObject({
     description: description.nullable(),

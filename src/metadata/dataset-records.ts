@@ -88,6 +88,21 @@ export class DatasetRecords {
     });
   }
 
+  /** Descriptive fields sent after the files, applied to the dataset the batch reserved (still pending). */
+  async patchPending(
+    owner: OwnerScope,
+    datasetId: string,
+    batchId: string,
+    patch: Partial<Pick<ReserveDataset, 'description' | 'tags' | 'status'>>,
+  ): Promise<void> {
+    await this.#caller.call('xai_patch_pending_dataset', {
+      p_owner: ownerArgument(owner),
+      p_id: datasetId,
+      p_batch: batchId,
+      p_patch: { ...patch },
+    });
+  }
+
   abandonBatch(input: { owner: OwnerScope; datasetId: string; batchId: string }): Promise<DeletedKeys> {
     return this.#caller.call('xai_abandon_dataset_batch', {
       p_owner: ownerArgument(input.owner),
