@@ -1,8 +1,11 @@
 /**
- * A typed client for the frontend (and scripts): every JSON route through openapi-fetch with
- * types generated from openapi.yaml (`npm run client:types`), plus upload helpers that build
- * the multipart form in the order the API requires (fields first, then files) and report
- * upload progress where the platform can (XMLHttpRequest in browsers, a counted stream in Node).
+ * The typed client of the XAI artifact API, for frontends and Node scripts. Resource-shaped
+ * helpers (`datasets`, `models`, `explanations`: list, get, create, update, delete, download)
+ * that all answer with the record or throw an ApiError carrying the problem's stable `code`;
+ * uploads that build the multipart form in the order the API wants and report progress
+ * (XMLHttpRequest in browsers, a counted stream in Node), take a file path in Node (read from
+ * disk as it is sent), and go straight to the object store in parts for large files. Every
+ * JSON route is also there, typed, as `api` (openapi-fetch; types generated from openapi.yaml).
  */
 import createClient, { type Client } from 'openapi-fetch';
 import {
@@ -18,12 +21,17 @@ import type { components, paths } from './schema.ts';
 export type { DirectUploadOptions, UploadSession, UploadTarget };
 
 export type Dataset = components['schemas']['Dataset'];
+export type DatasetFile = components['schemas']['DatasetFile'];
+/** A dataset as get, create, addFiles and update answer it: with its files. */
+export type DatasetWithFiles = Dataset & { files: DatasetFile[] };
+export type Page<T> = { items: T[]; nextCursor: string | null };
 export type Model = components['schemas']['Model'];
 export type Explanation = components['schemas']['Explanation'];
 export type DownloadLink = components['schemas']['DownloadLink'];
 export type Problem = components['schemas']['Problem'];
 export type DatasetProfile = components['schemas']['DatasetProfile'];
 export type DatasetPreview = components['schemas']['DatasetPreview'];
+export type DatasetFileProfile = components['schemas']['DatasetFileProfile'];
 
 export interface ClientOptions {
   baseUrl: string;
@@ -35,7 +43,8 @@ export interface ClientOptions {
 export interface UploadFile {
   /** For datasets: the path inside the dataset, e.g. processed/train.parquet. */
   filename: string;
-  data: Blob;
+  /** The bytes; in Node also a file path, read from disk as the request goes out. */
+  data: Blob | string;
   /** Hex SHA-256 of the data, checked by the server (422 checksum_mismatch on a difference). */
   sha256?: string;
 }
@@ -63,6 +72,29 @@ export class ApiError extends Error {
 
 type Fields = Array<[string, string | undefined]>;
 
+type Query = Record<string, string | number | boolean | undefined>;
+
+export interface ModelInput {
+  dataset: string;
+  name: string;
+  framework?: string;
+  metrics?: Record<string, number>;
+  params?: Record<string, unknown>;
+  description?: string;
+  tags?: string[];
+  file: UploadFile;
+}
+
+export interface ExplanationInput {
+  model: string;
+  method: string;
+  params?: Record<string, unknown>;
+  summary?: Record<string, unknown>;
+  description?: string;
+  tags?: string[];
+  file: UploadFile;
+}
+
 export function createArtifactClient(options: ClientOptions) {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
@@ -75,40 +107,174 @@ export function createArtifactClient(options: ClientOptions) {
     },
   });
 
+  async function authHeaders(): Promise<Record<string, string>> {
+    const token = await options.token?.();
+    return token ? { authorization: `Bearer ${token}` } : {};
+  }
+
+  /** One error style: the record, or an ApiError with the problem's code. */
+  async function request<T>(method: string, path: string, init: { query?: Query; body?: unknown } = {}): Promise<T> {
+    const search = new URLSearchParams();
+    for (const [name, value] of Object.entries(init.query ?? {})) if (value !== undefined) search.set(name, String(value));
+    const url = `${baseUrl}${path}${search.size > 0 ? `?${search}` : ''}`;
+    const headers: Record<string, string> = await authHeaders();
+    if (init.body !== undefined) headers['content-type'] = 'application/json';
+    const response = await fetchImpl(url, {
+      method,
+      headers,
+      ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+    });
+    const text = await response.text();
+    const parsed = text ? (JSON.parse(text) as unknown) : undefined;
+    if (response.status >= 400) throw new ApiError(response.status, parsed as Problem | undefined);
+    return parsed as T;
+  }
+
   async function send<T>(path: string, fields: Fields, files: UploadFile[], upload: UploadOptions = {}): Promise<T> {
     const form = new FormData();
     for (const [name, value] of fields) if (value !== undefined) form.append(name, value);
     for (const file of files) {
       if (file.sha256) form.append('sha256', file.sha256);
-      form.append('file', file.data, file.filename);
+      form.append('file', await blobOf(file.data), file.filename);
     }
-    const headers: Record<string, string> = {};
-    const token = await options.token?.();
-    if (token) headers.authorization = `Bearer ${token}`;
-    const { status, body } = await postForm(`${baseUrl}${path}`, form, headers, upload, fetchImpl);
+    const { status, body } = await postForm(`${baseUrl}${path}`, form, await authHeaders(), upload, fetchImpl);
     const parsed = body ? (JSON.parse(body) as unknown) : undefined;
     if (status >= 400) throw new ApiError(status, parsed as Problem | undefined);
     return parsed as T;
   }
 
+  /** The bytes behind a download link, in one call. */
+  async function fetchBytes(link: DownloadLink): Promise<Response> {
+    const response = await fetchImpl(link.url);
+    if (!response.ok) throw new ApiError(response.status, undefined);
+    return response;
+  }
+
   const direct: DirectUploadContext = {
     baseUrl,
     fetch: fetchImpl,
-    async headers(): Promise<Record<string, string>> {
-      const token = await options.token?.();
-      return token ? { authorization: `Bearer ${token}` } : {};
-    },
+    headers: authHeaders,
     error: (status, body) => new ApiError(status, body as Problem | undefined),
   };
 
-  /** A file path (Node) becomes a file-backed Blob: parts are read from disk as they are sent. */
-  async function blobOf(file: Blob | string): Promise<Blob> {
-    if (typeof file !== 'string') return file;
-    const { openAsBlob } = await import('node:fs');
-    return openAsBlob(file);
-  }
+  const segment = encodeURIComponent;
+  const datasetPath = (dataset: string) => `/datasets/${segment(dataset)}`;
+  const filePath = (dataset: string, fileId: string) => `${datasetPath(dataset)}/files/${segment(fileId)}`;
+
+  const datasets = {
+    list: (query: { limit?: number; cursor?: string; tag?: string; q?: string } = {}) =>
+      request<Page<Dataset>>('GET', '/datasets', { query }),
+    get: (dataset: string) => request<DatasetWithFiles>('GET', datasetPath(dataset)),
+    create: (
+      input: { name: string; description?: string; tags?: string[]; status?: string; files?: UploadFile[] },
+      upload?: UploadOptions,
+    ) =>
+      send<DatasetWithFiles>(
+        '/datasets',
+        [
+          ['name', input.name],
+          ['description', input.description],
+          ['tags', input.tags?.join(',')],
+          ['status', input.status],
+        ],
+        input.files ?? [],
+        upload,
+      ),
+    addFiles: (dataset: string, files: UploadFile[], upload?: UploadOptions & { overwrite?: boolean }) =>
+      send<DatasetWithFiles>(`${datasetPath(dataset)}/files${upload?.overwrite ? '?overwrite=true' : ''}`, [], files, upload),
+    update: (dataset: string, patch: { description?: string | null; tags?: string[]; status?: string }) =>
+      request<DatasetWithFiles>('PATCH', datasetPath(dataset), { body: patch }),
+    delete: (dataset: string, options: { cascade?: boolean } = {}) =>
+      request<void>('DELETE', datasetPath(dataset), { query: { cascade: options.cascade } }),
+    deleteFile: (dataset: string, fileId: string) => request<void>('DELETE', filePath(dataset, fileId)),
+    profile: (dataset: string, fileId: string) => request<DatasetFileProfile>('GET', `${filePath(dataset, fileId)}/profile`),
+    preview: (dataset: string, fileId: string, rows?: number) =>
+      request<DatasetPreview>('GET', `${filePath(dataset, fileId)}/preview`, { query: { rows } }),
+    downloadLink: (dataset: string, fileId: string, options: { expiresIn?: number } = {}) =>
+      request<DownloadLink>('GET', `${filePath(dataset, fileId)}/download`, { query: { expiresIn: options.expiresIn } }),
+    /** The file's bytes (the link is asked for and followed). */
+    download: async (dataset: string, fileId: string) => fetchBytes(await datasets.downloadLink(dataset, fileId)),
+  };
+
+  const models = {
+    list: (
+      query: {
+        limit?: number;
+        cursor?: string;
+        dataset?: string;
+        name?: string;
+        framework?: string;
+        tag?: string;
+        sort?: string;
+        order?: 'asc' | 'desc';
+      } = {},
+    ) => request<Page<Model>>('GET', '/models', { query }),
+    get: (id: string) => request<Model>('GET', `/models/${segment(id)}`),
+    latest: (dataset: string, name: string) => request<Model>('GET', `${datasetPath(dataset)}/models/${segment(name)}/latest`),
+    create: (input: ModelInput, upload?: UploadOptions) =>
+      send<Model>(
+        '/models',
+        [
+          ['dataset', input.dataset],
+          ['name', input.name],
+          ['framework', input.framework],
+          ['metrics', input.metrics && JSON.stringify(input.metrics)],
+          ['params', input.params && JSON.stringify(input.params)],
+          ['description', input.description],
+          ['tags', input.tags?.join(',')],
+        ],
+        [input.file],
+        upload,
+      ),
+    update: (
+      id: string,
+      patch: { description?: string | null; tags?: string[]; metrics?: Record<string, number>; params?: Record<string, unknown> },
+    ) => request<Model>('PATCH', `/models/${segment(id)}`, { body: patch }),
+    delete: (id: string, options: { cascade?: boolean } = {}) =>
+      request<void>('DELETE', `/models/${segment(id)}`, { query: { cascade: options.cascade } }),
+    downloadLink: (id: string, options: { expiresIn?: number } = {}) =>
+      request<DownloadLink>('GET', `/models/${segment(id)}/download`, { query: { expiresIn: options.expiresIn } }),
+    download: async (id: string) => fetchBytes(await models.downloadLink(id)),
+  };
+
+  const explanations = {
+    list: (query: { limit?: number; cursor?: string; model?: string; dataset?: string; method?: string; tag?: string } = {}) =>
+      request<Page<Explanation>>('GET', '/explanations', { query }),
+    get: (id: string) => request<Explanation>('GET', `/explanations/${segment(id)}`),
+    create: (input: ExplanationInput, upload?: UploadOptions) =>
+      send<Explanation>(
+        '/explanations',
+        [
+          ['model', input.model],
+          ['method', input.method],
+          ['params', input.params && JSON.stringify(input.params)],
+          ['summary', input.summary && JSON.stringify(input.summary)],
+          ['description', input.description],
+          ['tags', input.tags?.join(',')],
+        ],
+        [input.file],
+        upload,
+      ),
+    update: (
+      id: string,
+      patch: {
+        description?: string | null;
+        tags?: string[];
+        summary?: Record<string, unknown>;
+        params?: Record<string, unknown>;
+      },
+    ) => request<Explanation>('PATCH', `/explanations/${segment(id)}`, { body: patch }),
+    delete: (id: string) => request<void>('DELETE', `/explanations/${segment(id)}`),
+    downloadLink: (id: string, options: { expiresIn?: number } = {}) =>
+      request<DownloadLink>('GET', `/explanations/${segment(id)}/download`, { query: { expiresIn: options.expiresIn } }),
+    download: async (id: string) => fetchBytes(await explanations.downloadLink(id)),
+  };
 
   return {
+    datasets,
+    models,
+    explanations,
+
     /**
      * Uploads one file to `target`: straight to the object store in parallel parts when it is at
      * least `directThreshold` bytes (default 64 MiB), else as one multipart/form-data request.
@@ -118,11 +284,11 @@ export function createArtifactClient(options: ClientOptions) {
       file: Blob | string,
       target: UploadTarget,
       upload: DirectUploadOptions & { directThreshold?: number } = {},
-    ): Promise<Dataset | Model | Explanation> {
+    ): Promise<DatasetWithFiles | Model | Explanation> {
       const blob = await blobOf(file);
       if (blob.size >= (upload.directThreshold ?? 64 * 1024 * 1024)) {
         const session = await openAndUpload(direct, blob, target, upload);
-        return session.result as Dataset | Model | Explanation;
+        return session.result as DatasetWithFiles | Model | Explanation;
       }
       const one = { data: blob, ...(upload.sha256 ? { sha256: upload.sha256 } : {}) };
       const progress = {
@@ -131,17 +297,17 @@ export function createArtifactClient(options: ClientOptions) {
       };
       switch (target.type) {
         case 'dataset-file':
-          return this.addDatasetFiles(target.dataset, [{ ...one, filename: target.path }], {
+          return datasets.addFiles(target.dataset, [{ ...one, filename: target.path }], {
             ...progress,
             overwrite: target.overwrite ?? false,
           });
         case 'model': {
           const { type: _type, filename, ...fields } = target;
-          return this.uploadModel({ ...fields, file: { ...one, filename } }, progress);
+          return models.create({ ...fields, file: { ...one, filename } }, progress);
         }
         case 'explanation': {
           const { type: _type, filename, ...fields } = target;
-          return this.uploadExplanation({ ...fields, file: { ...one, filename } }, progress);
+          return explanations.create({ ...fields, file: { ...one, filename } }, progress);
         }
       }
     },
@@ -158,73 +324,14 @@ export function createArtifactClient(options: ClientOptions) {
 
     /** Every JSON route, typed: `api.GET('/datasets/{dataset}', { params: { path: { dataset } } })`. */
     api,
-
-    createDataset(
-      input: { name: string; description?: string; tags?: string[]; status?: string; files?: UploadFile[] },
-      upload?: UploadOptions,
-    ): Promise<Dataset> {
-      const fields: Fields = [
-        ['name', input.name],
-        ['description', input.description],
-        ['tags', input.tags?.join(',')],
-        ['status', input.status],
-      ];
-      return send('/datasets', fields, input.files ?? [], upload);
-    },
-
-    addDatasetFiles(dataset: string, files: UploadFile[], upload?: UploadOptions & { overwrite?: boolean }): Promise<Dataset> {
-      const query = upload?.overwrite ? '?overwrite=true' : '';
-      return send(`/datasets/${encodeURIComponent(dataset)}/files${query}`, [], files, upload);
-    },
-
-    uploadModel(
-      input: {
-        dataset: string;
-        name: string;
-        framework?: string;
-        metrics?: Record<string, number>;
-        params?: Record<string, unknown>;
-        description?: string;
-        tags?: string[];
-        file: UploadFile;
-      },
-      upload?: UploadOptions,
-    ): Promise<Model> {
-      const fields: Fields = [
-        ['dataset', input.dataset],
-        ['name', input.name],
-        ['framework', input.framework],
-        ['metrics', input.metrics && JSON.stringify(input.metrics)],
-        ['params', input.params && JSON.stringify(input.params)],
-        ['description', input.description],
-        ['tags', input.tags?.join(',')],
-      ];
-      return send('/models', fields, [input.file], upload);
-    },
-
-    uploadExplanation(
-      input: {
-        model: string;
-        method: string;
-        params?: Record<string, unknown>;
-        summary?: Record<string, unknown>;
-        description?: string;
-        tags?: string[];
-        file: UploadFile;
-      },
-      upload?: UploadOptions,
-    ): Promise<Explanation> {
-      const fields: Fields = [
-        ['model', input.model],
-        ['method', input.method],
-        ['params', input.params && JSON.stringify(input.params)],
-        ['summary', input.summary && JSON.stringify(input.summary)],
-        ['description', input.description],
-        ['tags', input.tags?.join(',')],
-      ];
-      return send('/explanations', fields, [input.file], upload);
-    },
   };
+}
+
+/** A file path (Node) becomes a file-backed Blob: its bytes are read from disk as they are sent. */
+async function blobOf(file: Blob | string): Promise<Blob> {
+  if (typeof file !== 'string') return file;
+  const { openAsBlob } = await import('node:fs');
+  return openAsBlob(file);
 }
 
 export type ArtifactClient = ReturnType<typeof createArtifactClient>;
@@ -243,11 +350,12 @@ async function postForm(
     const response = await fetchImpl(url, { method: 'POST', body: form, headers, signal: upload.signal ?? null });
     return { status: response.status, body: await response.text() };
   }
-  // Encode the form once (the Response constructor does exactly what fetch would) and count it going out.
-  const encoded = new Response(form);
+  // The Response constructor encodes the form exactly as fetch would. The length comes from a
+  // first encoding, read and dropped (blobs stream from their source; a tee of one encoding would
+  // hold the whole body in memory); a second one, of the same length, is sent and counted.
   let total = 0;
-  // One pass to learn the exact length without keeping the bytes (blobs stream from their source).
-  for await (const chunk of encoded.clone().body as unknown as AsyncIterable<Uint8Array>) total += chunk.byteLength;
+  for await (const chunk of new Response(form).body as unknown as AsyncIterable<Uint8Array>) total += chunk.byteLength;
+  const encoded = new Response(form);
   let sent = 0;
   const onProgress = upload.onProgress;
   const counted = encoded.body?.pipeThrough(

@@ -29,7 +29,7 @@ describe('typed client', () => {
   test('dataset → model → explanation → download, with upload progress', async () => {
     const csv = Buffer.alloc(3 * 1024 * 1024, 'a,b\n');
     const progress: number[] = [];
-    const dataset = await client.createDataset(
+    const dataset = await client.datasets.create(
       {
         name: 'client-credit',
         tags: ['credit', 'client'],
@@ -38,7 +38,7 @@ describe('typed client', () => {
       { onProgress: (sent, total) => progress.push(sent / total) },
     );
     assert.equal(dataset.name, 'client-credit');
-    assert.equal(dataset.files?.[0]?.sha256, sha256Of(csv));
+    assert.equal(dataset.files[0]?.sha256, sha256Of(csv), 'files are there without a non-null assertion');
     assert.ok(progress.length > 1, 'progress was reported as the body went out');
     assert.equal(progress.at(-1), 1);
     assert.deepEqual(
@@ -46,9 +46,17 @@ describe('typed client', () => {
       progress,
       'progress only grows',
     );
+    const file = dataset.files[0];
+    assert.ok(file);
+    assert.equal((await digestResponse(await client.datasets.download(dataset.name, file.id))).sha256, sha256Of(csv));
+    assert.deepEqual(
+      (await client.datasets.list({ q: 'client' })).items.map((item) => item.id),
+      [dataset.id],
+    );
+    assert.equal((await client.datasets.update(dataset.id, { status: 'processed' })).status, 'processed');
 
     const modelBytes = Buffer.from('{"learner":{}}');
-    const model = await client.uploadModel({
+    const model = await client.models.create({
       dataset: dataset.id,
       name: 'xgboost',
       framework: 'xgboost',
@@ -58,18 +66,16 @@ describe('typed client', () => {
     });
     assert.equal(model.version, 1);
     assert.equal(model.safeToLoad, true);
-    const explanation = await client.uploadExplanation({
+    const explanation = await client.explanations.create({
       model: model.id,
       method: 'shap',
       summary: { TransactionAmt: 0.31 },
       file: { filename: 'shap.json', data: new Blob(['{"values":[]}']) },
     });
     assert.deepEqual(explanation.summary, { TransactionAmt: 0.31 });
+    assert.equal((await client.explanations.get(explanation.id)).model.id, model.id);
 
-    const latest = await client.api.GET('/datasets/{dataset}/models/{name}/latest', {
-      params: { path: { dataset: 'client-credit', name: 'xgboost' } },
-    });
-    assert.equal(latest.data?.id, model.id);
+    assert.equal((await client.models.latest('client-credit', 'xgboost')).id, model.id);
     const list = await client.api.GET('/models', {
       params: { query: { dataset: 'client-credit', sort: 'metrics.auc', order: 'desc' } },
     });
@@ -77,21 +83,35 @@ describe('typed client', () => {
       list.data?.items.map((item) => item.id),
       [model.id],
     );
-    const link = await client.api.GET('/models/{id}/download', { params: { path: { id: model.id }, query: { expiresIn: 60 } } });
-    assert.ok(link.data);
-    assert.equal((await digestResponse(await fetch(link.data.url))).sha256, sha256Of(modelBytes));
+    const link = await client.models.downloadLink(model.id, { expiresIn: 60 });
+    assert.equal((await digestResponse(await fetch(link.url))).sha256, sha256Of(modelBytes));
+    assert.equal((await digestResponse(await client.models.download(model.id))).sha256, sha256Of(modelBytes));
 
-    const deleted = await client.api.DELETE('/datasets/{dataset}', {
-      params: { path: { dataset: dataset.id }, query: { cascade: 'true' } },
-    });
-    assert.equal(deleted.response.status, 204);
+    await client.datasets.delete(dataset.id, { cascade: true });
     assert.deepEqual(await app.objectKeys(), []);
+    assert.deepEqual(await app.rowCounts(), { datasets: 0, dataset_files: 0, models: 0, explanations: 0, pending: 0 });
+  });
+
+  test('in Node a file path is uploaded from disk, as it is read', async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'xai-client-'));
+    const csvPath = path.join(dir, 'train.csv');
+    const bytes = Buffer.alloc(2 * 1024 * 1024, 'x,y\n');
+    await fs.writeFile(csvPath, bytes);
+    const dataset = await client.datasets.create({ name: 'client-disk', files: [{ filename: 'raw/train.csv', data: csvPath }] });
+    assert.equal(dataset.files[0]?.sha256, sha256Of(bytes));
+    assert.equal(dataset.files[0]?.size, bytes.length);
+    await client.datasets.delete('client-disk');
+    await fs.rm(dir, { recursive: true, force: true });
   });
 
   test('refusals arrive as ApiError with the stable code', async () => {
     await assert.rejects(
-      client.createDataset({ name: 'Bad Name' }),
+      client.datasets.create({ name: 'Bad Name' }),
       (error: unknown) => error instanceof ApiError && error.status === 400 && error.code === 'invalid_name',
+    );
+    await assert.rejects(
+      client.datasets.get('no-such-dataset'),
+      (error: unknown) => error instanceof ApiError && error.status === 404 && error.code === 'dataset_not_found',
     );
     const anonymous = createArtifactClient({ baseUrl: app.baseUrl });
     const { error, response } = await anonymous.api.GET('/datasets');
