@@ -241,6 +241,12 @@ function datasetSuite(backend: Backend) {
           code: 'dataset_exists',
         },
         {
+          label: 'a bad descriptive field after the file (checked after the bytes, which are then removed)',
+          send: () => upload(url('/datasets'), [field('name', 'late-bad'), file('a.csv', small), field('status', 'Not OK!')]),
+          status: 400,
+          code: 'validation_failed',
+        },
+        {
           label: 'the field that places the files, after a file',
           send: () => upload(url('/datasets'), [field('name', 'late-field'), file('a.csv', small), field('name', 'other')]),
           status: 400,
