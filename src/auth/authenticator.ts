@@ -4,7 +4,7 @@
  * secret) or a machine with an API key (compared by SHA-256 in constant time).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createRemoteJWKSet, decodeProtectedHeader, type JWTVerifyGetKey, errors as joseErrors, jwtVerify } from 'jose';
+import type { JWTVerifyGetKey } from 'jose';
 import type { AuthConfig } from '../config.ts';
 import { PRINCIPAL_ID, type Principal } from '../domain.ts';
 import { AppError } from '../errors.ts';
@@ -13,6 +13,13 @@ import { AppError } from '../errors.ts';
 export const SUPABASE_AUDIENCE = 'authenticated';
 const ASYMMETRIC_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'];
 
+let jose: Promise<typeof import('jose')> | undefined;
+/** jose loads with the first access token to verify: servers that only see API keys never hold it. */
+const loadJose = () => {
+  jose ??= import('jose');
+  return jose;
+};
+
 export interface Credentials {
   authorization?: string | undefined;
   apiKey?: string | undefined;
@@ -20,14 +27,12 @@ export interface Credentials {
 
 export class Authenticator {
   readonly #config: AuthConfig;
-  readonly #jwks: JWTVerifyGetKey | undefined;
+  /** The project's key set, made with the first asymmetric token (it is fetched and cached then). */
+  #jwks: JWTVerifyGetKey | undefined;
   readonly #hsKey: Uint8Array | undefined;
 
   constructor(config: AuthConfig) {
     this.#config = config;
-    this.#jwks = config.jwksUrl
-      ? createRemoteJWKSet(new URL(config.jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000 })
-      : undefined;
     this.#hsKey = config.jwtSecret ? new TextEncoder().encode(config.jwtSecret) : undefined;
   }
 
@@ -58,6 +63,7 @@ export class Authenticator {
   }
 
   async #verifyToken(token: string): Promise<Principal> {
+    const { createRemoteJWKSet, decodeProtectedHeader, errors: joseErrors, jwtVerify } = await loadJose();
     let algorithm: string | undefined;
     try {
       algorithm = decodeProtectedHeader(token).alg;
@@ -65,6 +71,9 @@ export class Authenticator {
       throw unauthenticated('The access token is malformed.');
     }
     const symmetric = algorithm === 'HS256';
+    if (!symmetric && this.#config.jwksUrl) {
+      this.#jwks ??= createRemoteJWKSet(new URL(this.#config.jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000 });
+    }
     const key = symmetric ? this.#hsKey : this.#jwks;
     if (!key) throw unauthenticated(`Access tokens signed with ${algorithm ?? 'no algorithm'} are not accepted here.`);
     try {

@@ -3,7 +3,7 @@
  * (hyparquet parses the footer): rows, row groups, the schema with physical and logical types,
  * and per column the null counts and min/max the writer stored, merged across row groups.
  */
-import { type AsyncBuffer, type ColumnMetaData, type FileMetaData, parquetMetadataAsync } from 'hyparquet';
+import type { AsyncBuffer, ColumnMetaData, FileMetaData } from 'hyparquet';
 
 type MinMaxType = NonNullable<NonNullable<ColumnMetaData['statistics']>['min_value']>;
 
@@ -30,6 +30,8 @@ export function rangeReader(
 }
 
 export async function parquetProfile(file: AsyncBuffer, maxColumns: number): Promise<DatasetProfile> {
+  // Loaded when a Parquet file is first profiled: an idle server does not hold the reader.
+  const { parquetMetadataAsync } = await import('hyparquet');
   const metadata = await parquetMetadataAsync(file, { initialFetchSize: 64 * 1024 });
   const leaves = metadata.schema.filter((element) => !element.num_children && element !== metadata.schema[0]);
   const chunks = new Map<string, ColumnMetaData[]>();

@@ -4,8 +4,6 @@
  * most PREVIEW_TEXT_BYTES); Parquet reads its footer and the first row group's column chunks
  * (at most PREVIEW_PARQUET_BYTES; past it 422 preview_too_large).
  */
-import { parse } from 'csv-parse/sync';
-import { parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
 import { AppError } from '../errors.ts';
 import { extensionOf } from '../fields/file-types.ts';
 import { rangeReader } from './parquet-profile.ts';
@@ -17,19 +15,23 @@ export const PREVIEW_PARQUET_BYTES = 32 * 1024 * 1024;
 const FIRST_READ = 256 * 1024;
 
 type ReadRange = (start: number, end: number) => Promise<Buffer>;
+type CsvParse = typeof import('csv-parse/sync').parse;
 
 export async function previewOf(file: { path: string; size: number }, readRange: ReadRange, rows: number): Promise<Preview> {
   const extension = extensionOf(file.path);
   switch (extension) {
     case 'csv':
-    case 'tsv':
+    case 'tsv': {
+      // Loaded with the first CSV preview: an idle server does not hold the parser.
+      const { parse } = await import('csv-parse/sync');
       return textPreview(
         file.size,
         readRange,
         rows,
-        (text, complete) => delimitedRows(text, complete, extension, rows),
+        (text, complete) => delimitedRows(parse, text, complete, extension, rows),
         extension,
       );
+    }
     case 'jsonl':
     case 'ndjson':
       return textPreview(file.size, readRange, rows, (text, complete) => jsonLineRows(text, complete, rows), 'jsonl');
@@ -79,7 +81,7 @@ function wholeLines(text: string, complete: boolean): string {
   return end === -1 ? '' : text.slice(0, end + 1);
 }
 
-function delimitedRows(text: string, complete: boolean, format: 'csv' | 'tsv', wanted: number): Parsed {
+function delimitedRows(parse: CsvParse, text: string, complete: boolean, format: 'csv' | 'tsv', wanted: number): Parsed {
   const records = parse(wholeLines(text, complete), {
     delimiter: format === 'tsv' ? '\t' : ',',
     bom: true,
@@ -135,6 +137,8 @@ async function parquetPreview(size: number, readRange: ReadRange, wanted: number
       ),
   );
   try {
+    // The readers load with the first preview that needs them: an idle server does not hold them.
+    const { parquetMetadataAsync, parquetReadObjects } = await import('hyparquet');
     const metadata = await parquetMetadataAsync(file, { initialFetchSize: 64 * 1024 });
     const objects = await parquetReadObjects({ file, metadata, rowStart: 0, rowEnd: wanted, useOffsetIndex: true });
     const columns = metadata.schema
