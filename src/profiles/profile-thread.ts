@@ -1,8 +1,10 @@
 /**
  * The main side of the profiling thread (profile-worker.ts): started when the first text file
  * is profiled, shared by all uploads, unref'd so it never keeps the process alive. A job sends
- * copies of the chunks it sees and waits once more than IN_FLIGHT_BYTES of them are not yet
- * profiled: an upload then goes at the profiler's pace instead of queueing its file in memory.
+ * copies of the chunks it sees; once more than IN_FLIGHT_BYTES of copies, all uploads together,
+ * are not yet profiled, the uploads that send more wait: they go at the profiler's pace instead
+ * of queueing their files in memory, however many there are (a budget per upload let 100
+ * concurrent CSV uploads hold 100 × that in copies).
  * If the thread dies, its jobs fail (their files upload without a profile) and the next job
  * starts a new one.
  */
@@ -10,11 +12,10 @@ import { Worker } from 'node:worker_threads';
 import type { DatasetProfile } from './profile.ts';
 import type { FromWorker, ToWorker } from './profile-worker.ts';
 
-const IN_FLIGHT_BYTES = 8 * 1024 * 1024;
+const IN_FLIGHT_BYTES = 16 * 1024 * 1024;
 
 interface JobState {
   inFlight: number;
-  waiters: Array<() => void>;
   result?: { resolve(profile: DatasetProfile): void; reject(error: Error): void };
   failed?: Error;
 }
@@ -22,6 +23,14 @@ interface JobState {
 let worker: Worker | undefined;
 let nextJob = 1;
 const jobs = new Map<number, JobState>();
+/** Copies sent and not yet profiled, every job together; writers waiting for it to drop. */
+let inFlight = 0;
+const waiters: Array<() => void> = [];
+
+function release(bytes: number): void {
+  inFlight -= bytes;
+  if (inFlight <= IN_FLIGHT_BYTES) for (const wake of waiters.splice(0)) wake();
+}
 
 function thread(): Worker {
   if (worker) return worker;
@@ -32,7 +41,7 @@ function thread(): Worker {
     if (!job) return;
     if (message.type === 'ack') {
       job.inFlight -= message.bytes;
-      if (job.inFlight <= IN_FLIGHT_BYTES) for (const wake of job.waiters.splice(0)) wake();
+      release(message.bytes);
     } else {
       jobs.delete(message.job);
       holdWhileBusy();
@@ -44,9 +53,9 @@ function thread(): Worker {
     worker = undefined;
     for (const [id, job] of jobs) {
       job.failed = error;
-      for (const wake of job.waiters.splice(0)) wake();
       job.result?.reject(error);
       jobs.delete(id);
+      release(job.inFlight);
     }
   };
   started.on('error', fail);
@@ -64,7 +73,7 @@ function holdWhileBusy(): void {
 
 export class ThreadProfileJob {
   readonly #id = nextJob++;
-  readonly #state: JobState = { inFlight: 0, waiters: [] };
+  readonly #state: JobState = { inFlight: 0 };
   readonly #worker: Worker;
 
   constructor(format: 'csv' | 'tsv' | 'jsonl', maxColumns: number) {
@@ -79,9 +88,10 @@ export class ThreadProfileJob {
     if (this.#state.failed) return undefined;
     const copy = new Uint8Array(chunk);
     this.#state.inFlight += copy.byteLength;
+    inFlight += copy.byteLength;
     this.#worker.postMessage({ type: 'chunk', job: this.#id, bytes: copy } satisfies ToWorker, [copy.buffer]);
-    if (this.#state.inFlight <= IN_FLIGHT_BYTES) return undefined;
-    return new Promise((resolve) => this.#state.waiters.push(resolve));
+    if (inFlight <= IN_FLIGHT_BYTES) return undefined;
+    return new Promise((resolve) => waiters.push(resolve));
   }
 
   finish(): Promise<DatasetProfile> {
