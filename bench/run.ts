@@ -222,6 +222,8 @@ async function main() {
     UPLOAD_CONCURRENCY_PER_CALLER: '1000',
     PORT: '0',
     NODE_ENV: 'production',
+    // Extra settings for the API, to compare (e.g. BENCH_API_ENV='{"PROFILE_MAX_COLUMNS":"0"}').
+    ...(JSON.parse(process.env.BENCH_API_ENV ?? '{}') as Record<string, string>),
   };
   // The API runs with the flags `npm start` and the Docker image use; BENCH_API_FLAGS overrides
   // them ('' for Node's defaults), to compare.

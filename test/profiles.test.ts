@@ -393,5 +393,31 @@ test("the profiler's CSV scanner splits records exactly as csv-parse does, whate
   }
 });
 
+test('a record with no end keeps at most maxFields values and a bounded number of characters, and counts the rest', () => {
+  const seen: Array<{ kept: number; count: number; chars: number }> = [];
+  const scanner = new CsvScanner(
+    ',',
+    {
+      record: (fields, _line, count) => seen.push({ kept: fields.length, count, chars: fields.join('').length }),
+      problem: () => {},
+    },
+    2000,
+  );
+  // 8 MiB with no line break: one header of 1,048,576 fields (what a binary file named .csv can be).
+  const piece = 'abcdefg,'.repeat(8192);
+  for (let index = 0; index < 128; index += 1) scanner.write(piece);
+  scanner.end();
+  assert.equal(seen.length, 1);
+  assert.equal(seen[0]?.count, 1_048_577);
+  assert.equal(seen[0]?.kept, 2000);
+  // And a record of few but long fields keeps at most 4 Mi characters in all.
+  const long: number[] = [];
+  const wide = new CsvScanner(',', { record: (fields) => long.push(fields.join('').length), problem: () => {} }, 2000);
+  const field = 'x'.repeat(60 * 1024);
+  for (let index = 0; index < 200; index += 1) wide.write(`${field},`);
+  wide.end();
+  assert.ok((long[0] ?? 0) <= 4 * 1024 * 1024, `kept ${long[0]} characters`);
+});
+
 profileSuite('embedded');
 profileSuite('s3-postgres');

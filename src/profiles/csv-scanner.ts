@@ -6,12 +6,19 @@
  * it cannot parse with the line it is on. A test checks it against csv-parse on generated files.
  */
 export interface ScannerEvents {
-  record(fields: string[], line: number): void;
+  /** `fields` holds at most `maxFields` values; `count` is how many the record had. */
+  record(fields: string[], line: number, count: number): void;
   problem(line: number, message: string): void;
 }
 
 /** Characters of one field kept for profiling; the rest of a longer field is skipped (memory stays bounded). */
 const MAX_FIELD_CHARS = 64 * 1024;
+/**
+ * Characters kept per record, all fields together; later fields of a longer record are kept
+ * empty. With the field cap this bounds a profiler's memory on any input (a file with no line
+ * breaks is one record), and so the memory of many uploads profiled at once.
+ */
+const MAX_RECORD_CHARS = 4 * 1024 * 1024;
 const QUOTE = 34;
 const LF = 10;
 const CR = 13;
@@ -20,6 +27,10 @@ export class CsvScanner {
   readonly #delimiter: number;
   readonly #events: ScannerEvents;
   #fields: string[] = [];
+  /** Fields of the current record past maxFields: counted, not kept. */
+  #dropped = 0;
+  #recordChars = 0;
+  readonly #maxFields: number;
   /** Text of the current field carried over from an earlier chunk. */
   #carry = '';
   #inQuotes = false;
@@ -37,9 +48,10 @@ export class CsvScanner {
   /** The current record had a quoted field (so `""` alone on a line is a record, not an empty line). */
   #quotedInRecord = false;
 
-  constructor(delimiter: string, events: ScannerEvents) {
+  constructor(delimiter: string, events: ScannerEvents, maxFields = Number.POSITIVE_INFINITY) {
     this.#delimiter = delimiter.charCodeAt(0);
     this.#events = events;
+    this.#maxFields = maxFields;
   }
 
   write(text: string): void {
@@ -158,7 +170,12 @@ export class CsvScanner {
     else if (this.#carry === '')
       value = end - start > MAX_FIELD_CHARS ? text.slice(start, start + MAX_FIELD_CHARS) : text.slice(start, end);
     else value = (this.#carry + text.slice(start, end)).slice(0, MAX_FIELD_CHARS);
-    this.#fields.push(value);
+    if (this.#fields.length >= this.#maxFields) this.#dropped += 1;
+    else if (this.#recordChars + value.length > MAX_RECORD_CHARS) this.#fields.push('');
+    else {
+      this.#recordChars += value.length;
+      this.#fields.push(value);
+    }
     this.#carry = '';
     this.#full = false;
     this.#closed = false;
@@ -166,8 +183,11 @@ export class CsvScanner {
 
   #endRecord(): void {
     const fields = this.#fields;
+    const count = fields.length + this.#dropped;
     const quoted = this.#quotedInRecord;
     this.#fields = [];
+    this.#dropped = 0;
+    this.#recordChars = 0;
     this.#quotedInRecord = false;
     if (this.#bad !== undefined) {
       this.#events.problem(this.#recordLine, this.#bad);
@@ -175,8 +195,8 @@ export class CsvScanner {
       return;
     }
     // An empty line is no record (csv-parse's skip_empty_lines).
-    if (fields.length === 1 && fields[0] === '' && !quoted) return;
-    this.#events.record(fields, this.#recordLine);
+    if (count === 1 && fields[0] === '' && !quoted) return;
+    this.#events.record(fields, this.#recordLine, count);
   }
 
   #countLines(text: string, from: number, to: number): void {

@@ -81,13 +81,18 @@ export class DelimitedProfiler extends TextProfiler {
   constructor(format: 'csv' | 'tsv', maxColumns: number) {
     super(maxColumns);
     this.#format = format;
-    this.#scanner = new CsvScanner(format === 'tsv' ? '\t' : ',', {
-      record: (fields, line) => {
-        this.#line = line;
-        this.#record(fields, line);
+    this.#scanner = new CsvScanner(
+      format === 'tsv' ? '\t' : ',',
+      {
+        record: (fields, line, count) => {
+          this.#line = line;
+          this.#record(fields, line, count);
+        },
+        problem: (line, message) => this.problem(line, message),
       },
-      problem: (line, message) => this.problem(line, message),
-    });
+      // Fields past the profiled columns are only counted.
+      Math.max(maxColumns, 1),
+    );
   }
 
   protected format() {
@@ -103,16 +108,16 @@ export class DelimitedProfiler extends TextProfiler {
     if (end) this.#scanner.end();
   }
 
-  #record(record: string[], line: number): void {
+  #record(record: string[], line: number, count: number): void {
     if (!this.#header) {
       this.#header = record;
-      this.columnCount = record.length;
+      this.columnCount = count;
       this.columns = record.slice(0, this.maxColumns).map((name) => new ColumnStats(name));
       return;
     }
     this.rows += 1;
-    if (record.length !== this.columnCount) {
-      this.problem(line, `The row has ${record.length} fields; the header has ${this.columnCount}.`);
+    if (count !== this.columnCount) {
+      this.problem(line, `The row has ${count} fields; the header has ${this.columnCount}.`);
     }
     const tracked = Math.min(record.length, this.columns.length);
     for (let index = 0; index < tracked; index += 1) (this.columns[index] as ColumnStats).addText(record[index] as string);
@@ -123,7 +128,7 @@ export class DelimitedProfiler extends TextProfiler {
 
 /** JSON lines / NDJSON: one object per line; columns are the keys, in the order first seen. */
 /** A JSON line longer than this is reported, not parsed (memory stays bounded). */
-const MAX_LINE_CHARS = 16 * 1024 * 1024;
+const MAX_LINE_CHARS = 4 * 1024 * 1024;
 
 export class JsonLinesProfiler extends TextProfiler {
   /** Text of the current line from earlier chunks. */
