@@ -300,6 +300,74 @@ function suite(backend: Backend) {
       assert.equal((await fetch(url('/datasets/late-fields?cascade=true'), { method: 'DELETE' })).status, 204);
     });
 
+    test('metrics, params and summaries come back with their keys in the order sent, however they arrive', async () => {
+      // Orders jsonb would change: it stores shorter keys first. A SHAP summary listed by importance stays so.
+      const metrics = '{"auc":0.91,"accuracy":0.88,"f1":0.7}';
+      const params = '{"n_estimators":400,"max_depth":6,"eta":0.1}';
+      const summary = '{"TransactionAmt":0.31,"card1":0.12,"addr1":0.05,"nested":{"zeta":1,"alpha":2}}';
+      await createDataset('key-order');
+      const before = await createModel([
+        field('dataset', 'key-order'),
+        field('name', 'xgb'),
+        field('metrics', metrics),
+        field('params', params),
+        file('model.json', bufferFile('{"learner":{}}')),
+      ]);
+      const after = await createModel([
+        field('dataset', 'key-order'),
+        field('name', 'xgb'),
+        file('model.json', bufferFile('{"learner":{}}')),
+        field('metrics', metrics),
+        field('params', params),
+      ]);
+      for (const model of [before, after]) {
+        assert.equal(JSON.stringify(model.metrics), metrics);
+        assert.equal(JSON.stringify(model.params), params);
+        const stored = (await (await fetch(url(`/models/${model.id}`))).json()) as ModelBody;
+        assert.equal(JSON.stringify(stored.metrics), metrics);
+        assert.equal(JSON.stringify(stored.params), params);
+      }
+      const [row] = await app.sql<{ metrics: string }>('select metrics::text as metrics from models where id = $1', [before.id]);
+      assert.equal(row?.metrics, metrics, 'stored as sent');
+      const listed = (await (await fetch(url('/models?dataset=key-order&sort=metrics.auc'))).json()) as { items: ModelBody[] };
+      assert.deepEqual(
+        listed.items.map((model) => JSON.stringify(model.metrics)),
+        [metrics, metrics],
+      );
+      const patched = await fetch(url(`/models/${before.id}`), {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json' },
+        body: '{"metrics":{"recall":0.6,"auc":0.92}}',
+      });
+      assert.equal(patched.status, 200);
+      assert.equal(JSON.stringify(((await patched.json()) as ModelBody).metrics), '{"recall":0.6,"auc":0.92}');
+
+      const explained = await upload(url('/explanations'), [
+        field('model', after.id),
+        field('method', 'shap'),
+        file('shap.json', bufferFile('{}')),
+        field('summary', summary),
+        field('params', params),
+      ]);
+      assert.equal(explained.status, 201, await explained.clone().text());
+      const explanation = (await explained.json()) as ExplanationBody & { params: object };
+      assert.equal(JSON.stringify(explanation.summary), summary);
+      assert.equal(JSON.stringify(explanation.params), params);
+      const listedExplanations = (await (await fetch(url(`/explanations?model=${after.id}`))).json()) as {
+        items: ExplanationBody[];
+      };
+      assert.equal(JSON.stringify(listedExplanations.items[0]?.summary), summary);
+      const reordered = await fetch(url(`/explanations/${explanation.id}`), {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json' },
+        body: '{"summary":{"card1":0.2,"TransactionAmt":0.1}}',
+      });
+      assert.equal(reordered.status, 200);
+      const fetched = (await (await fetch(url(`/explanations/${explanation.id}`))).json()) as ExplanationBody;
+      assert.equal(JSON.stringify(fetched.summary), '{"card1":0.2,"TransactionAmt":0.1}');
+      assert.equal((await fetch(url('/datasets/key-order?cascade=true'), { method: 'DELETE' })).status, 204);
+    });
+
     test('refused model and explanation uploads answer clearly and change nothing', async () => {
       await createDataset('refusals');
       const model = await createModel([

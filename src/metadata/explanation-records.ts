@@ -2,6 +2,7 @@
 import type { DeletedKeys, OwnerScope, Page } from '../domain.ts';
 import type { Explanation, ExplanationPatch } from '../explanations/schema.ts';
 import { decodeCursor, pageOf } from '../pagination.ts';
+import { EXPLANATION_JSON_FIELDS, withClientJson } from './client-json.ts';
 import type { StoredFile } from './model-records.ts';
 import { ownerArgument } from './owner-argument.ts';
 import type { SqlFunctionCaller } from './sql-caller.ts';
@@ -35,8 +36,13 @@ export class ExplanationRecords {
     this.#caller = caller;
   }
 
+  /** A call answering one explanation record, its client JSON parsed (see client-json.ts). */
+  async #record(fn: string, args: Parameters<SqlFunctionCaller['call']>[1]): Promise<Explanation> {
+    return withClientJson(await this.#caller.call<Explanation>(fn, args), EXPLANATION_JSON_FIELDS);
+  }
+
   reserve(input: ReserveExplanation): Promise<Explanation> {
-    return this.#caller.call('xai_reserve_explanation', {
+    return this.#record('xai_reserve_explanation', {
       p_owner: ownerArgument(input.owner),
       p_id: input.id,
       p_model_id: input.modelId,
@@ -51,7 +57,7 @@ export class ExplanationRecords {
   }
 
   finalize(owner: OwnerScope, id: string, file: StoredFile): Promise<Explanation> {
-    return this.#caller.call('xai_finalize_explanation', {
+    return this.#record('xai_finalize_explanation', {
       p_owner: ownerArgument(owner),
       p_id: id,
       p_size: file.size,
@@ -70,7 +76,7 @@ export class ExplanationRecords {
   }
 
   get(owner: OwnerScope, id: string): Promise<Explanation> {
-    return this.#caller.call('xai_get_explanation', { p_owner: ownerArgument(owner), p_id: id });
+    return this.#record('xai_get_explanation', { p_owner: ownerArgument(owner), p_id: id });
   }
 
   async list(owner: OwnerScope, query: ListExplanations): Promise<Page<Explanation>> {
@@ -85,11 +91,12 @@ export class ExplanationRecords {
       p_after_created: after?.createdAt ?? null,
       p_after_id: after?.id ?? null,
     });
+    for (const row of rows) withClientJson(row, EXPLANATION_JSON_FIELDS);
     return pageOf(rows, query.limit);
   }
 
   update(owner: OwnerScope, id: string, patch: ExplanationPatch): Promise<Explanation> {
-    return this.#caller.call('xai_update_explanation', { p_owner: ownerArgument(owner), p_id: id, p_patch: { ...patch } });
+    return this.#record('xai_update_explanation', { p_owner: ownerArgument(owner), p_id: id, p_patch: { ...patch } });
   }
 
   delete(owner: OwnerScope, id: string): Promise<DeletedKeys> {

@@ -2,6 +2,7 @@
 import type { DeletedKeys, OwnerScope, Page } from '../domain.ts';
 import type { Model, ModelPatch } from '../models/schema.ts';
 import { decodeCursor, pageOf } from '../pagination.ts';
+import { MODEL_JSON_FIELDS, withClientJson } from './client-json.ts';
 import { ownerArgument } from './owner-argument.ts';
 import type { SqlFunctionCaller } from './sql-caller.ts';
 
@@ -46,8 +47,13 @@ export class ModelRecords {
     this.#caller = caller;
   }
 
+  /** A call answering one model record, its client JSON parsed (see client-json.ts). */
+  async #record(fn: string, args: Parameters<SqlFunctionCaller['call']>[1]): Promise<Model> {
+    return withClientJson(await this.#caller.call<Model>(fn, args), MODEL_JSON_FIELDS);
+  }
+
   reserve(input: ReserveModel): Promise<Model> {
-    return this.#caller.call('xai_reserve_model', {
+    return this.#record('xai_reserve_model', {
       p_owner: ownerArgument(input.owner),
       p_id: input.id,
       p_dataset_id: input.datasetId,
@@ -65,7 +71,7 @@ export class ModelRecords {
   }
 
   finalize(owner: OwnerScope, id: string, file: StoredFile): Promise<Model> {
-    return this.#caller.call('xai_finalize_model', {
+    return this.#record('xai_finalize_model', {
       p_owner: ownerArgument(owner),
       p_id: id,
       p_size: file.size,
@@ -88,11 +94,11 @@ export class ModelRecords {
   }
 
   get(owner: OwnerScope, id: string): Promise<Model> {
-    return this.#caller.call('xai_get_model', { p_owner: ownerArgument(owner), p_id: id });
+    return this.#record('xai_get_model', { p_owner: ownerArgument(owner), p_id: id });
   }
 
   latest(owner: OwnerScope, datasetRef: string, name: string): Promise<Model> {
-    return this.#caller.call('xai_latest_model', { p_owner: ownerArgument(owner), p_dataset_ref: datasetRef, p_name: name });
+    return this.#record('xai_latest_model', { p_owner: ownerArgument(owner), p_dataset_ref: datasetRef, p_name: name });
   }
 
   async list(owner: OwnerScope, query: ListModels): Promise<Page<Model>> {
@@ -111,12 +117,13 @@ export class ModelRecords {
       p_after_created: after?.createdAt ?? null,
       p_after_id: after?.id ?? null,
     });
+    for (const row of rows) withClientJson(row, MODEL_JSON_FIELDS);
     const page = pageOf(rows, query.limit, (row) => ({ sort, value: row.sortValue ?? null }));
     return { items: page.items.map(({ sortValue: _sortValue, ...model }) => model), nextCursor: page.nextCursor };
   }
 
   update(owner: OwnerScope, id: string, patch: ModelPatch): Promise<Model> {
-    return this.#caller.call('xai_update_model', { p_owner: ownerArgument(owner), p_id: id, p_patch: { ...patch } });
+    return this.#record('xai_update_model', { p_owner: ownerArgument(owner), p_id: id, p_patch: { ...patch } });
   }
 
   delete(owner: OwnerScope, id: string, cascade: boolean): Promise<DeletedKeys> {

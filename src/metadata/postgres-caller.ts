@@ -74,14 +74,17 @@ export class PostgresCaller implements SqlFunctionCaller {
 }
 
 /**
- * postgres.js learns each parameter's type from the server and encodes by it: jsonb values go
- * as JSON helpers (a JSON *string* would be encoded again, as a string scalar), the rest as
- * they are (its bool encoder, for one, expects a real boolean).
+ * postgres.js learns each parameter's type from the server and encodes by it. Arrays go as
+ * JSON helpers (every array parameter is jsonb); objects go as they are, because some
+ * parameters are `json` (client JSON whose key order is kept) and a JSON helper would type them
+ * jsonb, which no function declares there. Strings are never pre-encoded JSON (one would be
+ * encoded again, as a string scalar); the rest go as they are (its bool encoder, for one,
+ * expects a real boolean).
  */
 export function encodeValues(sql: postgres.Sql, values: SqlArgument[]): postgres.ParameterOrJSON<never>[] {
   return values.map((value) => {
     if (value === null || value === undefined) return null;
-    if (typeof value === 'object') return sql.json(value as postgres.JSONValue);
+    if (Array.isArray(value)) return sql.json(value as postgres.JSONValue);
     return value;
   }) as postgres.ParameterOrJSON<never>[];
 }

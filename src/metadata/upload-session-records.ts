@@ -3,6 +3,7 @@ import type { Dataset } from '../datasets/schema.ts';
 import type { OwnerScope } from '../domain.ts';
 import type { Explanation } from '../explanations/schema.ts';
 import type { Model } from '../models/schema.ts';
+import { EXPLANATION_JSON_FIELDS, MODEL_JSON_FIELDS, withClientJson } from './client-json.ts';
 import { ownerArgument } from './owner-argument.ts';
 import type { SqlFunctionCaller } from './sql-caller.ts';
 
@@ -53,6 +54,14 @@ export type NewUploadSession = Pick<
   | 'partCount'
 >;
 
+/** A ready model or explanation session's result carries its client JSON as text (client-json.ts). */
+function withResultJson<T extends UploadSessionRecord | null>(session: T): T {
+  if (session?.result && session.targetType !== 'dataset-file') {
+    withClientJson(session.result, session.targetType === 'model' ? MODEL_JSON_FIELDS : EXPLANATION_JSON_FIELDS);
+  }
+  return session;
+}
+
 export class UploadSessionRecords {
   readonly #caller: SqlFunctionCaller;
 
@@ -64,8 +73,10 @@ export class UploadSessionRecords {
     return this.#caller.call('xai_open_upload_session', { p_session: { ...session }, p_ttl_seconds: ttlSeconds });
   }
 
-  get(owner: OwnerScope, id: string): Promise<UploadSessionRecord> {
-    return this.#caller.call('xai_get_upload_session', { p_owner: ownerArgument(owner), p_id: id });
+  async get(owner: OwnerScope, id: string): Promise<UploadSessionRecord> {
+    return withResultJson(
+      await this.#caller.call<UploadSessionRecord>('xai_get_upload_session', { p_owner: ownerArgument(owner), p_id: id }),
+    );
   }
 
   beginVerification(owner: OwnerScope, id: string, etag: string): Promise<UploadSessionRecord> {
@@ -81,24 +92,33 @@ export class UploadSessionRecords {
     return this.#caller.call('xai_renew_upload_lease', { p_id: id, p_lease_seconds: leaseSeconds });
   }
 
-  finish(
+  async finish(
     id: string,
     stored: { size: number; sha256: string; etag: string },
   ): Promise<{ session: UploadSessionRecord; replacedKeys: string[] }> {
-    return this.#caller.call('xai_finish_upload_session', {
-      p_id: id,
-      p_size: stored.size,
-      p_sha256: stored.sha256,
-      p_etag: stored.etag,
-    });
+    const finished = await this.#caller.call<{ session: UploadSessionRecord; replacedKeys: string[] }>(
+      'xai_finish_upload_session',
+      {
+        p_id: id,
+        p_size: stored.size,
+        p_sha256: stored.sha256,
+        p_etag: stored.etag,
+      },
+    );
+    withResultJson(finished.session);
+    return finished;
   }
 
-  end(id: string, state: 'failed' | 'aborted', problem: UploadSessionRecord['problem']): Promise<UploadSessionRecord> {
-    return this.#caller.call('xai_end_upload_session', { p_id: id, p_state: state, p_problem: problem });
+  async end(id: string, state: 'failed' | 'aborted', problem: UploadSessionRecord['problem']): Promise<UploadSessionRecord> {
+    return withResultJson(
+      await this.#caller.call<UploadSessionRecord>('xai_end_upload_session', { p_id: id, p_state: state, p_problem: problem }),
+    );
   }
 
-  abort(owner: OwnerScope, id: string): Promise<UploadSessionRecord> {
-    return this.#caller.call('xai_abort_upload_session', { p_owner: ownerArgument(owner), p_id: id });
+  async abort(owner: OwnerScope, id: string): Promise<UploadSessionRecord> {
+    return withResultJson(
+      await this.#caller.call<UploadSessionRecord>('xai_abort_upload_session', { p_owner: ownerArgument(owner), p_id: id }),
+    );
   }
 
   expired(now: Date, limit: number): Promise<UploadSessionRecord[]> {
