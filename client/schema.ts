@@ -457,6 +457,8 @@ export interface components {
              */
             status: "complete" | "partial";
             rows: number;
+            /** @description Rows the column statistics describe: all of them (= rows) unless profiling fell behind the upload. Profiling never slows an upload: when the server is short of CPU it skips ahead, still counting every row, and nulls, min, max, mean and top then describe these rows only. */
+            profiledRows: number;
             columnCount: number;
             columns: {
                 name: string;

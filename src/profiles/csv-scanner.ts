@@ -138,6 +138,29 @@ export class CsvScanner {
     if (!this.#inQuotes && start < n) this.#append(text.slice(start, n));
   }
 
+  /**
+   * The profiler skipped bytes to catch up with the upload: the record in progress is dropped
+   * and the next text starts a record, `lines` line feeds further on.
+   */
+  restart(lines: number): void {
+    // A CR that ended the last text was counted as a line end; the LF after it, among the
+    // skipped bytes, is in `lines` too.
+    const counted = this.#afterCr && lines > 0 ? 1 : 0;
+    this.#fields = [];
+    this.#dropped = 0;
+    this.#recordChars = 0;
+    this.#carry = '';
+    this.#inQuotes = false;
+    this.#closed = false;
+    this.#quotePending = false;
+    this.#bad = undefined;
+    this.#afterCr = false;
+    this.#full = false;
+    this.#quotedInRecord = false;
+    this.#line += lines - counted;
+    this.#recordLine = this.#line;
+  }
+
   #append(part: string): void {
     if (this.#full) return;
     this.#carry += part;

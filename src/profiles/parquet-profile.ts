@@ -50,6 +50,7 @@ export async function parquetProfile(file: AsyncBuffer, maxColumns: number): Pro
     format: 'parquet',
     status: 'complete',
     rows: Number(metadata.num_rows),
+    profiledRows: Number(metadata.num_rows),
     columnCount: names.length,
     columns,
     untrackedColumns: Math.max(0, names.length - columns.length),

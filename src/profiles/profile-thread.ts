@@ -1,15 +1,16 @@
 /**
  * The main side of the profiling thread (profile-worker.ts): started when the first text file
  * is profiled, shared by all uploads, unref'd so it never keeps the process alive. A job sends
- * copies of the chunks it sees; once more than IN_FLIGHT_BYTES of copies, all uploads together,
- * are not yet profiled, the uploads that send more wait: they go at the profiler's pace instead
- * of queueing their files in memory, however many there are (a budget per upload let 100
- * concurrent CSV uploads hold 100 × that in copies).
+ * copies of the chunks it sees; at most IN_FLIGHT_BYTES of copies, all uploads together, wait
+ * to be profiled (a budget per upload let 100 concurrent CSV uploads hold 100 × that in
+ * copies). When the budget is full, an upload past its first WHOLE_BYTES skips ahead
+ * (profile-feed.ts) and one within them waits: it goes at the profiler's pace.
  * If the thread dies, its jobs fail (their files upload without a profile) and the next job
  * starts a new one.
  */
 import { Worker } from 'node:worker_threads';
 import type { DatasetProfile } from './profile.ts';
+import { ProfileFeed } from './profile-feed.ts';
 import type { FromWorker, ToWorker } from './profile-worker.ts';
 
 const IN_FLIGHT_BYTES = 16 * 1024 * 1024;
@@ -75,31 +76,43 @@ export class ThreadProfileJob {
   readonly #id = nextJob++;
   readonly #state: JobState = { inFlight: 0 };
   readonly #worker: Worker;
+  readonly #feed: ProfileFeed;
 
-  constructor(format: 'csv' | 'tsv' | 'jsonl', maxColumns: number) {
+  constructor(format: 'csv' | 'tsv' | 'jsonl', maxColumns: number, wholeBytes?: number) {
+    this.#feed = new ProfileFeed(format, wholeBytes);
     this.#worker = thread();
     jobs.set(this.#id, this.#state);
     holdWhileBusy();
     this.#send({ type: 'start', job: this.#id, format, maxColumns });
   }
 
-  /** Sends a copy of `chunk`; resolves at once, or once the thread has caught up. */
+  /**
+   * Sends a copy of `chunk` (or skips it, see profile-feed.ts); a promise when the upload must
+   * wait for the thread to catch up.
+   */
   write(chunk: Buffer): Promise<void> | undefined {
     if (this.#state.failed) return undefined;
-    const copy = new Uint8Array(chunk);
-    this.#state.inFlight += copy.byteLength;
-    inFlight += copy.byteLength;
-    this.#worker.postMessage({ type: 'chunk', job: this.#id, bytes: copy } satisfies ToWorker, [copy.buffer]);
-    if (inFlight <= IN_FLIGHT_BYTES) return undefined;
+    const step = this.#feed.next(chunk, inFlight + chunk.length <= IN_FLIGHT_BYTES);
+    if (step.skipLines !== undefined) this.#send({ type: 'skip', job: this.#id, lines: step.skipLines });
+    if (step.send && step.send.length > 0) {
+      const copy = new Uint8Array(step.send);
+      this.#state.inFlight += copy.byteLength;
+      inFlight += copy.byteLength;
+      this.#worker.postMessage({ type: 'chunk', job: this.#id, bytes: copy } satisfies ToWorker, [copy.buffer]);
+    }
+    if (inFlight <= IN_FLIGHT_BYTES || this.#feed.mayFallBehind) return undefined;
     return new Promise((resolve) => waiters.push(resolve));
   }
 
-  finish(): Promise<DatasetProfile> {
-    if (this.#state.failed) return Promise.reject(this.#state.failed);
-    return new Promise((resolve, reject) => {
+  async finish(): Promise<DatasetProfile> {
+    if (this.#state.failed) throw this.#state.failed;
+    const { skippedRecords, dropPartial } = this.#feed.end();
+    if (dropPartial) this.#send({ type: 'skip', job: this.#id, lines: 0 });
+    const profile = await new Promise<DatasetProfile>((resolve, reject) => {
       this.#state.result = { resolve, reject };
       this.#send({ type: 'finish', job: this.#id });
     });
+    return { ...profile, rows: profile.rows + skippedRecords };
   }
 
   /** The upload failed: the thread forgets the job. */

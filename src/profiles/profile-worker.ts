@@ -4,6 +4,7 @@
  * job in this process, one message at a time; each chunk is acknowledged once profiled, which is
  * the back-pressure the meter waits on.
  */
+import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import type { StreamProfiler } from './text-profiler.ts';
 import { DelimitedProfiler, JsonLinesProfiler } from './text-profiler.ts';
@@ -11,6 +12,7 @@ import { DelimitedProfiler, JsonLinesProfiler } from './text-profiler.ts';
 export type ToWorker =
   | { type: 'start'; job: number; format: 'csv' | 'tsv' | 'jsonl'; maxColumns: number }
   | { type: 'chunk'; job: number; bytes: Uint8Array }
+  | { type: 'skip'; job: number; lines: number }
   | { type: 'finish'; job: number };
 
 export type FromWorker =
@@ -21,6 +23,13 @@ export type FromWorker =
 const jobs = new Map<number, StreamProfiler | { failed: string }>();
 const port = parentPort;
 if (!port) throw new Error('profile-worker.ts runs as a worker thread');
+
+// The lowest CPU priority, for this thread only (Linux keeps a nice value per thread): profiles
+// use the CPU that uploads and requests leave over, and skip ahead when there is none
+// (profile-feed.ts). Where lowering it is refused, profiling simply runs at normal priority.
+try {
+  setPriority(19);
+} catch {}
 
 port.on('message', (message: ToWorker) => {
   const reply = (answer: FromWorker) => port.postMessage(answer);
@@ -43,6 +52,11 @@ port.on('message', (message: ToWorker) => {
         }
       }
       reply({ type: 'ack', job: message.job, bytes: message.bytes.byteLength });
+      return;
+    }
+    case 'skip': {
+      const job = jobs.get(message.job);
+      if (job && !('failed' in job)) job.skip(message.lines);
       return;
     }
     case 'finish': {

@@ -37,6 +37,12 @@ export const datasetProfileSchema = z
     format: profileFormatSchema,
     status: z.enum(['complete', 'partial']).describe('partial: the file was read to its end but some rows could not be parsed.'),
     rows: z.number().int(),
+    profiledRows: z
+      .number()
+      .int()
+      .describe(
+        'Rows the column statistics describe: all of them (= rows) unless profiling fell behind the upload. Profiling never slows an upload: when the server is short of CPU it skips ahead, still counting every row, and nulls, min, max, mean and top then describe these rows only.',
+      ),
     columnCount: z.number().int(),
     columns: z.array(columnProfileSchema),
     untrackedColumns: z.number().int().describe('Columns past PROFILE_MAX_COLUMNS: counted, not profiled.'),

@@ -12,6 +12,12 @@ const MAX_PROBLEMS = 20;
 
 export interface StreamProfiler {
   write(chunk: Buffer): void;
+  /**
+   * The bytes after the last write were skipped (the profiler fell behind the upload); the next
+   * write starts a record, `lines` line feeds after the last byte written. The record in
+   * progress is dropped: its end was in the skipped bytes, where it is counted.
+   */
+  skip(lines: number): void;
   finish(): DatasetProfile;
 }
 
@@ -46,12 +52,18 @@ abstract class TextProfiler implements StreamProfiler {
     this.consume(text);
   }
 
+  skip(lines: number): void {
+    this.#decoder = new TextDecoder('utf-8', { fatal: !this.#lossy });
+    this.restart(lines);
+  }
+
   finish(): DatasetProfile {
     this.consume(this.#decoder.decode(), true);
     return {
       format: this.format(),
       status: this.#problemCount > 0 || this.#lossy ? 'partial' : 'complete',
       rows: this.rows,
+      profiledRows: this.rows,
       columnCount: this.columnCount,
       columns: this.columns.map((column) => column.profile()),
       untrackedColumns: Math.max(0, this.columnCount - this.columns.length),
@@ -69,6 +81,8 @@ abstract class TextProfiler implements StreamProfiler {
   protected abstract format(): DatasetProfile['format'];
   protected abstract consume(text: string, end?: boolean): void;
   protected abstract currentLine(): number;
+  /** Drops the record in progress; the next text starts one, `lines` line feeds on. */
+  protected abstract restart(lines: number): void;
 }
 
 /** CSV and TSV: the first record is the header; every other record is a row. */
@@ -101,6 +115,10 @@ export class DelimitedProfiler extends TextProfiler {
 
   protected currentLine(): number {
     return this.#line;
+  }
+
+  protected restart(lines: number): void {
+    this.#scanner.restart(lines);
   }
 
   protected consume(text: string, end = false): void {
@@ -145,6 +163,13 @@ export class JsonLinesProfiler extends TextProfiler {
 
   protected currentLine(): number {
     return this.#line + 1;
+  }
+
+  protected restart(lines: number): void {
+    this.#pending = [];
+    this.#pendingLength = 0;
+    this.#overlong = false;
+    this.#line += lines;
   }
 
   protected consume(text: string, end = false): void {
