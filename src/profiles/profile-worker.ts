@@ -4,7 +4,6 @@
  * job in this process, one message at a time; each chunk is acknowledged once profiled, which is
  * the back-pressure the meter waits on.
  */
-import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import type { StreamProfiler } from './text-profiler.ts';
 import { DelimitedProfiler, JsonLinesProfiler } from './text-profiler.ts';
@@ -24,12 +23,6 @@ const jobs = new Map<number, StreamProfiler | { failed: string }>();
 const port = parentPort;
 if (!port) throw new Error('profile-worker.ts runs as a worker thread');
 
-// The lowest CPU priority, for this thread only (Linux keeps a nice value per thread): profiles
-// use the CPU that uploads and requests leave over, and skip ahead when there is none
-// (profile-feed.ts). Where lowering it is refused, profiling simply runs at normal priority.
-try {
-  setPriority(19);
-} catch {}
 
 port.on('message', (message: ToWorker) => {
   const reply = (answer: FromWorker) => port.postMessage(answer);
