@@ -547,9 +547,9 @@ async function main() {
           if (withProfile.profile?.status !== 'complete') throw new Error(`profile: ${JSON.stringify(withProfile.profile)}`);
           onRates.push(csvSize / MiB / withProfile.seconds);
           // Profiling skips ahead rather than slow an upload (profile-feed.ts): how much it kept up.
-          const full = (await (
-            await fetch(`${api.base}/datasets/bench/files/${withProfile.fileId}/profile`)
-          ).json()) as { profile: { rows: number; profiledRows: number } };
+          const full = (await (await fetch(`${api.base}/datasets/bench/files/${withProfile.fileId}/profile`)).json()) as {
+            profile: { rows: number; profiledRows: number };
+          };
           if (full.profile.rows !== csvRows) throw new Error(`profile rows ${full.profile.rows}, file rows ${csvRows}`);
           coverage.push(full.profile.profiledRows / full.profile.rows);
           const without = await sendFile(off.base, 'bench', `wide-off-${run}.csv`, csvPath);

@@ -514,6 +514,8 @@ export interface components {
             format: ("csv" | "tsv" | "jsonl" | "parquet") | null;
             rows: number | null;
             columns: number | null;
+            /** @description Only when the column statistics describe fewer rows than `rows` (see DatasetProfile.profiledRows). */
+            profiledRows?: number;
             reason?: string;
         };
         /**

@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { CsvScanner } from '../src/profiles/csv-scanner.ts';
 import { ProfileFeed } from '../src/profiles/profile-feed.ts';
+import { ThreadProfileJob } from '../src/profiles/profile-thread.ts';
 import { RecordCounter } from '../src/profiles/record-counter.ts';
 import { DelimitedProfiler, JsonLinesProfiler } from '../src/profiles/text-profiler.ts';
 
@@ -137,4 +138,35 @@ test('JSON lines fall behind and resume at a line start; the profile counts ever
   assert.ok(profile.profiledRows < 3000, 'some lines were skipped');
   assert.equal(profile.rows + skippedRecords, 3000);
   assert.equal(profile.columns.find((column) => column.name === 'id')?.nulls, 0);
+});
+
+test('on the profiling thread: an upload that outruns it skips ahead, and the profile still counts every row', async () => {
+  // Written without yielding, so the thread's acknowledgements cannot arrive: past 16 MiB of
+  // copies the budget is full, deterministically, and the job (whole for its first 1 MiB) skips.
+  const rows = 800_000;
+  const lines = ['id,amount,label'];
+  for (let row = 0; row < rows; row += 1) lines.push(`${row},${(row % 1000) / 10},"label ${row % 3}, quoted"`);
+  const bytes = Buffer.from(`${lines.join('\n')}\n`);
+  assert.ok(bytes.length > 20 * 1024 * 1024, `${bytes.length} bytes`);
+  const job = new ThreadProfileJob('csv', 100, 1024 * 1024);
+  const waits: unknown[] = [];
+  for (let offset = 0; offset < bytes.length; offset += 64 * 1024) {
+    const wait = job.write(bytes.subarray(offset, offset + 64 * 1024));
+    if (wait) waits.push(wait);
+  }
+  assert.equal(waits.length, 0, 'past its whole bytes, an upload never waits');
+  const profile = await job.finish();
+  assert.equal(profile.rows, rows, 'every row counted');
+  assert.ok(profile.profiledRows < rows && profile.profiledRows > 0, `${profile.profiledRows} rows profiled`);
+  assert.equal(profile.problemCount, 0, JSON.stringify(profile.problems));
+  const amount = profile.columns.find((column) => column.name === 'amount');
+  assert.equal(amount?.type, 'number');
+  assert.equal(amount?.nulls, 0);
+  assert.deepEqual(
+    profile.columns
+      .find((column) => column.name === 'label')
+      ?.top?.map((entry) => entry.value)
+      .sort(),
+    ['label 0, quoted', 'label 1, quoted', 'label 2, quoted'],
+  );
 });

@@ -29,6 +29,7 @@ interface Profile {
   format: string;
   status: string;
   rows: number;
+  profiledRows: number;
   columnCount: number;
   columns: Column[];
   untrackedColumns: number;
@@ -159,6 +160,7 @@ function profileSuite(backend: Backend) {
       const file = await addFile('profiles', 'raw/train_transaction.csv', Buffer.from(text));
       assert.deepEqual(file.profile, { status: 'complete', format: 'csv', rows: 3000, columns: 394 });
       const profile = await profileOf('profiles', file);
+      assert.equal(profile?.profiledRows, 3000, 'a file within its first 16 MiB is always profiled whole');
       assert.equal(profile?.columns.length, 300);
       assert.equal(profile?.untrackedColumns, 94);
       const amount = column(profile, 'TransactionAmt');

@@ -105,6 +105,6 @@ function storable(record: ProfileRecord): ProfileRecord {
 export function summaryOf(record: ProfileRecord | null | undefined): ProfileSummary {
   if (!record) return { status: 'none', format: null, rows: null, columns: null, reason: 'Not profiled.' };
   if (!record.profile) return { status: 'none', format: null, rows: null, columns: null, reason: record.reason };
-  const { status, format, rows, columnCount } = record.profile;
-  return { status, format, rows, columns: columnCount };
+  const { status, format, rows, columnCount, profiledRows } = record.profile;
+  return { status, format, rows, columns: columnCount, ...(profiledRows < rows ? { profiledRows } : {}) };
 }

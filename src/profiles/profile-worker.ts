@@ -23,7 +23,6 @@ const jobs = new Map<number, StreamProfiler | { failed: string }>();
 const port = parentPort;
 if (!port) throw new Error('profile-worker.ts runs as a worker thread');
 
-
 port.on('message', (message: ToWorker) => {
   const reply = (answer: FromWorker) => port.postMessage(answer);
   switch (message.type) {

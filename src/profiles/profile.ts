@@ -68,6 +68,11 @@ export const profileSummarySchema = z
     format: profileFormatSchema.nullable(),
     rows: z.number().int().nullable(),
     columns: z.number().int().nullable(),
+    profiledRows: z
+      .number()
+      .int()
+      .optional()
+      .describe('Only when the column statistics describe fewer rows than `rows` (see DatasetProfile.profiledRows).'),
     reason: z.string().optional(),
   })
   .meta({ id: 'ProfileSummary', example: { status: 'complete', format: 'csv', rows: 590540, columns: 394 } });
