@@ -508,7 +508,7 @@ async function main() {
       const csvRows = await writeWideCsv(csvPath, size);
       const csvSize = (await fs.stat(csvPath)).size;
       const off = await startApi({ ...apiEnv, PROFILE_MAX_COLUMNS: '0' });
-      const sendFile = async (base: string, dataset: string, name: string, filePath: string) => {
+      const sendFile = async (base: string, dataset: string, name: string, filePath: string, mibPerSecond?: number) => {
         const form = multipart([
           {
             name: 'file',
@@ -517,7 +517,17 @@ async function main() {
               size: 0,
               sha256: '',
               chunks: async function* () {
-                yield* createReadStream(filePath, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>;
+                const started = performance.now();
+                let sent = 0;
+                for await (const chunk of createReadStream(filePath, { highWaterMark: 1024 * 1024 }) as AsyncIterable<Buffer>) {
+                  if (mibPerSecond) {
+                    // An uplink of this speed: wait until the bytes sent so far are due.
+                    const due = started + (sent / MiB / mibPerSecond) * 1000;
+                    if (due > performance.now()) await new Promise((resolve) => setTimeout(resolve, due - performance.now()));
+                  }
+                  sent += chunk.length;
+                  yield chunk;
+                }
               },
               stream: () => createReadStream(filePath),
             },
@@ -559,6 +569,20 @@ async function main() {
           if (run === 0) kept = withProfile;
           else await fetch(`${api.base}/datasets/bench/files/${withProfile.fileId}`, { method: 'DELETE' });
         }
+        // The same file at a fast uplink's speed: with CPU to spare, the profiler keeps up.
+        const uplink = Number(process.env.BENCH_UPLINK_MIBS ?? 32);
+        const paced = await sendFile(api.base, 'bench', 'wide-uplink.csv', csvPath, uplink);
+        const pacedProfile = (await (await fetch(`${api.base}/datasets/bench/files/${paced.fileId}/profile`)).json()) as {
+          profile: { rows: number; profiledRows: number };
+        };
+        await fetch(`${api.base}/datasets/bench/files/${paced.fileId}`, { method: 'DELETE' });
+        rows.push({
+          scenario: `rows profiled, the same CSV sent at ${uplink} MiB/s (%)`,
+          measure: `profiledRows / rows (${pacedProfile.profile.profiledRows} / ${pacedProfile.profile.rows})`,
+          runs: [(100 * pacedProfile.profile.profiledRows) / pacedProfile.profile.rows],
+          target: '100 (an uplink the profiler keeps up with)',
+          met: pacedProfile.profile.profiledRows === pacedProfile.profile.rows,
+        });
         const msPerMiB = (1000 / median(onRates) - 1000 / median(offRates)) / 1;
         rows.push({
           scenario: `upload ${Math.round(csvSize / MiB)} MiB CSV, 394 columns (MiB/s)`,

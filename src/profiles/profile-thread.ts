@@ -92,7 +92,10 @@ export class ThreadProfileJob {
    */
   write(chunk: Buffer): Promise<void> | undefined {
     if (this.#state.failed) return undefined;
-    const step = this.#feed.next(chunk, inFlight + chunk.length <= IN_FLIGHT_BYTES);
+    // Uploads that may skip ahead use half the budget at most: the other half stays for files
+    // in their first WHOLE_BYTES, which wait for the thread, so they do not wait behind them.
+    const budget = this.#feed.mayFallBehind ? IN_FLIGHT_BYTES / 2 : IN_FLIGHT_BYTES;
+    const step = this.#feed.next(chunk, inFlight + chunk.length <= budget);
     if (step.skipLines !== undefined) this.#send({ type: 'skip', job: this.#id, lines: step.skipLines });
     if (step.send && step.send.length > 0) {
       const copy = new Uint8Array(step.send);
