@@ -7,6 +7,8 @@ RUN npm ci
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY routes ./routes
+COPY supabase ./supabase
+# Also builds the embedded database's template (a new DATA_DIR starts from a copy: ~0.7 s, not 5).
 RUN npm run build
 
 # Run: production dependencies only, as the unprivileged node user.
@@ -20,6 +22,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev && npm cache clean --force && mkdir -p /app/data && chown node:node /app/data
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/node_modules/.cache/xai-artifact-api ./node_modules/.cache/xai-artifact-api
 COPY supabase ./supabase
 USER node
 EXPOSE 3000

@@ -120,9 +120,11 @@ describe('typed client', () => {
   });
 });
 
-test('client/schema.ts is generated from the committed openapi.yaml (npm run client:types)', async () => {
+test('client/schema.ts is generated from the committed openapi.yaml (npm run client:types)', async (t) => {
   const root = projectRoot();
-  const out = path.join(await fs.mkdtemp(path.join(os.tmpdir(), 'xai-types-')), 'schema.ts');
+  const folder = await fs.mkdtemp(path.join(os.tmpdir(), 'xai-types-'));
+  t.after(() => fs.rm(folder, { recursive: true, force: true }));
+  const out = path.join(folder, 'schema.ts');
   await promisify(execFile)(
     process.execPath,
     [path.join(root, 'node_modules/openapi-typescript/bin/cli.js'), path.join(root, 'openapi.yaml'), '-o', out],

@@ -21,7 +21,7 @@ const MiB = 1024 * 1024;
 
 test('a verification cut short by a crash finishes after a restart', { skip: postgresSkipReason }, async (t) => {
   const s3 = await startS3Server();
-  t.after(() => s3.stop());
+  t.after(() => s3.close());
   const database = await createTestDatabase();
   t.after(() => database.drop());
   const sql = postgres(database.url, { max: 1, onnotice: () => {} });

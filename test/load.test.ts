@@ -23,7 +23,7 @@ test(`load: ${UPLOADS} concurrent 64 MiB uploads with list and download-URL traf
   const s3 = await startS3Server();
   const database = await createTestDatabase();
   t.after(async () => {
-    await s3.stop();
+    await s3.close();
     await database.drop();
   });
   const server = startServerProcess({

@@ -142,7 +142,7 @@ describe('npm run reconcile', { skip: postgresSkipReason }, () => {
     const s3 = await startS3Server();
     const database = await createTestDatabase();
     t.after(async () => {
-      await s3.stop();
+      await s3.close();
       await database.drop();
     });
     const env = {

@@ -52,7 +52,7 @@ test('bad configuration exits non-zero with one line naming the variable', async
 
 test('a deploy that cannot work exits at start with one line naming the variable, never a value', async (t) => {
   const s3 = await startS3Server();
-  t.after(() => s3.stop());
+  t.after(() => s3.close());
   const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'xai-misconfigured-'));
   t.after(() => fs.rm(dataDir, { recursive: true, force: true }));
   const r2 = {

@@ -13,7 +13,7 @@ storageContract('s3 (s3rver over HTTP)', async () => {
     baseUrl: 'http://unused.invalid',
     async close() {
       await storage.close();
-      await server.stop();
+      await server.close();
     },
   };
 });
@@ -23,7 +23,7 @@ test('the S3 server checks V4 signatures: tampered, re-targeted and other-key li
   const storage = new S3Storage(server.config);
   t.after(async () => {
     await storage.close();
-    await server.stop();
+    await server.close();
   });
   await storage.check(); // HeadBucket, signed on `/bucket/`
   for (const key of ['checks/a.csv', 'checks/b.csv']) {

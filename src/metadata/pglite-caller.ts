@@ -2,7 +2,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { lockDataDir } from './data-dir-lock.ts';
 import { fromDatabaseError } from './database-errors.ts';
-import { applyMigrations } from './migrations.ts';
+import { migratePglite, PGLITE_START_PARAMS, pgliteInMemory, seedFromTemplate } from './pglite-template.ts';
 import { asText, functionCallSql, type SqlArgument, type SqlFunctionCaller } from './sql-caller.ts';
 
 export class PgliteCaller implements SqlFunctionCaller {
@@ -17,10 +17,11 @@ export class PgliteCaller implements SqlFunctionCaller {
 
   /** On disk, the folder is this process's alone until close (DataDirInUse otherwise). */
   static async open(dataDir: string | undefined): Promise<PgliteCaller> {
-    if (!dataDir) return new PgliteCaller(await PGlite.create());
+    if (!dataDir) return new PgliteCaller(await pgliteInMemory());
     const unlock = await lockDataDir(dataDir);
     try {
-      return new PgliteCaller(await PGlite.create(dataDir), unlock);
+      await seedFromTemplate(dataDir);
+      return new PgliteCaller(await PGlite.create(dataDir, { startParams: PGLITE_START_PARAMS }), unlock);
     } catch (error) {
       await unlock();
       throw error;
@@ -29,16 +30,7 @@ export class PgliteCaller implements SqlFunctionCaller {
 
   async migrate(): Promise<string[]> {
     try {
-      return await applyMigrations((work) =>
-        this.#db.transaction((tx) =>
-          work({
-            exec: async (script) => {
-              await tx.exec(script);
-            },
-            query: async (text, params = []) => (await tx.query<Record<string, unknown>>(text, params)).rows,
-          }),
-        ),
-      );
+      return await migratePglite(this.#db);
     } catch (error) {
       throw asMetadataError(error);
     }

@@ -103,7 +103,7 @@ export async function startApp(options: StartOptions): Promise<TestApp> {
         await raw.end();
         await database.drop();
       },
-      () => server.stop(),
+      () => server.close(),
     );
   }
   const services = await createServices(config, logger, { storage, metadata: caller });

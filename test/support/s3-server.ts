@@ -31,6 +31,8 @@ export interface TestS3Server {
   stop(): Promise<void>;
   /** Serves again on the same port, from the same folder. */
   restart(): Promise<void>;
+  /** Stops for good and removes the folder it created (a folder passed in stays). */
+  close(): Promise<void>;
 }
 
 interface KoaContext {
@@ -192,6 +194,13 @@ export async function startS3Server(
   const accessKeyId = `XAI${randomBytes(8).toString('hex').toUpperCase()}`;
   const secretAccessKey = randomBytes(24).toString('base64url');
   DUMMY_ACCOUNT.createKeyPair(accessKeyId, secretAccessKey);
+  const stop = async () => {
+    if (!running) return;
+    running = false;
+    const closed = instance.close();
+    instance.httpServer?.closeAllConnections();
+    await closed;
+  };
   return {
     endpoint,
     bucket,
@@ -208,17 +217,15 @@ export async function startS3Server(
       queueSize: 4,
       memoryBudgetBytes: 128 * 1024 * 1024,
     },
-    async stop() {
-      if (!running) return;
-      running = false;
-      const closed = instance.close();
-      instance.httpServer?.closeAllConnections();
-      await closed;
-    },
+    stop,
     async restart() {
       if (running) return;
       ({ instance } = await launch(port));
       running = true;
+    },
+    async close() {
+      await stop();
+      if (!options.directory) await fs.rm(directory, { recursive: true, force: true });
     },
   };
 }
