@@ -14,8 +14,19 @@
 import { RecordCounter } from './record-counter.ts';
 
 export const WHOLE_BYTES = 16 * 1024 * 1024;
+/**
+ * A CSV or TSV whose header has not ended within its first 1 MiB is not a table (a binary file
+ * under a .csv name, most often): it is stored, not profiled. Without this, each such upload
+ * kept up to 4 Mi characters of one endless header in the profiler (100 at once: ~230 MiB).
+ */
+export const HEADER_BYTES = 1024 * 1024;
 const CR = 0x0d;
 const LF = 0x0a;
+
+/** A file that turned out not to be profiled, and why (its upload goes on). */
+export class NotProfiled extends Error {
+  override name = 'NotProfiled';
+}
 
 export interface FeedStep {
   /** Line feeds skipped since the last bytes sent: tell the profiler before `send`. */
@@ -41,6 +52,12 @@ export class ProfileFeed {
     this.#counter = new RecordCounter(format);
     this.#crEnds = format !== 'jsonl';
     this.#wholeBytes = wholeBytes;
+  }
+
+  /** Why this file is not profiled after all (see HEADER_BYTES), once that is known. */
+  get notATable(): string | undefined {
+    if (!this.#crEnds || this.#sent < HEADER_BYTES || this.#counter.recordsSeen > 0) return undefined;
+    return 'Not profiled: no line ends in its first 1 MiB (outside quotes), so it has no header row; stored as it is.';
   }
 
   /** Whether a chunk that finds no room may be skipped rather than waited for. */

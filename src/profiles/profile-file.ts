@@ -6,6 +6,7 @@
 import { extensionOf } from '../fields/file-types.ts';
 import { parquetProfile, rangeReader } from './parquet-profile.ts';
 import type { ProfileRecord, ProfileSummary } from './profile.ts';
+import { NotProfiled } from './profile-feed.ts';
 import { ThreadProfileJob } from './profile-thread.ts';
 
 export interface ProfileSettings {
@@ -71,6 +72,7 @@ export class FileProfiling {
       try {
         return { profile: await this.#job.finish() };
       } catch (error) {
+        if (error instanceof NotProfiled) return { profile: null, reason: error.message };
         return { profile: null, reason: `Profiling failed: ${(error as Error).message}` };
       }
     }

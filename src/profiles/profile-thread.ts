@@ -10,7 +10,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { DatasetProfile } from './profile.ts';
-import { ProfileFeed } from './profile-feed.ts';
+import { NotProfiled, ProfileFeed } from './profile-feed.ts';
 import type { FromWorker, ToWorker } from './profile-worker.ts';
 
 const IN_FLIGHT_BYTES = 16 * 1024 * 1024;
@@ -102,6 +102,13 @@ export class ThreadProfileJob {
       this.#state.inFlight += copy.byteLength;
       inFlight += copy.byteLength;
       this.#worker.postMessage({ type: 'chunk', job: this.#id, bytes: copy } satisfies ToWorker, [copy.buffer]);
+    }
+    const notATable = this.#feed.notATable;
+    if (notATable) {
+      // Stop now: the thread drops what it held of this file, and the upload goes on unprofiled.
+      this.#state.failed = new NotProfiled(notATable);
+      this.abandon();
+      return undefined;
     }
     if (inFlight <= IN_FLIGHT_BYTES || this.#feed.mayFallBehind) return undefined;
     return new Promise((resolve) => waiters.push(resolve));
