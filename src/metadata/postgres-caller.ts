@@ -1,5 +1,6 @@
 /** Metadata over a Postgres server (DATABASE_URL, e.g. Supabase's pooler) with the `postgres` package. */
 import postgres from 'postgres';
+import { CoalescedReads } from './coalesced-reads.ts';
 import { fromDatabaseError } from './database-errors.ts';
 import { applyMigrations } from './migrations.ts';
 import { functionCallSql, type SqlArgument, type SqlFunctionCaller } from './sql-caller.ts';
@@ -16,8 +17,20 @@ const exactTimestamps = {
   parse: (value: string) => value,
 };
 
+/**
+ * The project's functions Postgres declares stable or immutable (every overload): reads, which
+ * may share a statement. The migrations say which functions these are, in one place.
+ */
+const READ_ONLY_FUNCTIONS_SQL = `select p.proname as name from pg_proc p
+  where p.pronamespace = current_schema()::regnamespace and p.proname like 'xai\\_%'
+  group by p.proname having bool_and(p.provolatile in ('s', 'i'))`;
+
 export class PostgresCaller implements SqlFunctionCaller {
   readonly #sql: postgres.Sql;
+  readonly #reads: CoalescedReads;
+  /** Read-only functions, learned from the database on the first call and after migrating. */
+  #readOnly: Set<string> | undefined;
+  #learning: Promise<Set<string>> | undefined;
 
   constructor(url: string, options: { max?: number } = {}) {
     this.#sql = postgres(url, {
@@ -30,10 +43,16 @@ export class PostgresCaller implements SqlFunctionCaller {
       connection: { application_name: 'xai-artifact-api' },
       types: { timestamptz: exactTimestamps },
     });
+    this.#reads = new CoalescedReads({
+      single: (fn, args) => this.#callAlone(fn, args),
+      combined: async (text, values) => (await this.#sql.unsafe(text, encodeValues(this.#sql, values)))[0],
+    });
   }
 
   async migrate(): Promise<string[]> {
     try {
+      this.#readOnly = undefined;
+      this.#learning = undefined;
       return await applyMigrations(
         (work) =>
           this.#sql.begin((tx) =>
@@ -51,6 +70,11 @@ export class PostgresCaller implements SqlFunctionCaller {
   }
 
   async call<T>(fn: string, args: Record<string, SqlArgument>): Promise<T> {
+    const readOnly = this.#readOnly ?? (await this.#learnReadOnly());
+    return readOnly.has(fn) ? this.#reads.call<T>(fn, args) : this.#callAlone<T>(fn, args);
+  }
+
+  async #callAlone<T>(fn: string, args: Record<string, SqlArgument>): Promise<T> {
     const { text, values } = functionCallSql(fn, args);
     try {
       const rows = await this.#sql.unsafe(text, encodeValues(this.#sql, values));
@@ -58,6 +82,24 @@ export class PostgresCaller implements SqlFunctionCaller {
     } catch (error) {
       throw asMetadataError(error);
     }
+  }
+
+  /**
+   * Without the catalog (the database unreachable for now, say) this call goes alone and the
+   * next one asks again.
+   */
+  #learnReadOnly(): Promise<Set<string>> {
+    this.#learning ??= this.#sql.unsafe(READ_ONLY_FUNCTIONS_SQL).then(
+      (rows) => {
+        this.#readOnly = new Set(rows.map((row) => String(row.name)));
+        return this.#readOnly;
+      },
+      () => {
+        this.#learning = undefined;
+        return new Set<string>();
+      },
+    );
+    return this.#learning;
   }
 
   async check(): Promise<void> {

@@ -20,14 +20,39 @@ const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
  * encode (see `asText`). Function and argument names are this project's constants, checked anyway.
  */
 export function functionCallSql(fn: string, args: Record<string, SqlArgument>): { text: string; values: SqlArgument[] } {
+  const { expression, values } = functionCallExpression(fn, args, 0);
+  return { text: `select ${expression} as result`, values };
+}
+
+/**
+ * Several calls of one function in one statement, `select fn(a => $1) as r0, fn(a => $2) as r1`:
+ * one row whose column `r{i}` is the result of `calls[i]`.
+ */
+export function combinedCallSql(
+  fn: string,
+  calls: readonly Record<string, SqlArgument>[],
+): { text: string; values: SqlArgument[] } {
+  const values: SqlArgument[] = [];
+  const columns = calls.map((args, index) => {
+    const call = functionCallExpression(fn, args, values.length);
+    values.push(...call.values);
+    return `${call.expression} as r${index}`;
+  });
+  return { text: `select ${columns.join(', ')}`, values };
+}
+
+function functionCallExpression(
+  fn: string,
+  args: Record<string, SqlArgument>,
+  offset: number,
+): { expression: string; values: SqlArgument[] } {
   if (!IDENTIFIER.test(fn)) throw new Error(`Bad SQL function name ${fn}`);
   const names = Object.keys(args).filter((name) => args[name] !== undefined);
   const placeholders = names.map((name, index) => {
     if (!IDENTIFIER.test(name)) throw new Error(`Bad SQL argument name ${name}`);
-    return `${name} => $${index + 1}`;
+    return `${name} => $${offset + index + 1}`;
   });
-  const values = names.map((name) => args[name]);
-  return { text: `select ${fn}(${placeholders.join(', ')}) as result`, values };
+  return { expression: `${fn}(${placeholders.join(', ')})`, values: names.map((name) => args[name]) };
 }
 
 /** Text encoding of a value for drivers that send parameters as untyped text (PGlite). */
