@@ -76,7 +76,7 @@ export class CoalescedReads {
       await Promise.all(calls.map((call) => this.#sendAlone(fn, call)));
       return;
     }
-    calls.forEach((call, index) => call.resolve(row?.[`r${index}`]));
+    for (const [index, call] of calls.entries()) call.resolve(row?.[`r${index}`]);
   }
 
   async #sendAlone(fn: string, call: PendingCall): Promise<void> {
