@@ -62,7 +62,7 @@ function spawnNode(
   script: string,
   env: Record<string, string>,
   args: string[] = [],
-): { child: ChildProcess; lines: AsyncIterableIterator<string> } {
+): { child: ChildProcess; lines: AsyncIterableIterator<string>; discard: () => void } {
   const child = spawn(process.execPath, ['--openssl-legacy-provider', ...args, path.join(root, script)], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -71,14 +71,21 @@ function spawnNode(
   let buffer = '';
   const queue: string[] = [];
   let wake: (() => void) | undefined;
-  child.stdout?.on('data', (chunk: Buffer) => {
+  const onData = (chunk: Buffer) => {
     buffer += chunk.toString();
     const parts = buffer.split('\n');
     buffer = parts.pop() ?? '';
     // Keep only what we may wait for; request logs are dropped.
     for (const line of parts) if (queue.length < 100) queue.push(line);
     wake?.();
-  });
+  };
+  child.stdout?.on('data', onData);
+  // Once started, a process's output is drained unread: the request logs of the API under load
+  // would otherwise be split into lines on the thread that also runs autocannon.
+  const discard = () => {
+    child.stdout?.off('data', onData);
+    child.stdout?.resume();
+  };
   async function* lines() {
     for (;;) {
       while (queue.length > 0) yield queue.shift() as string;
@@ -87,7 +94,7 @@ function spawnNode(
       });
     }
   }
-  return { child, lines: lines() };
+  return { child, lines: lines(), discard };
 }
 
 async function firstMatch(lines: AsyncIterableIterator<string>, pattern: RegExp, timeoutMs = 60_000): Promise<RegExpExecArray> {
@@ -203,6 +210,7 @@ async function main() {
     accessKeyId: string;
     secretAccessKey: string;
   };
+  s3.discard();
   const databaseName = `xai_bench_${randomUUID().slice(0, 8)}`;
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database ${databaseName}`);
@@ -235,6 +243,7 @@ async function main() {
   const startApi = async (env: Record<string, string> = apiEnv, script = 'dist/routes/server.js') => {
     const api = spawnNode(script, env, apiFlags);
     const base = (await firstMatch(api.lines, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/))[1] as string;
+    api.discard();
     return { ...api, base, pid: api.child.pid as number };
   };
   const s3Client = new S3Client({
@@ -666,6 +675,7 @@ async function main() {
     // 3. Download-URL rate: the API endpoint vs a bare route that only presigns with the SDK.
     const signer = spawnNode('bench/bare-signer.ts', { S3_CONFIG: JSON.stringify(s3Config) });
     const signerBase = (await firstMatch(signer.lines, /^(http:\/\/127\.0\.0\.1:\d+)$/))[1] as string;
+    signer.discard();
     const cannon = async (url: string, connections: number, seconds: number) => {
       const result = await autocannon({ url, connections, duration: seconds });
       if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);

@@ -1,5 +1,5 @@
 /**
- * Concurrent reads share a statement on a Postgres server (src/metadata/coalesced-reads.ts).
+ * Concurrent lookups share a statement on a Postgres server (src/metadata/coalesced-reads.ts).
  * Which statement answered a call is read from Postgres itself: calls in one statement share
  * one transaction id, calls sent alone each have their own.
  */
@@ -16,19 +16,22 @@ interface Answer {
 }
 
 const TEST_FUNCTIONS = `
-create function xai_test_read(p_value text) returns jsonb language plpgsql stable as $$
+create function xai_get_test(p_value text) returns jsonb language plpgsql stable as $$
 begin
   if p_value = 'missing' then perform xai_raise('file_not_found', 'No file named missing.'); end if;
   return jsonb_build_object('value', p_value, 'txid', txid_current()::text);
 end $$;
-create function xai_test_read_other(p_value text) returns jsonb language sql stable as $$
+create function xai_get_test_other(p_value text) returns jsonb language sql stable as $$
   select jsonb_build_object('value', p_value, 'txid', txid_current()::text)
 $$;
-create function xai_test_write(p_value text) returns jsonb language sql volatile as $$
+create function xai_list_test(p_value text) returns jsonb language sql stable as $$
+  select jsonb_build_object('value', p_value, 'txid', txid_current()::text)
+$$;
+create function xai_get_test_write(p_value text) returns jsonb language sql volatile as $$
   select jsonb_build_object('value', p_value, 'txid', txid_current()::text)
 $$;`;
 
-describe('coalesced reads on a Postgres server', { skip: postgresSkipReason }, () => {
+describe('coalesced lookups on a Postgres server', { skip: postgresSkipReason }, () => {
   let database: TestDatabase;
   let caller: PostgresCaller;
 
@@ -49,9 +52,9 @@ describe('coalesced reads on a Postgres server', { skip: postgresSkipReason }, (
     Promise.allSettled(values.map((value) => caller.call<Answer>(fn, { p_value: value })));
   const names = (count: number, prefix = 'v') => Array.from({ length: count }, (_, index) => `${prefix}${index}`);
 
-  test('concurrent calls of a stable function share one statement, each with its own answer', async () => {
+  test('concurrent calls of a stable lookup share one statement, each with its own answer', async () => {
     const values = names(24);
-    const answers = (await many('xai_test_read', values)).map((result) => {
+    const answers = (await many('xai_get_test', values)).map((result) => {
       assert.equal(result.status, 'fulfilled');
       return (result as PromiseFulfilledResult<Answer>).value;
     });
@@ -65,7 +68,7 @@ describe('coalesced reads on a Postgres server', { skip: postgresSkipReason }, (
   test('a call that raises gets its own error; the others in its statement get their answers', async () => {
     const values = names(10);
     values[3] = 'missing';
-    const results = await many('xai_test_read', values);
+    const results = await many('xai_get_test', values);
     results.forEach((result, index) => {
       if (index === 3) {
         assert.equal(result.status, 'rejected');
@@ -78,14 +81,16 @@ describe('coalesced reads on a Postgres server', { skip: postgresSkipReason }, (
     });
   });
 
-  test('volatile functions are never combined', async () => {
-    const results = await many('xai_test_write', names(10));
-    const txids = results.map((result) => (result as PromiseFulfilledResult<Answer>).value.txid);
-    assert.equal(new Set(txids).size, 10, 'each call its own statement');
+  test('volatile functions and lists are never combined', async () => {
+    for (const fn of ['xai_get_test_write', 'xai_list_test']) {
+      const results = await many(fn, names(10));
+      const txids = results.map((result) => (result as PromiseFulfilledResult<Answer>).value.txid);
+      assert.equal(new Set(txids).size, 10, `${fn}: each call its own statement`);
+    }
   });
 
   test('calls of different functions go in different statements', async () => {
-    const [reads, others] = await Promise.all([many('xai_test_read', names(5)), many('xai_test_read_other', names(5, 'o'))]);
+    const [reads, others] = await Promise.all([many('xai_get_test', names(5)), many('xai_get_test_other', names(5, 'o'))]);
     const txidsOf = (results: PromiseSettledResult<Answer>[]) =>
       new Set(results.map((result) => (result as PromiseFulfilledResult<Answer>).value.txid));
     assert.equal(txidsOf(reads).size, 1);
@@ -98,7 +103,7 @@ describe('coalesced reads on a Postgres server', { skip: postgresSkipReason }, (
   });
 
   test('a statement holds at most 64 calls', async () => {
-    const results = await many('xai_test_read', names(100));
+    const results = await many('xai_get_test', names(100));
     const txids = results.map((result) => (result as PromiseFulfilledResult<Answer>).value.txid);
     assert.equal(new Set(txids.slice(0, 64)).size, 1);
     assert.equal(new Set(txids.slice(64)).size, 1);
@@ -110,8 +115,8 @@ describe('coalesced reads on a Postgres server', { skip: postgresSkipReason }, (
   });
 
   test('a call made alone is sent alone, as before', async () => {
-    const first = await caller.call<Answer>('xai_test_read', { p_value: 'a' });
-    const second = await caller.call<Answer>('xai_test_read', { p_value: 'b' });
+    const first = await caller.call<Answer>('xai_get_test', { p_value: 'a' });
+    const second = await caller.call<Answer>('xai_get_test', { p_value: 'b' });
     assert.deepEqual([first.value, second.value], ['a', 'b']);
     assert.notEqual(first.txid, second.txid);
   });

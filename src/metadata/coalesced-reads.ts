@@ -1,6 +1,7 @@
 /**
- * Concurrent calls of one read-only SQL function, made in the same turn of the event loop, sent
- * to Postgres as one statement (`select fn(…$1…) as r0, fn(…$2…) as r1, …`).
+ * Concurrent calls of one lookup function, made in the same turn of the event loop, sent to
+ * Postgres as one statement (`select fn(…$1…) as r0, fn(…$2…) as r1, …`). Which functions are
+ * lookups is PostgresCaller's to say.
  *
  * Why: under load, the statement is what costs, not the function. Without prepared statements
  * (Supabase's transaction pooler has none) postgres.js sends every parameterized statement in two
@@ -10,8 +11,7 @@
  *
  * Only functions Postgres declares stable or immutable are combined: they cannot write, so one
  * statement answers exactly what separate ones would (one snapshot instead of several taken
- * microseconds apart). Calls of different functions are never mixed, so a slow list never holds
- * up a quick lookup. If the combined statement fails (one call raised `file_not_found`, say),
+ * microseconds apart). Calls of different functions are never mixed. If the combined statement fails (one call raised `file_not_found`, say),
  * every call in it runs again on its own, so each caller gets exactly the answer or the error it
  * would have had alone.
  */

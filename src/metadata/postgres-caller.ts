@@ -18,18 +18,21 @@ const exactTimestamps = {
 };
 
 /**
- * The project's functions Postgres declares stable or immutable (every overload): reads, which
- * may share a statement. The migrations say which functions these are, in one place.
+ * The functions whose calls may share a statement: lookups of one row by its key (`xai_get_*`)
+ * that Postgres knows as stable or immutable (every overload), so they cannot write. Lists are
+ * left alone: each costs milliseconds of the server's CPU, next to which a statement's overhead is
+ * nothing, and combined they would run one after another in one backend instead of side by side
+ * (measured: GET /datasets p99 85–105 ms alone, 248 ms combined).
  */
-const READ_ONLY_FUNCTIONS_SQL = `select p.proname as name from pg_proc p
-  where p.pronamespace = current_schema()::regnamespace and p.proname like 'xai\\_%'
+const LOOKUP_FUNCTIONS_SQL = `select p.proname as name from pg_proc p
+  where p.pronamespace = current_schema()::regnamespace and p.proname like 'xai\\_get\\_%'
   group by p.proname having bool_and(p.provolatile in ('s', 'i'))`;
 
 export class PostgresCaller implements SqlFunctionCaller {
   readonly #sql: postgres.Sql;
   readonly #reads: CoalescedReads;
-  /** Read-only functions, learned from the database on the first call and after migrating. */
-  #readOnly: Set<string> | undefined;
+  /** Lookup functions, learned from the database on the first call and after migrating. */
+  #lookups: Set<string> | undefined;
   #learning: Promise<Set<string>> | undefined;
 
   constructor(url: string, options: { max?: number } = {}) {
@@ -51,7 +54,7 @@ export class PostgresCaller implements SqlFunctionCaller {
 
   async migrate(): Promise<string[]> {
     try {
-      this.#readOnly = undefined;
+      this.#lookups = undefined;
       this.#learning = undefined;
       return await applyMigrations(
         (work) =>
@@ -70,8 +73,8 @@ export class PostgresCaller implements SqlFunctionCaller {
   }
 
   async call<T>(fn: string, args: Record<string, SqlArgument>): Promise<T> {
-    const readOnly = this.#readOnly ?? (await this.#learnReadOnly());
-    return readOnly.has(fn) ? this.#reads.call<T>(fn, args) : this.#callAlone<T>(fn, args);
+    const lookups = this.#lookups ?? (await this.#learnLookups());
+    return lookups.has(fn) ? this.#reads.call<T>(fn, args) : this.#callAlone<T>(fn, args);
   }
 
   async #callAlone<T>(fn: string, args: Record<string, SqlArgument>): Promise<T> {
@@ -88,11 +91,11 @@ export class PostgresCaller implements SqlFunctionCaller {
    * Without the catalog (the database unreachable for now, say) this call goes alone and the
    * next one asks again.
    */
-  #learnReadOnly(): Promise<Set<string>> {
-    this.#learning ??= this.#sql.unsafe(READ_ONLY_FUNCTIONS_SQL).then(
+  #learnLookups(): Promise<Set<string>> {
+    this.#learning ??= this.#sql.unsafe(LOOKUP_FUNCTIONS_SQL).then(
       (rows) => {
-        this.#readOnly = new Set(rows.map((row) => String(row.name)));
-        return this.#readOnly;
+        this.#lookups = new Set(rows.map((row) => String(row.name)));
+        return this.#lookups;
       },
       () => {
         this.#learning = undefined;
