@@ -139,16 +139,21 @@ async function parquetPreview(size: number, readRange: ReadRange, wanted: number
   try {
     // The readers load with the first preview that needs them: an idle server does not hold them.
     const { parquetMetadataAsync, parquetReadObjects } = await import('hyparquet');
+    const { firstRowsOfFlatFile } = await import('./parquet-first-rows.ts');
     const metadata = await parquetMetadataAsync(file, { initialFetchSize: 64 * 1024 });
-    const objects = await parquetReadObjects({ file, metadata, rowStart: 0, rowEnd: wanted, useOffsetIndex: true });
     const columns = metadata.schema
       .slice(1)
       .filter((_element, index, all) => isTopLevel(all, index))
       .map((element) => element.name);
+    const rows =
+      (await firstRowsOfFlatFile(file, metadata, wanted)) ??
+      (await parquetReadObjects({ file, metadata, rowStart: 0, rowEnd: wanted, useOffsetIndex: true })).map((row) =>
+        columns.map((column) => row[column]),
+      );
     return {
       format: 'parquet',
       columns,
-      rows: objects.map((row) => columns.map((column) => jsonValue(row[column]))),
+      rows: rows.map((row) => row.map(jsonValue)),
       truncated: false,
       bytesRead: file.bytesRead(),
     };

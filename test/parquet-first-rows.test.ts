@@ -1,0 +1,193 @@
+/**
+ * The Parquet preview's own row assembly for flat files (src/profiles/parquet-first-rows.ts)
+ * answers what hyparquet's parquetReadObjects answers, on files written with hyparquet-writer in
+ * the layouts writers produce, and reads data pages v1 (pyarrow's default), which
+ * hyparquet-writer does not write: those are built here, page by page.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { type AsyncBuffer, type FileMetaData, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+import { ByteWriter } from 'hyparquet-writer/src/bytewriter.js';
+import { writePageHeader } from 'hyparquet-writer/src/datapage.js';
+import { writeRleBitPackedHybrid } from 'hyparquet-writer/src/encoding.js';
+import { writePlain } from 'hyparquet-writer/src/plain.js';
+import { firstRowsOfFlatFile } from '../src/profiles/parquet-first-rows.ts';
+
+function memoryFile(bytes: ArrayBuffer): AsyncBuffer & { reads: number } {
+  const file = {
+    byteLength: bytes.byteLength,
+    reads: 0,
+    slice(start: number, end?: number) {
+      file.reads += 1;
+      return bytes.slice(start, end);
+    },
+  };
+  return file;
+}
+
+async function bothReaders(bytes: ArrayBuffer, rows: number) {
+  const file = memoryFile(bytes);
+  const metadata = await parquetMetadataAsync(file);
+  const columns = metadata.schema.slice(1).map((element) => element.name);
+  const expected = (await parquetReadObjects({ file, metadata, rowStart: 0, rowEnd: rows })).map((row) =>
+    columns.map((column) => row[column]),
+  );
+  return { actual: await firstRowsOfFlatFile(file, metadata, rows), expected };
+}
+
+const count = 30_000;
+const ids = Int32Array.from({ length: count }, (_, row) => 2_987_000 + row);
+const amounts = Array.from({ length: count }, (_, row) => (row % 7 === 3 ? null : Math.round(row * 13.37) / 100));
+const products = Array.from({ length: count }, (_, row) => (row % 11 === 5 ? null : ['W', 'H', 'C', 'S', 'R'][row % 5]));
+const emails = Array.from({ length: count }, (_, row) => (row % 3 === 0 ? null : `user${row}@example.org`));
+const flags = Array.from({ length: count }, (_, row) => (row % 13 === 0 ? null : row % 2 === 0));
+const times = Array.from({ length: count }, (_, row) => new Date(Date.UTC(2017, 11, 1) + row * 86_400));
+const big = Array.from({ length: count }, (_, row) => BigInt(row) * 1_000_000_007n);
+
+const layouts: Array<[string, Parameters<typeof parquetWriteBuffer>[0]['rowGroupSize'], number | undefined]> = [
+  ['one page per column chunk', 100_000, 64 * 1024 * 1024],
+  ['many small pages with an offset index', 100_000, 16 * 1024],
+  ['several row groups', 5_000, undefined],
+];
+
+for (const [layout, rowGroupSize, pageSize] of layouts) {
+  test(`the same first rows as parquetReadObjects: ${layout}`, async () => {
+    const bytes = parquetWriteBuffer({
+      columnData: [
+        { name: 'TransactionID', data: ids, type: 'INT32', nullable: false },
+        { name: 'TransactionAmt', data: amounts, type: 'DOUBLE' },
+        { name: 'ProductCD', data: products, type: 'STRING' }, // dictionary encoded
+        { name: 'P_emaildomain', data: emails, type: 'STRING', encoding: 'PLAIN' },
+        { name: 'isFraud', data: flags, type: 'BOOLEAN' },
+        { name: 'TransactionDT', data: times, type: 'TIMESTAMP' },
+        { name: 'card1', data: big, type: 'INT64' },
+      ],
+      rowGroupSize,
+      ...(pageSize ? { pageSize } : {}),
+    });
+    for (const rows of [1, 50, 500, 4_999]) {
+      const { actual, expected } = await bothReaders(bytes, rows);
+      assert.equal(expected.length, rows);
+      assert.deepEqual(actual, expected, `${rows} rows`);
+    }
+    // Rows past the first row group are hyparquet's to read (the reader declines).
+    if (rowGroupSize === 5_000) assert.equal((await bothReaders(bytes, 5_001)).actual, undefined);
+  });
+}
+
+test('a nested column is declined, for parquetReadObjects to read', async () => {
+  const bytes = parquetWriteBuffer({
+    columnData: [
+      { name: 'id', data: [1, 2] },
+      { name: 'tags', data: [['a'], ['b', 'c']] },
+    ],
+    schema: [
+      { name: 'root', num_children: 2 },
+      { name: 'id', type: 'INT32', repetition_type: 'REQUIRED' },
+      { name: 'tags', repetition_type: 'OPTIONAL', num_children: 1, converted_type: 'LIST' },
+      { name: 'list', repetition_type: 'REPEATED', num_children: 1 },
+      { name: 'element', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'OPTIONAL' },
+    ],
+  });
+  const file = memoryFile(bytes);
+  const metadata = await parquetMetadataAsync(file);
+  assert.equal(await firstRowsOfFlatFile(file, metadata, 2), undefined);
+  // What the preview answers instead:
+  assert.deepEqual(await parquetReadObjects({ file, metadata }), [
+    { id: 1, tags: ['a'] },
+    { id: 2, tags: ['b', 'c'] },
+  ]);
+});
+
+test('data pages v1 (what pyarrow writes by default), plain and with nulls, uncompressed', async () => {
+  // Two columns of three pages each: id INT32 required, amount DOUBLE optional (every 4th null).
+  const pages = [
+    [0, 4],
+    [4, 9],
+    [9, 12],
+  ];
+  const amountOf = (row: number) => (row % 4 === 1 ? null : row * 1.5);
+  const writer = new ByteWriter();
+  writer.appendBytes(new Uint8Array([0x50, 0x41, 0x52, 0x31])); // PAR1
+  const chunk = (write: (first: number, last: number, body: ByteWriter) => void) => {
+    const start = writer.offset;
+    for (const [first, last] of pages as Array<[number, number]>) {
+      const body = new ByteWriter();
+      write(first, last, body);
+      writePageHeader(writer, {
+        type: 'DATA_PAGE',
+        uncompressed_page_size: body.offset,
+        compressed_page_size: body.offset,
+        data_page_header: {
+          num_values: last - first,
+          encoding: 'PLAIN',
+          definition_level_encoding: 'RLE',
+          repetition_level_encoding: 'RLE',
+        },
+      });
+      writer.appendBytes(body.getBytes());
+    }
+    return { start, size: writer.offset - start };
+  };
+  const idChunk = chunk((first, last, body) => {
+    writePlain(
+      body,
+      Array.from({ length: last - first }, (_, index) => first + index),
+      'INT32',
+      undefined,
+    );
+  });
+  const amountChunk = chunk((first, last, body) => {
+    const rows = Array.from({ length: last - first }, (_, index) => amountOf(first + index));
+    const levels = new ByteWriter();
+    writeRleBitPackedHybrid(
+      levels,
+      rows.map((value) => (value === null ? 0 : 1)),
+      1,
+    );
+    body.appendUint32(levels.offset); // v1: the levels' byte length, then the levels
+    body.appendBytes(levels.getBytes());
+    writePlain(
+      body,
+      rows.filter((value) => value !== null),
+      'DOUBLE',
+      undefined,
+    );
+  });
+  const columnMeta = (name: string, type: 'INT32' | 'DOUBLE', at: { start: number; size: number }) => ({
+    file_offset: BigInt(at.start),
+    meta_data: {
+      type,
+      encodings: ['PLAIN', 'RLE'],
+      path_in_schema: [name],
+      codec: 'UNCOMPRESSED',
+      num_values: 12n,
+      total_uncompressed_size: BigInt(at.size),
+      total_compressed_size: BigInt(at.size),
+      data_page_offset: BigInt(at.start),
+    },
+  });
+  const metadata = {
+    version: 1,
+    schema: [
+      { name: 'schema', num_children: 2 },
+      { name: 'id', type: 'INT32', repetition_type: 'REQUIRED' },
+      { name: 'amount', type: 'DOUBLE', repetition_type: 'OPTIONAL' },
+    ],
+    num_rows: 12n,
+    row_groups: [
+      {
+        num_rows: 12n,
+        total_byte_size: BigInt(idChunk.size + amountChunk.size),
+        columns: [columnMeta('id', 'INT32', idChunk), columnMeta('amount', 'DOUBLE', amountChunk)],
+      },
+    ],
+    metadata_length: 0,
+  } as unknown as FileMetaData;
+  const bytes = writer.getBytes();
+  const file = memoryFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+  const expected = Array.from({ length: 12 }, (_, row) => [row, amountOf(row)]);
+  assert.deepEqual(await firstRowsOfFlatFile(file, metadata, 12), expected);
+  assert.deepEqual(await firstRowsOfFlatFile(file, metadata, 6), expected.slice(0, 6));
+});
