@@ -191,3 +191,12 @@ test('data pages v1 (what pyarrow writes by default), plain and with nulls, unco
   assert.deepEqual(await firstRowsOfFlatFile(file, metadata, 12), expected);
   assert.deepEqual(await firstRowsOfFlatFile(file, metadata, 6), expected.slice(0, 6));
 });
+
+test('a file without rows answers none, reading nothing past its footer', async () => {
+  const bytes = parquetWriteBuffer({ columnData: [{ name: 'id', data: new Int32Array(0), type: 'INT32' }] });
+  const file = memoryFile(bytes);
+  const metadata = await parquetMetadataAsync(file);
+  const footerReads = file.reads;
+  assert.deepEqual(await firstRowsOfFlatFile(file, metadata, 50), []);
+  assert.equal(file.reads, footerReads);
+});

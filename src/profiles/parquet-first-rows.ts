@@ -33,8 +33,8 @@ export async function firstRowsOfFlatFile(
     return undefined;
   }
   const group = metadata.row_groups[0];
-  if (!group) return [];
   const count = Math.min(wanted, Number(metadata.num_rows));
+  if (!group || count <= 0) return [];
   if (Number(group.num_rows) < count) return undefined;
   const columns = await Promise.all(group.columns.map((chunk) => firstValues(file, tree, chunk, count)));
   return Array.from({ length: count }, (_, row) => columns.map((values) => values[row]));
