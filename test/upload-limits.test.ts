@@ -1,6 +1,7 @@
 /**
- * Upload resource limits: the part-buffer budget bounds every S3 upload together, concurrent
- * uploads are capped per caller (429) and in total (503), and a stalled body is aborted (408).
+ * Upload resource limits: the part-buffer budget bounds every S3 upload together, uploads past
+ * its buffers wait for their turn before reading a byte, concurrent uploads are capped per
+ * caller (429) and in total (503), and a stalled body is aborted (408).
  * Each refusal leaves storage and metadata exactly as before.
  */
 import assert from 'node:assert/strict';
@@ -43,6 +44,27 @@ const createWith = (app: TestApp, name: string, file: TestFile) =>
     { name: 'file', filename: 'data.csv', file },
   ]);
 
+/** A file that sends `head` bytes, then `ticks` pieces of 32 KiB every `everyMs`, then the rest. */
+function tricklingFile(size: number, head: number, ticks: number, everyMs: number): TestFile {
+  const bytes = Buffer.alloc(size, 0x74);
+  return {
+    size,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+    async *chunks() {
+      yield bytes.subarray(0, head);
+      let offset = head;
+      for (let tick = 0; tick < ticks; tick += 1, offset += 32 * 1024) {
+        await new Promise((resolve) => setTimeout(resolve, everyMs));
+        yield bytes.subarray(offset, offset + 32 * 1024);
+      }
+      yield bytes.subarray(offset);
+    },
+    stream() {
+      throw new Error('not used');
+    },
+  };
+}
+
 describe('upload limits', () => {
   test('eight concurrent 12 MiB uploads share a budget of two 5 MiB part buffers; every byte arrives', {
     skip: postgresSkipReason,
@@ -71,6 +93,66 @@ describe('upload limits', () => {
     assert.ok(stats.allocated <= 2, `at most two part buffers ever existed, not ${stats.allocated}`);
     assert.equal(stats.peakInUse, 2, 'the uploads did contend for the two buffers');
     assert.equal(stats.inUse, 0, 'every buffer was given back');
+    assert.equal(await app.incompleteUploads(), 0);
+  });
+
+  test('past the part buffers, uploads wait for their turn unread (not stalled), small forms do not wait, and all arrive', {
+    skip: postgresSkipReason,
+  }, async (t) => {
+    const app = await build(t, {
+      backend: 's3-postgres',
+      env: {
+        UPLOAD_PART_SIZE_BYTES: String(5 * MiB),
+        UPLOAD_MEMORY_BUDGET_BYTES: String(5 * MiB),
+        UPLOAD_IDLE_TIMEOUT_SECONDS: '1',
+      },
+    });
+    const storage = app.services.storage as S3Storage;
+    // The first upload holds the only turn for ~3 s, making progress all along.
+    const first = tricklingFile(6 * MiB, 64 * 1024, 20, 150);
+    const firstDone = createWith(app, 'first', first);
+    await eventually(async () => assert.deepEqual(app.services.uploads.turns, { reading: 1, waiting: 0 }));
+    const second = patternFile(12 * MiB, 'second');
+    const secondDone = createWith(app, 'second', second);
+    const gone = new AbortController();
+    const abandoned = upload(
+      `${app.baseUrl}/datasets`,
+      [
+        { name: 'name', value: 'abandoned' },
+        { name: 'file', filename: 'data.csv', file: patternFile(8 * MiB, 'abandoned') },
+      ],
+      { signal: gone.signal },
+    ).catch((error: unknown) => error);
+    await eventually(async () => assert.deepEqual(app.services.uploads.turns, { reading: 1, waiting: 2 }));
+    // Waiting, they read nothing: no part of them waits on the part buffers.
+    assert.equal(storage.partBuffers.stats.waiting, 0);
+    // A form with fields only, of a known length that fits one read (as browsers and curl send
+    // it), does not queue behind the uploads.
+    const fields = new FormData();
+    fields.append('name', 'fields-only');
+    const small = await fetch(`${app.baseUrl}/datasets`, { method: 'POST', body: fields });
+    assert.equal(small.status, 201, await small.clone().text());
+    assert.deepEqual(app.services.uploads.turns, { reading: 1, waiting: 2 }, 'the uploads were still waiting');
+    gone.abort();
+    await abandoned;
+    await eventually(async () => assert.deepEqual(app.services.uploads.turns, { reading: 1, waiting: 1 }));
+    // The wait (past the 1 s idle timeout) is not a stall: both arrive whole.
+    for (const [name, file, done] of [
+      ['first', first, firstDone],
+      ['second', second, secondDone],
+    ] as const) {
+      const response = await done;
+      assert.equal(response.status, 201, await response.clone().text());
+      const dataset = (await response.json()) as { files: Array<{ id: string; sha256: string }> };
+      assert.equal(dataset.files[0]?.sha256, file.sha256);
+      const link = (await (await fetch(`${app.baseUrl}/datasets/${name}/files/${dataset.files[0]?.id}/download`)).json()) as {
+        url: string;
+      };
+      assert.deepEqual(await digestResponse(await fetch(link.url)), { sha256: file.sha256, size: file.size });
+    }
+    assert.deepEqual(app.services.uploads.turns, { reading: 0, waiting: 0 });
+    assert.equal(storage.partBuffers.stats.allocated, 1);
+    await eventually(async () => assert.equal((await app.rowCounts()).datasets, 3, 'first, second, fields-only; not abandoned'));
     assert.equal(await app.incompleteUploads(), 0);
   });
 

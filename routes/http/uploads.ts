@@ -65,13 +65,42 @@ export async function withRequestBody<T>(
     if (!request.raw.complete) client.abort(new AppError('malformed_multipart', 'The client disconnected during the upload.'));
   };
   request.raw.once('close', onClose);
-  const stopWatching = watchForStall(request, uploads.limits.idleTimeoutMs, (error) => client.abort(error));
+  let stopWatching = () => {};
   try {
+    if (!fitsOneRead(request)) await waitForTurn(request, tracked.turn());
+    stopWatching = watchForStall(request, uploads.limits.idleTimeoutMs, (error) => client.abort(error));
     return await work(tracked.signal);
   } finally {
     stopWatching();
     tracked.done();
     request.raw.off('close', onClose);
+  }
+}
+
+/**
+ * A body no larger than one socket read is in memory once it arrives, whether or not it waits:
+ * such requests (a dataset created with fields only, a small model) skip the turn, so they are
+ * not queued behind large uploads.
+ */
+const ONE_READ_BYTES = 64 * 1024;
+
+function fitsOneRead(request: FastifyRequest): boolean {
+  const length = Number(request.headers['content-length']);
+  return Number.isFinite(length) && length <= ONE_READ_BYTES;
+}
+
+/**
+ * Waits for the upload's turn to read its body (InFlightUploads). Its socket is quiet meanwhile,
+ * by our choice, so the server's idle-socket timeout is suspended until the turn comes.
+ */
+async function waitForTurn(request: FastifyRequest, turn: Promise<void>): Promise<void> {
+  const socket = request.raw.socket;
+  const timeout = socket.timeout;
+  socket.setTimeout(0);
+  try {
+    await turn;
+  } finally {
+    if (timeout) socket.setTimeout(timeout);
   }
 }
 

@@ -80,6 +80,11 @@ export interface SelfServedObjects {
 export interface ObjectStorage {
   /** Present when the API serves this store's links itself; S3 stores serve their own. */
   readonly selfServed?: SelfServedObjects | undefined;
+  /**
+   * How many bodies `put` can take at once without one waiting for memory (the S3 store's part
+   * buffers); undefined: no such bound. Uploads beyond it wait before reading (InFlightUploads).
+   */
+  readonly concurrentBodies?: number | undefined;
   /** Streams a body of unknown length to `key`; the object appears only when complete. */
   put(key: string, body: Readable, options: PutOptions): Promise<{ etag: string }>;
   head(key: string): Promise<StoredObject | undefined>;

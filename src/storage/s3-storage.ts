@@ -94,6 +94,11 @@ export class S3Storage implements ObjectStorage {
     }
   }
 
+  /** Every upload needs a part buffer to progress: one upload reads per buffer. */
+  get concurrentBodies(): number {
+    return this.#pool.count;
+  }
+
   /** The shared part buffers (for tests and benchmarks). */
   get partBuffers(): PartBufferPool {
     return this.#pool;

@@ -2,6 +2,12 @@
  * The uploads this process is receiving: capped in number, per principal and in total (a
  * client cannot hold every socket and part buffer), and aborted together when a shutdown's
  * grace period runs out.
+ *
+ * Admitted uploads also take turns: at most `readers` of them read their bodies at once (the
+ * S3 store's part buffers, one each, as every upload needs one to progress). An upload waiting
+ * for its turn has read nothing, so it holds no stream buffers either; before turns, 100 slow
+ * uploads sharing 16 part buffers kept ~300 KiB each in the stages between socket and part
+ * buffer (socket, request, parser, file stream, meter), 20-55 MiB in all, plus their heap.
  */
 import { AppError } from '../errors.ts';
 
@@ -18,24 +24,42 @@ export interface UploadLimits {
 export const STALL_MIN_BYTES = 16 * 1024;
 const RETRY_AFTER_SECONDS = 10;
 
+export interface TrackedUpload {
+  /** Aborts when the client goes away or the server aborts all uploads. */
+  signal: AbortSignal;
+  /** Resolves when this upload may read its body (at once when turns are unbounded). */
+  turn(): Promise<void>;
+  done(): void;
+}
+
 export class InFlightUploads {
   readonly limits: UploadLimits;
   readonly #controllers = new Set<AbortController>();
   readonly #perPrincipal = new Map<string, number>();
+  /** Bodies read at once; undefined: no bound (a store that needs no memory per upload). */
+  readonly #readers: number | undefined;
+  #reading = 0;
+  readonly #waiting: Array<() => void> = [];
 
-  constructor(limits: UploadLimits) {
+  constructor(limits: UploadLimits, readers?: number) {
     this.limits = limits;
+    this.#readers = readers === undefined ? undefined : Math.max(1, readers);
   }
 
   get size(): number {
     return this.#controllers.size;
   }
 
+  /** Uploads reading their bodies now, and waiting for their turn (for tests and benchmarks). */
+  get turns(): { reading: number; waiting: number } {
+    return { reading: this.#reading, waiting: this.#waiting.length };
+  }
+
   /**
    * Admits an upload of `principalId`, or refuses it before any byte is read. The signal aborts
    * when the client goes away (`clientSignal`) or the server aborts all uploads.
    */
-  track(principalId: string, clientSignal: AbortSignal): { signal: AbortSignal; done(): void } {
+  track(principalId: string, clientSignal: AbortSignal): TrackedUpload {
     const mine = this.#perPrincipal.get(principalId) ?? 0;
     if (mine >= this.limits.maxConcurrentPerPrincipal) {
       throw new AppError(
@@ -54,11 +78,26 @@ export class InFlightUploads {
     if (clientSignal.aborted) onClient();
     this.#controllers.add(controller);
     let finished = false;
+    let turn: Promise<void> | undefined;
+    let reading = false;
+    let leaveQueue: (() => void) | undefined;
     return {
       signal: controller.signal,
+      turn: () => {
+        turn ??= this.#takeTurn(controller.signal, (queued) => {
+          leaveQueue = queued;
+        }).then(() => {
+          reading = true;
+          // Done before the turn came (an abort raced it): hand the turn on at once.
+          if (finished) this.#endTurn();
+        });
+        return turn;
+      },
       done: () => {
         if (finished) return;
         finished = true;
+        if (reading) this.#endTurn();
+        leaveQueue?.();
         clientSignal.removeEventListener('abort', onClient);
         this.#controllers.delete(controller);
         const left = (this.#perPrincipal.get(principalId) ?? 1) - 1;
@@ -66,6 +105,38 @@ export class InFlightUploads {
         else this.#perPrincipal.delete(principalId);
       },
     };
+  }
+
+  #takeTurn(signal: AbortSignal, onQueued: (leave: () => void) => void): Promise<void> {
+    if (this.#readers === undefined) return Promise.resolve();
+    if (this.#reading < this.#readers && this.#waiting.length === 0) {
+      this.#reading += 1;
+      return Promise.resolve();
+    }
+    signal.throwIfAborted();
+    return new Promise<void>((resolve, reject) => {
+      const wake = () => {
+        signal.removeEventListener('abort', onAbort);
+        this.#reading += 1;
+        resolve();
+      };
+      const onAbort = () => leave(signal.reason);
+      const leave = (reason?: unknown) => {
+        const index = this.#waiting.indexOf(wake);
+        if (index < 0) return;
+        this.#waiting.splice(index, 1);
+        signal.removeEventListener('abort', onAbort);
+        reject(reason ?? new Error('the upload ended before its turn'));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#waiting.push(wake);
+      onQueued(() => leave());
+    });
+  }
+
+  #endTurn(): void {
+    this.#reading -= 1;
+    this.#waiting.shift()?.();
   }
 
   abortAll(reason: Error): void {
