@@ -35,7 +35,8 @@ export const settingDocs: Record<keyof Env, SettingDoc> = {
   UPLOAD_QUEUE_SIZE: { default: '4', meaning: 'parts in flight per upload' },
   UPLOAD_MEMORY_BUDGET_BYTES: {
     default: '128 MiB',
-    meaning: 'part buffers of all S3 uploads together (a bound: an upload waits for a free buffer)',
+    meaning:
+      'memory of all S3 uploads together: part buffers, less 48 MiB while the dataset profiling thread runs (a bound: past the buffers an upload waits, unread, for its turn)',
   },
   UPLOAD_CONCURRENCY: { default: '128', meaning: 'uploads at once in total; past it 503 `server_busy`' },
   UPLOAD_CONCURRENCY_PER_CALLER: { default: '32', meaning: 'uploads at once per caller; past it 429 `too_many_uploads`' },

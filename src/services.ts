@@ -72,7 +72,7 @@ export async function createServices(config: Config, log: Logger, overrides: Ser
       verifier,
     }),
     authenticator: new Authenticator(config.auth),
-    uploads: new InFlightUploads(config.uploads, storage.concurrentBodies),
+    uploads: new InFlightUploads(config.uploads, () => storage.concurrentBodies),
     deps: () => ({ storage, metadata, log }),
     async close() {
       await verifier.stop();

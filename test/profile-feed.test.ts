@@ -7,11 +7,18 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parse } from 'csv-parse/sync';
+import { reservedBytes } from '../src/memory-reservations.ts';
 import { CsvScanner } from '../src/profiles/csv-scanner.ts';
 import { ProfileFeed } from '../src/profiles/profile-feed.ts';
-import { ThreadProfileJob } from '../src/profiles/profile-thread.ts';
+import {
+  profilingThreadRunning,
+  profilingThreadSettings,
+  THREAD_RESERVE_BYTES,
+  ThreadProfileJob,
+} from '../src/profiles/profile-thread.ts';
 import { RecordCounter } from '../src/profiles/record-counter.ts';
 import { DelimitedProfiler, JsonLinesProfiler } from '../src/profiles/text-profiler.ts';
+import { PartBufferPool } from '../src/storage/part-buffer-pool.ts';
 
 function random(seed: number): () => number {
   let state = seed >>> 0;
@@ -169,4 +176,28 @@ test('on the profiling thread: an upload that outruns it skips ahead, and the pr
       .sort(),
     ['label 0, quoted', 'label 1, quoted', 'label 2, quoted'],
   );
+});
+
+test('the profiling thread reserves its memory from the upload budget while it runs, and stops when idle', async () => {
+  // The thread is the process's only reservation; an earlier test's thread is reused here.
+  profilingThreadSettings.idleMs = 300;
+  const pool = new PartBufferPool(8 * 1024 * 1024, 128 * 1024 * 1024, reservedBytes);
+  const profileOf = async (text: string) => {
+    const job = new ThreadProfileJob('csv', 100);
+    await job.write(Buffer.from(text));
+    return job.finish();
+  };
+  assert.equal((await profileOf('a,b\n1,2\n')).rows, 1);
+  assert.ok(profilingThreadRunning());
+  assert.equal(reservedBytes(), THREAD_RESERVE_BYTES);
+  assert.equal(pool.count, Math.floor((128 * 1024 * 1024 - reservedBytes()) / (8 * 1024 * 1024)));
+  const deadline = Date.now() + 10_000;
+  while (profilingThreadRunning() || reservedBytes() !== 0) {
+    assert.ok(Date.now() < deadline, 'the idle thread stopped');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.equal(pool.count, 16);
+  // The next job starts a thread again.
+  assert.equal((await profileOf('x\n1\n2\n')).rows, 2);
+  profilingThreadSettings.idleMs = 30_000;
 });

@@ -75,6 +75,8 @@ describe('upload limits', () => {
         UPLOAD_PART_SIZE_BYTES: String(5 * MiB),
         UPLOAD_QUEUE_SIZE: '4',
         UPLOAD_MEMORY_BUDGET_BYTES: String(10 * MiB),
+        // No profiling thread, whose reservation would take this whole small budget (one buffer left).
+        PROFILE_MAX_COLUMNS: '0',
       },
     });
     const files = Array.from({ length: 8 }, (_, index) => patternFile(12 * MiB, `budget-${index}`));

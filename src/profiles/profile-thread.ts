@@ -7,21 +7,37 @@
  * (profile-feed.ts) and one within them waits: it goes at the profiler's pace.
  * If the thread dies, its jobs fail (their files upload without a profile) and the next job
  * starts a new one.
+ *
+ * The thread's memory comes out of the upload budget (src/memory-reservations.ts) while it
+ * runs, and it stops once idle for a while, giving the memory back.
  */
 import { Worker } from 'node:worker_threads';
+import { reserveMemory } from '../memory-reservations.ts';
 import type { DatasetProfile } from './profile.ts';
 import { NotProfiled, ProfileFeed } from './profile-feed.ts';
 import type { FromWorker, ToWorker } from './profile-worker.ts';
 
 const IN_FLIGHT_BYTES = 16 * 1024 * 1024;
+/**
+ * What the running thread costs the process, reserved from UPLOAD_MEMORY_BUDGET_BYTES. Measured
+ * (bench/README.md): ~15 MiB once started and idle; 100 concurrent uploads of binary files named
+ * .csv raised the process's peak by ~43 MiB more with profiling than without (its heap, its
+ * copies in flight, its native memory).
+ */
+export const THREAD_RESERVE_BYTES = 48 * 1024 * 1024;
+/** How long the thread waits for another job before it stops (tests shorten it). */
+export const profilingThreadSettings = { idleMs: 30_000 };
 
 interface JobState {
   inFlight: number;
+  /** The thread the job runs on (a stopped thread fails only its own jobs). */
+  thread?: Worker;
   result?: { resolve(profile: DatasetProfile): void; reject(error: Error): void };
   failed?: Error;
 }
 
 let worker: Worker | undefined;
+let idleTimer: NodeJS.Timeout | undefined;
 let nextJob = 1;
 const jobs = new Map<number, JobState>();
 /** Copies sent and not yet profiled, every job together; writers waiting for it to drop. */
@@ -37,6 +53,7 @@ function thread(): Worker {
   if (worker) return worker;
   const file = import.meta.url.endsWith('.ts') ? './profile-worker.ts' : './profile-worker.js';
   const started = new Worker(new URL(file, import.meta.url));
+  const unreserve = reserveMemory(THREAD_RESERVE_BYTES);
   started.on('message', (message: FromWorker) => {
     const job = jobs.get(message.job);
     if (!job) return;
@@ -51,8 +68,9 @@ function thread(): Worker {
     }
   });
   const fail = (error: Error) => {
-    worker = undefined;
+    if (worker === started) worker = undefined;
     for (const [id, job] of jobs) {
+      if (job.thread !== started) continue;
       job.failed = error;
       job.result?.reject(error);
       jobs.delete(id);
@@ -60,16 +78,36 @@ function thread(): Worker {
     }
   };
   started.on('error', fail);
-  started.on('exit', (code) => fail(new Error(`the profiling thread exited (${code})`)));
+  started.on('exit', (code) => {
+    unreserve();
+    fail(new Error(`the profiling thread exited (${code})`));
+  });
   worker = started;
   return started;
 }
 
-/** The thread keeps the process alive while it has jobs, never when idle. */
+/** Whether the profiling thread runs now (for tests). */
+export function profilingThreadRunning(): boolean {
+  return worker !== undefined;
+}
+
+/** The thread keeps the process alive while it has jobs, never when idle; idle long, it stops. */
 function holdWhileBusy(): void {
   if (!worker) return;
-  if (jobs.size > 0) worker.ref();
-  else worker.unref();
+  clearTimeout(idleTimer);
+  idleTimer = undefined;
+  if (jobs.size > 0) {
+    worker.ref();
+    return;
+  }
+  worker.unref();
+  const idle = worker;
+  idleTimer = setTimeout(() => {
+    if (worker !== idle || jobs.size > 0) return;
+    worker = undefined;
+    void idle.terminate();
+  }, profilingThreadSettings.idleMs);
+  idleTimer.unref();
 }
 
 export class ThreadProfileJob {
@@ -81,6 +119,7 @@ export class ThreadProfileJob {
   constructor(format: 'csv' | 'tsv' | 'jsonl', maxColumns: number, wholeBytes?: number) {
     this.#feed = new ProfileFeed(format, wholeBytes);
     this.#worker = thread();
+    this.#state.thread = this.#worker;
     jobs.set(this.#id, this.#state);
     holdWhileBusy();
     this.#send({ type: 'start', job: this.#id, format, maxColumns });

@@ -1,22 +1,34 @@
 /**
  * Part buffers shared by every upload of the process: at most `count` buffers of `partSize`
- * bytes ever exist, so upload memory is bounded by construction (count x partSize), whatever
- * the number of uploads. An upload that needs a buffer while all are in use waits for one;
+ * bytes exist, so upload memory is bounded by construction (count x partSize), whatever the
+ * number of uploads. An upload that needs a buffer while all are in use waits for one;
  * meanwhile it reads nothing from its client, whose socket is then paused by back-pressure.
  * Buffers are reused, not reallocated, so the garbage collector does not set the peak either.
+ *
+ * `count` is what the budget leaves after the process's other upload memory
+ * (src/memory-reservations.ts: the profiling thread while it runs), never less than one. When it
+ * shrinks, buffers coming back beyond it are dropped rather than pooled.
  */
 export class PartBufferPool {
   readonly partSize: number;
-  readonly count: number;
+  readonly #budgetBytes: number;
+  readonly #reserved: () => number;
   readonly #free: Buffer[] = [];
   readonly #waiting: Array<{ resolve(buffer: Buffer): void }> = [];
   #allocated = 0;
   #inUse = 0;
   #peakInUse = 0;
 
-  constructor(partSize: number, count: number) {
+  /** `reserved`: bytes of the budget spent elsewhere now. */
+  constructor(partSize: number, budgetBytes: number, reserved: () => number = () => 0) {
     this.partSize = partSize;
-    this.count = Math.max(1, count);
+    this.#budgetBytes = budgetBytes;
+    this.#reserved = reserved;
+  }
+
+  /** Buffers the budget allows now. */
+  get count(): number {
+    return Math.max(1, Math.floor((this.#budgetBytes - this.#reserved()) / this.partSize));
   }
 
   /** Buffers handed out now, and the most ever handed out at once (for tests and benchmarks). */
@@ -47,9 +59,22 @@ export class PartBufferPool {
 
   release(buffer: Buffer): void {
     this.#inUse -= 1;
+    if (this.#allocated > this.count) {
+      // The budget shrank: this buffer goes (to the garbage collector), a waiter waits on.
+      this.#allocated -= 1;
+      return;
+    }
     const next = this.#waiting.shift();
     if (next) next.resolve(buffer);
     else this.#free.push(buffer);
+  }
+
+  /** The budget grew, or shrank: allocate for waiters, or drop idle buffers beyond it. */
+  resize(): void {
+    while (this.#allocated > this.count && this.#free.pop()) this.#allocated -= 1;
+    while (this.#waiting.length > 0 && this.#allocated < this.count) {
+      (this.#waiting.shift() as { resolve(buffer: Buffer): void }).resolve(this.#allocate());
+    }
   }
 
   #allocate(): Buffer {

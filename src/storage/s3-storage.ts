@@ -19,6 +19,7 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import type { StorageConfig } from '../config.ts';
+import { onReservationChange, reservedBytes } from '../memory-reservations.ts';
 import { PartBufferPool } from './part-buffer-pool.ts';
 import type {
   DownloadUrlOptions,
@@ -45,12 +46,15 @@ export class S3Storage implements ObjectStorage {
   readonly #queueSize: number;
   readonly #pool: PartBufferPool;
   readonly #links: S3LinkSigner;
+  readonly #stopResizing: () => void;
 
   constructor(config: S3Config, options: { maxAttempts?: number } = {}) {
     this.#bucket = config.bucket;
     this.#queueSize = config.queueSize;
-    // Every upload's parts in flight come from one pool: UPLOAD_MEMORY_BUDGET_BYTES is a bound.
-    this.#pool = new PartBufferPool(config.partSize, Math.floor(config.memoryBudgetBytes / config.partSize));
+    // Every upload's parts in flight come from one pool: UPLOAD_MEMORY_BUDGET_BYTES is a bound,
+    // less what the process reserves of it elsewhere (the profiling thread, while it runs).
+    this.#pool = new PartBufferPool(config.partSize, config.memoryBudgetBytes, reservedBytes);
+    this.#stopResizing = onReservationChange(() => this.#pool.resize());
     const client = new S3Client({
       region: config.region,
       endpoint: config.endpoint,
@@ -291,6 +295,7 @@ export class S3Storage implements ObjectStorage {
   }
 
   async close(): Promise<void> {
+    this.#stopResizing();
     this.#client.destroy();
   }
 }

@@ -36,14 +36,14 @@ export class InFlightUploads {
   readonly limits: UploadLimits;
   readonly #controllers = new Set<AbortController>();
   readonly #perPrincipal = new Map<string, number>();
-  /** Bodies read at once; undefined: no bound (a store that needs no memory per upload). */
-  readonly #readers: number | undefined;
+  /** Bodies read at once, asked each time (the budget can change); undefined: no bound. */
+  readonly #readers: () => number | undefined;
   #reading = 0;
   readonly #waiting: Array<() => void> = [];
 
-  constructor(limits: UploadLimits, readers?: number) {
+  constructor(limits: UploadLimits, readers: () => number | undefined = () => undefined) {
     this.limits = limits;
-    this.#readers = readers === undefined ? undefined : Math.max(1, readers);
+    this.#readers = readers;
   }
 
   get size(): number {
@@ -108,8 +108,8 @@ export class InFlightUploads {
   }
 
   #takeTurn(signal: AbortSignal, onQueued: (leave: () => void) => void): Promise<void> {
-    if (this.#readers === undefined) return Promise.resolve();
-    if (this.#reading < this.#readers && this.#waiting.length === 0) {
+    if (this.#readers() === undefined) return Promise.resolve();
+    if (this.#hasRoom() && this.#waiting.length === 0) {
       this.#reading += 1;
       return Promise.resolve();
     }
@@ -136,7 +136,12 @@ export class InFlightUploads {
 
   #endTurn(): void {
     this.#reading -= 1;
-    this.#waiting.shift()?.();
+    // The budget may have grown meanwhile: admit as many as it allows now.
+    while (this.#waiting.length > 0 && this.#hasRoom()) this.#waiting.shift()?.();
+  }
+
+  #hasRoom(): boolean {
+    return this.#reading < Math.max(1, this.#readers() ?? Number.POSITIVE_INFINITY);
   }
 
   abortAll(reason: Error): void {

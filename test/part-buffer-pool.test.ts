@@ -1,0 +1,45 @@
+/**
+ * The part-buffer pool: at most as many buffers as the upload budget allows, less what the
+ * process reserves of it elsewhere; when a reservation shrinks it, buffers coming back beyond
+ * it are dropped, and waiters are served again once it grows.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { PartBufferPool } from '../src/storage/part-buffer-pool.ts';
+
+test('a reservation shrinks the pool: buffers beyond it are dropped on release, and waiters are served when it grows', async () => {
+  let reserved = 0;
+  const pool = new PartBufferPool(1024, 4 * 1024, () => reserved);
+  assert.equal(pool.count, 4);
+  const held = await Promise.all([pool.acquire(), pool.acquire(), pool.acquire(), pool.acquire()]);
+  assert.equal(new Set(held).size, 4);
+  reserved = 2 * 1024 + 1;
+  pool.resize();
+  assert.equal(pool.count, 1, 'what the budget leaves, in whole buffers');
+  let served: Buffer | undefined;
+  const waiter = pool.acquire().then((buffer) => {
+    served = buffer;
+  });
+  // Three of the four come back and are dropped: the pool is over its new count.
+  for (const buffer of held.slice(0, 3)) pool.release(buffer);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(served, undefined, 'the waiter still waits: one buffer is all the budget allows, and it is in use');
+  assert.deepEqual(pool.stats, { inUse: 1, peakInUse: 4, allocated: 1, waiting: 1 });
+  // The reservation ends: the waiter gets a buffer at once.
+  reserved = 0;
+  pool.resize();
+  await waiter;
+  assert.ok(served);
+  assert.equal(pool.stats.allocated, 2);
+  pool.release(held[3] as Buffer);
+  pool.release(served);
+  assert.deepEqual(pool.stats, { inUse: 0, peakInUse: 4, allocated: 2, waiting: 0 });
+});
+
+test('never fewer than one buffer, whatever is reserved', async () => {
+  const pool = new PartBufferPool(1024, 2048, () => 1024 * 1024);
+  assert.equal(pool.count, 1);
+  const buffer = await pool.acquire();
+  assert.equal(buffer.length, 1024);
+  pool.release(buffer);
+});
