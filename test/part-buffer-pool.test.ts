@@ -43,3 +43,18 @@ test('never fewer than one buffer, whatever is reserved', async () => {
   assert.equal(buffer.length, 1024);
   pool.release(buffer);
 });
+
+test('free buffers are dropped once the pool has gone unused for a while; a new upload allocates again', async () => {
+  const pool = new PartBufferPool(1024, 4 * 1024, () => 0, 50);
+  const held = await Promise.all([pool.acquire(), pool.acquire()]);
+  pool.release(held[0] as Buffer);
+  await new Promise((resolve) => setTimeout(resolve, 120));
+  assert.equal(pool.stats.allocated, 2, 'kept while an upload still uses the pool');
+  pool.release(held[1] as Buffer);
+  await new Promise((resolve) => setTimeout(resolve, 120));
+  assert.equal(pool.stats.allocated, 0, 'dropped after the idle time');
+  const again = await pool.acquire();
+  assert.equal(again.length, 1024);
+  assert.equal(pool.stats.allocated, 1);
+  pool.release(again);
+});

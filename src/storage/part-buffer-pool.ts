@@ -8,22 +8,33 @@
  * `count` is what the budget leaves after the process's other upload memory
  * (src/memory-reservations.ts: the profiling thread while it runs), never less than one. When it
  * shrinks, buffers coming back beyond it are dropped rather than pooled.
+ *
+ * Once no upload has used the pool for IDLE_MS, its free buffers are dropped too: reuse is
+ * what matters during a burst of uploads, and after one the process goes back to its idle
+ * size rather than keep up to the whole budget for good.
  */
+import { collectWhenQuiet } from '../uploads/read-buffers.ts';
+
+const IDLE_MS = 5000;
+
 export class PartBufferPool {
   readonly partSize: number;
   readonly #budgetBytes: number;
   readonly #reserved: () => number;
+  readonly #idleMs: number;
   readonly #free: Buffer[] = [];
   readonly #waiting: Array<{ resolve(buffer: Buffer): void }> = [];
   #allocated = 0;
   #inUse = 0;
   #peakInUse = 0;
+  #idle: NodeJS.Timeout | undefined;
 
-  /** `reserved`: bytes of the budget spent elsewhere now. */
-  constructor(partSize: number, budgetBytes: number, reserved: () => number = () => 0) {
+  /** `reserved`: bytes of the budget spent elsewhere now; `idleMs`: how long free buffers are kept unused. */
+  constructor(partSize: number, budgetBytes: number, reserved: () => number = () => 0, idleMs = IDLE_MS) {
     this.partSize = partSize;
     this.#budgetBytes = budgetBytes;
     this.#reserved = reserved;
+    this.#idleMs = idleMs;
   }
 
   /** Buffers the budget allows now. */
@@ -38,6 +49,8 @@ export class PartBufferPool {
 
   async acquire(signal?: AbortSignal): Promise<Buffer> {
     signal?.throwIfAborted();
+    clearTimeout(this.#idle);
+    this.#idle = undefined;
     const ready = this.#free.pop() ?? (this.#allocated < this.count ? this.#allocate() : undefined);
     if (ready) return this.#handOut(ready);
     return new Promise<Buffer>((resolve, reject) => {
@@ -62,11 +75,25 @@ export class PartBufferPool {
     if (this.#allocated > this.count) {
       // The budget shrank: this buffer goes (to the garbage collector), a waiter waits on.
       this.#allocated -= 1;
-      return;
+      collectWhenQuiet();
+    } else {
+      const next = this.#waiting.shift();
+      if (next) next.resolve(buffer);
+      else this.#free.push(buffer);
     }
-    const next = this.#waiting.shift();
-    if (next) next.resolve(buffer);
-    else this.#free.push(buffer);
+    if (this.#inUse === 0) this.#dropWhenIdle();
+  }
+
+  #dropWhenIdle(): void {
+    clearTimeout(this.#idle);
+    this.#idle = setTimeout(() => {
+      this.#idle = undefined;
+      if (this.#inUse > 0 || this.#free.length === 0) return;
+      this.#allocated -= this.#free.length;
+      this.#free.length = 0;
+      collectWhenQuiet();
+    }, this.#idleMs);
+    this.#idle.unref();
   }
 
   /** The budget grew, or shrank: allocate for waiters, or drop idle buffers beyond it. */
