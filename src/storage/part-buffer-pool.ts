@@ -13,7 +13,6 @@
  * what matters during a burst of uploads, and after one the process goes back to its idle
  * size rather than keep up to the whole budget for good.
  */
-import { collectWhenQuiet } from '../uploads/read-buffers.ts';
 
 const IDLE_MS = 5000;
 
@@ -75,7 +74,6 @@ export class PartBufferPool {
     if (this.#allocated > this.count) {
       // The budget shrank: this buffer goes (to the garbage collector), a waiter waits on.
       this.#allocated -= 1;
-      collectWhenQuiet();
     } else {
       const next = this.#waiting.shift();
       if (next) next.resolve(buffer);
@@ -91,7 +89,6 @@ export class PartBufferPool {
       if (this.#inUse > 0 || this.#free.length === 0) return;
       this.#allocated -= this.#free.length;
       this.#free.length = 0;
-      collectWhenQuiet();
     }, this.#idleMs);
     this.#idle.unref();
   }

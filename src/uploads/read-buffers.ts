@@ -8,17 +8,13 @@
  * collection every RELEASE_EVERY bytes streamed frees them while they are few: well under a
  * millisecond each, about 1 % of a core at 300 MB/s. Without the flag (tests), nothing happens.
  *
- * Buffers that lived through two of those (waiting in a paused stream, say) are in the old
- * generation, which V8 collects only when memory grows further, and so are part buffers the
- * pool let go: they stayed in RSS until the next burst (measured in the bench: after the 1 GiB
- * uploads, a read-back peaked 171 MiB, 153 once they were collected). So once streaming has
- * been quiet for QUIET_MS, one full collection returns them: a few ms on this heap, once per burst.
+ * No full collection is forced, even after a burst: one after the pool dropped its buffers cut
+ * the following verification read-backs to 0.60 of a plain GetObject, from 0.83 without it
+ * (bench/README.md, session 7). The dropped buffers are collected when V8 next collects.
  */
 const RELEASE_EVERY = 8 * 1024 * 1024;
-const QUIET_MS = 1000;
-const collect = (globalThis as { gc?: (options: { type: 'minor' | 'major' }) => void }).gc;
+const collect = (globalThis as { gc?: (options: { type: 'minor' }) => void }).gc;
 let streamedSinceCollection = 0;
-let quiet: NodeJS.Timeout | undefined;
 
 /** Counts bytes that went through a stream; now and then collects the buffers they came in. */
 export function noteStreamed(bytes: number): void {
@@ -27,19 +23,4 @@ export function noteStreamed(bytes: number): void {
   if (streamedSinceCollection < RELEASE_EVERY) return;
   streamedSinceCollection = 0;
   collect({ type: 'minor' });
-  collectWhenQuiet();
-}
-
-/** One full collection once nothing has asked for one in QUIET_MS (after memory was let go). */
-export function collectWhenQuiet(): void {
-  if (!collect) return;
-  if (quiet) {
-    quiet.refresh();
-    return;
-  }
-  quiet = setTimeout(() => {
-    quiet = undefined;
-    collect({ type: 'major' });
-  }, QUIET_MS);
-  quiet.unref();
 }
