@@ -61,12 +61,15 @@ export async function writeMultipart(write: MultipartWrite): Promise<{ etag: str
       )
       .then((result) => {
         completed.push({ PartNumber: partNumber, ETag: result.ETag ?? '' });
+        return true;
       })
       .catch((error: unknown) => {
         failure ??= error;
+        return false;
       })
-      .finally(() => {
-        pool.release(part);
+      .then((sent) => {
+        // A failed or aborted part's socket may still be writing from the buffer for a moment.
+        pool.release(part, sent);
         inFlight.delete(task);
       });
     inFlight.add(task);
