@@ -36,23 +36,6 @@ test('a reservation shrinks the pool: buffers beyond it are dropped on release, 
   assert.deepEqual(pool.stats, { inUse: 0, peakInUse: 4, allocated: 2, waiting: 0 });
 });
 
-test('a buffer dropped by a shrinking budget is freed at once, unless its aborted part may still be on a socket', async () => {
-  let reserved = 0;
-  const pool = new PartBufferPool(1024, 3 * 1024, () => reserved, { settledMs: 60 });
-  const [settled, fresh, third] = await Promise.all([pool.acquire(), pool.acquire(), pool.acquire()]);
-  pool.release(settled as Buffer, false);
-  await new Promise((resolve) => setTimeout(resolve, 100));
-  // An aborted part, just released: its socket may still be writing from it.
-  pool.release(fresh as Buffer, false);
-  reserved = 2 * 1024;
-  pool.resize();
-  assert.equal(pool.stats.allocated, 1);
-  assert.equal(settled?.length, 0, 'aborted, but free long enough since: detached, its memory freed');
-  assert.equal(fresh?.length, 1024, 'left to the garbage collector');
-  assert.equal(third?.length, 1024, 'in use: untouched');
-  pool.release(third as Buffer);
-});
-
 test('never fewer than one buffer, whatever is reserved', async () => {
   const pool = new PartBufferPool(1024, 2048, () => 1024 * 1024);
   assert.equal(pool.count, 1);
@@ -62,7 +45,7 @@ test('never fewer than one buffer, whatever is reserved', async () => {
 });
 
 test('free buffers are dropped once the pool has gone unused for a while; a new upload allocates again', async () => {
-  const pool = new PartBufferPool(1024, 4 * 1024, () => 0, { idleMs: 50, settledMs: 20 });
+  const pool = new PartBufferPool(1024, 4 * 1024, () => 0, 50);
   const held = await Promise.all([pool.acquire(), pool.acquire()]);
   pool.release(held[0] as Buffer);
   await new Promise((resolve) => setTimeout(resolve, 120));
@@ -70,27 +53,8 @@ test('free buffers are dropped once the pool has gone unused for a while; a new 
   pool.release(held[1] as Buffer);
   await new Promise((resolve) => setTimeout(resolve, 120));
   assert.equal(pool.stats.allocated, 0, 'dropped after the idle time');
-  // Their memory is freed at once (detached), not left for the garbage collector.
-  assert.deepEqual(
-    held.map((buffer) => buffer.length),
-    [0, 0],
-  );
   const again = await pool.acquire();
   assert.equal(again.length, 1024);
   assert.equal(pool.stats.allocated, 1);
   pool.release(again);
-});
-
-test('released past a shrunk count, a sent part is freed at once and an aborted one is not', async () => {
-  let reserved = 0;
-  const pool = new PartBufferPool(1024, 3 * 1024, () => reserved);
-  const [sent, aborted, kept] = await Promise.all([pool.acquire(), pool.acquire(), pool.acquire()]);
-  reserved = 2 * 1024;
-  pool.release(sent as Buffer);
-  pool.release(aborted as Buffer, false);
-  assert.equal(sent?.length, 0);
-  assert.equal(aborted?.length, 1024);
-  assert.deepEqual(pool.stats, { inUse: 1, peakInUse: 3, allocated: 1, waiting: 0 });
-  pool.release(kept as Buffer);
-  assert.equal(kept?.length, 1024, 'within the count: pooled for reuse');
 });

@@ -61,15 +61,12 @@ export async function writeMultipart(write: MultipartWrite): Promise<{ etag: str
       )
       .then((result) => {
         completed.push({ PartNumber: partNumber, ETag: result.ETag ?? '' });
-        return true;
       })
       .catch((error: unknown) => {
         failure ??= error;
-        return false;
       })
-      .then((sent) => {
-        // A failed or aborted part's socket may still be writing from the buffer for a moment.
-        pool.release(part, sent);
+      .finally(() => {
+        pool.release(part);
         inFlight.delete(task);
       });
     inFlight.add(task);
