@@ -65,6 +65,17 @@ function tricklingFile(size: number, head: number, ticks: number, everyMs: numbe
   };
 }
 
+/** The dataset was created (201) and its stored file, read back through its download link, is `file`. */
+async function expectStored(app: TestApp, name: string, response: Response, file: TestFile): Promise<void> {
+  assert.equal(response.status, 201, await response.clone().text());
+  const dataset = (await response.json()) as { files: Array<{ id: string; sha256: string }> };
+  assert.equal(dataset.files[0]?.sha256, file.sha256);
+  const link = (await (await fetch(`${app.baseUrl}/datasets/${name}/files/${dataset.files[0]?.id}/download`)).json()) as {
+    url: string;
+  };
+  assert.deepEqual(await digestResponse(await fetch(link.url)), { sha256: file.sha256, size: file.size });
+}
+
 describe('upload limits', () => {
   test('eight concurrent 12 MiB uploads share a budget of two 5 MiB part buffers; every byte arrives', {
     skip: postgresSkipReason,
@@ -82,14 +93,7 @@ describe('upload limits', () => {
     const files = Array.from({ length: 8 }, (_, index) => patternFile(12 * MiB, `budget-${index}`));
     const responses = await Promise.all(files.map((file, index) => createWith(app, `budget-${index}`, file)));
     for (const [index, response] of responses.entries()) {
-      assert.equal(response.status, 201, await response.clone().text());
-      const dataset = (await response.json()) as { files: Array<{ id: string; sha256: string; size: number }> };
-      assert.equal(dataset.files[0]?.sha256, files[index]?.sha256);
-      const link = (await (
-        await fetch(`${app.baseUrl}/datasets/budget-${index}/files/${dataset.files[0]?.id}/download`)
-      ).json()) as { url: string };
-      const stored = await digestResponse(await fetch(link.url));
-      assert.deepEqual(stored, { sha256: files[index]?.sha256, size: 12 * MiB });
+      await expectStored(app, `budget-${index}`, response, files[index] as TestFile);
     }
     const stats = (app.services.storage as S3Storage).partBuffers.stats;
     assert.ok(stats.allocated <= 2, `at most two part buffers ever existed, not ${stats.allocated}`);
@@ -139,19 +143,8 @@ describe('upload limits', () => {
     await abandoned;
     await eventually(async () => assert.deepEqual(app.services.uploads.turns, { reading: 1, waiting: 1 }));
     // The wait (past the 1 s idle timeout) is not a stall: both arrive whole.
-    for (const [name, file, done] of [
-      ['first', first, firstDone],
-      ['second', second, secondDone],
-    ] as const) {
-      const response = await done;
-      assert.equal(response.status, 201, await response.clone().text());
-      const dataset = (await response.json()) as { files: Array<{ id: string; sha256: string }> };
-      assert.equal(dataset.files[0]?.sha256, file.sha256);
-      const link = (await (await fetch(`${app.baseUrl}/datasets/${name}/files/${dataset.files[0]?.id}/download`)).json()) as {
-        url: string;
-      };
-      assert.deepEqual(await digestResponse(await fetch(link.url)), { sha256: file.sha256, size: file.size });
-    }
+    await expectStored(app, 'first', await firstDone, first);
+    await expectStored(app, 'second', await secondDone, second);
     assert.deepEqual(app.services.uploads.turns, { reading: 0, waiting: 0 });
     assert.equal(storage.partBuffers.stats.allocated, 1);
     await eventually(async () => assert.equal((await app.rowCounts()).datasets, 3, 'first, second, fields-only; not abandoned'));
