@@ -11,9 +11,9 @@
  *
  * Only functions Postgres declares stable or immutable are combined: they cannot write, so one
  * statement answers exactly what separate ones would (one snapshot instead of several taken
- * microseconds apart). Calls of different functions are never mixed. If the combined statement fails (one call raised `file_not_found`, say),
- * every call in it runs again on its own, so each caller gets exactly the answer or the error it
- * would have had alone.
+ * microseconds apart). Calls of different functions are never mixed. If the combined statement
+ * fails (one call raised `file_not_found`, say), every call in it runs again on its own, so each
+ * caller gets exactly the answer or the error it would have had alone.
  */
 import { combinedCallSql, type SqlArgument } from './sql-caller.ts';
 

@@ -11,8 +11,8 @@
  * row group holds fewer rows than asked for, still go through `parquetReadObjects`.
  *
  * These are hyparquet's internal modules (exported under `hyparquet/src/*.js`); the version is
- * pinned, and test/profiles.test.ts compares this reader's rows with `parquetReadObjects` on the
- * same files (dictionary and plain pages, v1 and v2, nulls, several pages, an offset index).
+ * pinned, and test/parquet-first-rows.test.ts compares this reader's rows with `parquetReadObjects`
+ * on the same files (dictionary and plain pages, v1 and v2, nulls, several pages, an offset index).
  */
 import type { AsyncBuffer, ColumnChunk, DecodedArray, FileMetaData, PageHeader, SchemaTree } from 'hyparquet';
 import { parquetHeader, readPage } from 'hyparquet/src/column.js';

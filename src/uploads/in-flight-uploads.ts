@@ -108,12 +108,12 @@ export class InFlightUploads {
   }
 
   #takeTurn(signal: AbortSignal, onQueued: (leave: () => void) => void): Promise<void> {
-    if (this.#readers() === undefined) return Promise.resolve();
+    // Unbounded turns are still counted, so that ending one (done) keeps the count right.
     if (this.#hasRoom() && this.#waiting.length === 0) {
       this.#reading += 1;
       return Promise.resolve();
     }
-    signal.throwIfAborted();
+    if (signal.aborted) return Promise.reject(signal.reason);
     return new Promise<void>((resolve, reject) => {
       const wake = () => {
         signal.removeEventListener('abort', onAbort);
