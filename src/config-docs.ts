@@ -36,7 +36,7 @@ export const settingDocs: Record<keyof Env, SettingDoc> = {
   UPLOAD_MEMORY_BUDGET_BYTES: {
     default: '128 MiB',
     meaning:
-      'memory of all S3 uploads together: part buffers, less 48 MiB while the dataset profiling thread runs (a bound: past the buffers an upload waits, unread, for its turn)',
+      'memory of all S3 uploads together: part buffers with 1 MiB each for the socket reads that fill them, less 48 MiB while the dataset profiling thread runs (a bound: past the buffers an upload waits, unread, for its turn)',
   },
   UPLOAD_CONCURRENCY: { default: '128', meaning: 'uploads at once in total; past it 503 `server_busy`' },
   UPLOAD_CONCURRENCY_PER_CALLER: { default: '32', meaning: 'uploads at once per caller; past it 429 `too_many_uploads`' },

@@ -36,6 +36,13 @@ test('a reservation shrinks the pool: buffers beyond it are dropped on release, 
   assert.deepEqual(pool.stats, { inUse: 0, peakInUse: 4, allocated: 2, waiting: 0 });
 });
 
+test('with readBytesPerPart, every buffer takes that much more of the budget: the reads that fill it', () => {
+  const MiB = 1024 * 1024;
+  assert.equal(new PartBufferPool(8 * MiB, 128 * MiB).count, 16);
+  assert.equal(new PartBufferPool(8 * MiB, 128 * MiB, () => 0, { readBytesPerPart: MiB }).count, 14);
+  assert.equal(new PartBufferPool(8 * MiB, 128 * MiB, () => 48 * MiB, { readBytesPerPart: MiB }).count, 8);
+});
+
 test('never fewer than one buffer, whatever is reserved', async () => {
   const pool = new PartBufferPool(1024, 2048, () => 1024 * 1024);
   assert.equal(pool.count, 1);
@@ -45,7 +52,7 @@ test('never fewer than one buffer, whatever is reserved', async () => {
 });
 
 test('free buffers are dropped once the pool has gone unused for a while; a new upload allocates again', async () => {
-  const pool = new PartBufferPool(1024, 4 * 1024, () => 0, 50);
+  const pool = new PartBufferPool(1024, 4 * 1024, () => 0, { idleMs: 50 });
   const held = await Promise.all([pool.acquire(), pool.acquire()]);
   pool.release(held[0] as Buffer);
   await new Promise((resolve) => setTimeout(resolve, 120));
@@ -53,8 +60,28 @@ test('free buffers are dropped once the pool has gone unused for a while; a new 
   pool.release(held[1] as Buffer);
   await new Promise((resolve) => setTimeout(resolve, 120));
   assert.equal(pool.stats.allocated, 0, 'dropped after the idle time');
+  assert.deepEqual(
+    held.map((buffer) => buffer.length),
+    [0, 0],
+    'their memory is given back at once: what is left of them is empty',
+  );
   const again = await pool.acquire();
   assert.equal(again.length, 1024);
   assert.equal(pool.stats.allocated, 1);
   pool.release(again);
+});
+
+test('dropping buffers gives their memory back to the system at once, not when the garbage collector runs', async () => {
+  const partSize = 8 * 1024 * 1024;
+  const pool = new PartBufferPool(partSize, 8 * partSize, () => 0, { idleMs: 10 });
+  const held = await Promise.all(Array.from({ length: 8 }, () => pool.acquire()));
+  for (const buffer of held) buffer.fill(1);
+  const full = process.memoryUsage.rss();
+  for (const buffer of held) pool.release(buffer);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(pool.stats.allocated, 0);
+  // 64 MiB were resident; at least most of them are gone while `held` still references every view.
+  const freed = full - process.memoryUsage.rss();
+  assert.ok(freed > 48 * 1024 * 1024, `resident memory fell by ${Math.round(freed / 1024 / 1024)} MiB`);
+  assert.equal(held.length, 8);
 });

@@ -85,7 +85,8 @@ describe('upload limits', () => {
       env: {
         UPLOAD_PART_SIZE_BYTES: String(5 * MiB),
         UPLOAD_QUEUE_SIZE: '4',
-        UPLOAD_MEMORY_BUDGET_BYTES: String(10 * MiB),
+        // Two 5 MiB buffers, each with 1 MiB for the reads that fill it.
+        UPLOAD_MEMORY_BUDGET_BYTES: String(12 * MiB),
         // No profiling thread, whose reservation would take this whole small budget (one buffer left).
         PROFILE_MAX_COLUMNS: '0',
       },

@@ -40,6 +40,14 @@ import { asStorageError } from './storage-error.ts';
 
 type S3Config = Extract<StorageConfig, { kind: 's3' }>;
 
+/**
+ * Each part buffer is filled from socket reads, and those buffers are upload memory too:
+ * measured under load (8 uploads at once, bench/README.md session 8), 15–30 MiB of them were
+ * alive or awaiting collection beside 16 part buffers of 8 MiB. So each buffer's share of the
+ * budget includes 1 MiB for them: 14 buffers of 8 MiB in the default 128 MiB budget, not 16.
+ */
+const READ_BUFFERS_PER_PART = 1024 * 1024;
+
 export class S3Storage implements ObjectStorage {
   readonly #client: S3Client;
   readonly #bucket: string;
@@ -53,7 +61,9 @@ export class S3Storage implements ObjectStorage {
     this.#queueSize = config.queueSize;
     // Every upload's parts in flight come from one pool: UPLOAD_MEMORY_BUDGET_BYTES is a bound,
     // less what the process reserves of it elsewhere (the profiling thread, while it runs).
-    this.#pool = new PartBufferPool(config.partSize, config.memoryBudgetBytes, reservedBytes);
+    this.#pool = new PartBufferPool(config.partSize, config.memoryBudgetBytes, reservedBytes, {
+      readBytesPerPart: READ_BUFFERS_PER_PART,
+    });
     this.#stopResizing = onReservationChange(() => this.#pool.resize());
     const client = new S3Client({
       region: config.region,
