@@ -128,13 +128,11 @@ async function idleShare(ms: number): Promise<number> {
 /**
  * Waits until the machine is quiet (≥ 90 % idle over a second; at most 60 s): what a cold start
  * measures is the process starting, not the previous section's leftovers (Postgres vacuuming
- * 100,000 inserted rows, the S3 server deleting gigabytes). Returns the idle share it started at.
+ * 100,000 inserted rows, the S3 server deleting gigabytes).
  */
-async function untilQuiet(): Promise<number> {
+async function untilQuiet(): Promise<void> {
   const deadline = Date.now() + 60_000;
-  let share = await idleShare(1000);
-  while (share < 0.9 && Date.now() < deadline) share = await idleShare(1000);
-  return share;
+  while ((await idleShare(1000)) < 0.9 && Date.now() < deadline);
 }
 
 /** Peak VmRSS of a process, sampled every 20 ms while `work` runs. */
