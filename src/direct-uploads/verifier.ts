@@ -18,6 +18,7 @@ import type { UploadSessionRecord } from '../metadata/upload-session-records.ts'
 import { FileProfiling } from '../profiles/profile-file.ts';
 import type { ObjectStorage } from '../storage/port.ts';
 import { UploadMeter } from '../uploads/meter.ts';
+import { releaseChunk } from '../uploads/read-buffers.ts';
 import { deleteObjects } from '../uploads/upload-batch.ts';
 
 /** A job that fails this often for reasons outside the file (storage or database down) is given up. */
@@ -200,8 +201,10 @@ export class UploadVerifier {
   ): Promise<{ size: number; sha256: string } | { problem: Problem }> {
     const { body } = await this.#deps.storage.read(session.objectKey, signal);
     const meter = new UploadMeter(session.size, observe);
+    // The last reader of each chunk (the meter has hashed it): its memory goes back at once.
     const discard = new Writable({
-      write(_chunk, _encoding, callback) {
+      write(chunk: Buffer, _encoding, callback) {
+        releaseChunk(chunk);
         callback();
       },
     });

@@ -9,6 +9,13 @@ export interface PutOptions {
   contentType: string;
   /** Aborting stops the transfer and leaves no object and no open multipart upload. */
   signal?: AbortSignal;
+  /**
+   * The body's chunks are socket reads nobody else holds (an upload's file part): the store may
+   * free each once it has its bytes (releaseChunk in uploads/read-buffers.ts). Never for a body
+   * made of buffers the caller keeps. The S3 store does; the filesystem store leaves them to the
+   * collector, as its file stream gives no word when a chunk is written.
+   */
+  releaseChunks?: boolean;
 }
 
 export interface StoredObject {

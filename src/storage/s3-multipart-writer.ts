@@ -15,6 +15,7 @@ import {
   type S3Client,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import { releaseChunk } from '../uploads/read-buffers.ts';
 import type { PartBufferPool } from './part-buffer-pool.ts';
 
 export interface MultipartWrite {
@@ -26,6 +27,8 @@ export interface MultipartWrite {
   pool: PartBufferPool;
   queueSize: number;
   signal: AbortSignal;
+  /** Free each chunk once copied (PutOptions.releaseChunks). */
+  releaseChunks: boolean;
 }
 
 export async function writeMultipart(write: MultipartWrite): Promise<{ etag: string }> {
@@ -93,6 +96,8 @@ export async function writeMultipart(write: MultipartWrite): Promise<{ etag: str
           buffer = undefined;
         }
       }
+      // Its bytes are in a part buffer: the read's memory goes back now, not at a collection.
+      if (write.releaseChunks) releaseChunk(chunk);
     }
     signal.throwIfAborted();
     if (uploadId === undefined) {

@@ -98,6 +98,7 @@ export class S3Storage implements ObjectStorage {
         pool: this.#pool,
         queueSize: this.#queueSize,
         signal,
+        releaseChunks: options.releaseChunks === true,
       });
     } catch (error) {
       body.destroy();

@@ -59,7 +59,12 @@ export class UploadBatch implements AsyncDisposable {
     });
     let etag: string;
     try {
-      ({ etag } = await this.#storage.put(target.key, body, { contentType: target.contentType, signal: target.signal }));
+      // The part's chunks are the request's socket reads; the meter hashes them and passes them on.
+      ({ etag } = await this.#storage.put(target.key, body, {
+        contentType: target.contentType,
+        signal: target.signal,
+        releaseChunks: true,
+      }));
     } catch (error) {
       throw preferredError(error, pipeError, target.signal);
     }
