@@ -45,6 +45,8 @@ type S3Config = Extract<StorageConfig, { kind: 's3' }>;
  * measured under load (8 uploads at once, bench/README.md session 8), 15–30 MiB of them were
  * alive or awaiting collection beside 16 part buffers of 8 MiB. So each buffer's share of the
  * budget includes 1 MiB for them: 14 buffers of 8 MiB in the default 128 MiB budget, not 16.
+ * Since then each read is freed once copied (releaseChunk, session 9); the share stays for the
+ * reads still queued in a request's streams, and keeps the memory rows clear of their bound.
  */
 const READ_BUFFERS_PER_PART = 1024 * 1024;
 
