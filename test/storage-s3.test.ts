@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { S3Storage } from '../src/storage/s3-storage.ts';
 import { storageContract } from './storage-contract.ts';
 import { startS3Server } from './support/s3-server.ts';
@@ -19,13 +19,19 @@ storageContract('s3 (s3rver over HTTP)', async () => {
   };
 });
 
-test('the S3 server checks V4 signatures: tampered, re-targeted and other-key links are refused', async (t) => {
+/** An S3 server on loopback and the adapter over it, both stopped when the test ends. */
+async function s3Storage(t: TestContext) {
   const server = await startS3Server();
   const storage = new S3Storage(server.config);
   t.after(async () => {
     await storage.close();
     await server.close();
   });
+  return { server, storage };
+}
+
+test('the S3 server checks V4 signatures: tampered, re-targeted and other-key links are refused', async (t) => {
+  const { server, storage } = await s3Storage(t);
   await storage.check(); // HeadBucket, signed on `/bucket/`
   for (const key of ['checks/a.csv', 'checks/b.csv']) {
     await storage.put(key, Readable.from([Buffer.from(`bytes of ${key}`)]), { contentType: 'text/csv' });
@@ -55,14 +61,9 @@ test('the S3 server checks V4 signatures: tampered, re-targeted and other-key li
 });
 
 test('put with releaseChunks frees each chunk once its bytes are in a part buffer; without it the caller keeps its buffers', async (t) => {
-  const server = await startS3Server();
   // Parts of 5 MiB (the server's config): the 12 MiB body is a multipart upload, and some chunks
   // are split across two part buffers.
-  const storage = new S3Storage(server.config);
-  t.after(async () => {
-    await storage.close();
-    await server.close();
-  });
+  const { storage } = await s3Storage(t);
   const chunksOf = (seed: number) =>
     // 256 chunks of 48 KiB: 12 MiB, and 5 MiB is no whole number of them.
     Array.from({ length: 256 }, (_, index) => Buffer.alloc(48 * 1024, (seed + index) % 251));
