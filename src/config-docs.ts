@@ -30,7 +30,11 @@ export const settingDocs: Record<keyof Env, SettingDoc> = {
   },
   R2_ENDPOINT_URL: { default: '`https://{account}.r2.cloudflarestorage.com`', meaning: 'any S3 endpoint (MinIO, AWS)' },
   S3_REGION: { default: '`auto`', meaning: 'signing region, for S3 servers that need one' },
-  S3_FORCE_PATH_STYLE: { default: '`false`', meaning: 'bucket in the path instead of the host name' },
+  S3_FORCE_PATH_STYLE: {
+    default: '`false`',
+    meaning:
+      'bucket in the path instead of the host name. MinIO and other self-hosted servers: set `true` when the endpoint is a host name (`http://minio:9000`, `http://localhost:9000`); an IP-address endpoint (`http://127.0.0.1:9000`) is always addressed by path, as the AWS SDK does',
+  },
   UPLOAD_PART_SIZE_BYTES: { default: '8 MiB', meaning: 'multipart part size (≥ 5 MiB)' },
   UPLOAD_QUEUE_SIZE: { default: '4', meaning: 'parts in flight per upload' },
   UPLOAD_MEMORY_BUDGET_BYTES: {
@@ -39,7 +43,10 @@ export const settingDocs: Record<keyof Env, SettingDoc> = {
       'memory of all S3 uploads together: part buffers with 1 MiB each for the socket reads that fill them, less 48 MiB while the dataset profiling thread runs (a bound: past the buffers an upload waits, unread, for its turn)',
   },
   UPLOAD_CONCURRENCY: { default: '128', meaning: 'uploads at once in total; past it 503 `server_busy`' },
-  UPLOAD_CONCURRENCY_PER_CALLER: { default: '32', meaning: 'uploads at once per caller; past it 429 `too_many_uploads`' },
+  UPLOAD_CONCURRENCY_PER_CALLER: {
+    default: '32',
+    meaning: 'uploads at once per caller, direct-upload parts the API receives itself included; past it 429 `too_many_uploads`',
+  },
   UPLOAD_IDLE_TIMEOUT_SECONDS: {
     default: '60',
     meaning: 'an upload whose body brings < 16 KiB in this long is aborted (408 `upload_stalled`); 0 turns it off',
@@ -47,6 +54,10 @@ export const settingDocs: Record<keyof Env, SettingDoc> = {
   DIRECT_UPLOAD_PART_SIZE: {
     default: '16 MiB',
     meaning: 'part size of direct uploads when the client proposes none (raised to keep ≤ 10,000 parts)',
+  },
+  UPLOAD_SESSIONS_PER_CALLER: {
+    default: '32',
+    meaning: 'direct uploads one caller may have open (taking parts) at once; past it 429 `too_many_uploads`',
   },
   UPLOAD_SESSION_TTL: { default: '24h', meaning: 'a direct upload not completed in this long is aborted by the reconciler' },
   VERIFY_CONCURRENCY: { default: '2', meaning: 'direct uploads verified (read back and hashed) at once per process' },

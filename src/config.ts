@@ -67,6 +67,8 @@ export interface DirectUploadSettings {
   partSizeBytes: number;
   /** A session not completed within this long is aborted by the reconciler. */
   sessionTtlSeconds: number;
+  /** Sessions one caller may have taking parts at once (past it 429 too_many_uploads). */
+  maxOpenPerCaller: number;
   /** Verifications (read-backs) at once in this process. */
   verifyConcurrency: number;
   /** A verifier holds its job this long between heartbeats; a crashed one's job is taken over after it. */
@@ -220,6 +222,7 @@ const envSchema = z.object({
       .max(5 * GiB),
   ),
   UPLOAD_SESSION_TTL: seconds(24 * 3600),
+  UPLOAD_SESSIONS_PER_CALLER: count(32),
   VERIFY_CONCURRENCY: count(2),
   PROFILE_MAX_COLUMNS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(2000)),
   VERIFY_LEASE_SECONDS: seconds(60).pipe(z.number().min(2, 'must be at least 2 seconds')),
@@ -299,6 +302,7 @@ export function loadConfig(environment: NodeJS.ProcessEnv): Config {
     directUploads: {
       partSizeBytes: env.DIRECT_UPLOAD_PART_SIZE,
       sessionTtlSeconds: env.UPLOAD_SESSION_TTL,
+      maxOpenPerCaller: env.UPLOAD_SESSIONS_PER_CALLER,
       verifyConcurrency: env.VERIFY_CONCURRENCY,
       verifyLeaseSeconds: env.VERIFY_LEASE_SECONDS,
     },

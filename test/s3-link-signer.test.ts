@@ -1,12 +1,13 @@
 /**
  * The direct link signer produces, byte for byte, the URL the SDK's getSignedUrl produces for
  * the same object, response headers, lifetime and instant: path-style and virtual-hosted, R2's
- * https endpoint and a local one with a port, keys that need escaping. (That the S3 server
+ * https endpoint and every local endpoint form (IPv4, IPv6, localhost, a bare host name, an
+ * explicit default port), keys that need escaping; part URLs likewise, size and checksum signed. (That the S3 server
  * accepts these URLs, and refuses tampered ones, is tested through the API's downloads.)
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { attachmentDisposition } from '../src/storage/content-disposition.ts';
 import { type LinkSignerConfig, S3LinkSigner } from '../src/storage/s3-link-signer.ts';
@@ -45,6 +46,29 @@ const configs: Array<[string, LinkSignerConfig]> = [
       secretAccessKey: 'not-a-real-secret-3',
     },
   ],
+  ...(
+    [
+      ['IPv4 endpoint, no path style asked (MinIO, the test server)', 'http://127.0.0.1:9000', false],
+      ['IPv6 endpoint', 'http://[::1]:9000', false],
+      ['localhost', 'http://localhost:9000', false],
+      ['localhost, path style', 'http://localhost:9000', true],
+      ['a bare host name (a compose service)', 'http://minio:9000', false],
+      ['a bare host name, path style', 'http://minio:9000', true],
+      ['an explicit default port', 'http://minio:80', false],
+      ['an IPv4 endpoint with a base path', 'http://10.0.0.5:9000/storage', false],
+      ['AWS, virtual-hosted', 'https://s3.us-east-1.amazonaws.com', false],
+    ] as const
+  ).map(([label, endpoint, forcePathStyle]): [string, LinkSignerConfig] => [
+    label,
+    {
+      endpoint,
+      region: 'us-east-1',
+      bucket: 'xai-artifacts',
+      forcePathStyle,
+      accessKeyId: 'AKIDEXAMPLE',
+      secretAccessKey: 'not-a-real-secret-4',
+    },
+  ]),
 ];
 
 const keys = [
@@ -86,6 +110,63 @@ test('links are the SDK getSignedUrl URLs, byte for byte', async () => {
           signingDate,
         });
         assert.equal(actual, expected, `${label}: ${key} (${expiresIn} s)`);
+      }
+    }
+    client.destroy();
+  }
+});
+
+test('IP-address endpoints are addressed by path, as the SDK does (no bucket.127.0.0.1 host)', async () => {
+  const signer = new S3LinkSigner(
+    {
+      endpoint: 'http://127.0.0.1:9000',
+      region: 'auto',
+      bucket: 'xai-artifacts',
+      forcePathStyle: false,
+      accessKeyId: 'AKIDEXAMPLE',
+      secretAccessKey: 'not-a-real-secret-5',
+    },
+    new S3Client({ region: 'auto' }).config.sha256,
+  );
+  const url = new URL(
+    await signer.sign('datasets/a/b.csv', { expiresInSeconds: 60, filename: 'b.csv', contentType: 'text/csv' }),
+  );
+  assert.equal(url.host, '127.0.0.1:9000');
+  assert.equal(url.pathname, '/xai-artifacts/datasets/a/b.csv');
+});
+
+test('part URLs are the SDK UploadPart URLs with Content-Length signed, byte for byte', async () => {
+  const signingDate = new Date('2026-11-28T12:34:56Z');
+  for (const [label, config] of configs) {
+    const client = new S3Client({
+      region: config.region,
+      endpoint: config.endpoint,
+      forcePathStyle: config.forcePathStyle,
+      credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+    });
+    const signer = new S3LinkSigner(config, client.config.sha256);
+    for (const key of keys) {
+      for (const sha256Base64 of [undefined, 'n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=']) {
+        const part = { uploadId: 'upload/with+odd=chars', partNumber: 7, size: 5 * 1024 * 1024 };
+        const expected = await getSignedUrl(
+          client,
+          new UploadPartCommand({
+            Bucket: config.bucket,
+            Key: key,
+            UploadId: part.uploadId,
+            PartNumber: part.partNumber,
+            ContentLength: part.size,
+            ...(sha256Base64 ? { ChecksumSHA256: sha256Base64 } : {}),
+          }),
+          { expiresIn: 900, signingDate, unhoistableHeaders: new Set(sha256Base64 ? ['x-amz-checksum-sha256'] : []) },
+        );
+        const actual = await signer.signPart(key, { ...part, sha256Base64 }, { expiresInSeconds: 900, signingDate });
+        assert.equal(actual.url, expected, `${label}: ${key}`);
+        const signedHeaders = new URL(actual.url).searchParams.get('X-Amz-SignedHeaders') ?? '';
+        assert.ok(signedHeaders.split(';').includes('content-length'), `${label}: content-length is signed`);
+        assert.deepEqual(actual.headers, sha256Base64 ? { 'x-amz-checksum-sha256': sha256Base64 } : {});
       }
     }
     client.destroy();

@@ -168,7 +168,8 @@ export function storageContract(name: string, setup: () => Promise<StorageFixtur
         const body = parts[partNumber - 1] as Buffer<ArrayBuffer>;
         const signed = await fixture.storage.signPartUpload(key, uploadId, partNumber, {
           expiresInSeconds: 60,
-          maxBytes: partSize,
+          maxBytes: body.length,
+          owner: 'contract-test',
         });
         assert.ok(signed.expiresAt.getTime() > Date.now());
         const response = await fetch(linkOf(signed.url), { method: 'PUT', body, headers: signed.headers });
@@ -196,6 +197,7 @@ export function storageContract(name: string, setup: () => Promise<StorageFixtur
       const signed = await fixture.storage.signPartUpload(`${prefix()}raw/aborted.csv`, aborted.uploadId, 1, {
         expiresInSeconds: 60,
         maxBytes: partSize,
+        owner: 'contract-test',
       });
       assert.equal((await fetch(linkOf(signed.url), { method: 'PUT', body: parts[0] as Buffer<ArrayBuffer> })).status, 200);
       await fixture.storage.abortIncompleteUpload({
@@ -210,6 +212,34 @@ export function storageContract(name: string, setup: () => Promise<StorageFixtur
         'no open multipart upload left',
       );
       await fixture.storage.delete(key);
+    });
+
+    test('a part URL takes exactly its signed size: a larger body is refused and nothing is kept', async () => {
+      run += 1;
+      const key = `${prefix()}raw/bound.csv`;
+      const { uploadId } = await fixture.storage.startMultipart(key, 'text/csv');
+      const signed = await fixture.storage.signPartUpload(key, uploadId, 1, {
+        expiresInSeconds: 60,
+        maxBytes: 10,
+        owner: 'contract-test',
+      });
+      for (const size of [11, 2 * MiB]) {
+        const response = await fetch(linkOf(signed.url), {
+          method: 'PUT',
+          body: Buffer.alloc(size, 7) as Buffer<ArrayBuffer>,
+          headers: signed.headers,
+        });
+        assert.ok(response.status >= 400 && response.status < 500, `a ${size}-byte body for a 10-byte part: ${response.status}`);
+        await response.arrayBuffer();
+      }
+      assert.deepEqual(await fixture.storage.listParts(key, uploadId), [], 'no part kept');
+      const exact = await fetch(linkOf(signed.url), { method: 'PUT', body: Buffer.alloc(10, 7) as Buffer<ArrayBuffer> });
+      assert.equal(exact.status, 200);
+      assert.deepEqual(
+        (await fixture.storage.listParts(key, uploadId))?.map((part) => part.size),
+        [10],
+      );
+      await fixture.storage.abortIncompleteUpload({ key, uploadId, initiated: new Date() });
     });
 
     test('lists by prefix across pages, in key order, and deletes', async () => {

@@ -4,6 +4,7 @@
  * parts of direct uploads through signed PUT links, as R2's presigned UploadPart would.
  * Registered only for a store whose links the API serves itself (the filesystem adapter).
  */
+import { PassThrough } from 'node:stream';
 import send from '@fastify/send';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -68,6 +69,7 @@ const objects: FastifyPluginAsyncZod = async (app) => {
       hide: true,
       params: z.object({ uploadId: z.string().max(64), partNumber: z.coerce.number().int().min(1).max(10_000) }),
       querystring: z.object({
+        owner: z.string().max(128).default(''),
         expires: z.coerce.number().int(),
         max: z.coerce.number().int().min(0),
         sha256: z.string().max(64).default(''),
@@ -76,16 +78,22 @@ const objects: FastifyPluginAsyncZod = async (app) => {
     },
     handler: async (request, reply) => {
       const { uploadId, partNumber } = request.params;
-      const { expires, max, sha256 } = request.query;
-      const grant = { uploadId, partNumber, expires, maxBytes: max, sha256 };
+      const { owner, expires, max, sha256 } = request.query;
+      const grant = { uploadId, owner, partNumber, expires, maxBytes: max, sha256 };
+      // Before the part counts against its owner's cap: a forged link never takes a caller's slot.
+      storage.checkPartLink(grant, request.query[SIGNATURE_PARAM]);
       const given = request.headers['x-amz-checksum-sha256'];
       if (sha256 && given !== sha256) {
         throw new AppError('part_link_invalid', 'This link was signed for a part checksum: send it as x-amz-checksum-sha256.');
       }
+      // Piped, not handed over: a refused part (too large, wrong checksum) destroys only the
+      // pipe, never the socket, so the 413/422 reaches the client (see http/linger.ts).
+      const body = request.raw.pipe(new PassThrough());
       const { etag } = await withRequestBody(
         request,
-        (signal) => storage.writePart(grant, request.query[SIGNATURE_PARAM], request.raw, signal),
-        `upload:${uploadId}`,
+        (signal) => storage.writePart(grant, request.query[SIGNATURE_PARAM], body, signal),
+        // The session owner's cap, as their proxied uploads: a few sessions' parts cannot fill the server.
+        owner,
       );
       return reply.code(200).header('etag', `"${etag}"`).send();
     },

@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DirectUploadSettings, Limits } from '../config.ts';
 import type { DatasetService } from '../datasets/dataset-service.ts';
-import { ownerScope, type Principal } from '../domain.ts';
+import { type OwnerScope, ownerScope, type Principal } from '../domain.ts';
 import { AppError } from '../errors.ts';
 import type { ExplanationService } from '../explanations/explanation-service.ts';
 import { parseHexSha256 } from '../fields/digests.ts';
@@ -18,6 +18,7 @@ import type { MetadataStore } from '../metadata/metadata-store.ts';
 import type { UploadSessionRecord } from '../metadata/upload-session-records.ts';
 import type { ModelService } from '../models/model-service.ts';
 import type { ObjectStorage } from '../storage/port.ts';
+import { deleteObjects } from '../uploads/upload-batch.ts';
 import { checkCoverage, expectedPartSize, type PartPlan, planParts } from './part-plan.ts';
 import type { DirectReservation } from './reservation.ts';
 import type { UploadTarget } from './target.ts';
@@ -95,6 +96,8 @@ const BASE64_SHA256 = /^[A-Za-z0-9+/]{43}=$/;
 
 export class DirectUploadService {
   readonly #deps: DirectUploadDeps;
+  /** Completions assembling in this process, by session id: a concurrent complete joins one. */
+  readonly #assembling = new Map<string, Promise<UploadSessionView>>();
 
   constructor(deps: DirectUploadDeps) {
     this.#deps = deps;
@@ -135,6 +138,7 @@ export class DirectUploadService {
           partCount: plan.partCount,
         },
         settings.sessionTtlSeconds,
+        settings.maxOpenPerCaller,
       );
     } catch (error) {
       if (uploadId) {
@@ -169,46 +173,109 @@ export class DirectUploadService {
    * POST /uploads/{id}/complete: the parts must cover exactly the declared size at the agreed
    * part size (409 upload_incomplete says what is missing; the session stays open). Then the
    * store assembles them and the verifier takes over (202).
+   *
+   * Idempotent under concurrency: one completion holds the session's lease while it assembles;
+   * a concurrent complete (a client retrying after a timeout) waits for it and answers the same
+   * session, and a DELETE meanwhile is refused (409 upload_verifying).
    */
   async complete(principal: Principal, id: string): Promise<UploadSessionView> {
-    const { metadata, storage, verifier } = this.#deps;
-    let session = await metadata.uploadSessions.get(ownerScope(principal), id);
-    if (session.state === 'verifying' || session.state === 'ready') return view(session, planned(session));
-    assertTakingParts(session);
+    const { metadata, settings } = this.#deps;
+    const scope = ownerScope(principal);
+    const claim = await metadata.uploadSessions.claimCompletion(scope, id, settings.verifyLeaseSeconds);
+    if (claim.claimed) {
+      const assembly = this.#assemble(principal, claim.session);
+      this.#assembling.set(id, assembly);
+      try {
+        return await assembly;
+      } finally {
+        this.#assembling.delete(id);
+      }
+    }
+    if (claim.session.state !== 'uploading') return view(claim.session, planned(claim.session));
+    // Another completion holds the lease: in this process, wait for it; in another, watch the session.
+    const local = this.#assembling.get(id);
+    if (local) await local.catch(() => undefined);
+    else await this.#untilAssembled(scope, id);
+    const session = await metadata.uploadSessions.get(scope, id);
+    return view(session, await this.#uploadedParts(session));
+  }
+
+  /** Holds the completion lease: the coverage check, the store's assembly, then verification. */
+  async #assemble(principal: Principal, claimed: UploadSessionRecord): Promise<UploadSessionView> {
+    const { metadata, verifier, settings, log } = this.#deps;
+    const heartbeat = setInterval(
+      () => {
+        metadata.uploadSessions.renewCompletion(claimed.id, settings.verifyLeaseSeconds).catch((error: unknown) => {
+          log.warn({ err: error, upload: claimed.id }, 'completion lease renewal failed');
+        });
+      },
+      (settings.verifyLeaseSeconds * 1000) / 3,
+    );
+    heartbeat.unref();
+    try {
+      assertTakingParts(claimed);
+      const etag = await this.#assembleParts(claimed);
+      const session = await metadata.uploadSessions.beginVerification(ownerScope(principal), claimed.id, etag);
+      verifier.kick(claimed.id);
+      return view(session, planned(session));
+    } catch (error) {
+      // Not assembled (parts missing, storage down): the session takes parts and completions again.
+      await metadata.uploadSessions.releaseCompletion(claimed.id).catch((releaseError: unknown) => {
+        log.warn({ err: releaseError, upload: claimed.id }, 'completion lease left to lapse: release failed');
+      });
+      throw error;
+    } finally {
+      clearInterval(heartbeat);
+    }
+  }
+
+  /** Checks the parts' coverage and has the store assemble them; the assembled object's ETag. */
+  async #assembleParts(session: UploadSessionRecord): Promise<string> {
+    const { storage } = this.#deps;
     const parts = await storage.listParts(session.objectKey, session.storageUploadId);
-    let etag: string;
     if (parts === undefined) {
       // Completed before, by a request that did not live to record it: the object is there.
       const object = await storage.head(session.objectKey);
       if (!object) throw new AppError('upload_not_open', 'The object store no longer has this upload; open a new one.');
-      etag = '';
-    } else {
-      const coverage = checkCoverage(session.size, planOf(session), parts);
-      if (coverage) {
-        const missing = coverage.missingParts.length;
-        throw new AppError(
-          'upload_incomplete',
-          `The parts do not make up the file yet: ${missing} missing, ${coverage.wrongSizeParts.length} of the wrong size. ` +
-            'Upload those parts (ask for fresh URLs at /uploads/{id}/parts) and complete again.',
-          { details: { ...coverage } },
-        );
-      }
-      const inPlan = parts.filter((part) => part.partNumber <= session.partCount);
-      ({ etag } = await storage.completeMultipart(session.objectKey, session.storageUploadId, inPlan));
+      return '';
     }
-    session = await metadata.uploadSessions.beginVerification(ownerScope(principal), id, etag);
-    verifier.kick(id);
-    return view(session, planned(session));
+    const coverage = checkCoverage(session.size, planOf(session), parts);
+    if (coverage) {
+      const missing = coverage.missingParts.length;
+      throw new AppError(
+        'upload_incomplete',
+        `The parts do not make up the file yet: ${missing} missing, ${coverage.wrongSizeParts.length} of the wrong size. ` +
+          'Upload those parts (ask for fresh URLs at /uploads/{id}/parts) and complete again.',
+        { details: { ...coverage } },
+      );
+    }
+    const inPlan = parts.filter((part) => part.partNumber <= session.partCount);
+    return (await storage.completeMultipart(session.objectKey, session.storageUploadId, inPlan)).etag;
   }
 
-  /** DELETE /uploads/{id}: the reservation goes and the store's parts with it. */
+  /** Another replica assembles: wait (bounded by its lease) until the session has moved on. */
+  async #untilAssembled(scope: OwnerScope, id: string): Promise<void> {
+    const deadline = Date.now() + this.#deps.settings.verifyLeaseSeconds * 1000;
+    while (Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      const session = await this.#deps.metadata.uploadSessions.get(scope, id);
+      if (session.state !== 'uploading') return;
+    }
+  }
+
+  /**
+   * DELETE /uploads/{id}: the reservation goes and the store's parts with it (and the object, in
+   * case a completion that lost its lease had assembled it: its key is this session's alone).
+   */
   async abort(principal: Principal, id: string): Promise<void> {
     const session = await this.#deps.metadata.uploadSessions.abort(ownerScope(principal), id);
-    await this.#deps.storage
+    const { storage, log } = this.#deps;
+    await storage
       .abortIncompleteUpload({ key: session.objectKey, uploadId: session.storageUploadId, initiated: new Date() })
       .catch((error: unknown) => {
-        this.#deps.log.warn({ err: error, upload: id }, 'multipart upload left for the reconciler: abort failed');
+        log.warn({ err: error, upload: id }, 'multipart upload left for the reconciler: abort failed');
       });
+    await deleteObjects(storage, [session.objectKey], log);
   }
 
   #maxBytes(type: UploadTarget['type']): number {
@@ -255,6 +322,7 @@ export class DirectUploadService {
           expiresInSeconds,
           maxBytes: expectedPartSize(session.size, plan, partNumber),
           sha256Base64: checksums[String(partNumber)],
+          owner: session.ownerId,
         });
         return { partNumber, url: signed.url, headers: signed.headers, expiresAt: signed.expiresAt.toISOString() };
       }),

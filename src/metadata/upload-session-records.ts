@@ -69,14 +69,45 @@ export class UploadSessionRecords {
     this.#caller = caller;
   }
 
-  open(session: NewUploadSession, ttlSeconds: number): Promise<UploadSessionRecord> {
-    return this.#caller.call('xai_open_upload_session', { p_session: { ...session }, p_ttl_seconds: ttlSeconds });
+  /** Refused with too_many_uploads when the owner already has `maxOpen` sessions taking parts. */
+  open(session: NewUploadSession, ttlSeconds: number, maxOpen: number): Promise<UploadSessionRecord> {
+    return this.#caller.call('xai_open_upload_session', {
+      p_session: { ...session },
+      p_ttl_seconds: ttlSeconds,
+      p_max_open: maxOpen,
+    });
   }
 
   async get(owner: OwnerScope, id: string): Promise<UploadSessionRecord> {
     return withResultJson(
       await this.#caller.call<UploadSessionRecord>('xai_get_upload_session', { p_owner: ownerArgument(owner), p_id: id }),
     );
+  }
+
+  /**
+   * The right to assemble the parts now, held for `leaseSeconds` (renew, release, or begin
+   * verification); `claimed: false` when another completion holds it or the session is past it.
+   */
+  async claimCompletion(
+    owner: OwnerScope,
+    id: string,
+    leaseSeconds: number,
+  ): Promise<{ claimed: boolean; session: UploadSessionRecord }> {
+    const claim = await this.#caller.call<{ claimed: boolean; session: UploadSessionRecord }>('xai_claim_upload_completion', {
+      p_owner: ownerArgument(owner),
+      p_id: id,
+      p_lease_seconds: leaseSeconds,
+    });
+    withResultJson(claim.session);
+    return claim;
+  }
+
+  renewCompletion(id: string, leaseSeconds: number): Promise<void> {
+    return this.#caller.call('xai_renew_upload_completion', { p_id: id, p_lease_seconds: leaseSeconds });
+  }
+
+  releaseCompletion(id: string): Promise<void> {
+    return this.#caller.call('xai_release_upload_completion', { p_id: id });
   }
 
   beginVerification(owner: OwnerScope, id: string, etag: string): Promise<UploadSessionRecord> {

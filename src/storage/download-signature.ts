@@ -19,6 +19,8 @@ export interface DownloadGrant {
 /** What a part-upload link allows: one part of one upload, up to maxBytes, until expires. */
 export interface PartGrant {
   uploadId: string;
+  /** The session's owner: the part counts against this caller's upload cap. */
+  owner: string;
   partNumber: number;
   /** Unix seconds. */
   expires: number;
@@ -42,12 +44,13 @@ export class DownloadSigner {
   }
 
   signPart(grant: PartGrant): string {
-    return this.#mac(['PUT', grant.uploadId, grant.partNumber, grant.expires, grant.maxBytes, grant.sha256]);
+    return this.#mac(['PUT', grant.uploadId, grant.owner, grant.partNumber, grant.expires, grant.maxBytes, grant.sha256]);
   }
 
-  /** `/objects/uploads/{uploadId}/parts/{n}?expires=…&max=…&sha256=…&signature=…`, relative to the API's origin. */
+  /** `/objects/uploads/{uploadId}/parts/{n}?owner=…&expires=…&max=…&sha256=…&signature=…`, relative to the API's origin. */
   partUrl(grant: PartGrant): string {
     const url = new URL(`/objects/uploads/${grant.uploadId}/parts/${grant.partNumber}`, RELATIVE);
+    url.searchParams.set('owner', grant.owner);
     url.searchParams.set('expires', String(grant.expires));
     url.searchParams.set('max', String(grant.maxBytes));
     if (grant.sha256) url.searchParams.set('sha256', grant.sha256);

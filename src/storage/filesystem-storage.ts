@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { AppError } from '../errors.ts';
+import { AppError, isAppError } from '../errors.ts';
 import { UploadMeter } from '../uploads/meter.ts';
 import { type DownloadGrant, DownloadSigner, type PartGrant } from './download-signature.ts';
 import type {
@@ -169,7 +169,14 @@ export class FilesystemStorage implements ObjectStorage, SelfServedObjects {
 
   async signPartUpload(_key: string, uploadId: string, partNumber: number, options: SignPartOptions): Promise<SignedPart> {
     const expires = Math.floor(Date.now() / 1000) + options.expiresInSeconds;
-    const grant: PartGrant = { uploadId, partNumber, expires, maxBytes: options.maxBytes, sha256: options.sha256Base64 ?? '' };
+    const grant: PartGrant = {
+      uploadId,
+      owner: options.owner,
+      partNumber,
+      expires,
+      maxBytes: options.maxBytes,
+      sha256: options.sha256Base64 ?? '',
+    };
     return {
       url: this.#signer.partUrl(grant),
       headers: options.sha256Base64 ? { 'x-amz-checksum-sha256': options.sha256Base64 } : {},
@@ -181,10 +188,14 @@ export class FilesystemStorage implements ObjectStorage, SelfServedObjects {
    * Receives one part through a signed link (the API's own route stands in for R2's): at most
    * the signed size, with the signed checksum when there is one. A part sent again replaces it.
    */
-  async writePart(grant: PartGrant, signature: string, body: Readable, signal: AbortSignal): Promise<{ etag: string }> {
+  checkPartLink(grant: PartGrant, signature: string): void {
     if (!UPLOAD_ID.test(grant.uploadId) || !this.#signer.verifyPart(grant, signature)) {
       throw new AppError('part_link_invalid', 'This part upload link is invalid or has expired; ask for a fresh one.');
     }
+  }
+
+  async writePart(grant: PartGrant, signature: string, body: Readable, signal: AbortSignal): Promise<{ etag: string }> {
+    this.checkPartLink(grant, signature);
     const partsDir = path.join(this.#incomplete, `${grant.uploadId}.parts`);
     if (!(await exists(partsDir))) throw new AppError('upload_not_found', 'This upload no longer exists.');
     const temporary = path.join(partsDir, `.${randomUUID()}`);
@@ -219,6 +230,9 @@ export class FilesystemStorage implements ObjectStorage, SelfServedObjects {
       );
       return { etag };
     } catch (error) {
+      // Our own verdict on the bytes (too large, wrong checksum) stands, even if the client went
+      // away after it: the disconnect is its consequence, not its cause.
+      if (isAppError(error) && error.kind !== 'unavailable') throw error;
       if (signal.aborted) throw signal.reason ?? error;
       throw asStorageError(error, 'write the part');
     } finally {
@@ -250,7 +264,8 @@ export class FilesystemStorage implements ObjectStorage, SelfServedObjects {
     const finalPath = this.#pathOf(key);
     if (!UPLOAD_ID.test(uploadId)) throw new AppError('upload_not_found', 'This upload no longer exists.');
     const base = path.join(this.#incomplete, uploadId);
-    const temporary = `${base}.assembling`;
+    // A name of its own: two completions of one upload never write into one file.
+    const temporary = `${base}.${randomUUID()}.assembling`;
     try {
       const output = createWriteStream(temporary, { flush: true });
       const sources = parts.map((part) => path.join(`${base}.parts`, `${part.partNumber}.${part.etag}`));

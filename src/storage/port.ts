@@ -54,10 +54,15 @@ export interface SignedPart {
 
 export interface SignPartOptions {
   expiresInSeconds: number;
-  /** Largest part the URL accepts (the filesystem adapter enforces it; S3 checks at complete). */
+  /**
+   * The part's size in the plan: the URL takes a body of this many bytes and no more (S3 signs
+   * it as Content-Length, so the store refuses any other; the filesystem adapter counts).
+   */
   maxBytes: number;
   /** Base64 SHA-256 of the part: signed as `x-amz-checksum-sha256`, so a corrupted part is refused. */
   sha256Base64?: string | undefined;
+  /** The session's owner: a store that receives parts through the API counts them against this caller. */
+  owner: string;
 }
 
 export interface ObjectRead {
@@ -80,6 +85,8 @@ export interface SelfServedObjects {
   readonly root: string;
   /** Checks a signed download link; what to send if it is valid. */
   resolveDownload(grant: DownloadGrant, signature: string): { filePath: string; filename: string; contentType: string };
+  /** Throws part_link_invalid unless the link is signed and unexpired (checked before a byte is read). */
+  checkPartLink(grant: PartGrant, signature: string): void;
   /** Receives one part of a direct upload through a signed link. */
   writePart(grant: PartGrant, signature: string, body: Readable, signal: AbortSignal): Promise<{ etag: string }>;
 }

@@ -49,8 +49,10 @@ export class S3LinkSigner {
     this.#protocol = endpoint.protocol;
     this.#port = endpoint.port ? Number(endpoint.port) : undefined;
     const basePath = endpoint.pathname.replace(/\/+$/, '');
-    // As the SDK does: the bucket in the host name when it can be one, else in the path.
-    if (config.forcePathStyle || !isVirtualHostable(config.bucket, endpoint.protocol)) {
+    // As the SDK's endpoint rules do: the bucket in the host name when it can be one, else in the
+    // path. An IP-address endpoint (MinIO or a test server at 127.0.0.1:9000) is always path style:
+    // `bucket.127.0.0.1` is no host.
+    if (config.forcePathStyle || isIpAddress(endpoint.hostname) || !isVirtualHostable(config.bucket, endpoint.protocol)) {
       this.#hostname = endpoint.hostname;
       this.#pathPrefix = `${basePath}/${config.bucket}/`;
     } else {
@@ -80,12 +82,15 @@ export class S3LinkSigner {
   }
 
   /**
-   * A presigned UploadPart. With a part checksum, `x-amz-checksum-sha256` stays a signed header
-   * (not hoisted into the query): the client must send it, and the store checks the bytes against it.
+   * A presigned UploadPart bound to the part's exact size: `content-length` is a signed header,
+   * so the store refuses a body of any other length (a 10-byte session's part URL cannot take
+   * 16 MiB). With a part checksum, `x-amz-checksum-sha256` stays a signed header too (not
+   * hoisted into the query): the client must send it, and the store checks the bytes against it.
+   * The URL is the one getSignedUrl makes for UploadPart with ContentLength (a test compares).
    */
   async signPart(
     key: string,
-    part: { uploadId: string; partNumber: number; sha256Base64?: string | undefined },
+    part: { uploadId: string; partNumber: number; size: number; sha256Base64?: string | undefined },
     options: { expiresInSeconds: number; signingDate?: Date },
   ): Promise<{ url: string; headers: Record<string, string> }> {
     const checksum: Record<string, string> = part.sha256Base64 ? { 'x-amz-checksum-sha256': part.sha256Base64 } : {};
@@ -93,14 +98,22 @@ export class S3LinkSigner {
       {
         ...this.#request('PUT', key),
         query: { partNumber: String(part.partNumber), uploadId: part.uploadId, 'x-id': 'UploadPart' },
-        headers: { host: this.#host(), 'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD', ...checksum },
+        headers: {
+          host: this.#host(),
+          'content-length': String(part.size),
+          'X-Amz-Content-Sha256': 'UNSIGNED-PAYLOAD',
+          ...checksum,
+        },
       },
       {
         expiresIn: options.expiresInSeconds,
+        unsignableHeaders: new Set(['content-type']),
         unhoistableHeaders: new Set(Object.keys(checksum)),
         ...(options.signingDate ? { signingDate: options.signingDate } : {}),
       },
     );
+    // Content-Length is not the client's to set (browsers and HTTP libraries send the body's own
+    // length); only headers it must add are handed on.
     return { url: formatUrl(presigned), headers: checksum };
   }
 
@@ -122,6 +135,12 @@ export class S3LinkSigner {
 /** RFC 3986 escaping of one key segment, as the SDK's serializer does it. */
 function encodeKeySegment(segment: string): string {
   return encodeURIComponent(segment).replace(/[!'()*]/g, (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** The SDK's test (@smithy/core endpoints): a dotted IPv4 address, or an IPv6 address in brackets. */
+const IPV4 = /^(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)(?:\.(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]\d|\d)){3}$/;
+function isIpAddress(hostname: string): boolean {
+  return IPV4.test(hostname) || (hostname.startsWith('[') && hostname.endsWith(']'));
 }
 
 /** A bucket name that can be a DNS label (and, over TLS, has no dots to break the certificate). */

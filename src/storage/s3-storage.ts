@@ -224,7 +224,7 @@ export class S3Storage implements ObjectStorage {
     const expiresAt = new Date(Date.now() + options.expiresInSeconds * 1000);
     const signed = await this.#links.signPart(
       key,
-      { uploadId, partNumber, sha256Base64: options.sha256Base64 },
+      { uploadId, partNumber, size: options.maxBytes, sha256Base64: options.sha256Base64 },
       { expiresInSeconds: options.expiresInSeconds },
     );
     return { ...signed, expiresAt };
