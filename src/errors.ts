@@ -66,6 +66,7 @@ export const errorCatalog = {
   model_not_ready: 'unprocessable',
   preview_unavailable: 'unprocessable',
   preview_too_large: 'unprocessable',
+  invalid_file: 'unprocessable',
   rate_limited: 'rate_limited',
   too_many_uploads: 'rate_limited',
   upload_stalled: 'timeout',

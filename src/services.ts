@@ -13,6 +13,7 @@ import { createMetadataCaller } from './metadata/choose-metadata.ts';
 import { MetadataStore } from './metadata/metadata-store.ts';
 import type { SqlFunctionCaller } from './metadata/sql-caller.ts';
 import { ModelService } from './models/model-service.ts';
+import { ParquetReading } from './profiles/parquet-reading.ts';
 import { createStorage } from './storage/choose-storage.ts';
 import type { ObjectStorage } from './storage/port.ts';
 import { InFlightUploads } from './uploads/in-flight-uploads.ts';
@@ -51,7 +52,9 @@ export async function createServices(config: Config, log: Logger, overrides: Ser
   }
   const metadata = new MetadataStore(caller);
   const deps = { metadata, storage, limits: config.limits, log };
-  const datasets = new DatasetService({ ...deps, profiles: config.profiles });
+  // Parquet footers and pages are read on worker threads with a heap limit: a hostile file costs a thread, not the server.
+  const parquet = new ParquetReading();
+  const datasets = new DatasetService({ ...deps, profiles: { ...config.profiles, parquet } });
   const models = new ModelService(deps);
   const explanations = new ExplanationService(deps);
   const verifier = new UploadVerifier({ metadata, storage, log, settings: config.directUploads, datasets });
@@ -76,7 +79,7 @@ export async function createServices(config: Config, log: Logger, overrides: Ser
     deps: () => ({ storage, metadata, log }),
     async close() {
       await verifier.stop();
-      await Promise.allSettled([storage.close(), metadata.close()]);
+      await Promise.allSettled([storage.close(), metadata.close(), parquet.close()]);
     },
   };
 }

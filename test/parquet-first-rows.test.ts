@@ -11,6 +11,7 @@ import { parquetWriteBuffer } from 'hyparquet-writer';
 import { ByteWriter } from 'hyparquet-writer/src/bytewriter.js';
 import { writePageHeader } from 'hyparquet-writer/src/datapage.js';
 import { writeRleBitPackedHybrid } from 'hyparquet-writer/src/encoding.js';
+import { writeMetadata } from 'hyparquet-writer/src/metadata.js';
 import { writePlain } from 'hyparquet-writer/src/plain.js';
 import { firstRowsOfFlatFile } from '../src/profiles/parquet-first-rows.ts';
 
@@ -185,8 +186,14 @@ test('data pages v1 (what pyarrow writes by default), plain and with nulls, unco
     ],
     metadata_length: 0,
   } as unknown as FileMetaData;
+  // The footer, as every Parquet file ends: metadata, its length, PAR1.
+  const footerStart = writer.offset;
+  writeMetadata(writer, metadata as unknown as Parameters<typeof writeMetadata>[1]);
+  writer.appendUint32(writer.offset - footerStart);
+  writer.appendBytes(new Uint8Array([0x50, 0x41, 0x52, 0x31]));
   const bytes = writer.getBytes();
   const file = memoryFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+  assert.equal((await parquetMetadataAsync(file)).num_rows, 12n, 'a file hyparquet reads');
   const expected = Array.from({ length: 12 }, (_, row) => [row, amountOf(row)]);
   assert.deepEqual(await firstRowsOfFlatFile(file, metadata, 12), expected);
   assert.deepEqual(await firstRowsOfFlatFile(file, metadata, 6), expected.slice(0, 6));

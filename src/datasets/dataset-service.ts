@@ -147,7 +147,12 @@ export class DatasetService {
   /** The first rows of a file, read with Range requests (never the whole file). */
   async preview(principal: Principal, ref: string, fileId: string, rows: number): Promise<Preview> {
     const file = await this.#deps.metadata.datasets.getFile(ownerScope(principal), ref, fileId);
-    return previewOf(file, (start, end) => this.#deps.storage.readRange(file.objectKey, start, end), rows);
+    return previewOf(
+      file,
+      (start, end) => this.#deps.storage.readRange(file.objectKey, start, end),
+      rows,
+      this.#deps.profiles.parquet,
+    );
   }
 
   get profileSettings(): ProfileSettings {

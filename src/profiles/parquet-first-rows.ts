@@ -13,6 +13,9 @@
  * These are hyparquet's internal modules (exported under `hyparquet/src/*.js`); the version is
  * pinned, and test/parquet-first-rows.test.ts compares this reader's rows with `parquetReadObjects`
  * on the same files (dictionary and plain pages, v1 and v2, nulls, several pages, an offset index).
+ *
+ * Every page header is checked (parquet-bounds.ts) before it is decoded, and a column whose
+ * pages hold fewer values than the row group declares is refused, never padded with nulls.
  */
 import type { AsyncBuffer, ColumnChunk, DecodedArray, FileMetaData, PageHeader, SchemaTree } from 'hyparquet';
 import { parquetHeader, readPage } from 'hyparquet/src/column.js';
@@ -21,6 +24,7 @@ import { decompressPage, readDataPage, readDataPageV2 } from 'hyparquet/src/data
 import { readOffsetIndex } from 'hyparquet/src/indexes.js';
 import { parquetSchema } from 'hyparquet/src/metadata.js';
 import { getMaxDefinitionLevel, getTreePath } from 'hyparquet/src/schema.js';
+import { checkPage, chunkRange, invalidFile } from './parquet-bounds.ts';
 
 /** Rows as arrays in schema order, or undefined when the file is not one this reader handles. */
 export async function firstRowsOfFlatFile(
@@ -52,8 +56,9 @@ async function firstValues(file: AsyncBuffer, tree: SchemaTree, chunk: ColumnChu
     codec: meta.codec,
     parsers: DEFAULT_PARSERS,
   };
-  const start = Number(meta.dictionary_page_offset || meta.data_page_offset);
-  const end = await endOfFirstPages(file, chunk, start + Number(meta.total_compressed_size), count);
+  const range = chunkRange(chunk, file.byteLength);
+  const start = range.start;
+  const end = await endOfFirstPages(file, chunk, range, count);
   const bytes = await file.slice(start, end);
   const reader = { view: new DataView(bytes), offset: 0 };
   const maxDefinition = getMaxDefinitionLevel(schemaPath);
@@ -61,6 +66,7 @@ async function firstValues(file: AsyncBuffer, tree: SchemaTree, chunk: ColumnChu
   let dictionary: DecodedArray | undefined;
   while (values.length < count && reader.offset < reader.view.byteLength - 1) {
     const header = parquetHeader(reader);
+    checkPage(header, reader.view.byteLength - reader.offset, meta.codec);
     if (header.type === 'DICTIONARY_PAGE') {
       const { data } = readPage(reader, header, decoder, undefined, undefined, 0);
       if (data) dictionary = convert(data, decoder);
@@ -75,21 +81,38 @@ async function firstValues(file: AsyncBuffer, tree: SchemaTree, chunk: ColumnChu
       values.push(!levels?.length || levels[index] === maxDefinition ? converted[next++] : null);
     }
   }
+  if (values.length < count) {
+    throw invalidFile(
+      `the column chunk of ${meta.path_in_schema.join('.')} holds ${values.length} values where its row group declares ${count} rows or more`,
+    );
+  }
   return values;
 }
 
-/** With an offset index, the byte after the last page holding one of the first `count` rows. */
-async function endOfFirstPages(file: AsyncBuffer, chunk: ColumnChunk, chunkEnd: number, count: number): Promise<number> {
-  if (!chunk.offset_index_offset || !chunk.offset_index_length) return chunkEnd;
+/**
+ * With an offset index, the byte after the last page holding one of the first `count` rows
+ * (an index that points outside its chunk is not believed: the whole chunk is read).
+ */
+async function endOfFirstPages(
+  file: AsyncBuffer,
+  chunk: ColumnChunk,
+  range: { start: number; end: number },
+  count: number,
+): Promise<number> {
+  if (!chunk.offset_index_offset || !chunk.offset_index_length) return range.end;
   const indexStart = Number(chunk.offset_index_offset);
-  const index = await file.slice(indexStart, indexStart + chunk.offset_index_length);
+  const indexEnd = indexStart + chunk.offset_index_length;
+  if (!Number.isSafeInteger(indexEnd) || indexStart < 4 || indexEnd > file.byteLength - 8 || indexEnd < indexStart) {
+    throw invalidFile(`the offset index of a column chunk is at bytes ${indexStart}-${indexEnd}, outside the file`);
+  }
+  const index = await file.slice(indexStart, indexEnd);
   const pages = readOffsetIndex({ view: new DataView(index), offset: 0 }).page_locations;
-  let end = chunkEnd;
+  let end = range.end;
   for (const page of pages) {
     if (Number(page.first_row_index) >= count) break;
     end = Number(page.offset) + page.compressed_page_size;
   }
-  return Math.min(end, chunkEnd);
+  return end > range.start && end <= range.end ? end : range.end;
 }
 
 type Decoder = Parameters<typeof readDataPage>[2];

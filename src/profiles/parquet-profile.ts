@@ -1,38 +1,16 @@
 /**
- * A Parquet file's profile from its footer alone, read with Range requests after the upload
- * (hyparquet parses the footer): rows, row groups, the schema with physical and logical types,
- * and per column the null counts and min/max the writer stored, merged across row groups.
+ * A Parquet file's profile from its footer alone (read with Range requests after the upload and
+ * parsed on the Parquet reading thread, parquet-jobs.ts): rows, row groups, the schema with
+ * physical and logical types, and per column the null counts and min/max the writer stored,
+ * merged across row groups.
  */
-import type { AsyncBuffer, ColumnMetaData, FileMetaData } from 'hyparquet';
+import type { ColumnMetaData, FileMetaData } from 'hyparquet';
 
 type MinMaxType = NonNullable<NonNullable<ColumnMetaData['statistics']>['min_value']>;
 
 import type { ColumnProfile, ColumnType, DatasetProfile } from './profile.ts';
 
-/** An AsyncBuffer over Range reads of one stored object, counting what it fetched. */
-export function rangeReader(
-  read: (start: number, end: number) => Promise<Buffer>,
-  byteLength: number,
-  maxBytes = Number.POSITIVE_INFINITY,
-  onTooMuch: () => Error = () => new Error('read cap exceeded'),
-): AsyncBuffer & { bytesRead(): number } {
-  let fetched = 0;
-  return {
-    byteLength,
-    async slice(start: number, end = byteLength) {
-      fetched += end - start;
-      if (fetched > maxBytes) throw onTooMuch();
-      const bytes = await read(start, end);
-      return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-    },
-    bytesRead: () => fetched,
-  };
-}
-
-export async function parquetProfile(file: AsyncBuffer, maxColumns: number): Promise<DatasetProfile> {
-  // Loaded when a Parquet file is first profiled: an idle server does not hold the reader.
-  const { parquetMetadataAsync } = await import('hyparquet');
-  const metadata = await parquetMetadataAsync(file, { initialFetchSize: 64 * 1024 });
+export function profileOfMetadata(metadata: FileMetaData, maxColumns: number): DatasetProfile {
   const leaves = metadata.schema.filter((element) => !element.num_children && element !== metadata.schema[0]);
   const chunks = new Map<string, ColumnMetaData[]>();
   for (const group of metadata.row_groups) {

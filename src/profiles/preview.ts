@@ -2,11 +2,13 @@
  * Previews: the first rows of a dataset file, read with Range requests, never the whole file.
  * CSV, TSV and JSON lines read from the start in growing ranges until enough rows arrived (at
  * most PREVIEW_TEXT_BYTES); Parquet reads its footer and the first row group's column chunks
- * (at most PREVIEW_PARQUET_BYTES; past it 422 preview_too_large).
+ * (at most PREVIEW_PARQUET_BYTES; past it 422 preview_too_large) on a Parquet reading thread
+ * (parquet-reading.ts), so that a hostile file costs only that thread.
  */
 import { AppError } from '../errors.ts';
 import { extensionOf } from '../fields/file-types.ts';
-import { rangeReader } from './parquet-profile.ts';
+import type { ParquetReading } from './parquet-reading.ts';
+import { boundedCell, nestingDepth, PARSE_MAX_DEPTH } from './preview-cells.ts';
 import type { Preview } from './profile.ts';
 
 export const PREVIEW_MAX_ROWS = 500;
@@ -17,7 +19,12 @@ const FIRST_READ = 256 * 1024;
 type ReadRange = (start: number, end: number) => Promise<Buffer>;
 type CsvParse = typeof import('csv-parse/sync').parse;
 
-export async function previewOf(file: { path: string; size: number }, readRange: ReadRange, rows: number): Promise<Preview> {
+export async function previewOf(
+  file: { path: string; size: number },
+  readRange: ReadRange,
+  rows: number,
+  parquet: ParquetReading,
+): Promise<Preview> {
   const extension = extensionOf(file.path);
   switch (extension) {
     case 'csv':
@@ -36,13 +43,13 @@ export async function previewOf(file: { path: string; size: number }, readRange:
     case 'ndjson':
       return textPreview(file.size, readRange, rows, (text, complete) => jsonLineRows(text, complete, rows), 'jsonl');
     case 'parquet':
-      return parquetPreview(file.size, readRange, rows);
+      return parquetPreview(file.size, readRange, rows, parquet);
     default:
       throw new AppError('preview_unavailable', `.${extension} files have no preview; CSV, TSV, JSON lines and Parquet do.`);
   }
 }
 
-type Parsed = { columns: string[]; rows: unknown[][] };
+type Parsed = { columns: string[]; rows: unknown[][]; skippedLines?: number };
 
 async function textPreview(
   size: number,
@@ -58,12 +65,14 @@ async function textPreview(
     const complete = length >= size;
     const parsed = rowsOf(new TextDecoder('utf-8').decode(bytes), complete);
     if (parsed.rows.length >= wanted || complete || length >= PREVIEW_TEXT_BYTES) {
+      const { skippedLines, ...table } = parsed;
       return {
         format,
-        ...parsed,
-        rows: parsed.rows.slice(0, wanted),
+        ...table,
+        ...boundedRows(parsed.rows.slice(0, wanted)),
         truncated: parsed.rows.length < wanted && !complete,
         bytesRead,
+        ...(skippedLines ? { skippedLines } : {}),
       };
     }
     const next = Math.min(size, PREVIEW_TEXT_BYTES, length * 4);
@@ -100,9 +109,14 @@ function jsonLineRows(text: string, complete: boolean, wanted: number): Parsed {
   const columns: string[] = [];
   const seen = new Set<string>();
   const objects: Array<Record<string, unknown>> = [];
+  let skippedLines = 0;
   for (const line of wholeLines(text, complete).split('\n')) {
     if (objects.length >= wanted) break;
     if (line.trim() === '') continue;
+    if (nestingDepth(line) > PARSE_MAX_DEPTH) {
+      skippedLines += 1;
+      continue;
+    }
     let value: unknown;
     try {
       value = JSON.parse(line);
@@ -119,74 +133,29 @@ function jsonLineRows(text: string, complete: boolean, wanted: number): Parsed {
     }
     objects.push(record);
   }
-  return { columns, rows: objects.map((record) => columns.map((column) => record[column] ?? null)) };
+  return { columns, rows: objects.map((record) => columns.map((column) => record[column] ?? null)), skippedLines };
 }
 
-async function parquetPreview(size: number, readRange: ReadRange, wanted: number): Promise<Preview> {
-  const file = rangeReader(
-    readRange,
-    size,
-    PREVIEW_PARQUET_BYTES,
-    () =>
-      new AppError(
-        'preview_too_large',
-        `A preview of this file would read more than ${PREVIEW_PARQUET_BYTES} bytes; download it instead.`,
-        {
-          details: { maxBytes: PREVIEW_PARQUET_BYTES },
-        },
-      ),
+async function parquetPreview(size: number, readRange: ReadRange, wanted: number, parquet: ParquetReading): Promise<Preview> {
+  const tooLarge = () =>
+    new AppError(
+      'preview_too_large',
+      `A preview of this file would read more than ${PREVIEW_PARQUET_BYTES} bytes; download it instead.`,
+      { details: { maxBytes: PREVIEW_PARQUET_BYTES } },
+    );
+  const { result, bytesRead } = await parquet.preview(size, readRange, wanted, PREVIEW_PARQUET_BYTES, tooLarge);
+  return { ...(result as Omit<Preview, 'bytesRead'>), bytesRead };
+}
+
+/** The rows with every cell within the JSON rules (preview-cells.ts), and how many were replaced. */
+function boundedRows(rows: unknown[][]): { rows: unknown[][]; truncatedCells?: number } {
+  let truncatedCells = 0;
+  const bounded = rows.map((row) =>
+    row.map((cell) => {
+      const { value, replaced } = boundedCell(cell);
+      if (replaced) truncatedCells += 1;
+      return value;
+    }),
   );
-  try {
-    // The readers load with the first preview that needs them: an idle server does not hold them.
-    const { parquetMetadataAsync, parquetReadObjects } = await import('hyparquet');
-    const { firstRowsOfFlatFile } = await import('./parquet-first-rows.ts');
-    const metadata = await parquetMetadataAsync(file, { initialFetchSize: 64 * 1024 });
-    const columns = metadata.schema
-      .slice(1)
-      .filter((_element, index, all) => isTopLevel(all, index))
-      .map((element) => element.name);
-    const rows =
-      (await firstRowsOfFlatFile(file, metadata, wanted)) ??
-      (await parquetReadObjects({ file, metadata, rowStart: 0, rowEnd: wanted, useOffsetIndex: true })).map((row) =>
-        columns.map((column) => row[column]),
-      );
-    return {
-      format: 'parquet',
-      columns,
-      rows: rows.map((row) => row.map(jsonValue)),
-      truncated: false,
-      bytesRead: file.bytesRead(),
-    };
-  } catch (error) {
-    if (error instanceof AppError) throw error;
-    throw new AppError('preview_unavailable', `The Parquet file could not be read: ${(error as Error).message}`);
-  }
-}
-
-/** Top-level fields of the flattened schema (index into schema.slice(1)). */
-function isTopLevel(elements: ReadonlyArray<{ num_children?: number }>, index: number): boolean {
-  let position = 0;
-  while (position < elements.length) {
-    if (position === index) return true;
-    position = skip(elements, position);
-  }
-  return false;
-}
-
-function skip(elements: ReadonlyArray<{ num_children?: number }>, position: number): number {
-  let next = position + 1;
-  for (let child = 0; child < (elements[position]?.num_children ?? 0); child += 1) next = skip(elements, next);
-  return next;
-}
-
-function jsonValue(value: unknown): unknown {
-  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
-  if (value instanceof Date) return value.toISOString();
-  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
-  if (typeof value === 'number' && !Number.isFinite(value)) return null;
-  if (Array.isArray(value)) return value.map(jsonValue);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, jsonValue(inner)]));
-  }
-  return value ?? null;
+  return truncatedCells > 0 ? { rows: bounded, truncatedCells } : { rows: bounded };
 }

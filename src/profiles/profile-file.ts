@@ -4,13 +4,16 @@
  * verification read-back), Parquet from its footer once stored, anything else not at all.
  */
 import { extensionOf } from '../fields/file-types.ts';
-import { parquetProfile, rangeReader } from './parquet-profile.ts';
-import type { ProfileRecord, ProfileSummary } from './profile.ts';
+import { FOOTER_MAX_BYTES } from './parquet-bounds.ts';
+import type { ParquetReading } from './parquet-reading.ts';
+import type { DatasetProfile, ProfileRecord, ProfileSummary } from './profile.ts';
 import { NotProfiled } from './profile-feed.ts';
 import { ThreadProfileJob } from './profile-thread.ts';
 
 export interface ProfileSettings {
   maxColumns: number;
+  /** Where Parquet footers are read (worker threads, bounded). */
+  parquet: ParquetReading;
 }
 
 function textFormatOf(path: string): 'csv' | 'tsv' | 'jsonl' | undefined {
@@ -79,8 +82,12 @@ export class FileProfiling {
     const extension = extensionOf(this.#path);
     if (extension === 'parquet') {
       try {
-        return { profile: await parquetProfile(rangeReader(readRange, size), this.#settings.maxColumns) };
+        // The footer, its length and the first bytes hyparquet asks for with it: nothing else.
+        const maxBytes = FOOTER_MAX_BYTES + 128 * 1024;
+        const profile = await this.#settings.parquet.profile(size, readRange, this.#settings.maxColumns, maxBytes);
+        return { profile: profile as DatasetProfile };
       } catch (error) {
+        // A hostile or broken file, like any fault in profiling, costs the file its profile, not its upload.
         return { profile: null, reason: `The Parquet footer could not be read: ${(error as Error).message}` };
       }
     }

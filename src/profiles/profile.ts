@@ -85,6 +85,18 @@ export const previewSchema = z
     rows: z.array(z.array(z.unknown())),
     truncated: z.boolean().describe('Fewer rows than asked: the byte cap of a preview came first.'),
     bytesRead: z.number().int().describe('Bytes read from storage for this preview.'),
+    truncatedCells: z
+      .number()
+      .int()
+      .optional()
+      .describe(
+        'Cells not shown, only when there are some: a value nested deeper than 32 levels or holding more than 10,000 keys and elements (the rules of JSON fields) is answered as a text that says so.',
+      ),
+    skippedLines: z
+      .number()
+      .int()
+      .optional()
+      .describe('JSON lines only, when there are some: lines nested too deeply to parse (over 256 levels), left out.'),
   })
   .meta({
     id: 'DatasetPreview',

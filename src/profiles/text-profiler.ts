@@ -6,6 +6,7 @@
  */
 import { ColumnStats } from './column-stats.ts';
 import { CsvScanner } from './csv-scanner.ts';
+import { DistinctCount } from './distinct-count.ts';
 import type { DatasetProfile, ProfileProblem } from './profile.ts';
 
 const MAX_PROBLEMS = 20;
@@ -59,6 +60,7 @@ abstract class TextProfiler implements StreamProfiler {
 
   finish(): DatasetProfile {
     this.consume(this.#decoder.decode(), true);
+    this.columnCount = this.countColumns();
     return {
       format: this.format(),
       status: this.#problemCount > 0 || this.#lossy ? 'partial' : 'complete',
@@ -76,6 +78,11 @@ abstract class TextProfiler implements StreamProfiler {
   protected problem(row: number, message: string): void {
     this.#problemCount += 1;
     if (this.#problems.length < MAX_PROBLEMS) this.#problems.push({ row, message });
+  }
+
+  /** Every column seen, profiled or not (once the whole file is read). */
+  protected countColumns(): number {
+    return this.columnCount;
   }
 
   protected abstract format(): DatasetProfile['format'];
@@ -147,6 +154,8 @@ export class DelimitedProfiler extends TextProfiler {
 /** JSON lines / NDJSON: one object per line; columns are the keys, in the order first seen. */
 /** A JSON line longer than this is reported, not parsed (memory stays bounded). */
 const MAX_LINE_CHARS = 4 * 1024 * 1024;
+/** Untracked keys counted exactly up to this many; past it, estimated in 4 KiB. */
+const UNTRACKED_EXACT = 1000;
 
 export class JsonLinesProfiler extends TextProfiler {
   /** Text of the current line from earlier chunks. */
@@ -155,10 +164,16 @@ export class JsonLinesProfiler extends TextProfiler {
   #overlong = false;
   #line = 0;
   readonly #byName = new Map<string, ColumnStats>();
-  readonly #untracked = new Set<string>();
+  /** Keys past maxColumns: counted, not kept (a file of never-repeated keys stays small). */
+  readonly #untracked = new DistinctCount(UNTRACKED_EXACT);
+  #estimateReported = false;
 
   protected format() {
     return 'jsonl' as const;
+  }
+
+  protected override countColumns(): number {
+    return this.columns.length + this.#untracked.size;
   }
 
   protected currentLine(): number {
@@ -232,10 +247,15 @@ export class JsonLinesProfiler extends TextProfiler {
     for (const key of Object.keys(record)) {
       let column = this.#byName.get(key);
       if (!column) {
-        if (this.#untracked.has(key)) continue;
         if (this.columns.length >= this.maxColumns) {
           this.#untracked.add(key);
-          this.columnCount += 1;
+          if (this.#untracked.estimated && !this.#estimateReported) {
+            this.#estimateReported = true;
+            this.problem(
+              this.#line,
+              `More than ${UNTRACKED_EXACT} keys past the ${this.maxColumns} profiled columns: columnCount is an estimate from here on.`,
+            );
+          }
           continue;
         }
         column = new ColumnStats(key);
@@ -243,7 +263,6 @@ export class JsonLinesProfiler extends TextProfiler {
         column.nulls = this.rows - 1;
         this.#byName.set(key, column);
         this.columns.push(column);
-        this.columnCount += 1;
       }
       column.addJson(record[key]);
     }

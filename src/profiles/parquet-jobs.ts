@@ -1,0 +1,107 @@
+/**
+ * What the Parquet reading thread does (parquet-worker.ts runs it; tests call it directly): a
+ * file's preview rows or its footer profile, over an AsyncBuffer of Range reads. Everything the
+ * file declares is checked before it sizes anything (parquet-bounds.ts); the cells answered obey
+ * the JSON rules (preview-cells.ts), so they can be sent and serialized safely.
+ */
+import type { AsyncBuffer, FileMetaData } from 'hyparquet';
+import { checkFooter, checkMetadata, chunkRange, invalidFile } from './parquet-bounds.ts';
+import { profileOfMetadata } from './parquet-profile.ts';
+import { boundedCell } from './preview-cells.ts';
+import type { DatasetProfile, Preview } from './profile.ts';
+
+export type ParquetJob = { kind: 'preview'; rows: number } | { kind: 'profile'; maxColumns: number };
+export type ParquetResult = Omit<Preview, 'bytesRead'> | DatasetProfile;
+
+/** The last bytes hyparquet reads first: they hold the footer of most files. */
+const TAIL_BYTES = 64 * 1024;
+
+export async function runParquetJob(job: ParquetJob, file: AsyncBuffer): Promise<ParquetResult> {
+  const metadata = await footerOf(file);
+  if (job.kind === 'profile') return profileOfMetadata(metadata, job.maxColumns);
+  return previewOf(file, metadata, job.rows);
+}
+
+/** The footer, parsed only once its length and place are known to be sane. */
+async function footerOf(file: AsyncBuffer): Promise<FileMetaData> {
+  const size = file.byteLength;
+  const tailLength = Math.min(size, TAIL_BYTES);
+  const tail = await file.slice(size - tailLength, size);
+  checkFooter(new DataView(tail), size);
+  const { parquetMetadataAsync } = await import('hyparquet');
+  // The tail is served again from what was read (hyparquet starts with the same range).
+  const reread: AsyncBuffer = {
+    byteLength: size,
+    slice: (start, end = size) => (start >= size - tailLength ? tail.slice(start - (size - tailLength), end - (size - tailLength)) : file.slice(start, end)),
+  };
+  let metadata: FileMetaData;
+  try {
+    metadata = await parquetMetadataAsync(reread, { initialFetchSize: TAIL_BYTES });
+  } catch (error) {
+    throw invalidFile(`its footer cannot be parsed (${(error as Error).message})`);
+  }
+  checkMetadata(metadata);
+  return metadata;
+}
+
+async function previewOf(file: AsyncBuffer, metadata: FileMetaData, wanted: number): Promise<Omit<Preview, 'bytesRead'>> {
+  const { parquetReadObjects } = await import('hyparquet');
+  const { firstRowsOfFlatFile } = await import('./parquet-first-rows.ts');
+  const columns = metadata.schema
+    .slice(1)
+    .filter((_element, index, all) => isTopLevel(all, index))
+    .map((element) => element.name);
+  let rows = await firstRowsOfFlatFile(file, metadata, wanted);
+  if (rows === undefined) {
+    // Nested columns, or a short first row group: hyparquet's own reader, over chunks whose place
+    // was checked (its page headers are decoded on this thread, under its heap limit and deadline).
+    for (const group of metadata.row_groups) for (const chunk of group.columns) chunkRange(chunk, file.byteLength);
+    rows = (await parquetReadObjects({ file, metadata, rowStart: 0, rowEnd: wanted, useOffsetIndex: true })).map((row) =>
+      columns.map((column) => row[column]),
+    );
+  }
+  let truncatedCells = 0;
+  const answered = rows.map((row) =>
+    row.map((cell) => {
+      const { value, replaced } = boundedCell(cell);
+      if (replaced) truncatedCells += 1;
+      return jsonValue(value);
+    }),
+  );
+  return {
+    format: 'parquet',
+    columns,
+    rows: answered,
+    truncated: false,
+    ...(truncatedCells > 0 ? { truncatedCells } : {}),
+  };
+}
+
+/** Top-level fields of the flattened schema (index into schema.slice(1)). */
+function isTopLevel(elements: ReadonlyArray<{ num_children?: number }>, index: number): boolean {
+  let position = 0;
+  while (position < elements.length) {
+    if (position === index) return true;
+    position = skip(elements, position);
+  }
+  return false;
+}
+
+function skip(elements: ReadonlyArray<{ num_children?: number }>, position: number): number {
+  let next = position + 1;
+  for (let child = 0; child < (elements[position]?.num_children ?? 0); child += 1) next = skip(elements, next);
+  return next;
+}
+
+/** A cell as JSON can carry it (bounded first: this recursion is at most MAX_JSON_DEPTH deep). */
+function jsonValue(value: unknown): unknown {
+  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
+  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+  if (typeof value === 'number' && !Number.isFinite(value)) return null;
+  if (Array.isArray(value)) return value.map(jsonValue);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [key, jsonValue(inner)]));
+  }
+  return value ?? null;
+}

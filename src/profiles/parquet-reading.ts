@@ -1,0 +1,236 @@
+/**
+ * Reads Parquet files on worker threads (parquet-worker.ts): footers for profiles, pages for
+ * previews. hyparquet trusts the file it reads, and a crafted file of a few hundred bytes or a
+ * few MB can make it allocate until V8 aborts the process, or spin for seconds. Here the worst
+ * such a file can do is exhaust its thread's heap (HEAP_MB) or its deadline: the thread is ended
+ * and the file is refused (422 invalid_file), while every other request goes on. What the file
+ * declares is also checked before it sizes anything (parquet-bounds.ts), which bounds the memory
+ * the heap limit does not cover (typed arrays) and gives most refusals a precise reason.
+ *
+ * Built once in the service wiring and closed with it. Up to `threads` files are read at once;
+ * more wait their turn. A thread idle for `idleMs` stops, and nothing here keeps the process
+ * alive while idle.
+ */
+import { Worker } from 'node:worker_threads';
+import { AppError, isErrorCode } from '../errors.ts';
+import type { ParquetJob, ParquetResult } from './parquet-jobs.ts';
+import type { FromParquetWorker, ToParquetWorker, WorkerError } from './parquet-messages.ts';
+import { toWorkerError } from './parquet-messages.ts';
+
+export interface ParquetReadingOptions {
+  /** Files read at once (threads). */
+  threads?: number;
+  /** Longest a file may take to read before it is refused. */
+  deadlineMs?: number;
+  /** Each thread's old-generation heap. */
+  heapMb?: number;
+  idleMs?: number;
+}
+
+type ReadRange = (start: number, end: number) => Promise<Buffer>;
+
+interface Job {
+  id: number;
+  job: ParquetJob;
+  size: number;
+  readRange: ReadRange;
+  /** Bytes the job may read in all; past it, `tooMuch`. */
+  maxBytes: number;
+  tooMuch: () => AppError;
+  bytesRead: number;
+  resolve(result: ParquetResult): void;
+  reject(error: Error): void;
+}
+
+interface Thread {
+  worker: Worker;
+  job: Job | undefined;
+  timer: NodeJS.Timeout | undefined;
+  idle: NodeJS.Timeout | undefined;
+}
+
+export class ParquetReading {
+  readonly #threads: number;
+  readonly #deadlineMs: number;
+  readonly #heapMb: number;
+  readonly #idleMs: number;
+  readonly #running = new Set<Thread>();
+  readonly #waiting: Job[] = [];
+  #nextId = 1;
+  #closed = false;
+
+  constructor(options: ParquetReadingOptions = {}) {
+    this.#threads = options.threads ?? 2;
+    this.#deadlineMs = options.deadlineMs ?? 15_000;
+    this.#heapMb = options.heapMb ?? 128;
+    this.#idleMs = options.idleMs ?? 30_000;
+  }
+
+  /** Rows and columns of the first row group, and the bytes read for them. */
+  async preview(
+    size: number,
+    readRange: ReadRange,
+    rows: number,
+    maxBytes: number,
+    tooMuch: () => AppError,
+  ): Promise<{ result: ParquetResult; bytesRead: number }> {
+    return this.#run({ kind: 'preview', rows }, size, readRange, maxBytes, tooMuch);
+  }
+
+  /** The profile from the footer alone. */
+  async profile(size: number, readRange: ReadRange, maxColumns: number, maxBytes: number): Promise<ParquetResult> {
+    const tooMuch = () => new AppError('invalid_file', `The Parquet footer would need more than ${maxBytes} bytes read.`);
+    return (await this.#run({ kind: 'profile', maxColumns }, size, readRange, maxBytes, tooMuch)).result;
+  }
+
+  /** Threads reading now (for tests). */
+  get threadsRunning(): number {
+    return this.#running.size;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const job of this.#waiting.splice(0)) job.reject(new AppError('shutting_down', 'The server is shutting down.'));
+    await Promise.allSettled([...this.#running].map((thread) => this.#end(thread, new AppError('shutting_down', 'The server is shutting down.'))));
+  }
+
+  #run(
+    job: ParquetJob,
+    size: number,
+    readRange: ReadRange,
+    maxBytes: number,
+    tooMuch: () => AppError,
+  ): Promise<{ result: ParquetResult; bytesRead: number }> {
+    if (this.#closed) return Promise.reject(new AppError('shutting_down', 'The server is shutting down.'));
+    return new Promise((resolve, reject) => {
+      const queued: Job = {
+        id: this.#nextId++,
+        job,
+        size,
+        readRange,
+        maxBytes,
+        tooMuch,
+        bytesRead: 0,
+        resolve: (result) => resolve({ result, bytesRead: queued.bytesRead }),
+        reject,
+      };
+      this.#waiting.push(queued);
+      this.#dispatch();
+    });
+  }
+
+  #dispatch(): void {
+    while (this.#waiting.length > 0) {
+      let thread = [...this.#running].find((candidate) => candidate.job === undefined);
+      if (!thread) {
+        if (this.#running.size >= this.#threads) return;
+        thread = this.#start();
+      }
+      const job = this.#waiting.shift() as Job;
+      this.#assign(thread, job);
+    }
+  }
+
+  #start(): Thread {
+    const file = import.meta.url.endsWith('.ts') ? './parquet-worker.ts' : './parquet-worker.js';
+    const worker = new Worker(new URL(file, import.meta.url), {
+      resourceLimits: { maxOldGenerationSizeMb: this.#heapMb, maxYoungGenerationSizeMb: 16, stackSizeMb: 4 },
+    });
+    const thread: Thread = { worker, job: undefined, timer: undefined, idle: undefined };
+    this.#running.add(thread);
+    worker.on('message', (message: FromParquetWorker) => this.#onMessage(thread, message));
+    worker.on('error', (error: Error & { code?: string }) => {
+      const refusal =
+        error.code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? new AppError('invalid_file', `Reading this Parquet file would take more than ${this.#heapMb} MiB of memory.`)
+          : new AppError('preview_unavailable', `The Parquet file could not be read: ${error.message}`);
+      void this.#end(thread, refusal);
+    });
+    worker.on('exit', () => {
+      void this.#end(thread, new AppError('preview_unavailable', 'The Parquet reading thread stopped.'));
+    });
+    return thread;
+  }
+
+  #assign(thread: Thread, job: Job): void {
+    clearTimeout(thread.idle);
+    thread.job = job;
+    thread.worker.ref();
+    thread.timer = setTimeout(() => {
+      void this.#end(
+        thread,
+        new AppError('invalid_file', `Reading this Parquet file took longer than ${this.#deadlineMs / 1000} s; it was stopped.`),
+      );
+    }, this.#deadlineMs);
+    thread.worker.postMessage({ type: 'job', id: job.id, job: job.job, size: job.size } satisfies ToParquetWorker);
+  }
+
+  #onMessage(thread: Thread, message: FromParquetWorker): void {
+    const job = thread.job;
+    if (!job || job.id !== message.id) return;
+    if (message.type === 'read') {
+      void this.#read(job, message.start, message.end).then(
+        (bytes) =>
+          thread.worker.postMessage({ type: 'bytes', id: job.id, read: message.read, bytes } satisfies ToParquetWorker, [bytes]),
+        (error: unknown) =>
+          thread.worker.postMessage({
+            type: 'readFailed',
+            id: job.id,
+            read: message.read,
+            error: toWorkerError(error),
+          } satisfies ToParquetWorker),
+      );
+      return;
+    }
+    this.#finish(thread);
+    if (message.type === 'done') job.resolve(message.result);
+    else job.reject(fromWorkerError(message.error));
+  }
+
+  /** A range the thread asks for: inside the file, within the job's byte budget, then from storage. */
+  async #read(job: Job, start: number, end: number): Promise<ArrayBuffer> {
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 || end > job.size || end < start) {
+      throw new AppError(
+        'invalid_file',
+        `The Parquet file is not what it declares: it points at bytes ${start}-${end} of a ${job.size}-byte file.`,
+      );
+    }
+    job.bytesRead += end - start;
+    if (job.bytesRead > job.maxBytes) throw job.tooMuch();
+    const bytes = await job.readRange(start, end);
+    // A copy the thread can own (transferred, not cloned); storage reads may share a pool.
+    return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  }
+
+  /** The job is over; the thread takes the next one or idles. */
+  #finish(thread: Thread): void {
+    clearTimeout(thread.timer);
+    thread.job = undefined;
+    if (this.#waiting.length > 0) {
+      this.#assign(thread, this.#waiting.shift() as Job);
+      return;
+    }
+    thread.worker.unref();
+    thread.idle = setTimeout(() => void this.#end(thread), this.#idleMs);
+    thread.idle.unref();
+  }
+
+  /** Stops a thread; its job, if any, fails with `error`. */
+  async #end(thread: Thread, error?: Error): Promise<void> {
+    if (!this.#running.delete(thread)) return;
+    clearTimeout(thread.timer);
+    clearTimeout(thread.idle);
+    const job = thread.job;
+    thread.job = undefined;
+    if (job) job.reject(error ?? new AppError('preview_unavailable', 'The Parquet reading thread stopped.'));
+    await thread.worker.terminate().catch(() => undefined);
+    if (!this.#closed) this.#dispatch();
+  }
+}
+
+function fromWorkerError(error: WorkerError): Error {
+  if (error.code && isErrorCode(error.code)) {
+    return new AppError(error.code, error.message, error.details ? { details: error.details } : {});
+  }
+  return new Error(error.message);
+}
