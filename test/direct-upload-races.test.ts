@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import type { UploadSession } from '../client/index.ts';
+import { MAX_ATTEMPTS } from '../src/direct-uploads/verifier.ts';
 import { type Backend, startApp, type TestApp } from './support/app.ts';
 import { eventually, expectProblem, snapshot } from './support/checks.ts';
 import { digestResponse, patternFile, type TestFile } from './support/data.ts';
@@ -133,6 +134,19 @@ function raceSuite(backend: Backend) {
         }
       }
       assert.ok(outcomes.size > 0);
+    });
+
+    test('a verification claimed too often (its attempts killed their process) ends failed, leaving nothing', async () => {
+      const before = await snapshot(app);
+      const content = patternFile(6 * MiB);
+      const session = await uploadedSession(app, 'races', 'crash-loop/a.csv', content);
+      // As if MAX_ATTEMPTS earlier claims had each died with their process mid-verification.
+      await app.sql('update upload_sessions set attempts = $1 where id = $2', [MAX_ATTEMPTS, session.id]);
+      assert.equal((await post(app, `/uploads/${session.id}/complete`)).status, 202);
+      const ended = await finalState(app, session.id);
+      assert.equal(ended.state, 'failed');
+      assert.match(String(ended.problem?.detail), /attempts were interrupted/);
+      await eventually(async () => assert.deepEqual(await snapshot(app), before, 'no row, object or part left'));
     });
 
     test('a part URL takes no more than its part: 413 file_too_large (filesystem) or refused by the store, nothing kept', async () => {

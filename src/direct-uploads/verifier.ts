@@ -21,8 +21,12 @@ import { UploadMeter } from '../uploads/meter.ts';
 import { releaseChunk } from '../uploads/read-buffers.ts';
 import { deleteObjects } from '../uploads/upload-batch.ts';
 
-/** A job that fails this often for reasons outside the file (storage or database down) is given up. */
-const MAX_ATTEMPTS = 5;
+/**
+ * A job claimed this often is given up. Counted when claimed (xai_claim_upload_verification), not
+ * when an attempt fails: a job whose attempts kill their process never reaches a failure path,
+ * and must still end `failed` instead of being claimed again after every restart.
+ */
+export const MAX_ATTEMPTS = 5;
 
 export interface VerifierDeps {
   metadata: MetadataStore;
@@ -131,6 +135,13 @@ export class UploadVerifier {
 
   async #run(session: UploadSessionRecord, signal: AbortSignal): Promise<void> {
     const { metadata, storage, log, settings } = this.#deps;
+    if (session.attempts > MAX_ATTEMPTS) {
+      await this.#fail(session, {
+        code: 'storage_unavailable',
+        detail: `The upload could not be verified: ${MAX_ATTEMPTS} attempts were interrupted (the process stopped or storage failed).`,
+      }).catch((error: unknown) => log.warn({ err: error, upload: session.id }, 'giving up verification failed; retried later'));
+      return;
+    }
     const heartbeat = setInterval(
       () => {
         metadata.uploadSessions.renewLease(session.id, settings.verifyLeaseSeconds).catch((error: unknown) => {

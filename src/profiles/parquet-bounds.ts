@@ -98,7 +98,10 @@ export function checkPage(header: PageHeader, available: number, codec: string):
   }
   const dictionary = header.dictionary_page_header;
   // A dictionary entry takes one byte at least (PLAIN: 4 for numbers, 4 + length for text).
-  if (dictionary && (!Number.isInteger(dictionary.num_values) || dictionary.num_values < 0 || dictionary.num_values > uncompressed)) {
+  if (
+    dictionary &&
+    (!Number.isInteger(dictionary.num_values) || dictionary.num_values < 0 || dictionary.num_values > uncompressed)
+  ) {
     throw invalidFile(`a dictionary of ${uncompressed} bytes claims ${dictionary.num_values} entries`);
   }
 }

@@ -32,7 +32,8 @@ async function footerOf(file: AsyncBuffer): Promise<FileMetaData> {
   // The tail is served again from what was read (hyparquet starts with the same range).
   const reread: AsyncBuffer = {
     byteLength: size,
-    slice: (start, end = size) => (start >= size - tailLength ? tail.slice(start - (size - tailLength), end - (size - tailLength)) : file.slice(start, end)),
+    slice: (start, end = size) =>
+      start >= size - tailLength ? tail.slice(start - (size - tailLength), end - (size - tailLength)) : file.slice(start, end),
   };
   let metadata: FileMetaData;
   try {

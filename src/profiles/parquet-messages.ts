@@ -23,6 +23,7 @@ export interface WorkerError {
 }
 
 export function toWorkerError(error: unknown): WorkerError {
-  if (isAppError(error)) return { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) };
+  if (isAppError(error))
+    return { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) };
   return { message: error instanceof Error ? error.message : String(error) };
 }

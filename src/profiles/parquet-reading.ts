@@ -91,7 +91,9 @@ export class ParquetReading {
   async close(): Promise<void> {
     this.#closed = true;
     for (const job of this.#waiting.splice(0)) job.reject(new AppError('shutting_down', 'The server is shutting down.'));
-    await Promise.allSettled([...this.#running].map((thread) => this.#end(thread, new AppError('shutting_down', 'The server is shutting down.'))));
+    await Promise.allSettled(
+      [...this.#running].map((thread) => this.#end(thread, new AppError('shutting_down', 'The server is shutting down.'))),
+    );
   }
 
   #run(

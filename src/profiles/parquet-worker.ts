@@ -5,9 +5,9 @@
  */
 import { parentPort } from 'node:worker_threads';
 import type { AsyncBuffer } from 'hyparquet';
+import { runParquetJob } from './parquet-jobs.ts';
 import type { FromParquetWorker, ToParquetWorker, WorkerError } from './parquet-messages.ts';
 import { toWorkerError } from './parquet-messages.ts';
-import { runParquetJob } from './parquet-jobs.ts';
 
 const port = parentPort;
 if (!port) throw new Error('parquet-worker.ts runs as a worker thread');
@@ -21,7 +21,10 @@ function remoteFile(id: number, size: number): AsyncBuffer {
     slice(start: number, end = size) {
       const read = nextRead++;
       return new Promise<ArrayBuffer>((resolve, reject) => {
-        pendingReads.set(read, { resolve, reject: (error) => reject(Object.assign(new Error(error.message), { remote: error })) });
+        pendingReads.set(read, {
+          resolve,
+          reject: (error) => reject(Object.assign(new Error(error.message), { remote: error })),
+        });
         port?.postMessage({ type: 'read', id, read, start, end } satisfies FromParquetWorker);
       });
     },
