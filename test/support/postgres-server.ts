@@ -48,7 +48,8 @@ let binaries: Promise<Binaries> | undefined;
 
 /** Initialises `dataDir` (once) and starts a server on it. */
 export async function startPostgresServer(options: PostgresServerOptions): Promise<PostgresServer> {
-  const { bin, ids } = options.binaries ?? (await (binaries ??= binariesOf(installedPackage())));
+  binaries ??= binariesOf(installedPackage());
+  const { bin, ids } = options.binaries ?? (await binaries);
   const spawnAs = ids ? { uid: ids.uid, gid: ids.gid } : {};
   await fs.mkdir(options.dataDir, { recursive: true });
   if (ids) {
