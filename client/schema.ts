@@ -551,6 +551,10 @@ export interface components {
             truncated: boolean;
             /** @description Bytes read from storage for this preview. */
             bytesRead: number;
+            /** @description Cells not shown, only when there are some: a value nested deeper than 32 levels or holding more than 10,000 keys and elements (the rules of JSON fields) is answered as a text that says so. */
+            truncatedCells?: number;
+            /** @description JSON lines only, when there are some: lines nested too deeply to parse (over 256 levels), left out. */
+            skippedLines?: number;
         };
         DatasetFile: {
             id: string;
@@ -1113,7 +1117,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: checksum_mismatch, empty_file, model_not_ready, preview_unavailable, preview_too_large. */
+            /** @description Problem details. code: checksum_mismatch, empty_file, model_not_ready, preview_unavailable, preview_too_large, invalid_file. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1727,7 +1731,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: checksum_mismatch, empty_file, model_not_ready, preview_unavailable, preview_too_large. */
+            /** @description Problem details. code: checksum_mismatch, empty_file, model_not_ready, preview_unavailable, preview_too_large, invalid_file. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -2580,7 +2584,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: checksum_mismatch, empty_file, model_not_ready, preview_unavailable, preview_too_large. */
+            /** @description Problem details. code: checksum_mismatch, empty_file, model_not_ready, preview_unavailable, preview_too_large, invalid_file. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3610,7 +3614,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: checksum_mismatch, empty_file, model_not_ready, preview_unavailable, preview_too_large. */
+            /** @description Problem details. code: checksum_mismatch, empty_file, model_not_ready, preview_unavailable, preview_too_large, invalid_file. */
             422: {
                 headers: {
                     [name: string]: unknown;

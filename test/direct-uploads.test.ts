@@ -273,11 +273,19 @@ function directSuite(backend: Backend) {
       assert.equal(session.parts?.length, 3);
       const urls = new Map(session.parts?.map((part) => [part.partNumber, part.url]));
       assert.equal((await putPart(urls.get(1) ?? '', await partBytes(content, 0, 5 * MiB))).status, 200);
-      // Part 3 one byte short.
-      assert.equal((await putPart(urls.get(3) ?? '', await partBytes(content, 10 * MiB, 12 * MiB - 1))).status, 200);
+      // Part 3 one byte short. R2/S3 refuse it at once (its URL signs the part's Content-Length);
+      // the API's own part route takes up to the signed size, and complete reports the shortfall.
+      const short = await putPart(urls.get(3) ?? '', await partBytes(content, 10 * MiB, 12 * MiB - 1));
       const problem = await expectProblem(await post(app, `/uploads/${session.id}/complete`), 409, 'upload_incomplete');
-      assert.deepEqual(problem.missingParts, [2]);
-      assert.deepEqual(problem.wrongSizeParts, [{ partNumber: 3, size: 2 * MiB - 1, expectedSize: 2 * MiB }]);
+      if (backend === 's3-postgres') {
+        assert.equal(short.status, 403, 'the store refused a body of another length than signed');
+        assert.deepEqual(problem.missingParts, [2, 3]);
+        assert.deepEqual(problem.wrongSizeParts, []);
+      } else {
+        assert.equal(short.status, 200);
+        assert.deepEqual(problem.missingParts, [2]);
+        assert.deepEqual(problem.wrongSizeParts, [{ partNumber: 3, size: 2 * MiB - 1, expectedSize: 2 * MiB }]);
+      }
       const still = (await (await fetch(`${app.baseUrl}/uploads/${session.id}`)).json()) as UploadSession;
       assert.equal(still.state, 'uploading');
 
