@@ -40,11 +40,18 @@ export interface ClientOptions {
   fetch?: typeof fetch;
 }
 
+/**
+ * A file's bytes: a Blob or File (browsers, Node), bytes in memory, or, in Node only, a file
+ * path as a string (read from disk as the request goes out). To send text, wrap it:
+ * `new Blob([text])` (a string is never taken as content).
+ */
+export type UploadData = Blob | Uint8Array | ArrayBuffer | string;
+
 export interface UploadFile {
   /** For datasets: the path inside the dataset, e.g. processed/train.parquet. */
   filename: string;
-  /** The bytes; in Node also a file path, read from disk as the request goes out. */
-  data: Blob | string;
+  /** The bytes: see UploadData. */
+  data: UploadData;
   /** Hex SHA-256 of the data, checked by the server (422 checksum_mismatch on a difference). */
   sha256?: string;
 }
@@ -278,13 +285,14 @@ export function createArtifactClient(options: ClientOptions) {
     /**
      * Uploads one file to `target`: straight to the object store in parallel parts when it is at
      * least `directThreshold` bytes (default 64 MiB), else as one multipart/form-data request.
-     * Answers what the API answers for that upload (the dataset, the model, the explanation).
+     * Answers what the API answers for that upload, typed by the target: the dataset, the model,
+     * the explanation.
      */
-    async upload(
-      file: Blob | string,
+    upload: (async (
+      file: UploadData,
       target: UploadTarget,
-      upload: DirectUploadOptions & { directThreshold?: number } = {},
-    ): Promise<DatasetWithFiles | Model | Explanation> {
+      upload: UploadOneOptions = {},
+    ): Promise<DatasetWithFiles | Model | Explanation> => {
       const blob = await blobOf(file);
       if (blob.size >= (upload.directThreshold ?? 64 * 1024 * 1024)) {
         const session = await openAndUpload(direct, blob, target, upload);
@@ -310,15 +318,15 @@ export function createArtifactClient(options: ClientOptions) {
           return explanations.create({ ...fields, file: { ...one, filename } }, progress);
         }
       }
-    },
+    }) as UploadOne,
 
     /** Opens a direct upload and sends it; answers the ready session (its `result` is the record). */
-    uploadDirect(file: Blob | string, target: UploadTarget, upload: DirectUploadOptions = {}): Promise<UploadSession> {
+    uploadDirect(file: UploadData, target: UploadTarget, upload: DirectUploadOptions = {}): Promise<UploadSession> {
       return blobOf(file).then((blob) => openAndUpload(direct, blob, target, upload));
     },
 
     /** Continues a direct upload (after a crash or a page reload) with the same file. */
-    resume(id: string, file: Blob | string, upload: DirectUploadOptions = {}): Promise<UploadSession> {
+    resume(id: string, file: UploadData, upload: DirectUploadOptions = {}): Promise<UploadSession> {
       return blobOf(file).then((blob) => resumeUpload(direct, id, blob, upload));
     },
 
@@ -327,10 +335,42 @@ export function createArtifactClient(options: ClientOptions) {
   };
 }
 
-/** A file path (Node) becomes a file-backed Blob: its bytes are read from disk as they are sent. */
-async function blobOf(file: Blob | string): Promise<Blob> {
-  if (typeof file !== 'string') return file;
-  const { openAsBlob } = await import('node:fs');
+type UploadOneOptions = DirectUploadOptions & { directThreshold?: number };
+
+/** `upload`, typed by its target: a dataset file answers the dataset, a model the model, an explanation the explanation. */
+export interface UploadOne {
+  (
+    file: UploadData,
+    target: Extract<UploadTarget, { type: 'dataset-file' }>,
+    upload?: UploadOneOptions,
+  ): Promise<DatasetWithFiles>;
+  (file: UploadData, target: Extract<UploadTarget, { type: 'model' }>, upload?: UploadOneOptions): Promise<Model>;
+  (file: UploadData, target: Extract<UploadTarget, { type: 'explanation' }>, upload?: UploadOneOptions): Promise<Explanation>;
+  (file: UploadData, target: UploadTarget, upload?: UploadOneOptions): Promise<DatasetWithFiles | Model | Explanation>;
+}
+
+/**
+ * The bytes as a Blob. A file path (Node) becomes a file-backed Blob, read from disk as it is
+ * sent; a string that names no file is refused with a clear error, never sent as content.
+ */
+async function blobOf(file: UploadData): Promise<Blob> {
+  if (file instanceof Blob) return file;
+  if (file instanceof Uint8Array || file instanceof ArrayBuffer) return new Blob([file as Uint8Array<ArrayBuffer>]);
+  if (typeof file !== 'string')
+    throw new TypeError('data must be a Blob, a File, a Uint8Array, an ArrayBuffer or (in Node) a file path.');
+  const shown = JSON.stringify(file.length > 80 ? `${file.slice(0, 77)}...` : file);
+  if (typeof process === 'undefined' || !process.versions?.node) {
+    throw new TypeError(
+      `data ${shown} is a string: in a browser, pass a File or Blob (a string is a file path, which only Node reads).`,
+    );
+  }
+  const { openAsBlob, statSync } = await import('node:fs');
+  const stat = file.includes('\0') ? undefined : statSync(file, { throwIfNoEntry: false });
+  if (!stat?.isFile()) {
+    throw new TypeError(
+      `data ${shown} names no file: in Node a string is a file path. To send text or bytes, pass new Blob([content]) or a Uint8Array.`,
+    );
+  }
   return openAsBlob(file);
 }
 

@@ -16,7 +16,7 @@ export interface paths {
         put?: never;
         /**
          * Create a dataset, optionally with files
-         * @description multipart/form-data: `name` (required), `description`, `tags` (repeatable or comma-separated), `status`, then zero or more parts named `file`. Each file part's filename is its path inside the dataset (curl: `-F "file=@train.csv;filename=raw/train.csv"`). A `sha256` field right before a file part is checked against the bytes. `name` must come before the first file; `description`, `tags` and `status` may also follow the files. All or nothing.
+         * @description multipart/form-data: `name` (required), `description`, `tags` (repeatable or comma-separated), `status`, then zero or more parts named `file`. Each file part's filename is its path inside the dataset (curl: `-F "file=@train.csv;filename=raw/train.csv"`; in Swagger UI, set `path`). A `sha256` field right before a file part is checked against the bytes. `name` must come before the first file; `description`, `tags` and `status` may also follow the files. All or nothing. Or application/json with the same fields and no files: an empty dataset, whose files come later (POST /datasets/{dataset}/files or a direct upload).
          */
         post: operations["createDataset"];
         delete?: never;
@@ -439,6 +439,16 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
+        /**
+         * @example {
+         *       "url": "https://xai-artifacts.0123456789abcdef.r2.cloudflarestorage.com/datasets/german-credit/0d6c7b1e-8f2a-4e3b-9c5d-7a1b2c3d4e5f/raw/german_credit.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=900&X-Amz-Signature=…",
+         *       "expiresAt": "2026-11-28T10:30:02.000Z",
+         *       "filename": "german_credit.csv",
+         *       "size": 79063,
+         *       "sha256": "8f434346648f6b96df89dda901c5176b10a6d83961dd3c1ac88b59b2dc327aa4",
+         *       "contentType": "text/csv"
+         *     }
+         */
         DownloadLink: {
             /** @description Fetch this URL directly; the bytes never pass through the API. */
             url: string;
@@ -452,10 +462,10 @@ export interface components {
             /** @enum {string} */
             format: "csv" | "tsv" | "jsonl" | "parquet";
             /**
-             * @description partial: the file was read to its end but some rows could not be parsed.
+             * @description complete: every row profiled; sampled: every row counted, the column statistics describe profiledRows of them (profiling skipped ahead to keep up with the upload); partial: some rows could not be parsed (see problems).
              * @enum {string}
              */
-            status: "complete" | "partial";
+            status: "complete" | "sampled" | "partial";
             rows: number;
             /** @description Rows the column statistics describe: all of them (= rows) unless profiling fell behind the upload. Profiling never slows an upload: when the server is short of CPU it skips ahead, still counting every row, and nulls, min, max, mean and top then describe these rows only. */
             profiledRows: number;
@@ -507,10 +517,10 @@ export interface components {
          */
         ProfileSummary: {
             /**
-             * @description partial: some rows could not be parsed; none: see reason.
+             * @description sampled: the statistics describe profiledRows of rows; partial: some rows could not be parsed; none: see reason.
              * @enum {string}
              */
-            status: "complete" | "partial" | "none";
+            status: "complete" | "sampled" | "partial" | "none";
             format: ("csv" | "tsv" | "jsonl" | "parquet") | null;
             rows: number | null;
             columns: number | null;
@@ -528,14 +538,14 @@ export interface components {
          *       ],
          *       "rows": [
          *         [
-         *           "2987000",
-         *           "0",
-         *           "68.5"
+         *           2987000,
+         *           0,
+         *           68.5
          *         ],
          *         [
-         *           "2987001",
-         *           "0",
-         *           "29.0"
+         *           2987001,
+         *           0,
+         *           29
          *         ]
          *       ],
          *       "truncated": false,
@@ -546,6 +556,7 @@ export interface components {
             /** @enum {string} */
             format: "csv" | "tsv" | "jsonl" | "parquet";
             columns: string[];
+            /** @description CSV and TSV cells typed as the profile types their column: numbers, booleans, null for empty/NA/NaN/null; text where a number would lose digits (past 15 significant digits, integers past 2^53). JSON lines and Parquet keep their own types. */
             rows: unknown[][];
             /** @description Fewer rows than asked: the byte cap of a preview came first. */
             truncated: boolean;
@@ -985,10 +996,40 @@ export interface operations {
                      */
                     sha256?: string;
                     /**
+                     * @description Optional: the path inside the dataset of the file part that follows (e.g. raw/train.csv); without it, the part's filename is its path.
+                     * @example
+                     */
+                    path?: string;
+                    /**
                      * Format: binary
                      * @description A file part; its filename is the path inside the dataset (e.g. raw/train.csv). Repeat the part for more files.
                      */
                     file?: string;
+                };
+                "application/json": {
+                    /**
+                     * @description Unique among your datasets.
+                     * @example german-credit
+                     */
+                    name: string;
+                    /**
+                     * @description At most 10000 characters.
+                     * @example German credit (UCI)
+                     */
+                    description?: string;
+                    /**
+                     * @description Repeat the field or separate with commas; each 1-64 letters, digits, spaces or _ . : -.
+                     * @example [
+                     *       "credit",
+                     *       "tabular"
+                     *     ]
+                     */
+                    tags?: string[];
+                    /**
+                     * @description Your label, e.g. raw or processed (default raw).
+                     * @example raw
+                     */
+                    status?: string;
                 };
             };
         };
@@ -1598,6 +1639,11 @@ export interface operations {
                      * @example
                      */
                     sha256?: string;
+                    /**
+                     * @description Optional: the path inside the dataset of the file part that follows (e.g. raw/train.csv); without it, the part's filename is its path.
+                     * @example
+                     */
+                    path?: string;
                     /**
                      * Format: binary
                      * @description A file part; its filename is the path inside the dataset (e.g. raw/train.csv). Repeat the part for more files.
@@ -2420,6 +2466,7 @@ export interface operations {
                     /**
                      * Format: uuid
                      * @description A ready model of yours; the dataset comes from it.
+                     * @example 0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11
                      */
                     model: string;
                     /** @example shap */
@@ -4525,6 +4572,7 @@ export interface operations {
                         /**
                          * Format: uuid
                          * @description A ready model of yours; the dataset comes from it.
+                         * @example 0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11
                          */
                         model: string;
                         /** @example shap */

@@ -51,6 +51,25 @@ const explanation = await client.explanations.create({
   summary: { amount: 0.4 },
   file: { filename: 'shap.json', data: new Blob(['{}']) },
 });
+// upload() answers the record its target makes, typed by the target (no narrowing needed).
+const second: Model = await client.upload(new Uint8Array([123, 125]), {
+  type: 'model',
+  dataset: 'packaged',
+  name: 'second',
+  filename: 'model.json',
+});
+const grown: DatasetWithFiles = await client.upload(new Blob(['a,b\\n1,2\\n']), {
+  type: 'dataset-file',
+  dataset: 'packaged',
+  path: 'raw/small.csv',
+});
+// Text given where a file path is expected: a clear error, nothing sent.
+let mistaken = '';
+try {
+  await client.datasets.addFiles('packaged', [{ filename: 'raw/text.csv', data: 'age,amount\\n35,1169\\n' }]);
+} catch (error) {
+  mistaken = error instanceof TypeError ? error.message : String(error);
+}
 const listed = (await client.models.list({ dataset: 'packaged' })).items.map((item) => item.id);
 let refusal = '';
 try {
@@ -59,7 +78,19 @@ try {
   if (error instanceof ApiError) refusal = error.code;
 }
 await client.datasets.delete('packaged', { cascade: true });
-console.log(JSON.stringify({ stored: created.files[0]?.sha256, downloaded, model: model.id, listed, explanation: explanation.model.id, refusal }));
+console.log(
+  JSON.stringify({
+    stored: created.files[0]?.sha256,
+    downloaded,
+    model: model.id,
+    second: { version: second.version, size: second.size },
+    grownFiles: grown.files.map((file) => file.path).sort(),
+    mistaken,
+    listed,
+    explanation: explanation.model.id,
+    refusal,
+  }),
+);
 `;
 
 let app: TestApp;
@@ -120,13 +151,20 @@ test('the client installs from its tarball, type-checks in a strict project and 
       stored: string;
       downloaded: string;
       model: string;
+      second: { version: number; size: number };
+      grownFiles: string[];
+      mistaken: string;
       listed: string[];
       explanation: string;
       refusal: string;
     };
     assert.equal(result.stored, sha256Of(csv), 'the file read from disk is what was stored');
     assert.equal(result.downloaded, sha256Of(csv), 'and what came back');
-    assert.deepEqual(result.listed, [result.model]);
+    assert.deepEqual(result.second, { version: 1, size: 2 }, 'bytes in memory upload as they are');
+    assert.deepEqual(result.grownFiles, ['raw/small.csv', 'raw/train.csv']);
+    assert.match(result.mistaken, /names no file: in Node a string is a file path/);
+    assert.equal(result.listed.length, 2);
+    assert.ok(result.listed.includes(result.model));
     assert.equal(result.explanation, result.model);
     assert.equal(result.refusal, 'invalid_name');
     assert.deepEqual(await app.objectKeys(), [], 'the consumer deleted everything it made');

@@ -165,6 +165,7 @@ test('on the profiling thread: an upload that outruns it skips ahead, and the pr
   const profile = await job.finish();
   assert.equal(profile.rows, rows, 'every row counted');
   assert.ok(profile.profiledRows < rows && profile.profiledRows > 0, `${profile.profiledRows} rows profiled`);
+  assert.equal(profile.status, 'sampled', 'a profile of fewer rows than counted says so');
   assert.equal(profile.problemCount, 0, JSON.stringify(profile.problems));
   const amount = profile.columns.find((column) => column.name === 'amount');
   assert.equal(amount?.type, 'number');

@@ -306,10 +306,15 @@ function profileSuite(backend: Backend) {
       try {
         const response = await fetch(`${app.baseUrl}/datasets/profiles/files/${file.id}/preview?rows=50`);
         assert.equal(response.status, 200);
-        const preview = (await response.json()) as { columns: string[]; rows: string[][]; bytesRead: number; truncated: boolean };
+        const preview = (await response.json()) as {
+          columns: string[];
+          rows: unknown[][];
+          bytesRead: number;
+          truncated: boolean;
+        };
         assert.equal(preview.columns.length, 394);
         assert.equal(preview.rows.length, 50);
-        assert.equal(preview.rows[0]?.[0], '2987000');
+        assert.equal(preview.rows[0]?.[0], 2987000, 'typed as the profile types the column: an integer');
         assert.equal(preview.truncated, false);
         assert.equal(preview.bytesRead, fetched, 'the answer reports what storage served');
         assert.ok(fetched <= 1024 * 1024, `read ${fetched} bytes for 50 rows`);

@@ -1,7 +1,7 @@
 /** /datasets: thin HTTP over DatasetService. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { datasetPatch, datasetSchema } from '../../src/datasets/schema.ts';
+import { datasetFields, datasetPatch, datasetSchema } from '../../src/datasets/schema.ts';
 import { previewSchema, profileRecordSchema } from '../../src/profiles/profile.ts';
 import { downloadRequestOf, sendDownload } from '../http/downloads.ts';
 import { withUpload } from '../http/uploads.ts';
@@ -23,14 +23,17 @@ const datasets: FastifyPluginAsyncZod = async (app) => {
       description:
         'multipart/form-data: `name` (required), `description`, `tags` (repeatable or comma-separated), `status`, ' +
         "then zero or more parts named `file`. Each file part's filename is its path inside the dataset " +
-        '(curl: `-F "file=@train.csv;filename=raw/train.csv"`). A `sha256` field right before a file part is checked ' +
-        'against the bytes. `name` must come before the first file; `description`, `tags` and `status` may also follow the files. All or nothing.',
-      consumes: ['multipart/form-data'],
+        '(curl: `-F "file=@train.csv;filename=raw/train.csv"`; in Swagger UI, set `path`). A `sha256` field right before a file part is checked ' +
+        'against the bytes. `name` must come before the first file; `description`, `tags` and `status` may also follow the files. All or nothing. ' +
+        'Or application/json with the same fields and no files: an empty dataset, whose files come later (POST /datasets/{dataset}/files or a direct upload).',
       multipartBody: createDatasetForm,
+      jsonBody: datasetFields,
       response: { 201: datasetSchema },
     },
     handler: async (request, reply) => {
-      const dataset = await withUpload(request, (parts, context) => service.create(request.principal, parts, context));
+      const dataset = request.isMultipart()
+        ? await withUpload(request, (parts, context) => service.create(request.principal, parts, context))
+        : await service.createEmpty(request.principal, request.body);
       return reply.code(201).header('location', `/datasets/${dataset.id}`).send(dataset);
     },
   });

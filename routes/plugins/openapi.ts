@@ -8,6 +8,8 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { Config } from '../../src/config.ts';
 import { type ErrorCode, errorCatalog } from '../../src/errors.ts';
 import { serviceVersion } from '../../src/version.ts';
 import { problemSchema } from '../schemas/common.ts';
@@ -80,6 +82,22 @@ function problemResponse(status: number) {
   };
 }
 
+/** What the API is, and where this server keeps things (the served document says which backends run). */
+function apiDescription(config: Config): string {
+  const storage = config.storage.kind === 's3' ? 'an S3-compatible bucket (Cloudflare R2 in production)' : 'a local folder';
+  const metadata = {
+    postgres: 'Postgres (Supabase in production)',
+    supabase: 'Supabase, through its API',
+    pglite: 'PGlite, Postgres embedded in the process',
+  }[config.metadata.kind];
+  const embedded = config.storage.kind === 'filesystem' && config.metadata.kind === 'pglite' ? ' (the embedded default)' : '';
+  return (
+    'Datasets, trained models and explanations of the XAI research platform, with their metadata and lineage. ' +
+    'Large files go straight between the client and storage (presigned part and download URLs). ' +
+    `This server keeps files in ${storage} and metadata in ${metadata}${embedded}.`
+  );
+}
+
 /** Drops component schemas nothing refers to (zod emits input and output variants). */
 function withoutUnusedSchemas<T extends { components?: { schemas?: Record<string, unknown> } }>(document: T): T {
   const schemas = document.components?.schemas;
@@ -112,9 +130,7 @@ async function openapi(app: FastifyInstance) {
       openapi: '3.1.0',
       info: {
         title: 'XAI artifact API',
-        description:
-          'Datasets, trained models and explanations of the XAI research platform: files stream into R2, ' +
-          'metadata lives in Supabase, downloads are short-lived presigned URLs.',
+        description: apiDescription(app.services.config),
         version: serviceVersion(),
         license: { name: 'MIT', identifier: 'MIT' },
       },
@@ -140,14 +156,23 @@ async function openapi(app: FastifyInstance) {
       const result = jsonSchemaTransform(document);
       // Multipart bodies are parsed by the core, not by a zod body schema: routes describe them
       // for the document only, as plain JSON Schema under `multipartBody`.
-      const { multipartBody, ...schema } = (result.schema ?? {}) as Record<string, unknown>;
+      // A route that also takes JSON (an empty dataset) names its zod schema under `jsonBody`.
+      const { multipartBody, jsonBody, ...schema } = (result.schema ?? {}) as Record<string, unknown>;
       if (schema.hide) return result;
       const isPublic = Array.isArray(schema.security) && schema.security.length === 0;
       const response = { ...(schema.response as Record<string, unknown> | undefined) };
       for (const status of errorStatuses(document.route.method as string, document.url, isPublic, Boolean(multipartBody))) {
         response[status] ??= problemResponse(status);
       }
-      return { ...result, schema: { ...schema, response, ...(multipartBody ? { body: multipartBody } : {}) } };
+      const body = jsonBody
+        ? {
+            content: {
+              'multipart/form-data': { schema: multipartBody },
+              'application/json': { schema: z.toJSONSchema(jsonBody as z.ZodType, { io: 'input' }) },
+            },
+          }
+        : multipartBody;
+      return { ...result, schema: { ...schema, response, ...(body ? { body } : {}) } };
     },
     transformObject: (document) => withoutUnusedSchemas(jsonSchemaTransformObject(document) as never),
   });

@@ -54,11 +54,21 @@ export const downloadLinkSchema = z
     url: z.string().describe('Fetch this URL directly; the bytes never pass through the API.'),
     expiresAt: z.string(),
     filename: z.string(),
-    size: z.number().int(),
+    size: z.number().int().nonnegative(),
     sha256: z.string(),
     contentType: z.string(),
   })
-  .meta({ id: 'DownloadLink' });
+  .meta({
+    id: 'DownloadLink',
+    example: {
+      url: 'https://xai-artifacts.0123456789abcdef.r2.cloudflarestorage.com/datasets/german-credit/0d6c7b1e-8f2a-4e3b-9c5d-7a1b2c3d4e5f/raw/german_credit.csv?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=900&X-Amz-Signature=…',
+      expiresAt: '2026-11-28T10:30:02.000Z',
+      filename: 'german_credit.csv',
+      size: 79063,
+      sha256: '8f434346648f6b96df89dda901c5176b10a6d83961dd3c1ac88b59b2dc327aa4',
+      contentType: 'text/csv',
+    },
+  });
 
 // An empty example: otherwise Swagger UI fills the form with a random value matching the pattern.
 const sha256Field = {
@@ -75,7 +85,16 @@ const sha256Field = {
  * property, not an array: Swagger UI renders a file picker only for that; repeat the part to
  * send several files.
  */
-export function multipartForm(fields: z.ZodObject, file: { description: string; required: boolean }) {
+// Swagger UI sends a picked file under its own name, with no way to set the part's filename:
+// this field names the path of the next file part instead (datasets only).
+const pathField = {
+  type: 'string',
+  example: '',
+  description:
+    "Optional: the path inside the dataset of the file part that follows (e.g. raw/train.csv); without it, the part's filename is its path.",
+} as const;
+
+export function multipartForm(fields: z.ZodObject, file: { description: string; required: boolean; paths?: boolean }) {
   const { properties = {}, required = [] } = z.toJSONSchema(fields, { io: 'input' }) as {
     properties?: Record<string, unknown>;
     required?: string[];
@@ -86,6 +105,7 @@ export function multipartForm(fields: z.ZodObject, file: { description: string; 
     properties: {
       ...properties,
       sha256: sha256Field,
+      ...(file.paths ? { path: pathField } : {}),
       file: { type: 'string', format: 'binary', contentMediaType: 'application/octet-stream', description: file.description },
     },
   };

@@ -19,7 +19,7 @@ const filePart = {
 };
 
 /** OpenAPI description of POST /datasets (parts in this order: fields, then files). */
-export const createDatasetForm = multipartForm(datasetFields, { ...filePart, required: false });
+export const createDatasetForm = multipartForm(datasetFields, { ...filePart, required: false, paths: true });
 
 /** OpenAPI description of POST /datasets/{dataset}/files. */
-export const addFilesForm = multipartForm(z.object({}), { ...filePart, required: true });
+export const addFilesForm = multipartForm(z.object({}), { ...filePart, required: true, paths: true });

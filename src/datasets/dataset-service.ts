@@ -12,6 +12,7 @@ import { type DownloadLink, type DownloadRequest, downloadLink } from '../downlo
 import { isAppError } from '../errors.ts';
 import { fileTypeOf } from '../fields/file-types.ts';
 import { basename, validateRelativePath } from '../fields/paths.ts';
+import { parseFields } from '../fields/problems.ts';
 import type { Logger } from '../logger.ts';
 import type { FinishedFile, ListDatasets } from '../metadata/dataset-records.ts';
 import type { MetadataStore } from '../metadata/metadata-store.ts';
@@ -22,7 +23,14 @@ import type { ObjectStorage } from '../storage/port.ts';
 import { type ReceivedFile, readForm } from '../uploads/form-reader.ts';
 import type { IncomingPart, UploadContext } from '../uploads/parts.ts';
 import { deleteObjects, type StreamedObject, UploadBatch } from '../uploads/upload-batch.ts';
-import { DATASET_LATE_FIELDS, type Dataset, type DatasetPatch, datasetFields, datasetFileTypes } from './schema.ts';
+import {
+  DATASET_LATE_FIELDS,
+  type Dataset,
+  type DatasetFieldValues,
+  type DatasetPatch,
+  datasetFields,
+  datasetFileTypes,
+} from './schema.ts';
 
 export interface DatasetServiceDeps {
   metadata: MetadataStore;
@@ -39,9 +47,10 @@ const createForm = {
   repeatable: ['tags'],
   late: DATASET_LATE_FIELDS,
   files: { min: 0, max: Infinity },
+  paths: true,
 };
-/** The form of POST /datasets/{dataset}/files: files, each optionally after its sha256 field. */
-const addFilesForm = { kind: 'dataset', fields: z.object({}), files: { min: 1, max: Infinity } };
+/** The form of POST /datasets/{dataset}/files: files, each optionally after its sha256 and path fields. */
+const addFilesForm = { kind: 'dataset', fields: z.object({}), files: { min: 1, max: Infinity }, paths: true };
 
 export class DatasetService {
   readonly #deps: DatasetServiceDeps;
@@ -55,7 +64,28 @@ export class DatasetService {
     const form = await readForm(parts, createForm, context);
     await using batch = new UploadBatch(this.#deps.storage, this.#deps.log);
     const batchId = randomUUID();
-    const { name, description, tags, status } = form.fields;
+    const dataset = await this.#reserve(principal, form.fields, batchId, batch);
+    const files = await this.#receiveFiles(principal, dataset, form.files, batch, { batchId, context, overwrite: false });
+    const late = form.lateFields();
+    if (Object.keys(late).length > 0) {
+      await this.#deps.metadata.datasets.patchPending(ownerScope(principal), dataset.id, batchId, late);
+    }
+    // Awaited here, inside the batch's scope: the batch must not be disposed before it is committed.
+    return await this.#finalize(principal, dataset.id, batchId, files, batch);
+  }
+
+  /** POST /datasets with a JSON body: an empty dataset, its files to come (as forms send them, or direct). */
+  async createEmpty(principal: Principal, body: unknown): Promise<Dataset> {
+    const fields = parseFields(datasetFields.strict(), body);
+    await using batch = new UploadBatch(this.#deps.storage, this.#deps.log);
+    const batchId = randomUUID();
+    const dataset = await this.#reserve(principal, fields, batchId, batch);
+    return await this.#finalize(principal, dataset.id, batchId, [], batch);
+  }
+
+  /** The dataset's pending row (a unique index settles name races), undone with the batch unless committed. */
+  async #reserve(principal: Principal, fields: DatasetFieldValues, batchId: string, batch: UploadBatch) {
+    const { name, description, tags, status } = fields;
     const dataset = await this.#deps.metadata.datasets.reserve({
       owner: ownScope(principal),
       id: randomUUID(),
@@ -66,13 +96,7 @@ export class DatasetService {
       batchId,
     });
     this.#undoBatch(batch, principal, dataset.id, batchId);
-    const files = await this.#receiveFiles(principal, dataset, form.files, batch, { batchId, context, overwrite: false });
-    const late = form.lateFields();
-    if (Object.keys(late).length > 0) {
-      await this.#deps.metadata.datasets.patchPending(ownerScope(principal), dataset.id, batchId, late);
-    }
-    // Awaited here, inside the batch's scope: the batch must not be disposed before it is committed.
-    return await this.#finalize(principal, dataset.id, batchId, files, batch);
+    return dataset;
   }
 
   /** POST /datasets/{dataset}/files: one or more files (each optionally after its sha256 field). */
@@ -209,8 +233,8 @@ export class DatasetService {
     request: { batchId: string; context: UploadContext; overwrite: boolean },
   ): Promise<FinishedFile[]> {
     const finished: FinishedFile[] = [];
-    for await (const { part, expectedSha256 } of files) {
-      const path = validateRelativePath(part.filename);
+    for await (const { part, path: sentPath, expectedSha256 } of files) {
+      const path = validateRelativePath(sentPath);
       const { contentType } = fileTypeOf('dataset', datasetFileTypes, path);
       const { id, objectKey: key } = await this.#deps.metadata.datasets.reserveFile({
         owner: ownerScope(principal),

@@ -44,7 +44,9 @@ function summaryRule(value: Record<string, unknown>): Record<string, unknown> {
 function shape(json: 'text' | 'value') {
   const text = json === 'text';
   return {
-    model: uuid.describe('A ready model of yours; the dataset comes from it.'),
+    model: uuid
+      .describe('A ready model of yours; the dataset comes from it.')
+      .meta({ example: '0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11' }),
     method: method.meta({ example: 'shap' }),
     params: (text ? jsonText('params') : jsonObject('params'))
       .optional()

@@ -179,3 +179,47 @@ function numberKind(value: string): Seen {
   }
   return index === length ? kind : Seen.None;
 }
+
+/**
+ * Text cells (CSV, TSV) typed as their column's profile types them: numbers as JSON numbers,
+ * booleans as booleans, the null spellings as null. A number that a double would not hold
+ * exactly (past 15 significant digits, or an integer past 2^53) stays text, as written.
+ */
+export function typedRows(rows: ReadonlyArray<ReadonlyArray<unknown>>): unknown[][] {
+  const width = rows.reduce((widest, row) => Math.max(widest, row.length), 0);
+  const types = Array.from({ length: width }, (_, column) => {
+    const stats = new ColumnStats('');
+    for (const row of rows) {
+      const cell = row[column];
+      if (typeof cell === 'string') stats.addText(cell);
+    }
+    return stats.profile().type;
+  });
+  return rows.map((row) =>
+    row.map((cell, column) => (typeof cell === 'string' ? typedCell(cell, types[column] ?? 'string') : cell)),
+  );
+}
+
+function typedCell(value: string, type: ColumnType): unknown {
+  if (value.length === 0 || (value.length <= 4 && NULLS.has(value))) return null;
+  switch (type) {
+    case 'integer': {
+      const number = Number(value);
+      return Number.isSafeInteger(number) ? number : value;
+    }
+    case 'number':
+      return significantDigits(value) <= 15 ? Number(value) : value;
+    case 'boolean':
+      return value.toLowerCase() === 'true';
+    default:
+      return value;
+  }
+}
+
+/** Significant digits of a decimal number's text (sign, point, exponent and padding zeros aside). */
+function significantDigits(value: string): number {
+  const mantissa = value.replace(/^[+-]/, '').replace(/[eE].*$/, '');
+  const digits = mantissa.replace('.', '').replace(/^0+/, '');
+  const trimmed = mantissa.includes('.') ? digits.replace(/0+$/, '') : digits;
+  return trimmed.length;
+}

@@ -7,6 +7,7 @@
  */
 import { AppError } from '../errors.ts';
 import { extensionOf } from '../fields/file-types.ts';
+import { typedRows } from './column-stats.ts';
 import type { ParquetReading } from './parquet-reading.ts';
 import { boundedCell, nestingDepth, PARSE_MAX_DEPTH } from './preview-cells.ts';
 import type { Preview } from './profile.ts';
@@ -102,7 +103,8 @@ function delimitedRows(parse: CsvParse, text: string, complete: boolean, format:
     to: wanted + 1,
   }) as string[][];
   const [header = [], ...rows] = records;
-  return { columns: header, rows };
+  // Typed as the profile types the column (numbers, booleans, nulls), from the rows shown.
+  return { columns: header, rows: typedRows(rows.slice(0, wanted)) };
 }
 
 function jsonLineRows(text: string, complete: boolean, wanted: number): Parsed {

@@ -161,7 +161,9 @@ export class ThreadProfileJob {
       this.#state.result = { resolve, reject };
       this.#send({ type: 'finish', job: this.#id });
     });
-    return { ...profile, rows: profile.rows + skippedRecords };
+    // Rows skipped to keep up were counted, not profiled: the statistics are a sample, and say so.
+    const sampled = skippedRecords > 0 && profile.status === 'complete';
+    return { ...profile, rows: profile.rows + skippedRecords, ...(sampled ? { status: 'sampled' as const } : {}) };
   }
 
   /** The upload failed: the thread forgets the job. */

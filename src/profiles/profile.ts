@@ -35,7 +35,11 @@ export const profileProblemSchema = z.object({
 export const datasetProfileSchema = z
   .object({
     format: profileFormatSchema,
-    status: z.enum(['complete', 'partial']).describe('partial: the file was read to its end but some rows could not be parsed.'),
+    status: z
+      .enum(['complete', 'sampled', 'partial'])
+      .describe(
+        'complete: every row profiled; sampled: every row counted, the column statistics describe profiledRows of them (profiling skipped ahead to keep up with the upload); partial: some rows could not be parsed (see problems).',
+      ),
     rows: z.number().int(),
     profiledRows: z
       .number()
@@ -64,7 +68,11 @@ export const profileRecordSchema = z
 /** The short form shown on each file of GET /datasets/{d}. */
 export const profileSummarySchema = z
   .object({
-    status: z.enum(['complete', 'partial', 'none']).describe('partial: some rows could not be parsed; none: see reason.'),
+    status: z
+      .enum(['complete', 'sampled', 'partial', 'none'])
+      .describe(
+        'sampled: the statistics describe profiledRows of rows; partial: some rows could not be parsed; none: see reason.',
+      ),
     format: profileFormatSchema.nullable(),
     rows: z.number().int().nullable(),
     columns: z.number().int().nullable(),
@@ -82,7 +90,11 @@ export const previewSchema = z
   .object({
     format: profileFormatSchema,
     columns: z.array(z.string()),
-    rows: z.array(z.array(z.unknown())),
+    rows: z
+      .array(z.array(z.unknown()))
+      .describe(
+        'CSV and TSV cells typed as the profile types their column: numbers, booleans, null for empty/NA/NaN/null; text where a number would lose digits (past 15 significant digits, integers past 2^53). JSON lines and Parquet keep their own types.',
+      ),
     truncated: z.boolean().describe('Fewer rows than asked: the byte cap of a preview came first.'),
     bytesRead: z.number().int().describe('Bytes read from storage for this preview.'),
     truncatedCells: z
@@ -104,8 +116,8 @@ export const previewSchema = z
       format: 'csv',
       columns: ['TransactionID', 'isFraud', 'TransactionAmt'],
       rows: [
-        ['2987000', '0', '68.5'],
-        ['2987001', '0', '29.0'],
+        [2987000, 0, 68.5],
+        [2987001, 0, 29],
       ],
       truncated: false,
       bytesRead: 262144,

@@ -2,7 +2,8 @@
  * The one reader of multipart upload forms. Fields come first; the fields that choose where
  * the bytes go must precede the first file, descriptive ones (the spec's `late`) may follow
  * it, as forms such as Swagger UI's send fields in the order the user filled them. A `sha256`
- * field applies to the next file part; a Repr-Digest/Content-Digest header to the only one.
+ * field applies to the next file part (and, where the spec allows, a `path` field names it); a
+ * Repr-Digest/Content-Digest header to the only one.
  */
 import type { z } from 'zod';
 import { AppError } from '../errors.ts';
@@ -22,10 +23,14 @@ export interface FormSpec<S extends z.ZodObject> {
   late?: readonly string[];
   /** How many file parts (named `file`) the request must and may carry. */
   files: { min: number; max: number };
+  /** A `path` field names the next file part's path (forms that cannot set a filename, e.g. Swagger UI's). */
+  paths?: boolean;
 }
 
 export interface ReceivedFile {
   part: FilePart;
+  /** From the path field before the part, else the part's filename. */
+  path: string;
   /** From the sha256 field before the part, else the request's digest header. */
   expectedSha256: string | undefined;
 }
@@ -50,6 +55,7 @@ export async function readForm<S extends z.ZodObject>(
   const values: Record<string, string | string[]> = {};
   const sentLate = new Set<string>();
   let pendingSha256: string | undefined;
+  let pendingPath: string | undefined;
   let filesSeen = 0;
   let afterFile = false;
   const iterator = parts[Symbol.asyncIterator]();
@@ -59,11 +65,17 @@ export async function readForm<S extends z.ZodObject>(
       pendingSha256 = part.value === '' ? undefined : parseHexSha256(part.value);
       return;
     }
+    if (part.name === 'path' && spec.paths && filesSeen < spec.files.max) {
+      if (part.truncated) throw new AppError('field_too_large', 'The field path is larger than the field size limit.');
+      pendingPath = part.value === '' ? undefined : part.value;
+      return;
+    }
     if (part.truncated) throw new AppError('field_too_large', `The field ${part.name} is larger than the field size limit.`);
     if (!allowed.has(part.name) && part.name !== 'sha256') {
+      const accepted = [...allowed, 'sha256', ...(spec.paths ? ['path'] : []), 'file'];
       throw new AppError(
         'unexpected_part',
-        `Unknown field ${JSON.stringify(part.name)}; this request accepts ${[...allowed, 'sha256', 'file'].join(', ')}.`,
+        `Unknown field ${JSON.stringify(part.name)}; this request accepts ${accepted.join(', ')}.`,
       );
     }
     if (afterFile && !late.has(part.name)) {
@@ -100,8 +112,10 @@ export async function readForm<S extends z.ZodObject>(
     }
     afterFile = true;
     const expectedSha256 = pendingSha256 ?? context.headerSha256;
+    const path = pendingPath ?? part.filename;
     pendingSha256 = undefined;
-    return { part, expectedSha256 };
+    pendingPath = undefined;
+    return { part, path, expectedSha256 };
   };
 
   /** The next file part, with the fields before it taken in; undefined at the end. */
@@ -124,6 +138,7 @@ export async function readForm<S extends z.ZodObject>(
       part = await nextFile();
     }
     if (pendingSha256 !== undefined) throw new AppError('missing_file', 'A sha256 field was sent with no file part after it.');
+    if (pendingPath !== undefined) throw new AppError('missing_file', 'A path field was sent with no file part after it.');
     if (filesSeen < spec.files.min) {
       throw new AppError(
         'missing_file',
