@@ -97,3 +97,42 @@ export const settingDocs: Record<keyof Env, SettingDoc> = {
   DOWNLOAD_URL_TTL_SECONDS: { default: '900', meaning: 'default download URL lifetime (`?expiresIn=` 1 to 604800)' },
   DOWNLOAD_SIGNING_SECRET: { default: 'generated in `DATA_DIR`', meaning: "HMAC key of the filesystem adapter's download links" },
 };
+
+/** How a deploy (Railway + R2 + Supabase) sets a variable, and where its value comes from. */
+export interface DeployDoc {
+  /** required: always; choose: one of DATABASE_URL or SUPABASE_SERVICE_ROLE_KEY; optional: when wanted. */
+  need: 'required' | 'choose' | 'optional';
+  where: string;
+}
+
+/**
+ * The deploy checklist's variables (README.md) and .env.example, rendered from here by
+ * `npm run readme:tables`; every other variable keeps its default on Railway.
+ */
+export const deployDocs: Partial<Record<keyof Env, DeployDoc>> = {
+  R2_ACCOUNT_ID: { need: 'required', where: 'Cloudflare dashboard → R2 → Overview: *Account ID*' },
+  R2_ACCESS_KEY_ID: {
+    need: 'required',
+    where: 'R2 → *Manage API tokens* → *Create API token*, permission *Object Read & Write* on the bucket: *Access Key ID*',
+  },
+  R2_SECRET_ACCESS_KEY: { need: 'required', where: 'the same token: *Secret Access Key* (shown once)' },
+  R2_BUCKET_NAME: { need: 'required', where: 'R2 → *Create bucket*: its name' },
+  SUPABASE_URL: { need: 'required', where: 'Supabase → *Project Settings* → *Data API*: *Project URL* (token issuer and JWKS)' },
+  DATABASE_URL: {
+    need: 'choose',
+    where:
+      'Supabase → *Connect* → *Session pooler* (port 5432, IPv4): migrations apply at start. The transaction pooler (port 6543) works too (no prepared statements are used); the direct connection needs outbound IPv6 (or Supabase’s IPv4 add-on)',
+  },
+  SUPABASE_SERVICE_ROLE_KEY: {
+    need: 'choose',
+    where:
+      "Supabase → *Project Settings* → *API Keys*: *service_role*; only without `DATABASE_URL` (metadata through Supabase's API; apply the SQL with `supabase db push` first)",
+  },
+  SUPABASE_JWT_SECRET: {
+    need: 'optional',
+    where: 'Supabase → *Project Settings* → *JWT Keys*: the legacy secret, only if the project still signs tokens with HS256',
+  },
+  CORS_ORIGINS: { need: 'optional', where: "your frontend's origins, e.g. `https://app.example.com` (browsers need it)" },
+  API_KEYS: { need: 'optional', where: 'made by you, for training jobs and CI: see Authentication in docs/api.md' },
+  RECONCILE_INTERVAL_MINUTES: { need: 'optional', where: 'e.g. `60`, unless the reconciler runs as a cron service (below)' },
+};

@@ -60,3 +60,78 @@ test('railway.json builds the Dockerfile and checks readiness (/ready), so a mis
   assert.equal(railway.deploy.restartPolicyType, 'ON_FAILURE');
   assert.equal(typeof railway.deploy.drainingSeconds, 'number');
 });
+
+/** The ENV of the Dockerfile's last stage (what the running image has). */
+function imageEnv(dockerfile: string): Record<string, string> {
+  const lastStage = dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
+  const block = /^ENV ((?:.*\\\n)*.*)$/m.exec(lastStage)?.[1] ?? '';
+  return Object.fromEntries(
+    block
+      .replaceAll('\\\n', ' ')
+      .trim()
+      .split(/\s+/)
+      .map((pair) => pair.split('=') as [string, string]),
+  );
+}
+
+test("a production install runs the image's start command to /ready and stops on SIGTERM", { timeout: 300_000 }, async (t) => {
+  const dockerfile = await read('Dockerfile');
+  // The image's steps, minus Docker: build with the dev dependencies, then a folder with the
+  // production dependencies only (npm ci --omit=dev, from npm's cache), dist/ and the template.
+  const app = await fs.mkdtemp(path.join(root, '.build-check-'));
+  t.after(() => fs.rm(app, { recursive: true, force: true }));
+  await promisify(execFile)(
+    process.execPath,
+    [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', path.join(app, 'dist')],
+    { cwd: root },
+  );
+  for (const file of ['package.json', 'package-lock.json']) await fs.copyFile(path.join(root, file), path.join(app, file));
+  await fs.cp(path.join(root, 'supabase'), path.join(app, 'supabase'), { recursive: true });
+  const npmEnv = { ...process.env, PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}` };
+  await promisify(execFile)('npm', ['ci', '--omit=dev', '--prefer-offline', '--no-audit', '--no-fund'], {
+    cwd: app,
+    env: npmEnv,
+  });
+  await fs.access(path.join(app, 'node_modules', 'fastify'));
+  await assert.rejects(fs.access(path.join(app, 'node_modules', 'typescript')), 'no dev dependency is installed');
+  await promisify(execFile)(process.execPath, ['dist/src/cli/pglite-template.js'], { cwd: app });
+
+  const cmd = JSON.parse(`[${/^CMD \[(.+)\]$/m.exec(dockerfile)?.[1] ?? ''}]`) as string[];
+  assert.equal(cmd[0], 'node');
+  const { freePort } = await import('./support/free-port.ts');
+  const { apiKey } = await import('./support/identity.ts');
+  const port = await freePort();
+  const env = {
+    ...imageEnv(dockerfile),
+    PORT: String(port),
+    DATA_DIR: path.join(app, 'data'),
+    API_KEYS: apiKey('deploy-check', 'user').entry,
+  };
+  assert.equal(env.NODE_ENV, 'production');
+  assert.equal(env.HOST, '0.0.0.0');
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, cmd.slice(1), {
+    cwd: app,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.after(() => child.kill('SIGKILL'));
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  let ready: Response | undefined;
+  for (let waited = 0; waited < 30_000 && !ready?.ok; waited += 100) {
+    ready = await fetch(`http://127.0.0.1:${port}/ready`).catch(() => undefined);
+    if (!ready?.ok) await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  assert.equal(ready?.status, 200, output);
+  assert.deepEqual(await ready?.json(), { status: 'ready', checks: { storage: 'ok', metadata: 'ok' } });
+  assert.equal((await fetch(`http://127.0.0.1:${port}/datasets`)).status, 401, 'authentication is on');
+  child.kill('SIGTERM');
+  assert.equal(await exited, 0, output);
+});

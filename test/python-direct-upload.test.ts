@@ -45,7 +45,7 @@ describe('the README Python direct upload', { skip: postgresSkipReason }, () => 
   });
 
   const python = (file: string, datasetPath: string) =>
-    run('python3', [script, file, 'ieee-cis-fraud', datasetPath], { env: { ...process.env, XAI_API: app.baseUrl } });
+    run('python3', [script, file, 'ieee-cis-fraud', datasetPath], { env: { ...process.env, XAI_API_URL: app.baseUrl } });
 
   async function storedFile(datasetPath: string) {
     const dataset = (await (await fetch(`${app.baseUrl}/datasets/ieee-cis-fraud`)).json()) as {

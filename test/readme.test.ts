@@ -1,7 +1,10 @@
 /**
- * The README's curl sections, run as written against a running server (only the address is
- * swapped for the test server's): every request must succeed (curl --fail-with-body), and
- * what they leave behind is checked afterwards.
+ * Every code block of the README, run as written, in order, as a reader would, against the
+ * embedded default (only the address is swapped for the test server's): shell with curl (any 4xx
+ * or 5xx fails the run), Python with Debian's python3-requests, JavaScript with Node, the typed
+ * client's TypeScript bundled against client/ by esbuild, JSON parsed. What they print and leave
+ * behind is checked. Not run here: the quick start's two commands (the README says why) and the
+ * Uppy block, which test/browser-uppy.test.ts runs in Chromium.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -10,46 +13,95 @@ import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
+import { build } from 'esbuild';
 import { projectRoot } from '../src/project-files.ts';
 import { startApp } from './support/app.ts';
+import { sha256Of } from './support/data.ts';
+import { atServer, readmeBlocks } from './support/readme-blocks.ts';
 
-const readme = await fs.readFile(path.join(projectRoot(), 'README.md'), 'utf8');
+const run = promisify(execFile);
+const root = projectRoot();
 
-function shellBlock(heading: string): string {
-  const section = readme.slice(readme.indexOf(heading));
-  const match = /```sh\n([\s\S]*?)```/.exec(section);
-  assert.ok(match?.[1], `README has a sh block under ${heading}`);
-  return match[1];
-}
-
-test('the README curl commands for datasets, models and explanations work as written', async (t) => {
+test('every README code block runs as written, in order, against the embedded default', async (t) => {
   const app = await startApp({ backend: 'embedded' });
   t.after(() => app.close());
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'xai-readme-'));
   t.after(() => fs.rm(dir, { recursive: true, force: true }));
-  const script = [
-    'set -euo pipefail',
-    // Any 4xx or 5xx answer fails the run; the commands themselves stay as written.
-    'curl() { command curl --fail-with-body "$@"; }',
-    shellBlock('## Datasets with curl'),
-    shellBlock('## Models and explanations with curl'),
-  ]
-    .join('\n')
-    .replaceAll('http://127.0.0.1:3000', app.baseUrl);
-  const { stdout } = await promisify(execFile)('bash', ['-c', script], { cwd: dir, env: { PATH: process.env.PATH ?? '' } });
-  assert.match(stdout, /"name":"german-credit"/);
-  assert.match(stdout, /"version":2/);
-  assert.match(stdout, /"method":"shap"/);
-  // The redirect download wrote the file's bytes; the model download too.
-  assert.equal(
-    await fs.readFile(path.join(dir, 'copy.csv'), 'utf8'),
-    await fs.readFile(path.join(dir, 'german_credit.csv'), 'utf8'),
-  );
-  assert.equal(
-    await fs.readFile(path.join(dir, 'model-copy.json'), 'utf8'),
-    await fs.readFile(path.join(dir, 'xgboost_model.json'), 'utf8'),
-  );
-  // The last command deleted everything, with cascade.
+  // A reader's shell: this Node first on PATH, no API key, nothing else from the test run.
+  const env = { PATH: `${path.dirname(process.execPath)}${path.delimiter}${process.env.PATH ?? ''}`, HOME: dir };
+  const printed: string[] = [];
+  const ran: string[] = [];
+  for (const [index, block] of (await readmeBlocks()).entries()) {
+    const code = atServer(block.code, app.baseUrl);
+    const where = `README line ${block.line} (${block.language})`;
+    if (block.skip) {
+      assert.equal(block.language, 'sh', `${where}: only the quick start's commands are skipped`);
+      continue;
+    }
+    let stdout = '';
+    switch (block.language) {
+      case 'text':
+        continue; // a picture
+      case 'json':
+        JSON.parse(code);
+        break;
+      case 'sh':
+        ({ stdout } = await run('bash', ['-c', `set -euo pipefail\ncurl() { command curl --fail-with-body "$@"; }\n${code}`], {
+          cwd: dir,
+          env,
+        }));
+        break;
+      case 'python': {
+        const file = path.join(dir, `block-${index}.py`);
+        await fs.writeFile(file, code);
+        ({ stdout } = await run('python3', [file], { cwd: dir, env }));
+        break;
+      }
+      case 'js': {
+        const file = path.join(dir, `block-${index}.mjs`);
+        await fs.writeFile(file, code);
+        ({ stdout } = await run(process.execPath, [file], { cwd: dir, env }));
+        break;
+      }
+      case 'ts': {
+        if (code.includes("from '@uppy/")) continue; // run in Chromium by test/browser-uppy.test.ts
+        const bundle = await build({
+          stdin: { contents: code, loader: 'ts', resolveDir: root },
+          bundle: true,
+          format: 'esm',
+          platform: 'node',
+          target: 'node22',
+          write: false,
+          logLevel: 'silent',
+          alias: { '@xai-platform/artifact-client': path.join(root, 'client/index.ts') },
+        });
+        const file = path.join(dir, `block-${index}.mjs`);
+        await fs.writeFile(file, bundle.outputFiles[0]?.text ?? '');
+        ({ stdout } = await run(process.execPath, [file], { cwd: dir, env }));
+        break;
+      }
+      default:
+        assert.fail(`${where}: a block in a language this test cannot run`);
+    }
+    printed.push(stdout);
+    ran.push(block.language);
+  }
+  assert.deepEqual(ran, ['sh', 'sh', 'python', 'python', 'js', 'ts', 'sh', 'json'], 'the blocks a reader runs, in order');
+  const [datasets, models, training, direct, browser, typed] = printed;
+  // curl: the dataset, two model versions, an explanation; the downloads wrote the same bytes.
+  assert.match(datasets ?? '', /"name":"german-credit"/);
+  assert.match(datasets ?? '', /"rows":\[\[35,1169,0\],\[22,5951,1\]\]/, 'the preview is typed');
+  assert.match(models ?? '', /"version":2/);
+  assert.match(models ?? '', /"method":"shap"/);
+  const csv = await fs.readFile(path.join(dir, 'german_credit.csv'));
+  assert.deepEqual(await fs.readFile(path.join(dir, 'copy.csv')), csv);
+  assert.deepEqual(await fs.readFile(path.join(dir, 'model-copy.json')), await fs.readFile(path.join(dir, 'xgboost_model.json')));
+  // Python: the training job's model is version 3; the direct upload stored the same bytes again.
+  assert.equal(training, 'uploaded xgboost version 3\n');
+  assert.equal(direct, `stored raw/german_credit_direct.csv sha256 ${sha256Of(csv)}\n`);
+  assert.equal(browser, "[ 'raw/train_transaction.csv' ] [ [ 68.5, 0 ], [ 29, 1 ] ]\n");
+  assert.equal(typed, "1 [ 'xgboost' ]\n");
+  // The clean-up block deleted everything the others made.
   assert.deepEqual(await app.objectKeys(), []);
   assert.deepEqual(await app.rowCounts(), { datasets: 0, dataset_files: 0, models: 0, explanations: 0, pending: 0 });
 });
