@@ -101,7 +101,7 @@ test("a production install runs the image's start command to /ready and stops on
   const { freePort } = await import('./support/free-port.ts');
   const { apiKey } = await import('./support/identity.ts');
   const port = await freePort();
-  const env = {
+  const env: Record<string, string> = {
     ...imageEnv(dockerfile),
     PORT: String(port),
     DATA_DIR: path.join(app, 'data'),
