@@ -348,11 +348,32 @@ function datasetSuite(backend: Backend) {
           code: 'dataset_not_found',
         },
         {
-          label: 'JSON instead of multipart',
+          label: 'JSON to add files (JSON creates an empty dataset; files come as form parts)',
           send: () =>
-            fetch(url('/datasets'), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"json"}' }),
+            fetch(url('/datasets/existing/files'), {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: '{}',
+            }),
           status: 415,
           code: 'unsupported_media_type',
+        },
+        {
+          label: 'text instead of multipart or JSON',
+          send: () => fetch(url('/datasets'), { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'name=x' }),
+          status: 415,
+          code: 'unsupported_media_type',
+        },
+        {
+          label: 'a JSON dataset with a bad name',
+          send: () =>
+            fetch(url('/datasets'), {
+              method: 'POST',
+              headers: { 'content-type': 'application/json' },
+              body: '{"name":"Bad Name"}',
+            }),
+          status: 400,
+          code: 'invalid_name',
         },
         {
           label: 'bad file id',
