@@ -66,6 +66,8 @@ test('Swagger UI: authorize, upload a dataset file through the file picker, down
   const create = page.locator('#operations-datasets-createDataset');
   await tryItOut(create);
   await create.locator('tr[data-property-name=name] input[type=text]').fill('from-the-browser');
+  // The form cannot set the part's filename: the path field places the file.
+  await create.locator('tr[data-property-name=path] input[type=text]').fill('raw/train_transaction.csv');
   await create
     .locator('input[type=file]')
     .first()
@@ -73,7 +75,7 @@ test('Swagger UI: authorize, upload a dataset file through the file picker, down
   const created = await execute(create);
   assert.equal(created.status, '201', created.body);
   const dataset = JSON.parse(created.body) as { id: string; files: Array<{ id: string; sha256: string; path: string }> };
-  assert.equal(dataset.files[0]?.path, 'train_transaction.csv');
+  assert.equal(dataset.files[0]?.path, 'raw/train_transaction.csv');
   assert.equal(dataset.files[0]?.sha256, createHash('sha256').update(bytes).digest('hex'));
 
   const download = page.locator('#operations-datasets-downloadDatasetFile');
