@@ -78,18 +78,23 @@ const keys = [
   'datasets/a/b/with+plus&amp=eq?q#hash%pct.csv',
 ];
 
+/** The SDK's client for `config`, as the S3 store builds it, and our signer over its SHA-256. */
+function sdkAndSigner(config: LinkSignerConfig) {
+  const client = new S3Client({
+    region: config.region,
+    endpoint: config.endpoint,
+    forcePathStyle: config.forcePathStyle,
+    credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  return { client, signer: new S3LinkSigner(config, client.config.sha256) };
+}
+
 test('links are the SDK getSignedUrl URLs, byte for byte', async () => {
   const signingDate = new Date('2026-11-28T12:34:56Z');
   for (const [label, config] of configs) {
-    const client = new S3Client({
-      region: config.region,
-      endpoint: config.endpoint,
-      forcePathStyle: config.forcePathStyle,
-      credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
-    const signer = new S3LinkSigner(config, client.config.sha256);
+    const { client, signer } = sdkAndSigner(config);
     for (const key of keys) {
       const filename = key.slice(key.lastIndexOf('/') + 1);
       for (const expiresIn of [1, 900, 604800]) {
@@ -138,15 +143,7 @@ test('IP-address endpoints are addressed by path, as the SDK does (no bucket.127
 test('part URLs are the SDK UploadPart URLs with Content-Length signed, byte for byte', async () => {
   const signingDate = new Date('2026-11-28T12:34:56Z');
   for (const [label, config] of configs) {
-    const client = new S3Client({
-      region: config.region,
-      endpoint: config.endpoint,
-      forcePathStyle: config.forcePathStyle,
-      credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
-    const signer = new S3LinkSigner(config, client.config.sha256);
+    const { client, signer } = sdkAndSigner(config);
     for (const key of keys) {
       for (const sha256Base64 of [undefined, 'n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=']) {
         const part = { uploadId: 'upload/with+odd=chars', partNumber: 7, size: 5 * 1024 * 1024 };

@@ -19,6 +19,7 @@ import type { UploadSessionRecord } from '../metadata/upload-session-records.ts'
 import type { ModelService } from '../models/model-service.ts';
 import type { ObjectStorage } from '../storage/port.ts';
 import { deleteObjects } from '../uploads/upload-batch.ts';
+import { keepLeased } from './lease-heartbeat.ts';
 import { checkCoverage, expectedPartSize, type PartPlan, planParts } from './part-plan.ts';
 import type { DirectReservation } from './reservation.ts';
 import type { UploadTarget } from './target.ts';
@@ -203,15 +204,12 @@ export class DirectUploadService {
   /** Holds the completion lease: the coverage check, the store's assembly, then verification. */
   async #assemble(principal: Principal, claimed: UploadSessionRecord): Promise<UploadSessionView> {
     const { metadata, verifier, settings, log } = this.#deps;
-    const heartbeat = setInterval(
-      () => {
-        metadata.uploadSessions.renewCompletion(claimed.id, settings.verifyLeaseSeconds).catch((error: unknown) => {
-          log.warn({ err: error, upload: claimed.id }, 'completion lease renewal failed');
-        });
-      },
-      (settings.verifyLeaseSeconds * 1000) / 3,
+    const release = keepLeased(
+      () => metadata.uploadSessions.renewCompletion(claimed.id, settings.verifyLeaseSeconds),
+      settings.verifyLeaseSeconds,
+      log,
+      { upload: claimed.id, lease: 'completion' },
     );
-    heartbeat.unref();
     try {
       assertTakingParts(claimed);
       const etag = await this.#assembleParts(claimed);
@@ -225,7 +223,7 @@ export class DirectUploadService {
       });
       throw error;
     } finally {
-      clearInterval(heartbeat);
+      release();
     }
   }
 

@@ -20,6 +20,7 @@ import type { ObjectStorage } from '../storage/port.ts';
 import { UploadMeter } from '../uploads/meter.ts';
 import { releaseChunk } from '../uploads/read-buffers.ts';
 import { deleteObjects } from '../uploads/upload-batch.ts';
+import { keepLeased } from './lease-heartbeat.ts';
 
 /**
  * A job claimed this often is given up. Counted when claimed (xai_claim_upload_verification), not
@@ -142,15 +143,12 @@ export class UploadVerifier {
       }).catch((error: unknown) => log.warn({ err: error, upload: session.id }, 'giving up verification failed; retried later'));
       return;
     }
-    const heartbeat = setInterval(
-      () => {
-        metadata.uploadSessions.renewLease(session.id, settings.verifyLeaseSeconds).catch((error: unknown) => {
-          log.warn({ err: error, upload: session.id }, 'verification lease renewal failed');
-        });
-      },
-      (settings.verifyLeaseSeconds * 1000) / 3,
+    const release = keepLeased(
+      () => metadata.uploadSessions.renewLease(session.id, settings.verifyLeaseSeconds),
+      settings.verifyLeaseSeconds,
+      log,
+      { upload: session.id, lease: 'verification' },
     );
-    heartbeat.unref();
     try {
       const profiling =
         session.targetType === 'dataset-file'
@@ -200,7 +198,7 @@ export class UploadVerifier {
         }).catch(() => undefined);
       }
     } finally {
-      clearInterval(heartbeat);
+      release();
     }
   }
 
