@@ -10,8 +10,10 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { after, before, describe, test } from 'node:test';
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { AppError, isAppError } from '../src/errors.ts';
 import { DistinctCount } from '../src/profiles/distinct-count.ts';
 import { runParquetJob } from '../src/profiles/parquet-jobs.ts';
+import { ParquetReading } from '../src/profiles/parquet-reading.ts';
 import { TOO_DEEP } from '../src/profiles/preview-cells.ts';
 import { JsonLinesProfiler } from '../src/profiles/text-profiler.ts';
 import { type Backend, startApp, type TestApp } from './support/app.ts';
@@ -56,6 +58,28 @@ describe('hostile files, checked where they are read', () => {
         return true;
       });
     }
+  });
+
+  test('on the reading thread, a storage outage stays an outage (503), and a lying file a 422', async (t) => {
+    const reading = new ParquetReading({ threads: 1 });
+    t.after(() => reading.close());
+    const valid = hostileParquet({ rows: 3 });
+    const tooMuch = () => new AppError('preview_too_large', 'too much');
+    const outage = async () => {
+      throw new AppError('storage_unavailable', 'Object storage could not read part of the object; try again shortly.');
+    };
+    await assert.rejects(reading.preview(valid.length, outage, 3, 1 << 20, tooMuch), (error: Error) => {
+      assert.ok(isAppError(error, 'storage_unavailable'), `${error.message}`);
+      return true;
+    });
+    const lying = hostileParquet({ chunkOffset: 10_000 });
+    const read = async (start: number, end: number) => lying.subarray(start, end);
+    await assert.rejects(reading.preview(lying.length, read, 3, 1 << 20, tooMuch), (error: Error) => {
+      assert.ok(isAppError(error, 'invalid_file'), `${error.message}`);
+      return true;
+    });
+    const { result } = await reading.preview(valid.length, async (start, end) => valid.subarray(start, end), 3, 1 << 20, tooMuch);
+    assert.deepEqual((result as { rows: unknown[][] }).rows, [[0], [1], [2]], 'the thread goes on reading');
   });
 
   test('distinct keys are counted exactly while few, then estimated in bounded memory', () => {

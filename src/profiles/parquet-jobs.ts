@@ -39,6 +39,9 @@ async function footerOf(file: AsyncBuffer): Promise<FileMetaData> {
   try {
     metadata = await parquetMetadataAsync(reread, { initialFetchSize: TAIL_BYTES });
   } catch (error) {
+    // A read the main side refused (storage down, the byte cap) stays what it was: only a footer
+    // that does not parse is the file's fault.
+    if ((error as { remote?: unknown }).remote) throw error;
     throw invalidFile(`its footer cannot be parsed (${(error as Error).message})`);
   }
   checkMetadata(metadata);
