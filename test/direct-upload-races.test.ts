@@ -107,6 +107,31 @@ function raceSuite(backend: Backend) {
       assert.equal(await app.incompleteUploads(), 0, 'no multipart upload or assembly left');
     });
 
+    test('overlapping completes of an upload missing a part: each answers 409 upload_incomplete, and the session stays open', async () => {
+      const content = patternFile(11 * MiB);
+      const opened = await post(app, '/uploads', {
+        target: { type: 'dataset-file', dataset: 'races', path: 'overlap/missing.csv' },
+        size: content.size,
+        partSize: 5 * MiB,
+      });
+      const session = (await opened.json()) as UploadSession;
+      const whole = await bytesOf(content);
+      const first = session.parts?.[0];
+      assert.ok(first);
+      assert.equal(
+        (await fetch(linkOf(app, first.url), { method: 'PUT', body: whole.subarray(0, 5 * MiB) as Buffer<ArrayBuffer> })).status,
+        200,
+      );
+      const answers = await Promise.all([1, 2, 3].map(() => post(app, `/uploads/${session.id}/complete`)));
+      for (const answer of answers) {
+        const problem = await expectProblem(answer, 409, 'upload_incomplete');
+        assert.deepEqual(problem.missingParts, [2, 3]);
+      }
+      const still = (await (await fetch(`${app.baseUrl}/uploads/${session.id}`)).json()) as UploadSession;
+      assert.equal(still.state, 'uploading', 'the lease is released: the client may send the parts and complete again');
+      assert.equal((await fetch(`${app.baseUrl}/uploads/${session.id}`, { method: 'DELETE' })).status, 204);
+    });
+
     test('DELETE racing complete: the delete wins (nothing left, complete 409) or loses (409 upload_verifying), never both', async () => {
       const outcomes = new Set<string>();
       for (let round = 0; round < 6; round += 1) {

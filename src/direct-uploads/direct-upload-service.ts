@@ -193,10 +193,11 @@ export class DirectUploadService {
       }
     }
     if (claim.session.state !== 'uploading') return view(claim.session, planned(claim.session));
-    // Another completion holds the lease: in this process, wait for it; in another, watch the session.
+    // Another completion holds the lease. In this process: its outcome is this one's too (the
+    // same session, or the same refusal). In another: watch the session until it moves on.
     const local = this.#assembling.get(id);
-    if (local) await local.catch(() => undefined);
-    else await this.#untilAssembled(scope, id);
+    if (local) return local;
+    await this.#untilAssembled(scope, id);
     const session = await metadata.uploadSessions.get(scope, id);
     return view(session, await this.#uploadedParts(session));
   }
