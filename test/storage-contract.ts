@@ -3,6 +3,7 @@
  * store (the filesystem, or s3rver over HTTP).
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { parse as parseDisposition } from 'content-disposition';
@@ -240,6 +241,41 @@ export function storageContract(name: string, setup: () => Promise<StorageFixtur
         [10],
       );
       await fixture.storage.abortIncompleteUpload({ key, uploadId, initiated: new Date() });
+    });
+
+    test('put with releaseChunks frees each chunk once stored; without it the caller keeps its buffers', async () => {
+      run += 1;
+      // 256 chunks of 48 KiB (12 MiB), each the whole of its own ArrayBuffer, as socket reads are.
+      const chunksOf = (seed: number) => Array.from({ length: 256 }, (_, index) => Buffer.alloc(48 * 1024, (seed + index) % 251));
+      const digest = (chunks: readonly Buffer[]) => {
+        const hash = createHash('sha256');
+        for (const chunk of chunks) hash.update(chunk);
+        return hash.digest('hex');
+      };
+      const stored = async (key: string) => {
+        const { body } = await fixture.storage.read(key);
+        const hash = createHash('sha256');
+        for await (const chunk of body) hash.update(chunk as Buffer);
+        return hash.digest('hex');
+      };
+      const released = chunksOf(1);
+      const expected = digest(released);
+      await fixture.storage.put(`${prefix()}release/yes.bin`, Readable.from(released), {
+        contentType: 'application/octet-stream',
+        releaseChunks: true,
+      });
+      assert.equal(await stored(`${prefix()}release/yes.bin`), expected, 'every byte arrived');
+      assert.ok(
+        released.every((chunk) => chunk.length === 0),
+        'every chunk was released',
+      );
+      const kept = chunksOf(2);
+      const keptDigest = digest(kept);
+      await fixture.storage.put(`${prefix()}release/no.bin`, Readable.from(kept), { contentType: 'application/octet-stream' });
+      assert.equal(await stored(`${prefix()}release/no.bin`), keptDigest);
+      assert.equal(digest(kept), keptDigest, "the caller's chunks are untouched");
+      await fixture.storage.delete(`${prefix()}release/yes.bin`);
+      await fixture.storage.delete(`${prefix()}release/no.bin`);
     });
 
     test('lists by prefix across pages, in key order, and deletes', async () => {

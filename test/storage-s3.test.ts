@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { type TestContext, test } from 'node:test';
 import { S3Storage } from '../src/storage/s3-storage.ts';
@@ -58,39 +57,4 @@ test('the S3 server checks V4 signatures: tampered, re-targeted and other-key li
     assert.equal(response.status, 403, label);
     assert.match(await response.text(), /SignatureDoesNotMatch/, label);
   }
-});
-
-test('put with releaseChunks frees each chunk once its bytes are in a part buffer; without it the caller keeps its buffers', async (t) => {
-  // Parts of 5 MiB (the server's config): the 12 MiB body is a multipart upload, and some chunks
-  // are split across two part buffers.
-  const { storage } = await s3Storage(t);
-  const chunksOf = (seed: number) =>
-    // 256 chunks of 48 KiB: 12 MiB, and 5 MiB is no whole number of them.
-    Array.from({ length: 256 }, (_, index) => Buffer.alloc(48 * 1024, (seed + index) % 251));
-  const digest = (chunks: readonly Buffer[]) => {
-    const hash = createHash('sha256');
-    for (const chunk of chunks) hash.update(chunk);
-    return hash.digest('hex');
-  };
-  const stored = async (key: string) => {
-    const { body } = await storage.read(key);
-    const hash = createHash('sha256');
-    for await (const chunk of body) hash.update(chunk as Buffer);
-    return hash.digest('hex');
-  };
-
-  const released = chunksOf(1);
-  const expected = digest(released);
-  await storage.put('release/yes.bin', Readable.from(released), { contentType: 'application/octet-stream', releaseChunks: true });
-  assert.equal(await stored('release/yes.bin'), expected, 'every byte arrived');
-  assert.ok(
-    released.every((chunk) => chunk.length === 0),
-    'every chunk was released',
-  );
-
-  const kept = chunksOf(2);
-  const keptDigest = digest(kept);
-  await storage.put('release/no.bin', Readable.from(kept), { contentType: 'application/octet-stream' });
-  assert.equal(await stored('release/no.bin'), keptDigest);
-  assert.equal(digest(kept), keptDigest, "the caller's chunks are untouched");
 });

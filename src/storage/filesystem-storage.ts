@@ -13,6 +13,7 @@ import { pipeline } from 'node:stream/promises';
 import { AppError, isAppError } from '../errors.ts';
 import { UploadMeter } from '../uploads/meter.ts';
 import { type DownloadGrant, DownloadSigner, type PartGrant } from './download-signature.ts';
+import { fileWriter } from './file-writer.ts';
 import type {
   DownloadUrlOptions,
   IncompleteUpload,
@@ -67,8 +68,8 @@ export class FilesystemStorage implements ObjectStorage, SelfServedObjects {
             callback(null, chunk);
           },
         }),
-        // flush: fsync before close, so a rename never publishes bytes still in the page cache only.
-        createWriteStream(temporary, { flush: true }),
+        // fsync before close; each chunk freed once written when the body's reads are ours to free.
+        fileWriter(temporary, { releaseChunks: options.releaseChunks ?? false }),
         options.signal ? { signal: options.signal } : {},
       );
       await fs.mkdir(path.dirname(finalPath), { recursive: true });

@@ -12,8 +12,8 @@ export interface PutOptions {
   /**
    * The body's chunks are socket reads nobody else holds (an upload's file part): the store may
    * free each once it has its bytes (releaseChunk in uploads/read-buffers.ts). Never for a body
-   * made of buffers the caller keeps. The S3 store does; the filesystem store leaves them to the
-   * collector, as its file stream gives no word when a chunk is written.
+   * made of buffers the caller keeps. Both stores do: S3 once a chunk is in a part buffer, the
+   * filesystem once it is written.
    */
   releaseChunks?: boolean;
 }

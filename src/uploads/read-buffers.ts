@@ -15,8 +15,8 @@
  * peaks but halved the read-back rate (0.49 against 0.99; session 8).
  *
  * The last reader of a chunk need not wait for any collection: releaseChunk frees it at once.
- * The S3 store and the verification read-back do; the filesystem store's writes still rely on
- * the young-generation collections above.
+ * The S3 store, the filesystem store (storage/file-writer.ts) and the verification read-back do;
+ * the filesystem store's direct-upload parts still rely on the young-generation collections.
  */
 const RELEASE_EVERY = 8 * 1024 * 1024;
 const collect = (globalThis as { gc?: (options: { type: 'minor' }) => void }).gc;
