@@ -86,7 +86,10 @@ export const settingDocs: Record<keyof Env, SettingDoc> = {
   },
   RECONCILE_OLDER_THAN_MINUTES: { default: '120', meaning: 'the reconciler touches only what is older than this' },
   RECONCILE_INTERVAL_MINUTES: { default: '0 (off)', meaning: 'the server runs the reconciler itself this often' },
-  RATE_LIMIT_UPLOADS_PER_MINUTE: { default: '60', meaning: 'uploads per caller per minute; past it 429' },
+  RATE_LIMIT_UPLOADS_PER_MINUTE: {
+    default: '60',
+    meaning: 'uploads per caller per minute; past it 429. On Postgres or Supabase the budgets are shared by every replica',
+  },
   RATE_LIMIT_DOWNLOADS_PER_MINUTE: { default: '600', meaning: 'download links per caller per minute' },
   RATE_LIMIT_REQUESTS_PER_MINUTE: { default: '1200', meaning: 'other requests per caller per minute' },
   MAX_DATASET_FILE_BYTES: { default: '5 GiB', meaning: 'largest dataset file, enforced while streaming' },

@@ -14,6 +14,7 @@ import { MetadataStore } from './metadata/metadata-store.ts';
 import type { SqlFunctionCaller } from './metadata/sql-caller.ts';
 import { ModelService } from './models/model-service.ts';
 import { ParquetReading } from './profiles/parquet-reading.ts';
+import { SharedCounter } from './rate-limits/shared-counter.ts';
 import { createStorage } from './storage/choose-storage.ts';
 import type { ObjectStorage } from './storage/port.ts';
 import { InFlightUploads } from './uploads/in-flight-uploads.ts';
@@ -31,6 +32,11 @@ export interface Services {
   authenticator: Authenticator;
   /** Uploads in flight; aborted when a shutdown's grace period runs out. */
   uploads: InFlightUploads;
+  /**
+   * Rate-limit counts shared with the other replicas on this database (Postgres, Supabase);
+   * undefined on PGlite, which one process owns (its counts stay in that process).
+   */
+  rateLimits: SharedCounter | undefined;
   /** What core operations (the reconciler) need. */
   deps(): { storage: ObjectStorage; metadata: MetadataStore; log: Logger };
   close(): Promise<void>;
@@ -58,6 +64,7 @@ export async function createServices(config: Config, log: Logger, overrides: Ser
   const models = new ModelService(deps);
   const explanations = new ExplanationService(deps);
   const verifier = new UploadVerifier({ metadata, storage, log, settings: config.directUploads, datasets });
+  const rateLimits = caller.shared ? new SharedCounter(metadata.rateLimits, log) : undefined;
   return {
     config,
     storage,
@@ -76,9 +83,11 @@ export async function createServices(config: Config, log: Logger, overrides: Ser
     }),
     authenticator: new Authenticator(config.auth),
     uploads: new InFlightUploads(config.uploads, () => storage.concurrentBodies),
+    rateLimits,
     deps: () => ({ storage, metadata, log }),
     async close() {
       await verifier.stop();
+      await rateLimits?.close();
       await Promise.allSettled([storage.close(), metadata.close(), parquet.close()]);
     },
   };

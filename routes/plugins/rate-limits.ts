@@ -1,11 +1,14 @@
 /**
  * Per-principal request budgets (@fastify/rate-limit): one for uploads, one for download
- * URLs, one for everything else. Counted after authentication, keyed by the principal.
+ * URLs, one for everything else. Counted after authentication, keyed by the principal. On a
+ * shared database (Postgres, Supabase) the counts are the replicas' together (the core's
+ * SharedCounter behind @fastify/rate-limit's store interface); on PGlite, the process's own.
  */
 import rateLimit, { type RateLimitOptions } from '@fastify/rate-limit';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { AppError } from '../../src/errors.ts';
+import type { SharedCounter } from '../../src/rate-limits/shared-counter.ts';
 
 export type Budget = 'uploads' | 'downloads' | 'requests';
 
@@ -32,8 +35,10 @@ async function rateLimits(app: FastifyInstance) {
     if (route.config?.public) return;
     route.config = { ...route.config, rateLimit: budget(app, route.config?.budget ?? 'requests') } as typeof route.config;
   });
+  const shared = app.services.rateLimits;
   await app.register(rateLimit, {
     global: false,
+    ...(shared ? { store: sharedStore(shared) } : {}),
     hook: 'preHandler',
     keyGenerator: keyOf,
     errorResponseBuilder: (_request, context) =>
@@ -41,6 +46,28 @@ async function rateLimits(app: FastifyInstance) {
         details: { limit: context.max },
       }),
   });
+}
+
+type Answer = (error: Error | null, result?: { current: number; ttl: number }) => void;
+
+/** @fastify/rate-limit's store interface (callbacks) over the shared counter. */
+function sharedStore(counter: SharedCounter) {
+  return class SharedStore {
+    incr(key: string, answer: Answer, timeWindow: number): void {
+      counter.hit(key, timeWindow).then(
+        (hit) => answer(null, hit),
+        (error: Error) => answer(error),
+      );
+    }
+
+    read(key: string, answer: Answer, timeWindow: number): void {
+      answer(null, counter.peek(key, timeWindow));
+    }
+
+    child(): SharedStore {
+      return this;
+    }
+  };
 }
 
 export default fp(rateLimits, { name: 'rate-limits' });

@@ -7,6 +7,7 @@ import { DatasetRecords } from './dataset-records.ts';
 import { ExplanationRecords } from './explanation-records.ts';
 import { MaintenanceRecords } from './maintenance-records.ts';
 import { ModelRecords } from './model-records.ts';
+import { RateLimitRecords } from './rate-limit-records.ts';
 import type { SqlFunctionCaller } from './sql-caller.ts';
 import { UploadSessionRecords } from './upload-session-records.ts';
 
@@ -17,6 +18,7 @@ export class MetadataStore {
   readonly explanations: ExplanationRecords;
   readonly maintenance: MaintenanceRecords;
   readonly uploadSessions: UploadSessionRecords;
+  readonly rateLimits: RateLimitRecords;
 
   constructor(caller: SqlFunctionCaller) {
     this.#caller = caller;
@@ -25,6 +27,7 @@ export class MetadataStore {
     this.explanations = new ExplanationRecords(caller);
     this.maintenance = new MaintenanceRecords(caller);
     this.uploadSessions = new UploadSessionRecords(caller);
+    this.rateLimits = new RateLimitRecords(caller);
   }
 
   check(): Promise<void> {

@@ -6,6 +6,7 @@ import { migratePglite, PGLITE_START_PARAMS, pgliteInMemory, seedFromTemplate } 
 import { asText, functionCallSql, type SqlArgument, type SqlFunctionCaller } from './sql-caller.ts';
 
 export class PgliteCaller implements SqlFunctionCaller {
+  readonly shared = false;
   readonly #db: PGlite;
   readonly #unlock: (() => Promise<void>) | undefined;
 

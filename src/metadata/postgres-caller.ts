@@ -29,6 +29,7 @@ const LOOKUP_FUNCTIONS_SQL = `select p.proname as name from pg_proc p
   group by p.proname having bool_and(p.provolatile in ('s', 'i'))`;
 
 export class PostgresCaller implements SqlFunctionCaller {
+  readonly shared = true;
   readonly #sql: postgres.Sql;
   readonly #reads: CoalescedReads;
   /** Lookup functions, learned from the database on the first call and after migrating. */

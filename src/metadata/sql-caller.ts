@@ -6,6 +6,8 @@
 export type SqlArgument = string | number | boolean | null | undefined | readonly unknown[] | Record<string, unknown>;
 
 export interface SqlFunctionCaller {
+  /** Whether other processes may use the same database (Postgres, Supabase), not PGlite's one process. */
+  readonly shared: boolean;
   call<T>(fn: string, args: Record<string, SqlArgument>): Promise<T>;
   /** Throws metadata_unavailable when the database cannot be reached (for /ready). */
   check(): Promise<void>;

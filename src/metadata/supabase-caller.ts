@@ -8,6 +8,7 @@ import { fromDatabaseError } from './database-errors.ts';
 import type { SqlArgument, SqlFunctionCaller } from './sql-caller.ts';
 
 export class SupabaseCaller implements SqlFunctionCaller {
+  readonly shared = true;
   readonly #client: SupabaseClient;
 
   constructor(options: { url: string; serviceRoleKey: string; fetch?: typeof fetch }) {
