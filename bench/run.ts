@@ -560,8 +560,16 @@ async function main() {
         const created = new FormData();
         created.append('name', 'bench');
         await fetch(`${embedded.base}/datasets`, { method: 'POST', body: created });
-        await new Promise((resolve) => setTimeout(resolve, 2000));
-        const embeddedIdle = await readRssMiB(embedded.pid);
+        // PGlite's start peaks at ~650 MiB for a few seconds (WASM compilation) before settling:
+        // idle is when two samples a second apart agree within 1 MiB.
+        let embeddedIdle = await readRssMiB(embedded.pid);
+        for (let waited = 0; waited < 20_000; waited += 1000) {
+          await new Promise((resolve) => setTimeout(resolve, 1000));
+          const now = await readRssMiB(embedded.pid);
+          const settled = Math.abs(now - embeddedIdle) < 1;
+          embeddedIdle = now;
+          if (settled) break;
+        }
         const file = patternFile(1024 * MiB, 'embedded-1g');
         const form = multipart([{ name: 'file', filename: 'embedded-1g.parquet', file }]);
         const sent = await peakRss(embedded.pid, async () => {
