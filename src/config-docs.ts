@@ -40,7 +40,7 @@ export const settingDocs: Record<keyof Env, SettingDoc> = {
   UPLOAD_MEMORY_BUDGET_BYTES: {
     default: '128 MiB',
     meaning:
-      'memory of all S3 uploads together: part buffers with 1 MiB each for the socket reads that fill them, less 48 MiB while the dataset profiling thread runs (a bound: past the buffers an upload waits, unread, for its turn)',
+      'memory of all S3 uploads together: part buffers with 1 MiB each for the socket reads that fill them, less 48 MiB while the dataset profiling thread runs and 32 MiB per Parquet reading thread (a bound: past the buffers an upload waits, unread, for its turn)',
   },
   UPLOAD_CONCURRENCY: { default: '128', meaning: 'uploads at once in total; past it 503 `server_busy`' },
   UPLOAD_CONCURRENCY_PER_CALLER: {

@@ -1,8 +1,8 @@
 /**
  * Memory this process spends on uploads outside the part buffers, taken out of the same
  * UPLOAD_MEMORY_BUDGET_BYTES: the part-buffer pools shrink by what is reserved here for as long
- * as it is. Process-wide, as the memory is: the profiling thread (one per process) reserves its
- * share while it runs and gives it back when it exits.
+ * as it is. Process-wide, as the memory is: the profiling thread (one per process) and each
+ * Parquet reading thread reserve their share while they run and give it back when they exit.
  */
 let reserved = 0;
 const listeners = new Set<() => void>();
