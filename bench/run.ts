@@ -592,7 +592,10 @@ async function main() {
           met: sent.peakMiB <= embeddedIdle + 64,
         });
       } finally {
+        // PGlite writes its folder until the process exits: remove it only then.
+        const exited = new Promise((resolve) => embedded.child.once('exit', resolve));
         embedded.child.kill('SIGTERM');
+        await exited;
         await fs.rm(embeddedDir, { recursive: true, force: true });
       }
     }
