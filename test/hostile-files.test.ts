@@ -82,6 +82,22 @@ describe('hostile files, checked where they are read', () => {
     assert.deepEqual((result as { rows: unknown[][] }).rows, [[0], [1], [2]], 'the thread goes on reading');
   });
 
+  test('a small footer is profiled without a thread, a file that is no Parquet is refused without one; a large footer gets one', async (t) => {
+    const reading = new ParquetReading({ threads: 1 });
+    t.after(() => reading.close());
+    const readOf = (bytes: Buffer) => async (start: number, end: number) => bytes.subarray(start, end);
+    const small = hostileParquet({ rows: 3 });
+    const profile = (await reading.profile(small.length, readOf(small), 10, 1 << 20)) as { rows: number; columnCount: number };
+    assert.deepEqual([profile.rows, profile.columnCount], [3, 1]);
+    const notParquet = Buffer.alloc(4096, 7);
+    await assert.rejects(reading.profile(notParquet.length, readOf(notParquet), 10, 1 << 20), /PAR1/);
+    assert.equal(reading.threadsRunning, 0, 'no thread for either');
+    const large = hostileParquet({ footerEntries: 100_000 });
+    const big = (await reading.profile(large.length, readOf(large), 10, 16 << 20)) as { rows: number };
+    assert.equal(big.rows, 3);
+    assert.equal(reading.threadsRunning, 1, 'a footer over 256 KiB is parsed on a thread');
+  });
+
   test('distinct keys are counted exactly while few, then estimated in bounded memory', () => {
     const exact = new DistinctCount(1000);
     for (let index = 0; index < 3000; index += 1) exact.add(`key-${index % 700}`);
