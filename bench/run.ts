@@ -270,6 +270,33 @@ async function main() {
     api.discard();
     return { ...api, base, pid: api.child.pid as number };
   };
+  /** A second API process on the embedded default (a local folder and PGlite), with a dataset `bench`. */
+  const startEmbeddedApi = async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-embedded-'));
+    const api = await startApi({
+      DATA_DIR: dir,
+      PORT: '0',
+      NODE_ENV: 'production',
+      MAX_DATASET_FILE_BYTES: String(8 * 1024 * MiB),
+    });
+    for (;;) {
+      if ((await fetch(`${api.base}/ready`).catch(() => undefined))?.status === 200) break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const created = new FormData();
+    created.append('name', 'bench');
+    await fetch(`${api.base}/datasets`, { method: 'POST', body: created });
+    return {
+      ...api,
+      /** Stops it and removes its folder (once it has exited: PGlite writes there until then). */
+      async stop() {
+        const exited = new Promise((resolve) => api.child.once('exit', resolve));
+        api.child.kill('SIGTERM');
+        await exited;
+        await fs.rm(dir, { recursive: true, force: true });
+      },
+    };
+  };
   const s3Client = new S3Client({
     region: 'auto',
     endpoint: s3Config.endpoint,
@@ -545,21 +572,8 @@ async function main() {
       // The embedded default: a second API process on a local folder and PGlite (in the
       // process), its own idle RSS, then one 1 GiB upload (the filesystem store frees each
       // chunk once written).
-      const embeddedDir = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-embedded-memory-'));
-      const embedded = await startApi({
-        DATA_DIR: embeddedDir,
-        PORT: '0',
-        NODE_ENV: 'production',
-        MAX_DATASET_FILE_BYTES: String(8 * 1024 * MiB),
-      });
+      const embedded = await startEmbeddedApi();
       try {
-        for (;;) {
-          if ((await fetch(`${embedded.base}/ready`).catch(() => undefined))?.status === 200) break;
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        }
-        const created = new FormData();
-        created.append('name', 'bench');
-        await fetch(`${embedded.base}/datasets`, { method: 'POST', body: created });
         // PGlite's start peaks at ~650 MiB for a few seconds (WASM compilation) before settling:
         // idle is when two samples a second apart agree within 1 MiB.
         let embeddedIdle = await readRssMiB(embedded.pid);
@@ -592,11 +606,7 @@ async function main() {
           met: sent.peakMiB <= embeddedIdle + 64,
         });
       } finally {
-        // PGlite writes its folder until the process exits: remove it only then.
-        const exited = new Promise((resolve) => embedded.child.once('exit', resolve));
-        embedded.child.kill('SIGTERM');
-        await exited;
-        await fs.rm(embeddedDir, { recursive: true, force: true });
+        await embedded.stop();
       }
     }
 
@@ -712,22 +722,8 @@ async function main() {
           }
           return { p50: median(times), bytesRead };
         };
-        const embeddedDir = await fs.mkdtemp(path.join(os.tmpdir(), 'bench-embedded-'));
-        const embedded = await startApi({
-          DATA_DIR: embeddedDir,
-          PORT: '0',
-          NODE_ENV: 'production',
-          MAX_DATASET_FILE_BYTES: String(8 * 1024 * MiB),
-        });
+        const embedded = await startEmbeddedApi();
         try {
-          await fetch(`${embedded.base}/datasets`, {
-            method: 'POST',
-            body: (() => {
-              const form = new FormData();
-              form.append('name', 'bench');
-              return form;
-            })(),
-          });
           const parquetSize = (await fs.stat(parquetPath)).size;
           const pagedSize = (await fs.stat(pagedPath)).size;
           for (const [label, base] of [
@@ -753,10 +749,9 @@ async function main() {
             }
           }
         } finally {
-          embedded.child.kill('SIGTERM');
+          await embedded.stop();
           await fs.rm(parquetPath, { force: true });
           await fs.rm(pagedPath, { force: true });
-          await fs.rm(embeddedDir, { recursive: true, force: true }).catch(() => undefined);
         }
       } finally {
         off.child.kill('SIGTERM');
