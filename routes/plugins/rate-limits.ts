@@ -50,22 +50,34 @@ async function rateLimits(app: FastifyInstance) {
 
 type Answer = (error: Error | null, result?: { current: number; ttl: number }) => void;
 
-/** @fastify/rate-limit's store interface (callbacks) over the shared counter. */
+/**
+ * @fastify/rate-limit's store interface (callbacks) over the shared counter. Counts are kept per
+ * route, as the plugin's own in-process store keeps them (it makes a store per route): a
+ * budget is per caller and route on every backend, shared by the replicas.
+ */
 function sharedStore(counter: SharedCounter) {
   return class SharedStore {
+    readonly #route: string;
+
+    // The plugin passes its merged options, the route under `routeInfo` (its types say otherwise).
+    constructor(options: object = {}) {
+      const { method, url } = (options as { routeInfo?: { method?: string | string[]; url?: string } }).routeInfo ?? {};
+      this.#route = url ? `${[method].flat().join(',')} ${url}|` : '';
+    }
+
     incr(key: string, answer: Answer, timeWindow: number): void {
-      counter.hit(key, timeWindow).then(
+      counter.hit(this.#route + key, timeWindow).then(
         (hit) => answer(null, hit),
         (error: Error) => answer(error),
       );
     }
 
     read(key: string, answer: Answer, timeWindow: number): void {
-      answer(null, counter.peek(key, timeWindow));
+      answer(null, counter.peek(this.#route + key, timeWindow));
     }
 
-    child(): SharedStore {
-      return this;
+    child(options: object): SharedStore {
+      return new SharedStore(options);
     }
   };
 }
