@@ -129,7 +129,7 @@ export const deployDocs: Partial<Record<keyof Env, DeployDoc>> = {
   SUPABASE_SERVICE_ROLE_KEY: {
     need: 'choose',
     where:
-      "Supabase → *Project Settings* → *API Keys*: *service_role*; only without `DATABASE_URL` (metadata through Supabase's API; apply the SQL with `supabase db push` first)",
+      "Supabase → *Project Settings* → *API Keys*: *service_role*; only without `DATABASE_URL` (metadata through Supabase's API; apply the SQL first with `DATABASE_URL=… npm run migrate`)",
   },
   SUPABASE_JWT_SECRET: {
     need: 'optional',

@@ -18,3 +18,8 @@ export function projectRoot(): string {
 export function migrationsFolder(): string {
   return path.join(projectRoot(), 'supabase', 'migrations');
 }
+
+/** The SQL functions, each in its current form in one file (applied after the migrations). */
+export function sqlFunctionsFolder(): string {
+  return path.join(projectRoot(), 'supabase', 'sql');
+}

@@ -31,7 +31,7 @@ export async function createMetadataCaller(metadata: MetadataConfig, log: Logger
       return caller;
     }
     case 'supabase': {
-      // The user applies supabase/migrations with `supabase db push`; we never alter their schema.
+      // The user applies the SQL with `npm run migrate`; we never alter their schema.
       const { SupabaseCaller } = await import('./supabase-caller.ts');
       return new SupabaseCaller({ url: metadata.url, serviceRoleKey: metadata.serviceRoleKey });
     }

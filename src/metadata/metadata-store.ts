@@ -1,5 +1,5 @@
 /**
- * The metadata port: typed operations over the SQL functions of supabase/migrations, one
+ * The metadata port: typed operations over the SQL functions of supabase/sql, one
  * group per resource. One implementation for every backend; backends differ only in their
  * SqlFunctionCaller (Postgres, PGlite, Supabase).
  */

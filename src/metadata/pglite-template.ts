@@ -13,8 +13,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
-import { migrationsFolder, projectRoot } from '../project-files.ts';
-import { applyMigrations } from './migrations.ts';
+import { projectRoot } from '../project-files.ts';
+import { applyMigrations, sqlSourceDigest } from './migrations.ts';
 
 /**
  * Shared buffers of 16 MiB instead of 128: the metadata is small, and the 128 MiB were both
@@ -35,10 +35,7 @@ async function templateKey(): Promise<string> {
     version: string;
   };
   const hash = createHash('sha256').update(`pglite ${pglite.version}\n${PGLITE_START_PARAMS.join(' ')}\n`);
-  const folder = migrationsFolder();
-  for (const name of (await fs.readdir(folder)).filter((file) => file.endsWith('.sql')).sort()) {
-    hash.update(`${name}\n`).update(await fs.readFile(path.join(folder, name)));
-  }
+  hash.update(await sqlSourceDigest());
   return hash.digest('hex').slice(0, 16);
 }
 

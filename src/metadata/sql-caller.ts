@@ -1,5 +1,5 @@
 /**
- * The one thing a metadata adapter does: call a SQL function of the migrations with named
+ * The one thing a metadata adapter does: call a SQL function of supabase/sql with named
  * arguments and hand back its jsonb result. Postgres and PGlite run `select fn(a => $1, ...)`;
  * Supabase posts the same arguments to PostgREST's /rpc/fn. Everything else is in SQL.
  */

@@ -1,7 +1,7 @@
 /**
  * Metadata through Supabase's REST API with supabase-js and the service role key:
- * every operation is `supabase.rpc(fn, namedArguments)`. Migrations are applied by the user
- * (`supabase db push`); this adapter never changes the schema.
+ * every operation is `supabase.rpc(fn, namedArguments)`. The user applies the SQL
+ * (`DATABASE_URL=… npm run migrate`); this adapter never changes the schema.
  */
 import { createClient, type SupabaseClient } from '@supabase/supabase-js';
 import { fromDatabaseError } from './database-errors.ts';

@@ -1,14 +1,9 @@
--- Models and explanations: one file each, reserved (pending) before the bytes move,
--- finalized (ready) after, abandoned on failure. Same conventions as the dataset functions.
+-- Models: one file each, versioned per (dataset, name); reserved (pending) before the bytes
+-- move, finalized (ready) after, abandoned on failure.
 
-create index if not exists models_dataset_name_version on models (dataset_id, name, version desc);
-
--- Resolves a ready dataset of the owner by uuid or name, or null (no error: used by filters).
-create or replace function xai_dataset_id(p_owner text, p_ref text) returns uuid
-language sql stable as $$
-  select id from datasets
-  where xai_can_see(owner_id, p_owner) and state = 'ready'
-    and case when xai_is_uuid(p_ref) then id = p_ref::uuid else name = p_ref end
+create or replace function xai_model_key(p_dataset text, p_name text, p_version integer, p_id uuid, p_filename text)
+returns text language sql immutable as $$
+  select 'models/' || p_dataset || '/' || p_name || '/v' || p_version || '-' || p_id || '/' || p_filename
 $$;
 
 create or replace function xai_model_json(m models) returns jsonb
@@ -16,7 +11,7 @@ language sql stable as $$
   select jsonb_build_object(
     'id', m.id, 'ownerId', m.owner_id, 'name', m.name, 'version', m.version,
     'framework', m.framework, 'format', m.format, 'safeToLoad', m.safe_to_load,
-    'metrics', m.metrics, 'params', m.params, 'description', m.description, 'tags', to_jsonb(m.tags),
+    'metrics', m.metrics::text, 'params', m.params::text, 'description', m.description, 'tags', to_jsonb(m.tags),
     'filename', m.filename, 'size', m.size, 'sha256', m.sha256, 'contentType', m.content_type,
     'etag', m.etag, 'state', m.state, 'objectKey', m.object_key,
     'createdAt', xai_ts(m.created_at), 'updatedAt', xai_ts(m.updated_at),
@@ -45,12 +40,11 @@ begin
 end $$;
 
 -- Reserves the next version of (dataset, name). The dataset row is locked, so concurrent
--- uploads of one name get consecutive versions. The object key is the caller's template
--- with its first {version} filled in (the filename after it may contain anything).
+-- uploads of one name get consecutive versions.
 create or replace function xai_reserve_model(
   p_owner text, p_id uuid, p_dataset_id uuid, p_name text, p_framework text, p_format text,
-  p_safe_to_load boolean, p_metrics jsonb, p_params jsonb, p_description text, p_tags jsonb,
-  p_filename text, p_content_type text, p_object_key_template text
+  p_safe_to_load boolean, p_metrics json, p_params json, p_description text, p_tags jsonb,
+  p_filename text, p_content_type text
 ) returns jsonb language plpgsql as $$
 declare d datasets; v integer; m models;
 begin
@@ -61,9 +55,22 @@ begin
                       description, tags, filename, object_key, content_type, state)
   values (p_id, d.owner_id, d.id, p_name, v, coalesce(p_framework, 'other'), p_format, p_safe_to_load,
           coalesce(p_metrics, '{}'), coalesce(p_params, '{}'), p_description, xai_text_array(p_tags),
-          p_filename, regexp_replace(p_object_key_template, '\{version\}', v::text), p_content_type, 'pending')
+          p_filename, xai_model_key(d.name, p_name, v, p_id, p_filename), p_content_type, 'pending')
   returning * into m;
   return xai_model_json(m);
+end $$;
+
+create or replace function xai_patch_pending_model(p_owner text, p_id uuid, p_patch json) returns void
+language plpgsql as $$
+begin
+  update models set
+    framework = case when xai_json_has(p_patch, 'framework') then p_patch ->> 'framework' else framework end,
+    description = case when xai_json_has(p_patch, 'description') then p_patch ->> 'description' else description end,
+    tags = case when xai_json_has(p_patch, 'tags') then xai_text_array((p_patch -> 'tags')::jsonb) else tags end,
+    metrics = case when xai_json_has(p_patch, 'metrics') then p_patch -> 'metrics' else metrics end,
+    params = case when xai_json_has(p_patch, 'params') then p_patch -> 'params' else params end
+  where id = p_id and state = 'pending' and xai_can_see(owner_id, p_owner);
+  if not found then perform xai_raise('upload_cancelled', 'The model was removed while its upload was in progress.'); end if;
 end $$;
 
 create or replace function xai_finalize_model(p_owner text, p_id uuid, p_size bigint, p_sha256 text, p_etag text)
@@ -181,16 +188,16 @@ begin
   return result;
 end $$;
 
-create or replace function xai_update_model(p_owner text, p_id uuid, p_patch jsonb) returns jsonb
+create or replace function xai_update_model(p_owner text, p_id uuid, p_patch json) returns jsonb
 language plpgsql as $$
 declare m models;
 begin
   m := xai_find_model(p_owner, p_id, true);
   update models set
-    description = case when p_patch ? 'description' then p_patch ->> 'description' else description end,
-    tags = case when p_patch ? 'tags' then xai_text_array(p_patch -> 'tags') else tags end,
-    metrics = case when p_patch ? 'metrics' then p_patch -> 'metrics' else metrics end,
-    params = case when p_patch ? 'params' then p_patch -> 'params' else params end,
+    description = case when xai_json_has(p_patch, 'description') then p_patch ->> 'description' else description end,
+    tags = case when xai_json_has(p_patch, 'tags') then xai_text_array((p_patch -> 'tags')::jsonb) else tags end,
+    metrics = case when xai_json_has(p_patch, 'metrics') then p_patch -> 'metrics' else metrics end,
+    params = case when xai_json_has(p_patch, 'params') then p_patch -> 'params' else params end,
     updated_at = clock_timestamp()
   where id = m.id returning * into m;
   return xai_model_detail_json(m);
@@ -210,132 +217,4 @@ begin
   select keys || coalesce(array_agg(object_key) filter (where state = 'ready'), '{}') into keys from gone;
   delete from models where id = m.id;
   return jsonb_build_object('deletedKeys', to_jsonb(keys || m.object_key));
-end $$;
-
--- Explanations ------------------------------------------------------------------------------
-
-create or replace function xai_explanation_json(e explanations) returns jsonb
-language sql stable as $$
-  select jsonb_build_object(
-    'id', e.id, 'ownerId', e.owner_id, 'method', e.method, 'params', e.params, 'summary', e.summary,
-    'description', e.description, 'tags', to_jsonb(e.tags), 'filename', e.filename, 'size', e.size,
-    'sha256', e.sha256, 'contentType', e.content_type, 'etag', e.etag, 'state', e.state,
-    'objectKey', e.object_key, 'createdAt', xai_ts(e.created_at), 'updatedAt', xai_ts(e.updated_at),
-    'model', (select jsonb_build_object('id', m.id, 'name', m.name, 'version', m.version) from models m where m.id = e.model_id),
-    'dataset', (select jsonb_build_object('id', d.id, 'name', d.name) from datasets d where d.id = e.dataset_id))
-$$;
-
-create or replace function xai_find_explanation(p_owner text, p_id uuid, p_lock boolean default false) returns explanations
-language plpgsql as $$
-declare e explanations;
-begin
-  if p_lock then select * into e from explanations where id = p_id and xai_can_see(owner_id, p_owner) for update;
-  else select * into e from explanations where id = p_id and xai_can_see(owner_id, p_owner); end if;
-  if e.id is null or e.state <> 'ready' then
-    perform xai_raise('explanation_not_found', format('No explanation %s.', p_id));
-  end if;
-  return e;
-end $$;
-
-create or replace function xai_reserve_explanation(
-  p_owner text, p_id uuid, p_model_id uuid, p_method text, p_params jsonb, p_summary jsonb,
-  p_description text, p_tags jsonb, p_filename text, p_object_key_template text, p_content_type text
-) returns jsonb language plpgsql as $$
-declare m models; e explanations; dataset_name text; object_key text;
-begin
-  -- Share lock: the model cannot be deleted between this check and the insert.
-  select * into m from models where id = p_model_id and xai_can_see(owner_id, p_owner) for share;
-  if m.id is null then perform xai_raise('model_not_found', format('No model %s.', p_model_id)); end if;
-  if m.state <> 'ready' then
-    perform xai_raise('model_not_ready', format('Model %s is still uploading; explain it once it is ready.', p_model_id));
-  end if;
-  select name into dataset_name from datasets where id = m.dataset_id;
-  -- First occurrences only: the template's own placeholders precede the (free-form) filename.
-  object_key := regexp_replace(regexp_replace(p_object_key_template, '\{dataset\}', dataset_name),
-                               '\{model\}', m.name || '-v' || m.version);
-  insert into explanations (id, owner_id, model_id, dataset_id, method, params, summary, description, tags,
-                            filename, object_key, content_type, state)
-  values (p_id, m.owner_id, m.id, m.dataset_id, p_method, coalesce(p_params, '{}'), coalesce(p_summary, '{}'),
-          p_description, xai_text_array(p_tags), p_filename, object_key, p_content_type, 'pending')
-  returning * into e;
-  return xai_explanation_json(e);
-end $$;
-
-create or replace function xai_finalize_explanation(p_owner text, p_id uuid, p_size bigint, p_sha256 text, p_etag text)
-returns jsonb language plpgsql as $$
-declare e explanations;
-begin
-  update explanations set state = 'ready', size = p_size, sha256 = p_sha256, etag = p_etag, updated_at = clock_timestamp()
-  where id = p_id and xai_can_see(owner_id, p_owner) and state = 'pending' returning * into e;
-  if e.id is null then
-    perform xai_raise('upload_cancelled', 'The explanation was removed while its upload was in progress.');
-  end if;
-  return xai_explanation_json(e);
-end $$;
-
-create or replace function xai_abandon_explanation(p_owner text, p_id uuid) returns jsonb
-language plpgsql as $$
-declare k text;
-begin
-  delete from explanations where id = p_id and xai_can_see(owner_id, p_owner) and state = 'pending' returning object_key into k;
-  return jsonb_build_object('deletedKeys', case when k is null then '[]'::jsonb else jsonb_build_array(k) end);
-end $$;
-
-create or replace function xai_get_explanation(p_owner text, p_id uuid) returns jsonb
-language plpgsql stable as $$
-begin
-  return xai_explanation_json(xai_find_explanation(p_owner, p_id));
-end $$;
-
-create or replace function xai_list_explanations(
-  p_owner text, p_limit integer, p_model_id uuid, p_dataset_ref text, p_method text, p_tag text,
-  p_after_created timestamptz, p_after_id uuid
-) returns jsonb language plpgsql stable as $$
-declare dataset_filter uuid := case when p_dataset_ref is null then null else xai_dataset_id(p_owner, p_dataset_ref) end;
-begin
-  if p_dataset_ref is not null and dataset_filter is null then return '[]'::jsonb; end if;
-  return (
-    select coalesce(jsonb_agg(xai_explanation_json(e) order by e.created_at desc, e.id desc), '[]'::jsonb)
-    from (
-      select * from explanations
-      where xai_can_see(owner_id, p_owner) and state = 'ready'
-        and (p_model_id is null or model_id = p_model_id)
-        and (dataset_filter is null or dataset_id = dataset_filter)
-        and (p_method is null or method = p_method)
-        and (p_tag is null or tags @> array[p_tag])
-        and (p_after_created is null or (created_at, id) < (p_after_created, p_after_id))
-      order by created_at desc, id desc
-      limit p_limit
-    ) e);
-end $$;
-
-create or replace function xai_update_explanation(p_owner text, p_id uuid, p_patch jsonb) returns jsonb
-language plpgsql as $$
-declare e explanations;
-begin
-  e := xai_find_explanation(p_owner, p_id, true);
-  update explanations set
-    description = case when p_patch ? 'description' then p_patch ->> 'description' else description end,
-    tags = case when p_patch ? 'tags' then xai_text_array(p_patch -> 'tags') else tags end,
-    summary = case when p_patch ? 'summary' then p_patch -> 'summary' else summary end,
-    params = case when p_patch ? 'params' then p_patch -> 'params' else params end,
-    updated_at = clock_timestamp()
-  where id = e.id returning * into e;
-  return xai_explanation_json(e);
-end $$;
-
-create or replace function xai_delete_explanation(p_owner text, p_id uuid) returns jsonb
-language plpgsql as $$
-declare e explanations;
-begin
-  e := xai_find_explanation(p_owner, p_id, true);
-  delete from explanations where id = e.id;
-  return jsonb_build_object('deletedKeys', jsonb_build_array(e.object_key));
-end $$;
-
-do $$
-begin
-  if exists (select 1 from pg_roles where rolname = 'anon') then
-    execute 'revoke execute on all functions in schema public from anon, authenticated, public';
-  end if;
 end $$;

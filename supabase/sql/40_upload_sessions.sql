@@ -1,41 +1,4 @@
--- Direct uploads: the client sends the bytes straight to the object store in presigned parts.
--- A session holds what the server decided before any byte moved (the reserved row, the object
--- key, the part plan) and ends in the same finalize functions as a proxied upload.
---
--- state: uploading -> verifying -> ready, or failed (verification refused it) or aborted
--- (the client gave up, or the session expired). Verification is a durable job: whoever holds
--- an unexpired lease (claimed_until) runs it; a lease that lapses (a crash) is claimed again.
-
-create table if not exists upload_sessions (
-  id                uuid primary key,
-  owner_id          text not null,
-  target_type       text not null check (target_type in ('dataset-file', 'model', 'explanation')),
-  target            jsonb not null,
-  -- The pending row the upload fills: dataset_files.id, models.id or explanations.id.
-  row_id            uuid not null,
-  dataset_id        uuid,
-  object_key        text not null,
-  storage_upload_id text not null,
-  size              bigint not null check (size > 0),
-  sha256            text check (sha256 ~ '^[0-9a-f]{64}$'),
-  content_type      text not null,
-  part_size         bigint not null check (part_size > 0),
-  part_count        integer not null check (part_count between 1 and 10000),
-  -- The assembled object's ETag, known once the parts are completed.
-  etag              text,
-  state             text not null default 'uploading'
-                    check (state in ('uploading', 'verifying', 'ready', 'failed', 'aborted')),
-  result            jsonb,
-  problem           jsonb,
-  attempts          integer not null default 0,
-  claimed_until     timestamptz,
-  expires_at        timestamptz not null,
-  created_at        timestamptz not null default clock_timestamp(),
-  updated_at        timestamptz not null default clock_timestamp()
-);
-create index if not exists upload_sessions_state on upload_sessions (state, expires_at);
-create index if not exists upload_sessions_row on upload_sessions (row_id);
-alter table upload_sessions enable row level security;
+-- Direct uploads: sessions, the completion lease, durable verification jobs under leases.
 
 create or replace function xai_upload_session_json(s upload_sessions) returns jsonb
 language sql stable as $$
@@ -47,10 +10,21 @@ language sql stable as $$
     'expiresAt', xai_ts(s.expires_at), 'createdAt', xai_ts(s.created_at), 'updatedAt', xai_ts(s.updated_at))
 $$;
 
-create or replace function xai_open_upload_session(p_session jsonb, p_ttl_seconds integer) returns jsonb
+create or replace function xai_open_upload_session(p_session jsonb, p_ttl_seconds integer, p_max_open integer default null)
+returns jsonb
 language plpgsql as $$
-declare s upload_sessions;
+declare s upload_sessions; open_count integer;
 begin
+  if p_max_open is not null then
+    -- Serializes the opens of one owner, so that two at once cannot both pass the count.
+    perform pg_advisory_xact_lock(hashtext('xai_upload_sessions'), hashtext(p_session ->> 'ownerId'));
+    select count(*) into open_count from upload_sessions
+      where owner_id = p_session ->> 'ownerId' and state = 'uploading' and expires_at > clock_timestamp();
+    if open_count >= p_max_open then
+      perform xai_raise('too_many_uploads',
+        format('At most %s direct uploads may be open at once per caller; complete or abort one first.', p_max_open));
+    end if;
+  end if;
   insert into upload_sessions (id, owner_id, target_type, target, row_id, dataset_id, object_key, storage_upload_id,
                                size, sha256, content_type, part_size, part_count, expires_at)
   values ((p_session ->> 'id')::uuid, p_session ->> 'ownerId', p_session ->> 'targetType', p_session -> 'target',
@@ -78,8 +52,39 @@ begin
   return xai_upload_session_json(xai_find_upload_session(p_owner, p_id));
 end $$;
 
--- The parts are all there and the object is assembled: hand the session to a verifier.
--- Completing again is harmless (the session is returned as it is).
+-- POST /uploads/{id}/complete, first step: {claimed: true} when this caller may assemble the
+-- parts now (it holds the lease until p_lease_seconds pass, or it renews, releases or begins
+-- verification); {claimed: false} when another completion holds it or the session is already
+-- past assembly. Ended sessions are refused as before.
+create or replace function xai_claim_upload_completion(p_owner text, p_id uuid, p_lease_seconds integer) returns jsonb
+language plpgsql as $$
+declare s upload_sessions;
+begin
+  s := xai_find_upload_session(p_owner, p_id, true);
+  if s.state in ('failed', 'aborted') then
+    perform xai_raise('upload_not_open', format('Upload %s is %s; it takes no more parts.', p_id, s.state));
+  end if;
+  if s.state <> 'uploading' or (s.completing_until is not null and s.completing_until > clock_timestamp()) then
+    return jsonb_build_object('claimed', false, 'session', xai_upload_session_json(s));
+  end if;
+  update upload_sessions set completing_until = clock_timestamp() + make_interval(secs => p_lease_seconds)
+    where id = s.id returning * into s;
+  return jsonb_build_object('claimed', true, 'session', xai_upload_session_json(s));
+end $$;
+
+create or replace function xai_renew_upload_completion(p_id uuid, p_lease_seconds integer) returns void
+language sql as $$
+  update upload_sessions set completing_until = clock_timestamp() + make_interval(secs => p_lease_seconds)
+  where id = p_id and state = 'uploading' and completing_until is not null
+$$;
+
+-- The completion stopped before verification (parts missing, storage down): the session takes
+-- parts and completions again.
+create or replace function xai_release_upload_completion(p_id uuid) returns void
+language sql as $$
+  update upload_sessions set completing_until = null where id = p_id and state = 'uploading'
+$$;
+
 create or replace function xai_begin_upload_verification(p_owner text, p_id uuid, p_etag text) returns jsonb
 language plpgsql as $$
 declare s upload_sessions;
@@ -89,7 +94,8 @@ begin
     perform xai_raise('upload_not_open', format('Upload %s is %s.', p_id, s.state));
   end if;
   if s.state = 'uploading' then
-    update upload_sessions set state = 'verifying', etag = p_etag, claimed_until = null, updated_at = clock_timestamp()
+    update upload_sessions set state = 'verifying', etag = p_etag, claimed_until = null, completing_until = null,
+      updated_at = clock_timestamp()
       where id = s.id returning * into s;
   end if;
   return xai_upload_session_json(s);
@@ -163,14 +169,14 @@ begin
   return xai_upload_session_json(s);
 end $$;
 
--- DELETE /uploads/{id}: only an upload still taking parts can be aborted.
+-- DELETE /uploads/{id}: only an upload still taking parts, and not being completed, can be aborted.
 create or replace function xai_abort_upload_session(p_owner text, p_id uuid) returns jsonb
 language plpgsql as $$
 declare s upload_sessions;
 begin
   s := xai_find_upload_session(p_owner, p_id, true);
-  if s.state = 'verifying' then
-    perform xai_raise('upload_verifying', format('Upload %s is being verified; wait for its result.', p_id));
+  if s.state = 'verifying' or (s.state = 'uploading' and s.completing_until > clock_timestamp()) then
+    perform xai_raise('upload_verifying', format('Upload %s is being completed and verified; wait for its result.', p_id));
   end if;
   if s.state = 'ready' then
     perform xai_raise('upload_not_open', format('Upload %s is finished; delete what it created instead.', p_id));
@@ -178,11 +184,13 @@ begin
   return xai_end_upload_session(p_id, 'aborted', null);
 end $$;
 
--- Sessions still taking parts whose time ran out (for the reconciler).
+-- Sessions still taking parts whose time ran out (for the reconciler); one being completed
+-- right now is left to its completion.
 create or replace function xai_expired_upload_sessions(p_now timestamptz, p_limit integer) returns jsonb
 language sql stable as $$
   select coalesce(jsonb_agg(xai_upload_session_json(s) order by s.expires_at), '[]'::jsonb)
-  from (select * from upload_sessions where state = 'uploading' and expires_at < p_now
+  from (select * from upload_sessions
+        where state = 'uploading' and expires_at < p_now and (completing_until is null or completing_until < p_now)
         order by expires_at limit p_limit) s
 $$;
 
@@ -193,32 +201,3 @@ language sql stable as $$
   where s.state in ('uploading', 'verifying')
     and s.storage_upload_id in (select jsonb_array_elements_text(p_ids))
 $$;
-
--- As before, but a pending row that a live direct-upload session fills is not stale: it waits
--- for the client's parts (until the session expires) or for its verification.
-create or replace function xai_stale_pending(p_before timestamptz, p_limit integer) returns jsonb
-language sql stable as $$
-  select coalesce(jsonb_agg(jsonb_build_object('kind', kind, 'id', id, 'objectKey', object_key, 'createdAt', xai_ts(created_at))
-                            order by created_at), '[]'::jsonb)
-  from (
-    select * from (
-      select 'dataset_file' as kind, id, object_key, created_at from dataset_files where state = 'pending' and created_at < p_before
-      union all
-      select 'model', id, object_key, created_at from models where state = 'pending' and created_at < p_before
-      union all
-      select 'explanation', id, object_key, created_at from explanations where state = 'pending' and created_at < p_before
-      union all
-      select 'dataset', id, null, created_at from datasets where state = 'pending' and created_at < p_before
-    ) pending
-    where not exists (select 1 from upload_sessions s where s.row_id = pending.id and s.state in ('uploading', 'verifying'))
-    order by created_at
-    limit p_limit
-  ) stale
-$$;
-
-do $$
-begin
-  if exists (select 1 from pg_roles where rolname = 'anon') then
-    execute 'revoke execute on all functions in schema public from anon, authenticated, public';
-  end if;
-end $$;

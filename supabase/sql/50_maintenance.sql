@@ -1,18 +1,22 @@
 -- What the reconciler needs: rows a crash left pending, and which object keys have rows.
 
--- Pending rows created before p_before, oldest first: [{kind, id, objectKey, createdAt}].
+-- As before, but a pending row that a live direct-upload session fills is not stale: it waits
+-- for the client's parts (until the session expires) or for its verification.
 create or replace function xai_stale_pending(p_before timestamptz, p_limit integer) returns jsonb
 language sql stable as $$
   select coalesce(jsonb_agg(jsonb_build_object('kind', kind, 'id', id, 'objectKey', object_key, 'createdAt', xai_ts(created_at))
                             order by created_at), '[]'::jsonb)
   from (
-    select 'dataset_file' as kind, id, object_key, created_at from dataset_files where state = 'pending' and created_at < p_before
-    union all
-    select 'model', id, object_key, created_at from models where state = 'pending' and created_at < p_before
-    union all
-    select 'explanation', id, object_key, created_at from explanations where state = 'pending' and created_at < p_before
-    union all
-    select 'dataset', id, null, created_at from datasets where state = 'pending' and created_at < p_before
+    select * from (
+      select 'dataset_file' as kind, id, object_key, created_at from dataset_files where state = 'pending' and created_at < p_before
+      union all
+      select 'model', id, object_key, created_at from models where state = 'pending' and created_at < p_before
+      union all
+      select 'explanation', id, object_key, created_at from explanations where state = 'pending' and created_at < p_before
+      union all
+      select 'dataset', id, null, created_at from datasets where state = 'pending' and created_at < p_before
+    ) pending
+    where not exists (select 1 from upload_sessions s where s.row_id = pending.id and s.state in ('uploading', 'verifying'))
     order by created_at
     limit p_limit
   ) stale
@@ -59,10 +63,3 @@ language sql stable as $$
     limit p_limit
   ) page
 $$;
-
-do $$
-begin
-  if exists (select 1 from pg_roles where rolname = 'anon') then
-    execute 'revoke execute on all functions in schema public from anon, authenticated, public';
-  end if;
-end $$;

@@ -1,38 +1,17 @@
--- Dataset operations. Each function is one atomic step of the API; all return jsonb so
--- that supabase.rpc() and a plain `select fn(...)` hand the adapters the same value.
--- Domain errors are raised with SQLSTATE P0001 and the stable API error code as message.
+-- Datasets and their files: reserve (pending) before the bytes move, finalize a whole batch
+-- after, abandon on failure; profiles set on pending files; reads and deletes.
 
-create or replace function xai_raise(p_code text, p_detail text) returns void
-language plpgsql as $$
-begin
-  raise exception using errcode = 'P0001', message = p_code, detail = p_detail;
-end $$;
-
--- ISO-8601 in UTC with microseconds, whatever the session time zone: cursors round-trip it.
-create or replace function xai_ts(p timestamptz) returns text
-language sql immutable as $$ select to_char(p at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') $$;
-
-create or replace function xai_text_array(p jsonb) returns text[]
-language sql immutable as $$
-  select coalesce(array(select jsonb_array_elements_text(coalesce(p, '[]'::jsonb))), '{}')
-$$;
-
--- Ownership scope: p_owner is the caller's principal id, or '*' for an admin (every owner).
--- Inlined by the planner, so with a concrete owner the owner indexes still apply.
-create or replace function xai_can_see(p_row_owner text, p_owner text) returns boolean
-language sql immutable as $$ select p_owner = '*' or p_row_owner = p_owner $$;
-
-create or replace function xai_is_uuid(p text) returns boolean
-language sql immutable as $$
-  select p ~ '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$'
-$$;
+create or replace function xai_dataset_file_key(p_dataset text, p_id uuid, p_path text) returns text
+language sql immutable as $$ select 'datasets/' || p_dataset || '/' || p_id || '/' || p_path $$;
 
 create or replace function xai_file_json(f dataset_files) returns jsonb
 language sql stable as $$
   select jsonb_build_object(
     'id', f.id, 'datasetId', f.dataset_id, 'path', f.path, 'size', f.size, 'sha256', f.sha256,
     'contentType', f.content_type, 'etag', f.etag, 'state', f.state, 'objectKey', f.object_key,
-    'createdAt', xai_ts(f.created_at), 'updatedAt', xai_ts(f.updated_at))
+    'createdAt', xai_ts(f.created_at), 'updatedAt', xai_ts(f.updated_at),
+    'profile', coalesce(f.profile_summary,
+      jsonb_build_object('status', 'none', 'format', null, 'rows', null, 'columns', null, 'reason', 'Not profiled.')))
 $$;
 
 create or replace function xai_dataset_json(d datasets, p_with_files boolean) returns jsonb
@@ -74,6 +53,14 @@ begin
   return d;
 end $$;
 
+-- Resolves a ready dataset of the owner by uuid or name, or null (no error: used by filters).
+create or replace function xai_dataset_id(p_owner text, p_ref text) returns uuid
+language sql stable as $$
+  select id from datasets
+  where xai_can_see(owner_id, p_owner) and state = 'ready'
+    and case when xai_is_uuid(p_ref) then id = p_ref::uuid else name = p_ref end
+$$;
+
 create or replace function xai_reserve_dataset(
   p_owner text, p_id uuid, p_name text, p_description text, p_tags jsonb, p_status text, p_batch uuid
 ) returns jsonb language plpgsql as $$
@@ -89,8 +76,7 @@ exception when unique_violation then
 end $$;
 
 create or replace function xai_reserve_dataset_file(
-  p_owner text, p_dataset_id uuid, p_batch uuid, p_id uuid, p_path text, p_object_key text,
-  p_content_type text, p_overwrite boolean
+  p_owner text, p_dataset_id uuid, p_batch uuid, p_id uuid, p_path text, p_content_type text, p_overwrite boolean
 ) returns jsonb language plpgsql as $$
 declare d datasets; existing dataset_files; f dataset_files;
 begin
@@ -103,11 +89,34 @@ begin
     perform xai_raise('file_exists', format('The dataset already has a file at %s; add ?overwrite=true to replace it.', p_path));
   end if;
   insert into dataset_files (id, dataset_id, owner_id, path, object_key, content_type, state, batch_id, replaces)
-  values (p_id, d.id, d.owner_id, p_path, p_object_key, p_content_type, 'pending', p_batch, existing.id)
+  values (p_id, d.id, d.owner_id, p_path, xai_dataset_file_key(d.name, p_id, p_path), p_content_type, 'pending', p_batch,
+          existing.id)
   returning * into f;
   return xai_file_json(f);
 exception when unique_violation then
   perform xai_raise('upload_in_progress', format('Another upload to %s is in progress.', p_path));
+end $$;
+
+-- Sets a file's profile while its upload is pending (the finalize that follows makes it visible).
+create or replace function xai_set_dataset_file_profile(p_owner text, p_file_id uuid, p_profile jsonb, p_summary jsonb)
+returns void language plpgsql as $$
+begin
+  update dataset_files set profile = p_profile, profile_summary = p_summary
+  where id = p_file_id and state = 'pending' and xai_can_see(owner_id, p_owner);
+  if not found then
+    perform xai_raise('upload_cancelled', 'The file was removed while its upload was in progress.');
+  end if;
+end $$;
+
+create or replace function xai_patch_pending_dataset(p_owner text, p_id uuid, p_batch uuid, p_patch jsonb) returns void
+language plpgsql as $$
+begin
+  update datasets set
+    description = case when p_patch ? 'description' then p_patch ->> 'description' else description end,
+    tags = case when p_patch ? 'tags' then xai_text_array(p_patch -> 'tags') else tags end,
+    status = case when p_patch ? 'status' then p_patch ->> 'status' else status end
+  where id = p_id and state = 'pending' and batch_id = p_batch and xai_can_see(owner_id, p_owner);
+  if not found then perform xai_raise('upload_cancelled', 'The dataset was removed while its upload was in progress.'); end if;
 end $$;
 
 -- Makes every pending file of a batch ready in one transaction, removes the rows they
@@ -237,6 +246,16 @@ begin
   return xai_file_json(f);
 end $$;
 
+create or replace function xai_get_dataset_file_profile(p_owner text, p_ref text, p_file_id uuid) returns jsonb
+language plpgsql stable as $$
+declare d datasets; f dataset_files;
+begin
+  d := xai_find_dataset(p_owner, p_ref);
+  select * into f from dataset_files where id = p_file_id and dataset_id = d.id and state = 'ready';
+  if f.id is null then perform xai_raise('file_not_found', format('Dataset %s has no file %s.', d.name, p_file_id)); end if;
+  return coalesce(f.profile, jsonb_build_object('profile', null, 'reason', 'Not profiled (uploaded before profiles existed).'));
+end $$;
+
 create or replace function xai_delete_dataset_file(p_owner text, p_ref text, p_file_id uuid) returns jsonb
 language plpgsql as $$
 declare d datasets; f dataset_files;
@@ -246,12 +265,4 @@ begin
   if f.id is null then perform xai_raise('file_not_found', format('Dataset %s has no file %s.', d.name, p_file_id)); end if;
   update datasets set updated_at = clock_timestamp() where id = d.id;
   return jsonb_build_object('deletedKeys', jsonb_build_array(f.object_key));
-end $$;
-
--- Through Supabase only the service role may call these functions.
-do $$
-begin
-  if exists (select 1 from pg_roles where rolname = 'anon') then
-    execute 'revoke execute on all functions in schema public from anon, authenticated, public';
-  end if;
 end $$;

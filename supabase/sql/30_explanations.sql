@@ -1,0 +1,137 @@
+-- Explanations: one file each, of a ready model; same steps as models.
+
+create or replace function xai_explanation_key(
+  p_dataset text, p_model text, p_model_version integer, p_method text, p_id uuid, p_filename text
+) returns text language sql immutable as $$
+  select 'explanations/' || p_dataset || '/' || p_model || '-v' || p_model_version || '/' || p_method || '/' || p_id
+         || '/' || p_filename
+$$;
+
+create or replace function xai_explanation_json(e explanations) returns jsonb
+language sql stable as $$
+  select jsonb_build_object(
+    'id', e.id, 'ownerId', e.owner_id, 'method', e.method, 'params', e.params::text, 'summary', e.summary::text,
+    'description', e.description, 'tags', to_jsonb(e.tags), 'filename', e.filename, 'size', e.size,
+    'sha256', e.sha256, 'contentType', e.content_type, 'etag', e.etag, 'state', e.state,
+    'objectKey', e.object_key, 'createdAt', xai_ts(e.created_at), 'updatedAt', xai_ts(e.updated_at),
+    'model', (select jsonb_build_object('id', m.id, 'name', m.name, 'version', m.version) from models m where m.id = e.model_id),
+    'dataset', (select jsonb_build_object('id', d.id, 'name', d.name) from datasets d where d.id = e.dataset_id))
+$$;
+
+create or replace function xai_find_explanation(p_owner text, p_id uuid, p_lock boolean default false) returns explanations
+language plpgsql as $$
+declare e explanations;
+begin
+  if p_lock then select * into e from explanations where id = p_id and xai_can_see(owner_id, p_owner) for update;
+  else select * into e from explanations where id = p_id and xai_can_see(owner_id, p_owner); end if;
+  if e.id is null or e.state <> 'ready' then
+    perform xai_raise('explanation_not_found', format('No explanation %s.', p_id));
+  end if;
+  return e;
+end $$;
+
+create or replace function xai_reserve_explanation(
+  p_owner text, p_id uuid, p_model_id uuid, p_method text, p_params json, p_summary json,
+  p_description text, p_tags jsonb, p_filename text, p_content_type text
+) returns jsonb language plpgsql as $$
+declare m models; e explanations; dataset_name text;
+begin
+  -- Share lock: the model cannot be deleted between this check and the insert.
+  select * into m from models where id = p_model_id and xai_can_see(owner_id, p_owner) for share;
+  if m.id is null then perform xai_raise('model_not_found', format('No model %s.', p_model_id)); end if;
+  if m.state <> 'ready' then
+    perform xai_raise('model_not_ready', format('Model %s is still uploading; explain it once it is ready.', p_model_id));
+  end if;
+  select name into dataset_name from datasets where id = m.dataset_id;
+  insert into explanations (id, owner_id, model_id, dataset_id, method, params, summary, description, tags,
+                            filename, object_key, content_type, state)
+  values (p_id, m.owner_id, m.id, m.dataset_id, p_method, coalesce(p_params, '{}'), coalesce(p_summary, '{}'),
+          p_description, xai_text_array(p_tags), p_filename,
+          xai_explanation_key(dataset_name, m.name, m.version, p_method, p_id, p_filename), p_content_type, 'pending')
+  returning * into e;
+  return xai_explanation_json(e);
+end $$;
+
+create or replace function xai_patch_pending_explanation(p_owner text, p_id uuid, p_patch json) returns void
+language plpgsql as $$
+begin
+  update explanations set
+    description = case when xai_json_has(p_patch, 'description') then p_patch ->> 'description' else description end,
+    tags = case when xai_json_has(p_patch, 'tags') then xai_text_array((p_patch -> 'tags')::jsonb) else tags end,
+    summary = case when xai_json_has(p_patch, 'summary') then p_patch -> 'summary' else summary end,
+    params = case when xai_json_has(p_patch, 'params') then p_patch -> 'params' else params end
+  where id = p_id and state = 'pending' and xai_can_see(owner_id, p_owner);
+  if not found then perform xai_raise('upload_cancelled', 'The explanation was removed while its upload was in progress.'); end if;
+end $$;
+
+create or replace function xai_finalize_explanation(p_owner text, p_id uuid, p_size bigint, p_sha256 text, p_etag text)
+returns jsonb language plpgsql as $$
+declare e explanations;
+begin
+  update explanations set state = 'ready', size = p_size, sha256 = p_sha256, etag = p_etag, updated_at = clock_timestamp()
+  where id = p_id and xai_can_see(owner_id, p_owner) and state = 'pending' returning * into e;
+  if e.id is null then
+    perform xai_raise('upload_cancelled', 'The explanation was removed while its upload was in progress.');
+  end if;
+  return xai_explanation_json(e);
+end $$;
+
+create or replace function xai_abandon_explanation(p_owner text, p_id uuid) returns jsonb
+language plpgsql as $$
+declare k text;
+begin
+  delete from explanations where id = p_id and xai_can_see(owner_id, p_owner) and state = 'pending' returning object_key into k;
+  return jsonb_build_object('deletedKeys', case when k is null then '[]'::jsonb else jsonb_build_array(k) end);
+end $$;
+
+create or replace function xai_get_explanation(p_owner text, p_id uuid) returns jsonb
+language plpgsql stable as $$
+begin
+  return xai_explanation_json(xai_find_explanation(p_owner, p_id));
+end $$;
+
+create or replace function xai_list_explanations(
+  p_owner text, p_limit integer, p_model_id uuid, p_dataset_ref text, p_method text, p_tag text,
+  p_after_created timestamptz, p_after_id uuid
+) returns jsonb language plpgsql stable as $$
+declare dataset_filter uuid := case when p_dataset_ref is null then null else xai_dataset_id(p_owner, p_dataset_ref) end;
+begin
+  if p_dataset_ref is not null and dataset_filter is null then return '[]'::jsonb; end if;
+  return (
+    select coalesce(jsonb_agg(xai_explanation_json(e) order by e.created_at desc, e.id desc), '[]'::jsonb)
+    from (
+      select * from explanations
+      where xai_can_see(owner_id, p_owner) and state = 'ready'
+        and (p_model_id is null or model_id = p_model_id)
+        and (dataset_filter is null or dataset_id = dataset_filter)
+        and (p_method is null or method = p_method)
+        and (p_tag is null or tags @> array[p_tag])
+        and (p_after_created is null or (created_at, id) < (p_after_created, p_after_id))
+      order by created_at desc, id desc
+      limit p_limit
+    ) e);
+end $$;
+
+create or replace function xai_update_explanation(p_owner text, p_id uuid, p_patch json) returns jsonb
+language plpgsql as $$
+declare e explanations;
+begin
+  e := xai_find_explanation(p_owner, p_id, true);
+  update explanations set
+    description = case when xai_json_has(p_patch, 'description') then p_patch ->> 'description' else description end,
+    tags = case when xai_json_has(p_patch, 'tags') then xai_text_array((p_patch -> 'tags')::jsonb) else tags end,
+    summary = case when xai_json_has(p_patch, 'summary') then p_patch -> 'summary' else summary end,
+    params = case when xai_json_has(p_patch, 'params') then p_patch -> 'params' else params end,
+    updated_at = clock_timestamp()
+  where id = e.id returning * into e;
+  return xai_explanation_json(e);
+end $$;
+
+create or replace function xai_delete_explanation(p_owner text, p_id uuid) returns jsonb
+language plpgsql as $$
+declare e explanations;
+begin
+  e := xai_find_explanation(p_owner, p_id, true);
+  delete from explanations where id = e.id;
+  return jsonb_build_object('deletedKeys', jsonb_build_array(e.object_key));
+end $$;
