@@ -834,14 +834,18 @@ async function main() {
       // 20 datasets of two files each, 200 models with an auc: a first page like a real one.
       await sql`insert into datasets (id, owner_id, name, tags, state)
         select gen_random_uuid(), 'local', 'listed-' || n, array['credit', 'tabular'], 'ready' from generate_series(1, 20) n`;
-      await sql`insert into dataset_files (id, dataset_id, owner_id, path, object_key, content_type, size, sha256, state, batch_id)
+      await sql`insert into files (id, dataset_id, owner_id, path, object_key, content_type, size, sha256, state, batch_id)
         select gen_random_uuid(), d.id, 'local', 'raw/part-' || f || '.csv', 'datasets/' || d.name || '/' || gen_random_uuid() || '/part.csv',
                'text/csv', 1000, repeat('a', 64), 'ready', gen_random_uuid()
         from datasets d, generate_series(1, 2) f where d.name like 'listed-%'`;
-      await sql`insert into models (id, owner_id, dataset_id, name, version, framework, format, safe_to_load, metrics, filename, object_key, content_type, size, sha256, state)
-        select gen_random_uuid(), 'local', d.id, 'm' || (n % 10), n, 'xgboost', 'xgboost-json', true, jsonb_build_object('auc', random()), 'm.json',
-               'models/bench/m/v' || n || '-' || gen_random_uuid() || '/m.json', 'application/json', 10, repeat('a', 64), 'ready'
-        from generate_series(1, 200) n, datasets d where d.name = 'bench'`;
+      await sql`with m as (
+          insert into models (id, owner_id, dataset_id, name, version, framework, format, safe_to_load, metrics, key_prefix, state)
+          select gen_random_uuid(), 'local', d.id, 'm' || (n % 10), n, 'xgboost', 'xgboost-json', true, jsonb_build_object('auc', random()),
+                 'models/bench/m/v' || n || '-' || gen_random_uuid() || '/', 'ready'
+          from generate_series(1, 200) n, datasets d where d.name = 'bench'
+          returning id, key_prefix)
+        insert into files (id, model_id, owner_id, path, object_key, content_type, size, sha256, state, batch_id)
+        select gen_random_uuid(), m.id, 'local', 'm.json', m.key_prefix || 'm.json', 'application/json', 10, repeat('a', 64), 'ready', m.id from m`;
       await sql`analyze`;
       const bareList = await cannon(`${signerBase}/sign`, 32, RATE_SECONDS);
       const datasets = await cannon(`${api.base}/datasets?limit=20`, 32, RATE_SECONDS);
@@ -868,12 +872,16 @@ async function main() {
       }
 
       // With 100,000 models: the first page vs a page 50,000 rows deep.
-      await sql`insert into models (id, owner_id, dataset_id, name, version, framework, format, safe_to_load, metrics, filename, object_key, content_type, size, sha256, state, created_at)
-        select gen_random_uuid(), 'local', d.id, 'm' || (n % 100), 1000 + n, 'xgboost', 'xgboost-json', true, jsonb_build_object('auc', random()), 'm.json',
-               'models/bench/m/v' || n || '-' || gen_random_uuid() || '/m.json', 'application/json', 10, repeat('a', 64), 'ready',
-               now() - (n || ' seconds')::interval
-        from generate_series(1, 100000) n, datasets d where d.name = 'bench'`;
+      await sql`with m as (
+          insert into models (id, owner_id, dataset_id, name, version, framework, format, safe_to_load, metrics, key_prefix, state, created_at)
+          select gen_random_uuid(), 'local', d.id, 'm' || (n % 100), 1000 + n, 'xgboost', 'xgboost-json', true, jsonb_build_object('auc', random()),
+                 'models/bench/m/v' || n || '-' || gen_random_uuid() || '/', 'ready', now() - (n || ' seconds')::interval
+          from generate_series(1, 100000) n, datasets d where d.name = 'bench'
+          returning id, key_prefix)
+        insert into files (id, model_id, owner_id, path, object_key, content_type, size, sha256, state, batch_id)
+        select gen_random_uuid(), m.id, 'local', 'm.json', m.key_prefix || 'm.json', 'application/json', 10, repeat('a', 64), 'ready', m.id from m`;
       await sql`analyze models`;
+      await sql`analyze files`;
       const [deep] = await sql<
         { created_at: string; id: string }[]
       >`select xai_ts(created_at) as created_at, id::text from models order by created_at desc, id desc offset 50000 limit 1`;

@@ -153,7 +153,7 @@ export interface paths {
         put?: never;
         /**
          * Upload an explanation (SHAP values, LIME output, plots) of a model
-         * @description multipart/form-data: `model` (id of a ready model), `method` (shap, lime, …), `params` (JSON object), `summary` (JSON object, at most 256 KiB), `description`, `tags`, then exactly one `file`.
+         * @description multipart/form-data: `model` (id of a ready model), `method` (shap, lime, …), `params` (JSON object), `summary` (JSON object, at most 256 KiB), `description`, `tags`, then one or more `file` parts, the filename of each (or a `path` field before it) being its path within the version: e.g. `shap_values.parquet` beside `summary.json`.
          */
         post: operations["createExplanation"];
         delete?: never;
@@ -188,8 +188,31 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get a short-lived download URL for the explanation file */
+        /**
+         * Get a short-lived download URL for the explanation file
+         * @description For a explanation of one file. One of several files answers 409 multiple_files, naming them: download each by its id.
+         */
         get: operations["downloadExplanation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/explanations/{id}/files/{fileId}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a short-lived download URL for one file of a explanation
+         * @description Any file listed in the explanation's files.
+         */
+        get: operations["downloadExplanationFile"];
         put?: never;
         post?: never;
         delete?: never;
@@ -244,7 +267,7 @@ export interface paths {
         put?: never;
         /**
          * Upload a trained model (the next version of its name)
-         * @description multipart/form-data: `dataset`, `name`, `framework`, `metrics` (JSON object of numbers), `params` (JSON object), `description`, `tags`, then exactly one `file`. The version is 1 + the highest version of (dataset, name). Model files are often Python pickles: `safeToLoad` is false for pickle, joblib, PyTorch and Keras files, which can run arbitrary code when loaded. The server never loads a model.
+         * @description multipart/form-data: `dataset`, `name`, `framework`, `metrics` (JSON object of numbers), `params` (JSON object), `description`, `tags`, then one or more `file` parts, the filename of each (or a `path` field before it) being its path within the version: one model file, or a folder such as an MLflow model (`model/MLmodel`, `model/model.pkl`, `model/conda.yaml`). The version is 1 + the highest version of (dataset, name). Model files are often Python pickles: `safeToLoad` is false for pickle, joblib, PyTorch and Keras files, which can run arbitrary code when loaded. The server never loads a model.
          */
         post: operations["createModel"];
         delete?: never;
@@ -268,7 +291,7 @@ export interface paths {
         put?: never;
         post?: never;
         /**
-         * Delete a model and its file
+         * Delete a model version and its files
          * @description 409 model_in_use while explanations reference it, unless cascade=true deletes them too.
          */
         delete: operations["deleteModel"];
@@ -304,9 +327,29 @@ export interface paths {
         };
         /**
          * Get a short-lived download URL for the model file
-         * @description Model files are often Python pickles: `safeToLoad` is false for pickle, joblib, PyTorch and Keras files, which can run arbitrary code when loaded. The server never loads a model.
+         * @description For a model of one file. One of several files answers 409 multiple_files, naming them: download each by its id. Model files are often Python pickles: `safeToLoad` is false for pickle, joblib, PyTorch and Keras files, which can run arbitrary code when loaded. The server never loads a model.
          */
         get: operations["downloadModel"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/models/{id}/files/{fileId}/download": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a short-lived download URL for one file of a model
+         * @description Any file listed in the model's files. Model files are often Python pickles: `safeToLoad` is false for pickle, joblib, PyTorch and Keras files, which can run arbitrary code when loaded. The server never loads a model.
+         */
+        get: operations["downloadModelFile"];
         put?: never;
         post?: never;
         delete?: never;
@@ -633,6 +676,14 @@ export interface components {
             };
             files?: components["schemas"]["DatasetFile"][];
         };
+        VersionFile: {
+            id: string;
+            /** @description Path within the version, e.g. model/MLmodel. */
+            path: string;
+            size: number;
+            sha256: string;
+            contentType: string;
+        };
         /**
          * @example {
          *       "id": "9c0f3e21-5d4b-4a8e-8f61-2e7d9b3c1a05",
@@ -656,6 +707,16 @@ export interface components {
          *       "size": 160322,
          *       "sha256": "b5bb9d8014a0f9b1d61e21e796d78dccdf1352f23cd32812f4850b878ae4944c",
          *       "contentType": "application/vnd.apache.parquet",
+         *       "fileCount": 1,
+         *       "files": [
+         *         {
+         *           "id": "4d1e8a52-0c3b-4f7e-9a21-6b5d3e8f0c14",
+         *           "path": "shap_values.parquet",
+         *           "size": 160322,
+         *           "sha256": "b5bb9d8014a0f9b1d61e21e796d78dccdf1352f23cd32812f4850b878ae4944c",
+         *           "contentType": "application/vnd.apache.parquet"
+         *         }
+         *       ],
          *       "createdAt": "2026-11-28T11:30:10.004512Z",
          *       "updatedAt": "2026-11-28T11:30:10.338190Z",
          *       "model": {
@@ -681,10 +742,17 @@ export interface components {
             };
             description: string | null;
             tags: string[];
-            filename: string;
+            /** @description The file name of a single-file version; null when it holds several (see files). */
+            filename: string | null;
+            /** @description Bytes of all its files. */
             size: number;
-            sha256: string;
-            contentType: string;
+            /** @description SHA-256 of a single-file version; null when it holds several (see files). */
+            sha256: string | null;
+            /** @description Of a single-file version; null when it holds several. */
+            contentType: string | null;
+            fileCount: number;
+            /** @description Every file, by path; each has its own download route. */
+            files: components["schemas"]["VersionFile"][];
             createdAt: string;
             updatedAt: string;
             model: {
@@ -721,6 +789,16 @@ export interface components {
          *       "size": 412903,
          *       "sha256": "3a6eb0790f39ac87c94f3856b2dd2c5d110e6811602261a9a923d3bb23adc8b7",
          *       "contentType": "application/json",
+         *       "fileCount": 1,
+         *       "files": [
+         *         {
+         *           "id": "7a3c9e10-2f4b-4d6a-8e15-0b9c7d2e4f61",
+         *           "path": "xgboost_model.json",
+         *           "size": 412903,
+         *           "sha256": "3a6eb0790f39ac87c94f3856b2dd2c5d110e6811602261a9a923d3bb23adc8b7",
+         *           "contentType": "application/json"
+         *         }
+         *       ],
          *       "createdAt": "2026-11-28T11:02:44.512301Z",
          *       "updatedAt": "2026-11-28T11:02:44.871020Z",
          *       "dataset": {
@@ -745,9 +823,9 @@ export interface components {
             /** @description 1 + the highest version of this name for this dataset. */
             version: number;
             framework: string;
-            /** @description pickle, joblib, keras-h5, keras, pytorch, onnx, safetensors, xgboost-json, xgboost-ubj. */
+            /** @description pickle, joblib, keras-h5, keras, pytorch, onnx, safetensors, xgboost-json, xgboost-ubj; mlflow for a version holding an MLmodel file. */
             format: string;
-            /** @description false for pickle, joblib, PyTorch and Keras files: loading them can execute arbitrary code. Load only files you trust. The server never loads a model. */
+            /** @description false for pickle, joblib, PyTorch and Keras files (in any file of the version): loading them can execute arbitrary code. Load only files you trust. The server never loads a model. */
             safeToLoad: boolean;
             metrics: {
                 [key: string]: number;
@@ -757,10 +835,17 @@ export interface components {
             };
             description: string | null;
             tags: string[];
-            filename: string;
+            /** @description The file name of a single-file version; null when it holds several (see files). */
+            filename: string | null;
+            /** @description Bytes of all its files. */
             size: number;
-            sha256: string;
-            contentType: string;
+            /** @description SHA-256 of a single-file version; null when it holds several (see files). */
+            sha256: string | null;
+            /** @description Of a single-file version; null when it holds several. */
+            contentType: string | null;
+            fileCount: number;
+            /** @description Every file, by path; each has its own download route. */
+            files: components["schemas"]["VersionFile"][];
             createdAt: string;
             updatedAt: string;
             dataset: {
@@ -1100,7 +1185,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired. */
+            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired, multiple_files. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1413,7 +1498,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired. */
+            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired, multiple_files. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1719,7 +1804,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired. */
+            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired, multiple_files. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1913,7 +1998,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired. */
+            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired, multiple_files. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2499,8 +2584,13 @@ export interface operations {
                      */
                     sha256?: string;
                     /**
+                     * @description Optional: the path inside the dataset of the file part that follows (e.g. raw/train.csv); without it, the part's filename is its path.
+                     * @example
+                     */
+                    path?: string;
+                    /**
                      * Format: binary
-                     * @description One of: pkl, pickle, npy, npz, parquet, json, html, png, svg, csv.
+                     * @description One or more files, each part's filename (or the path field before it) its path within the explanation; each one of: pkl, pickle, npy, npz, parquet, json, html, png, svg, csv.
                      */
                     file: string;
                 };
@@ -2573,7 +2663,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired. */
+            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired, multiple_files. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2882,7 +2972,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired. */
+            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired, multiple_files. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3120,6 +3210,136 @@ export interface operations {
             header?: never;
             path: {
                 id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DownloadLink"];
+                };
+            };
+            /** @description Redirect to the download URL */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: unauthenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    downloadExplanationFile: {
+        parameters: {
+            query?: {
+                /** @description true: answer 302 to the URL instead of JSON. */
+                redirect?: "true" | "false";
+                /** @description Seconds the URL stays valid, 1 to 604800; default 900. */
+                expiresIn?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+                fileId: string;
             };
             cookie?: never;
         };
@@ -3529,8 +3749,13 @@ export interface operations {
                      */
                     sha256?: string;
                     /**
+                     * @description Optional: the path inside the dataset of the file part that follows (e.g. raw/train.csv); without it, the part's filename is its path.
+                     * @example
+                     */
+                    path?: string;
+                    /**
                      * Format: binary
-                     * @description One of: pkl, pickle, joblib, h5, keras, pt, pth, onnx, safetensors, json, ubj (json/ubj: XGBoost's own formats).
+                     * @description One or more files, each part's filename (or the path field before it) its path within the version. The first: one of pkl, pickle, joblib, h5, keras, pt, pth, onnx, safetensors, json, ubj (json/ubj: XGBoost's own formats), or an MLflow folder's MLmodel; the others may also be yaml, yml, txt, md, model, bin, npy, csv.
                      */
                     file: string;
                 };
@@ -3603,7 +3828,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired. */
+            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired, multiple_files. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3914,7 +4139,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired. */
+            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired, multiple_files. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4273,6 +4498,136 @@ export interface operations {
             header?: never;
             path: {
                 id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DownloadLink"];
+                };
+            };
+            /** @description Redirect to the download URL */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: unauthenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    downloadModelFile: {
+        parameters: {
+            query?: {
+                /** @description true: answer 302 to the URL instead of JSON. */
+                redirect?: "true" | "false";
+                /** @description Seconds the URL stays valid, 1 to 604800; default 900. */
+                expiresIn?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+                fileId: string;
             };
             cookie?: never;
         };
@@ -5044,7 +5399,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired. */
+            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired, multiple_files. */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -22,14 +22,6 @@ export interface DeletedKeys {
   deletedKeys: string[];
 }
 
-/** What the store keeps about a model or an explanation beside what the API shows. */
-export interface StoredRecord {
-  ownerId: string;
-  etag: string | null;
-  state: UploadState;
-  objectKey: string;
-}
-
 /**
  * Whose records a call may see and change: one owner's, or every owner's (admins). Made only
  * by `ownerScope` and `ownScope`, from an authenticated principal, so no string from a request

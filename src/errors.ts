@@ -55,6 +55,7 @@ export const errorCatalog = {
   upload_not_open: 'conflict',
   upload_verifying: 'conflict',
   upload_expired: 'conflict',
+  multiple_files: 'conflict',
   file_too_large: 'too_large',
   field_too_large: 'too_large',
   too_many_parts: 'too_large',

@@ -107,7 +107,7 @@ test('the README’s Uppy block uploads 256 MiB directly to the S3 server throug
   assert.equal(file.size, SIZE);
   assert.equal(file.sha256, sha256);
   assert.equal(file.contentType, 'text/csv');
-  const [row] = await app.sql<{ object_key: string }>('select object_key from dataset_files where id = $1', [file.id]);
+  const [row] = await app.sql<{ object_key: string }>('select object_key from files where id = $1', [file.id]);
   assert.equal(row?.object_key, `datasets/ieee-cis-fraud/${file.id}/raw/train_transaction.csv`);
   const link = (await (await fetch(`${app.baseUrl}/datasets/ieee-cis-fraud/files/${file.id}/download`)).json()) as {
     url: string;

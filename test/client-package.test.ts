@@ -168,7 +168,7 @@ test('the client installs from its tarball, type-checks in a strict project and 
     assert.equal(result.explanation, result.model);
     assert.equal(result.refusal, 'invalid_name');
     assert.deepEqual(await app.objectKeys(), [], 'the consumer deleted everything it made');
-    assert.deepEqual(await app.rowCounts(), { datasets: 0, dataset_files: 0, models: 0, explanations: 0, pending: 0 });
+    assert.deepEqual(await app.rowCounts(), { datasets: 0, files: 0, models: 0, explanations: 0, pending: 0 });
   } finally {
     await fs.rm(work, { recursive: true, force: true });
     await fs.rm(path.join(root, 'client/dist'), { recursive: true, force: true });

@@ -89,7 +89,7 @@ describe('typed client', () => {
 
     await client.datasets.delete(dataset.id, { cascade: true });
     assert.deepEqual(await app.objectKeys(), []);
-    assert.deepEqual(await app.rowCounts(), { datasets: 0, dataset_files: 0, models: 0, explanations: 0, pending: 0 });
+    assert.deepEqual(await app.rowCounts(), { datasets: 0, files: 0, models: 0, explanations: 0, pending: 0 });
   });
 
   test('in Node a file path is uploaded from disk, as it is read', async () => {

@@ -92,7 +92,7 @@ function datasetSuite(backend: Backend) {
       const keys = await app.objectKeys();
       assert.equal(keys.length, 3);
       for (const key of keys) assert.match(key, /^datasets\/ieee-cis-fraud\/[0-9a-f-]{36}\/(raw|processed)\//);
-      assert.deepEqual(await app.rowCounts(), { datasets: 1, dataset_files: 3, models: 0, explanations: 0, pending: 0 });
+      assert.deepEqual(await app.rowCounts(), { datasets: 1, files: 3, models: 0, explanations: 0, pending: 0 });
 
       const byName = await json<DatasetBody>(await fetch(url('/datasets/ieee-cis-fraud')));
       assert.equal(byName.id, dataset.id);
@@ -126,7 +126,7 @@ function datasetSuite(backend: Backend) {
       const deleted = await fetch(url(`/datasets/${dataset.id}`), { method: 'DELETE' });
       assert.equal(deleted.status, 204);
       assert.deepEqual(await app.objectKeys(), []);
-      assert.deepEqual(await app.rowCounts(), { datasets: 0, dataset_files: 0, models: 0, explanations: 0, pending: 0 });
+      assert.deepEqual(await app.rowCounts(), { datasets: 0, files: 0, models: 0, explanations: 0, pending: 0 });
       await expectProblem(await fetch(url(`/datasets/${dataset.id}`)), 404, 'dataset_not_found');
     });
 
@@ -171,12 +171,18 @@ function datasetSuite(backend: Backend) {
         await upload(url('/datasets'), [field('name', 'in-use'), file('train.csv', bufferFile('x,y\n'))]),
       );
       // A model row and its object, as the models API will create them.
-      const modelKey = `models/in-use/xgboost/v1-${randomUUID()}/model.json`;
+      const modelId = randomUUID();
+      const modelKey = `models/in-use/xgboost/v1-${modelId}/model.json`;
       await app.services.storage.put(modelKey, bufferFile('{"learner":{}}').stream(), { contentType: 'application/json' });
       await app.sql(
-        `insert into models (id, owner_id, dataset_id, name, version, framework, format, safe_to_load, filename, object_key, content_type, size, sha256, state)
-         values ($1, 'local', $2, 'xgboost', 1, 'xgboost', 'xgboost-json', true, 'model.json', $3, 'application/json', 14, $4, 'ready')`,
-        [randomUUID(), created.id, modelKey, 'ab'.repeat(32)],
+        `insert into models (id, owner_id, dataset_id, name, version, framework, format, safe_to_load, key_prefix, state)
+         values ($1, 'local', $2, 'xgboost', 1, 'xgboost', 'xgboost-json', true, $3, 'ready')`,
+        [modelId, created.id, `models/in-use/xgboost/v1-${modelId}/`],
+      );
+      await app.sql(
+        `insert into files (id, model_id, owner_id, path, object_key, content_type, size, sha256, state, batch_id)
+         values ($1, $2, 'local', 'model.json', $3, 'application/json', 14, $4, 'ready', $1)`,
+        [randomUUID(), modelId, modelKey, 'ab'.repeat(32)],
       );
       const before = await snapshot(app);
       const refused = await fetch(url('/datasets/in-use'), { method: 'DELETE' });
@@ -188,7 +194,7 @@ function datasetSuite(backend: Backend) {
 
       assert.equal((await fetch(url('/datasets/in-use?cascade=true'), { method: 'DELETE' })).status, 204);
       assert.deepEqual(await app.objectKeys(), []);
-      assert.deepEqual(await app.rowCounts(), { datasets: 0, dataset_files: 0, models: 0, explanations: 0, pending: 0 });
+      assert.deepEqual(await app.rowCounts(), { datasets: 0, files: 0, models: 0, explanations: 0, pending: 0 });
     });
 
     test('lists newest first across pages with an opaque cursor', async () => {

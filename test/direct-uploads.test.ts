@@ -121,7 +121,7 @@ function directSuite(backend: Backend) {
       assert.equal(stored.size, size);
       assert.equal(stored.sha256, content.sha256);
       assert.equal(stored.contentType, 'text/csv');
-      const [row] = await app.sql<{ object_key: string }>('select object_key from dataset_files where id = $1', [stored.id]);
+      const [row] = await app.sql<{ object_key: string }>('select object_key from files where id = $1', [stored.id]);
       assert.equal(row?.object_key, `datasets/${dataset.name}/${stored.id}/raw/train_transaction.csv`, 'the proxied key layout');
       assert.ok((await app.objectKeys()).includes(row?.object_key ?? ''), 'the object is at that key');
       // The same answer as GET /datasets/{id}: the record is simply there.
@@ -159,7 +159,7 @@ function directSuite(backend: Backend) {
       assert.equal(JSON.stringify(model.metrics), '{"auc":0.93,"accuracy":0.9,"f1":0.7}');
       assert.equal(JSON.stringify((model as { params?: object }).params), '{"n_estimators":400,"max_depth":6}');
       assert.equal(model.sha256, modelFile.sha256);
-      const [row] = await app.sql<{ object_key: string }>('select object_key from models where id = $1', [model.id]);
+      const [row] = await app.sql<{ object_key: string }>('select object_key from files where model_id = $1', [model.id]);
       assert.equal(row?.object_key, `models/${dataset.name}/xgboost/v1-${model.id}/model.json`);
       assert.equal((await downloadDigest(app, `/models/${model.id}/download`)).sha256, modelFile.sha256);
 

@@ -42,9 +42,7 @@ function watched(file: TestFile, at: (sent: number) => void | Promise<void>): Te
 /** The invariants every fault must leave behind (after the reconciler ran). */
 async function assertConsistent(app: TestApp): Promise<void> {
   const keys = new Set(await app.objectKeys());
-  const rows = await app.sql<{ object_key: string; state: string }>(
-    'select object_key, state from dataset_files union all select object_key, state from models union all select object_key, state from explanations',
-  );
+  const rows = await app.sql<{ object_key: string; state: string }>('select object_key, state from files');
   for (const row of rows) {
     assert.equal(row.state, 'ready', `no pending row is left: ${row.object_key}`);
     assert.ok(keys.has(row.object_key), `the ready row's object exists: ${row.object_key}`);

@@ -280,10 +280,30 @@ export function metadataContract(name: string, setup: () => Promise<MetadataFixt
           params: { depth: 3 },
           description: null,
           tags: ['t'],
-          // Braces in a file name are kept as they are (keys were once templates with {version}).
-          filename: 'model{version}.json',
-          contentType: 'application/json',
         });
+      };
+      /** Reserves a version's files and makes it ready with them; their object keys. */
+      const finalize = async <R extends { id: string }>(
+        records: typeof store.models | typeof store.explanations,
+        version: R,
+        paths: string[],
+      ): Promise<string[]> => {
+        const files = [];
+        for (const path of paths) {
+          const file = await records.reserveFile(owner, version.id, {
+            batchId: randomUUID(),
+            id: randomUUID(),
+            path,
+            contentType: 'application/json',
+          });
+          files.push(file);
+        }
+        await records.finalize(
+          owner,
+          version.id,
+          files.map((file) => ({ id: file.id, size: 5, sha256: SHA, etag: 'e' })),
+        );
+        return files.map((file) => file.objectKey);
       };
       const reserved = await Promise.all(Array.from({ length: 10 }, () => reserve('xgboost')));
       assert.deepEqual(
@@ -292,11 +312,29 @@ export function metadataContract(name: string, setup: () => Promise<MetadataFixt
       );
       const first = reserved.find((model) => model.version === 1);
       assert.ok(first);
-      assert.equal(first.objectKey, `models/models-set/xgboost/v1-${first.id}/model{version}.json`, 'the key the database built');
       await rejectsWith(store.models.get(owner, first.id), 'model_not_found');
-      for (const model of reserved.filter((item) => item.version <= 3)) {
-        await store.models.finalize(owner, model.id, { size: 5, sha256: SHA, etag: 'e' });
+      // Braces in a file name are kept as they are (keys were once templates with {version}).
+      const [firstKey] = await finalize(store.models, first, ['model{version}.json']);
+      assert.equal(firstKey, `models/models-set/xgboost/v1-${first.id}/model{version}.json`, 'the key the database built');
+      const ready = await store.models.get(owner, first.id);
+      assert.equal(ready.objectKey, firstKey);
+      assert.equal(ready.filename, 'model{version}.json');
+      assert.equal(ready.files.length, 1);
+      for (const model of reserved.filter((item) => item.version === 2 || item.version === 3)) {
+        await finalize(store.models, model, ['a/model.json', 'b/weights.json']);
       }
+      const two = await store.models.latest(owner, 'models-set', 'xgboost');
+      assert.deepEqual(
+        two.files.map((file) => file.path),
+        ['a/model.json', 'b/weights.json'],
+      );
+      assert.equal(two.objectKey, null, 'a version of several files has no single key');
+      assert.equal(two.size, 10);
+      const secondFile = two.files[1];
+      assert.ok(secondFile);
+      assert.equal((await store.models.getFile(owner, two.id, secondFile.id)).path, 'b/weights.json');
+      await rejectsWith(store.models.getFile(newOwner(), two.id, secondFile.id), 'model_not_found');
+      await rejectsWith(store.models.getFile(owner, first.id, secondFile.id), 'file_not_found');
       assert.equal((await store.models.latest(owner, 'models-set', 'xgboost')).version, 3);
       const pending = reserved.find((model) => model.version === 4);
       assert.ok(pending);
@@ -310,18 +348,16 @@ export function metadataContract(name: string, setup: () => Promise<MetadataFixt
           summary: { age: 0.5 },
           description: null,
           tags: [],
-          filename: 's.json',
-          contentType: 'application/json',
         });
       await rejectsWith(explain(pending.id), 'model_not_ready');
       await rejectsWith(explain(randomUUID()), 'model_not_found');
       const explanation = await explain(first.id);
-      assert.match(explanation.objectKey, /^explanations\/models-set\/xgboost-v1\/shap\//);
-      await store.explanations.finalize(owner, explanation.id, { size: 3, sha256: SHA, etag: 'e' });
+      const explanationKeys = await finalize(store.explanations, explanation, ['s.json', 'values.json']);
+      for (const key of explanationKeys) assert.match(key, /^explanations\/models-set\/xgboost-v1\/shap\//);
       await rejectsWith(store.models.delete(owner, first.id, false), 'model_in_use');
       await rejectsWith(store.models.get(newOwner(), first.id), 'model_not_found');
       const { deletedKeys } = await store.models.delete(owner, first.id, true);
-      assert.deepEqual(deletedKeys.sort(), [explanation.objectKey, first.objectKey].sort());
+      assert.deepEqual(deletedKeys.sort(), [...explanationKeys, firstKey].sort());
       for (const model of reserved.filter((item) => item.version > 3)) await store.models.abandon(owner, model.id);
       const page = await store.models.list(owner, { limit: 10, metric: 'auc', order: 'desc' });
       assert.deepEqual(page.items.map((model) => model.version).sort(), [2, 3]);

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
+import { PGlite } from '@electric-sql/pglite';
 import postgres from 'postgres';
 import { applyMigrations } from '../src/metadata/migrations.ts';
 import { PostgresCaller } from '../src/metadata/postgres-caller.ts';
@@ -56,7 +57,7 @@ describe('npm run migrate', { skip: postgresSkipReason }, () => {
       const cli = path.resolve('src/cli/migrate.ts');
       const env = { ...process.env, DATABASE_URL: database.url };
       const first = await run(process.execPath, [cli], { env });
-      assert.match(first.stdout, /applied: \d+_baseline\.sql, supabase\/sql/);
+      assert.match(first.stdout, /applied: \d+_baseline\.sql, .*supabase\/sql\n/);
       const functions = await ourFunctions(database.url);
       assert.ok(functions.includes('xai_get_dataset(text,text)'), functions.join('\n'));
       const again = await run(process.execPath, [cli], { env });
@@ -102,4 +103,81 @@ describe('npm run migrate', { skip: postgresSkipReason }, () => {
       await database.drop();
     }
   });
+});
+
+test('one files table: model and explanation files stored before it move into it, keys and sessions intact', async () => {
+  const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'xai-sql-'));
+  const db = await PGlite.create();
+  const migrate = (folders: { migrations: string; functions: string }) =>
+    applyMigrations(
+      (work) =>
+        db.transaction((tx) =>
+          work({
+            exec: async (script) => {
+              await tx.exec(script);
+            },
+            query: async (text, params = []) => (await tx.query<Record<string, unknown>>(text, params)).rows,
+          }),
+        ),
+      folders,
+    );
+  try {
+    const baselineOnly = path.join(scratch, 'migrations');
+    const noFunctions = path.join(scratch, 'sql');
+    await fs.mkdir(baselineOnly);
+    await fs.mkdir(noFunctions);
+    const [baseline] = (await fs.readdir(migrationsFolder())).sort();
+    assert.match(baseline ?? '', /_baseline\.sql$/);
+    await fs.copyFile(path.join(migrationsFolder(), baseline as string), path.join(baselineOnly, baseline as string));
+    await migrate({ migrations: baselineOnly, functions: noFunctions });
+    const sha = 'a'.repeat(64);
+    await db.exec(`
+      insert into datasets (id, owner_id, name, state) values ('00000000-0000-4000-8000-000000000001', 'o', 'credit', 'ready');
+      insert into models (id, owner_id, dataset_id, name, version, format, safe_to_load, filename, object_key, content_type, size, sha256, etag, state)
+        values ('00000000-0000-4000-8000-000000000002', 'o', '00000000-0000-4000-8000-000000000001', 'xgb', 1, 'xgboost-json', true,
+                'm.json', 'models/credit/xgb/v1-00000000-0000-4000-8000-000000000002/m.json', 'application/json', 7, '${sha}', 'e1', 'ready');
+      insert into explanations (id, owner_id, model_id, dataset_id, method, filename, object_key, content_type, state)
+        values ('00000000-0000-4000-8000-000000000003', 'o', '00000000-0000-4000-8000-000000000002', '00000000-0000-4000-8000-000000000001',
+                'shap', 's.parquet', 'explanations/credit/xgb-v1/shap/00000000-0000-4000-8000-000000000003/s.parquet', 'application/vnd.apache.parquet', 'pending');
+      insert into upload_sessions (id, owner_id, target_type, target, row_id, object_key, storage_upload_id, size, content_type, part_size, part_count, expires_at)
+        values ('00000000-0000-4000-8000-000000000004', 'o', 'explanation', '{}', '00000000-0000-4000-8000-000000000003',
+                'explanations/credit/xgb-v1/shap/00000000-0000-4000-8000-000000000003/s.parquet', 'u', 9, 'application/vnd.apache.parquet', 9, 1, now() + interval '1 hour');
+    `);
+    await migrate({ migrations: migrationsFolder(), functions: sqlFunctionsFolder() });
+    const model = (
+      await db.query<{ result: Record<string, unknown> }>(
+        "select xai_get_model('o', '00000000-0000-4000-8000-000000000002') as result",
+      )
+    ).rows[0]?.result;
+    assert.ok(model);
+    assert.equal(model.objectKey, 'models/credit/xgb/v1-00000000-0000-4000-8000-000000000002/m.json');
+    assert.equal(model.filename, 'm.json');
+    assert.equal(model.sha256, sha);
+    assert.equal(model.size, 7);
+    assert.deepEqual(
+      (model.files as Array<{ path: string }>).map((file) => file.path),
+      ['m.json'],
+    );
+    const [session] = (
+      await db.query<{ row_id: string; artifact_id: string; path: string }>(
+        'select s.row_id, s.artifact_id, f.path from upload_sessions s join files f on f.id = s.row_id',
+      )
+    ).rows;
+    assert.deepEqual(
+      { artifact: session?.artifact_id, path: session?.path },
+      { artifact: '00000000-0000-4000-8000-000000000003', path: 's.parquet' },
+    );
+    const [pending] = (
+      await db.query<{ object_key: string; state: string }>(
+        "select object_key, state from files where explanation_id = '00000000-0000-4000-8000-000000000003'",
+      )
+    ).rows;
+    assert.deepEqual(pending, {
+      object_key: 'explanations/credit/xgb-v1/shap/00000000-0000-4000-8000-000000000003/s.parquet',
+      state: 'pending',
+    });
+  } finally {
+    await db.close();
+    await fs.rm(scratch, { recursive: true, force: true });
+  }
 });

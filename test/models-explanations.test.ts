@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { type Backend, startApp, type TestApp } from './support/app.ts';
-import { expectProblem, snapshot } from './support/checks.ts';
+import { eventually, expectProblem, snapshot } from './support/checks.ts';
 import { bufferFile, digestResponse, patternFile, type TestFile } from './support/data.ts';
 import { type Part, upload } from './support/multipart.ts';
 import { postgresSkipReason } from './support/postgres.ts';
@@ -162,7 +162,7 @@ function suite(backend: Backend) {
 
       assert.equal((await fetch(url('/datasets/ieee-cis-fraud?cascade=true'), { method: 'DELETE' })).status, 204);
       assert.deepEqual(await app.objectKeys(), []);
-      assert.deepEqual(await app.rowCounts(), { datasets: 0, dataset_files: 0, models: 0, explanations: 0, pending: 0 });
+      assert.deepEqual(await app.rowCounts(), { datasets: 0, files: 0, models: 0, explanations: 0, pending: 0 });
       await expectProblem(await fetch(url(`/models/${v1.id}`)), 404, 'model_not_found');
       await expectProblem(await fetch(url(`/explanations/${shap.id}`)), 404, 'explanation_not_found');
     });
@@ -378,9 +378,9 @@ function suite(backend: Backend) {
       const pendingId = randomUUID();
       const dataset = (await (await fetch(url('/datasets/refusals'))).json()) as { id: string };
       await app.sql(
-        `insert into models (id, owner_id, dataset_id, name, version, format, safe_to_load, filename, object_key, content_type, state)
-         values ($1, 'local', $2, 'pending_model', 1, 'pickle', false, 'p.pkl', $3, 'application/octet-stream', 'pending')`,
-        [pendingId, dataset.id, `models/refusals/pending_model/v1-${pendingId}/p.pkl`],
+        `insert into models (id, owner_id, dataset_id, name, version, format, safe_to_load, key_prefix, state)
+         values ($1, 'local', $2, 'pending_model', 1, 'pickle', false, $3, 'pending')`,
+        [pendingId, dataset.id, `models/refusals/pending_model/v1-${pendingId}/`],
       );
       const small = bufferFile('x');
       const modelFields = (extra: Part[]) => [field('dataset', 'refusals'), field('name', 'neural_net'), ...extra];
@@ -445,11 +445,11 @@ function suite(backend: Backend) {
           code: 'validation_failed',
         },
         {
-          label: 'two files',
+          label: 'a second file outside the version',
           path: '/models',
-          parts: modelFields([file('a.onnx', small), file('b.onnx', small)]),
+          parts: modelFields([file('a.onnx', small), file('../b.onnx', small)]),
           status: 400,
-          code: 'too_many_files',
+          code: 'invalid_path',
         },
         { label: 'no file', path: '/models', parts: modelFields([]), status: 400, code: 'missing_file' },
         {
@@ -547,6 +547,167 @@ function suite(backend: Backend) {
       await app.sql('delete from models where id = $1', [pendingId]);
       assert.equal((await fetch(url('/datasets/refusals?cascade=true'), { method: 'DELETE' })).status, 204);
       assert.deepEqual(await app.objectKeys(), []);
+    });
+
+    test('a model version can be a folder and an explanation several files: each file stored, listed and downloadable', async () => {
+      await createDataset('folders');
+      const mlmodel = bufferFile('artifact_path: model\nflavors:\n  sklearn:\n    pickled_model: model.pkl\n');
+      const pickle = patternFile(3 * MiB + 17, 'mlflow-pickle');
+      const conda = bufferFile('name: env\ndependencies:\n  - scikit-learn=1.5\n');
+      const model = (await createModel([
+        field('dataset', 'folders'),
+        field('name', 'random_forest'),
+        field('metrics', '{"auc":0.88}'),
+        file('model/MLmodel', mlmodel),
+        file('model/model.pkl', pickle),
+        field('path', 'model/conda.yaml'),
+        file('environment', conda),
+      ])) as ModelBody & { files: Array<{ id: string; path: string; size: number; sha256: string }>; filename: string | null };
+      assert.equal(model.format, 'mlflow');
+      assert.equal(model.safeToLoad, false, 'the folder holds a pickle');
+      assert.equal(model.filename, null);
+      assert.equal(model.size, mlmodel.size + pickle.size + conda.size);
+      assert.deepEqual(
+        model.files.map(({ path, size, sha256 }) => ({ path, size, sha256 })),
+        [
+          { path: 'model/MLmodel', size: mlmodel.size, sha256: mlmodel.sha256 },
+          { path: 'model/conda.yaml', size: conda.size, sha256: conda.sha256 },
+          { path: 'model/model.pkl', size: pickle.size, sha256: pickle.sha256 },
+        ],
+      );
+      for (const stored of model.files) {
+        assert.equal(await downloadDigest(`/models/${model.id}/files/${stored.id}/download`), stored.sha256);
+      }
+      const keys = await app.objectKeys();
+      for (const path of ['model/MLmodel', 'model/model.pkl', 'model/conda.yaml']) {
+        assert.ok(keys.includes(`models/folders/random_forest/v1-${model.id}/${path}`), keys.join('\n'));
+      }
+      const whole = await expectProblem(await fetch(url(`/models/${model.id}/download`)), 409, 'multiple_files');
+      assert.deepEqual(
+        (whole.files as Array<{ path: string }>).map((item) => item.path),
+        ['model/MLmodel', 'model/conda.yaml', 'model/model.pkl'],
+      );
+      const [fileOfModel] = model.files;
+      assert.ok(fileOfModel);
+      await expectProblem(await fetch(url(`/models/${randomUUID()}/files/${fileOfModel.id}/download`)), 404, 'model_not_found');
+
+      const values = patternFile(2 * MiB + 5, 'shap-values');
+      const summary = bufferFile('{"TransactionAmt":0.31}');
+      const response = await upload(url('/explanations'), [
+        field('model', model.id),
+        field('method', 'shap'),
+        file('shap_values.parquet', values),
+        file('summary.json', summary),
+      ]);
+      assert.equal(response.status, 201, await response.clone().text());
+      const explanation = (await response.json()) as ExplanationBody & {
+        files: Array<{ id: string; path: string; sha256: string }>;
+      };
+      assert.deepEqual(
+        explanation.files.map(({ path, sha256 }) => ({ path, sha256 })),
+        [
+          { path: 'shap_values.parquet', sha256: values.sha256 },
+          { path: 'summary.json', sha256: summary.sha256 },
+        ],
+      );
+      for (const stored of explanation.files) {
+        assert.equal(await downloadDigest(`/explanations/${explanation.id}/files/${stored.id}/download`), stored.sha256);
+      }
+      await expectProblem(await fetch(url(`/explanations/${explanation.id}/download`)), 409, 'multiple_files');
+      // A file of another version is not one of this one's.
+      await expectProblem(
+        await fetch(url(`/explanations/${explanation.id}/files/${fileOfModel.id}/download`)),
+        404,
+        'file_not_found',
+      );
+      // A single-file model still answers on /download, and lists its one file.
+      const single = (await createModel([
+        field('dataset', 'folders'),
+        field('name', 'random_forest'),
+        file('rf.joblib', bufferFile('joblib')),
+      ])) as ModelBody & { files: Array<{ path: string }>; filename: string };
+      assert.equal(single.version, 2);
+      assert.equal(single.filename, 'rf.joblib');
+      assert.deepEqual(
+        single.files.map((item) => item.path),
+        ['rf.joblib'],
+      );
+      assert.equal(await downloadDigest(`/models/${single.id}/download`), bufferFile('joblib').sha256);
+
+      assert.equal((await fetch(url('/datasets/folders?cascade=true'), { method: 'DELETE' })).status, 204);
+      assert.deepEqual(await app.objectKeys(), []);
+      assert.deepEqual(await app.rowCounts(), { datasets: 0, files: 0, models: 0, explanations: 0, pending: 0 });
+    });
+
+    test('a multi-file version failing mid-way leaves storage and rows exactly as before', async () => {
+      await createDataset('half-folders');
+      const model = await createModel([
+        field('dataset', 'half-folders'),
+        field('name', 'kept'),
+        file('m.onnx', bufferFile('onnx')),
+      ]);
+      const before = await snapshot(app);
+      const folder = (last: Part[]) => [
+        field('dataset', 'half-folders'),
+        field('name', 'sharded'),
+        file('model-00001-of-00002.safetensors', patternFile(2 * MiB, 'shard-1')),
+        file('model-00002-of-00002.safetensors', patternFile(2 * MiB, 'shard-2')),
+        ...last,
+      ];
+      const failures: Array<{ label: string; parts: Part[]; path?: string; status: number; code: string }> = [
+        {
+          label: 'a wrong SHA-256 on the third file',
+          parts: folder([
+            field('sha256', 'ab'.repeat(32)),
+            file('model.safetensors.index.json', bufferFile('{"weight_map":{}}')),
+          ]),
+          status: 422,
+          code: 'checksum_mismatch',
+        },
+        {
+          label: 'an unaccepted third file',
+          parts: folder([file('run.sh', bufferFile('#!/bin/sh'))]),
+          status: 415,
+          code: 'unsupported_media_type',
+        },
+        {
+          label: 'two files at one path',
+          parts: folder([file('model-00001-of-00002.safetensors', bufferFile('again'))]),
+          status: 409,
+          code: 'file_exists',
+        },
+        {
+          label: 'a support file first',
+          parts: [field('dataset', 'half-folders'), field('name', 'sharded'), file('conda.yaml', bufferFile('name: env'))],
+          status: 415,
+          code: 'unsupported_media_type',
+        },
+        {
+          label: 'an explanation whose second file is refused',
+          path: '/explanations',
+          parts: [
+            field('model', model.id),
+            field('method', 'shap'),
+            file('values.npy', patternFile(MiB, 'npy')),
+            file('notes.exe', bufferFile('x')),
+          ],
+          status: 415,
+          code: 'unsupported_media_type',
+        },
+      ];
+      for (const failure of failures) {
+        await expectProblem(await upload(url(failure.path ?? '/models'), failure.parts), failure.status, failure.code).catch(
+          (error: Error) => {
+            throw new Error(`${failure.label}: ${error.message}`);
+          },
+        );
+        await eventually(async () => assert.deepEqual(await snapshot(app), before, `${failure.label} left something behind`));
+      }
+      const next = await createModel(folder([file('model.safetensors.index.json', bufferFile('{"weight_map":{}}'))]));
+      assert.equal(next.version, 1, 'no version number was taken by a failed upload');
+      assert.equal(next.format, 'safetensors');
+      assert.equal(next.safeToLoad, true);
+      assert.equal((await fetch(url('/datasets/half-folders?cascade=true'), { method: 'DELETE' })).status, 204);
     });
   });
 }

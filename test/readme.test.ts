@@ -103,5 +103,5 @@ test('every README code block runs as written, in order, against the embedded de
   assert.equal(typed, "1 [ 'xgboost' ]\n");
   // The clean-up block deleted everything the others made.
   assert.deepEqual(await app.objectKeys(), []);
-  assert.deepEqual(await app.rowCounts(), { datasets: 0, dataset_files: 0, models: 0, explanations: 0, pending: 0 });
+  assert.deepEqual(await app.rowCounts(), { datasets: 0, files: 0, models: 0, explanations: 0, pending: 0 });
 });

@@ -61,9 +61,9 @@ function suite(backend: Backend) {
       ]);
       assert.equal(created.status, 201);
       const dataset = (await created.json()) as { id: string; files: Array<{ id: string; path: string }> };
-      const [keepRow] = await app.sql<{ object_key: string }>("select object_key from dataset_files where path = 'keep.csv'");
+      const [keepRow] = await app.sql<{ object_key: string }>("select object_key from files where path = 'keep.csv'");
       const [lostRow] = await app.sql<{ id: string; object_key: string }>(
-        "select id, object_key from dataset_files where path = 'lost.csv'",
+        "select id, object_key from files where path = 'lost.csv'",
       );
       assert.ok(keepRow && lostRow);
       const storage = app.services.storage;
@@ -73,16 +73,16 @@ function suite(backend: Backend) {
       const pendingKey = `datasets/healthy/${pendingId}/crashed.csv`;
       await storage.put(pendingKey, bufferFile('crashed\n').stream(), { contentType: 'text/csv' });
       await app.sql(
-        `insert into dataset_files (id, dataset_id, owner_id, path, object_key, content_type, state, batch_id)
+        `insert into files (id, dataset_id, owner_id, path, object_key, content_type, state, batch_id)
          values ($1, $2, 'local', 'crashed.csv', $3, 'text/csv', 'pending', $4)`,
         [pendingId, dataset.id, pendingKey, randomUUID()],
       );
       // A crash right after reserving: pending model row, no object.
       const modelId = randomUUID();
       await app.sql(
-        `insert into models (id, owner_id, dataset_id, name, version, format, safe_to_load, filename, object_key, content_type, state)
-         values ($1, 'local', $2, 'crashed', 1, 'onnx', true, 'm.onnx', $3, 'application/octet-stream', 'pending')`,
-        [modelId, dataset.id, `models/healthy/crashed/v1-${modelId}/m.onnx`],
+        `insert into models (id, owner_id, dataset_id, name, version, format, safe_to_load, key_prefix, state)
+         values ($1, 'local', $2, 'crashed', 1, 'onnx', true, $3, 'pending')`,
+        [modelId, dataset.id, `models/healthy/crashed/v1-${modelId}/`],
       );
       // An object whose rows were deleted but whose delete failed.
       const orphanKey = `explanations/healthy/xgb-v1/shap/${randomUUID()}/orphan.json`;
@@ -119,7 +119,7 @@ function suite(backend: Backend) {
       assert.deepEqual(await app.objectKeys(), [keepRow.object_key]);
       assert.equal(await app.incompleteUploads(), 0);
       assert.equal((await app.rowCounts()).pending, 0);
-      const [lostStill] = await app.sql("select id from dataset_files where path = 'lost.csv'");
+      const [lostStill] = await app.sql("select id from files where path = 'lost.csv'");
       assert.ok(lostStill, 'a ready row with a missing object is reported, not deleted');
 
       const again = await reconcile(deps, { olderThanMs: 2 * HOUR, dryRun: false, now: later });

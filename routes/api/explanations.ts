@@ -2,9 +2,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { explanationPatch, explanationSchema } from '../../src/explanations/schema.ts';
-import { downloadRequestOf, sendDownload } from '../http/downloads.ts';
 import { withUpload } from '../http/uploads.ts';
-import { downloadLinkSchema, downloadQuery } from '../schemas/common.ts';
+import { versionDownloadRoutes } from '../http/version-downloads.ts';
 import {
   createExplanationForm,
   explanationPageSchema,
@@ -25,7 +24,7 @@ const explanations: FastifyPluginAsyncZod = async (app) => {
       summary: 'Upload an explanation (SHAP values, LIME output, plots) of a model',
       description:
         'multipart/form-data: `model` (id of a ready model), `method` (shap, lime, …), `params` (JSON object), ' +
-        '`summary` (JSON object, at most 256 KiB), `description`, `tags`, then exactly one `file`.',
+        '`summary` (JSON object, at most 256 KiB), `description`, `tags`, then one or more `file` parts, the filename of each (or a `path` field before it) being its path within the version: e.g. `shap_values.parquet` beside `summary.json`.',
       consumes: ['multipart/form-data'],
       multipartBody: createExplanationForm,
       response: { 201: explanationSchema },
@@ -84,24 +83,11 @@ const explanations: FastifyPluginAsyncZod = async (app) => {
     },
   });
 
-  app.get('/explanations/:id/download', {
-    config: { budget: 'downloads' },
-    schema: {
-      tags,
-      operationId: 'downloadExplanation',
-      summary: 'Get a short-lived download URL for the explanation file',
-      params: explanationParams,
-      querystring: downloadQuery,
-      response: { 200: downloadLinkSchema, 302: z.null().describe('Redirect to the download URL') },
-    },
-    handler: async (request, reply) => {
-      const link = await service.download(
-        request.principal,
-        request.params.id,
-        downloadRequestOf(request, request.query.expiresIn),
-      );
-      return sendDownload(reply, link, request.query.redirect);
-    },
+  versionDownloadRoutes(app, {
+    prefix: '/explanations',
+    tags,
+    name: 'Explanation',
+    service,
   });
 };
 

@@ -2,9 +2,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { modelPatch, modelSchema } from '../../src/models/schema.ts';
-import { downloadRequestOf, sendDownload } from '../http/downloads.ts';
 import { withUpload } from '../http/uploads.ts';
-import { booleanQuery, downloadLinkSchema, downloadQuery } from '../schemas/common.ts';
+import { versionDownloadRoutes } from '../http/version-downloads.ts';
+import { booleanQuery } from '../schemas/common.ts';
 import { datasetParams } from '../schemas/datasets.ts';
 import { createModelForm, listModelsQuery, modelPageSchema, modelParams } from '../schemas/models.ts';
 
@@ -24,7 +24,7 @@ const models: FastifyPluginAsyncZod = async (app) => {
       summary: 'Upload a trained model (the next version of its name)',
       description:
         'multipart/form-data: `dataset`, `name`, `framework`, `metrics` (JSON object of numbers), `params` (JSON object), ' +
-        '`description`, `tags`, then exactly one `file`. The version is 1 + the highest version of (dataset, name).' +
+        '`description`, `tags`, then one or more `file` parts, the filename of each (or a `path` field before it) being its path within the version: one model file, or a folder such as an MLflow model (`model/MLmodel`, `model/model.pkl`, `model/conda.yaml`). The version is 1 + the highest version of (dataset, name).' +
         SAFETY,
       consumes: ['multipart/form-data'],
       multipartBody: createModelForm,
@@ -92,7 +92,7 @@ const models: FastifyPluginAsyncZod = async (app) => {
     schema: {
       tags,
       operationId: 'deleteModel',
-      summary: 'Delete a model and its file',
+      summary: 'Delete a model version and its files',
       description: '409 model_in_use while explanations reference it, unless cascade=true deletes them too.',
       params: modelParams,
       querystring: z.strictObject({ cascade: booleanQuery }),
@@ -104,25 +104,12 @@ const models: FastifyPluginAsyncZod = async (app) => {
     },
   });
 
-  app.get('/models/:id/download', {
-    config: { budget: 'downloads' },
-    schema: {
-      tags,
-      operationId: 'downloadModel',
-      summary: 'Get a short-lived download URL for the model file',
-      description: SAFETY.trim(),
-      params: modelParams,
-      querystring: downloadQuery,
-      response: { 200: downloadLinkSchema, 302: z.null().describe('Redirect to the download URL') },
-    },
-    handler: async (request, reply) => {
-      const link = await service.download(
-        request.principal,
-        request.params.id,
-        downloadRequestOf(request, request.query.expiresIn),
-      );
-      return sendDownload(reply, link, request.query.redirect);
-    },
+  versionDownloadRoutes(app, {
+    prefix: '/models',
+    tags,
+    name: 'Model',
+    description: SAFETY.trim(),
+    service,
   });
 };
 

@@ -16,6 +16,9 @@ export const listExplanationsQuery = z.strictObject({
 });
 
 export const createExplanationForm = multipartForm(explanationFields, {
-  description: `One of: ${Object.keys(explanationFileTypes).join(', ')}.`,
+  description:
+    `One or more files, each part's filename (or the path field before it) its path within the explanation; ` +
+    `each one of: ${Object.keys(explanationFileTypes).join(', ')}.`,
   required: true,
+  paths: true,
 });

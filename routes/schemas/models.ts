@@ -1,7 +1,15 @@
 /** Route schemas of /models; the model's own rules and shape: src/models/schema.ts. */
 import { z } from 'zod';
 import { datasetRef } from '../../src/fields/common.ts';
-import { FRAMEWORKS, modelFields, modelFileTypes, modelSchema, modelSortPattern } from '../../src/models/schema.ts';
+import {
+  FRAMEWORKS,
+  MLFLOW_MODEL_FILE,
+  modelFields,
+  modelFileTypes,
+  modelSchema,
+  modelSortPattern,
+  modelSupportFileTypes,
+} from '../../src/models/schema.ts';
 import { listQuery, multipartForm, uuidParam } from './common.ts';
 
 export const modelPageSchema = z.object({ items: z.array(modelSchema), nextCursor: z.string().nullable() });
@@ -22,6 +30,10 @@ export const listModelsQuery = z.strictObject({
 });
 
 export const createModelForm = multipartForm(modelFields, {
-  description: `One of: ${Object.keys(modelFileTypes).join(', ')} (json/ubj: XGBoost's own formats).`,
+  description:
+    `One or more files, each part's filename (or the path field before it) its path within the version. ` +
+    `The first: one of ${Object.keys(modelFileTypes).join(', ')} (json/ubj: XGBoost's own formats), or an MLflow folder's ${MLFLOW_MODEL_FILE}; ` +
+    `the others may also be ${Object.keys(modelSupportFileTypes).join(', ')}.`,
   required: true,
+  paths: true,
 });

@@ -144,6 +144,7 @@ export class DatasetService {
     });
     return {
       rowId: file.id,
+      artifactId: dataset.id,
       ownerId: dataset.ownerId,
       datasetId: dataset.id,
       objectKey: file.objectKey,

@@ -129,6 +129,7 @@ export class DirectUploadService {
           targetType: request.target.type,
           target: { ...request.target },
           rowId: reservation.rowId,
+          artifactId: reservation.artifactId,
           datasetId: reservation.datasetId,
           objectKey: reservation.objectKey,
           storageUploadId: uploadId,

@@ -4,8 +4,10 @@
  * as its proxied upload, done before any byte moves.
  */
 export interface DirectReservation {
-  /** The pending row the file fills (dataset file, model or explanation id). */
+  /** The pending file row the upload fills. */
   rowId: string;
+  /** The dataset, model version or explanation the file belongs to. */
+  artifactId: string;
   /** Owner of the reserved row; the session belongs to the same owner. */
   ownerId: string;
   /** Dataset files only: the dataset whose batch finalizes the file. */

@@ -3,12 +3,12 @@
  * PATCH), its file types, and the record the API answers with.
  */
 import { z } from 'zod';
-import type { StoredRecord } from '../domain.ts';
 import { AppError } from '../errors.ts';
 import { description, KEY_NAME_PATTERN, tags, uuid } from '../fields/common.ts';
 import type { FileType } from '../fields/file-types.ts';
 import { checkJsonObject, jsonObject, jsonText } from '../fields/json.ts';
 import { matching } from '../fields/problems.ts';
+import { type StoredVersion, versionFileFields } from '../versions/schema.ts';
 
 export const MAX_SUMMARY_BYTES = 256 * 1024;
 
@@ -86,10 +86,7 @@ export const explanationSchema = z
       .describe('E.g. global feature importance, for charts without downloading the file.'),
     description: z.string().nullable(),
     tags: z.array(z.string()),
-    filename: z.string(),
-    size: z.number().int(),
-    sha256: z.string(),
-    contentType: z.string(),
+    ...versionFileFields,
     createdAt: z.string(),
     updatedAt: z.string(),
     model: ref.extend({ version: z.number().int() }),
@@ -108,6 +105,16 @@ export const explanationSchema = z
       size: 160322,
       sha256: 'b5bb9d8014a0f9b1d61e21e796d78dccdf1352f23cd32812f4850b878ae4944c',
       contentType: 'application/vnd.apache.parquet',
+      fileCount: 1,
+      files: [
+        {
+          id: '4d1e8a52-0c3b-4f7e-9a21-6b5d3e8f0c14',
+          path: 'shap_values.parquet',
+          size: 160322,
+          sha256: 'b5bb9d8014a0f9b1d61e21e796d78dccdf1352f23cd32812f4850b878ae4944c',
+          contentType: 'application/vnd.apache.parquet',
+        },
+      ],
       createdAt: '2026-11-28T11:30:10.004512Z',
       updatedAt: '2026-11-28T11:30:10.338190Z',
       model: { id: '2b7e1516-28ae-4d2a-abf7-158809cf4f3c', name: 'xgboost', version: 2 },
@@ -115,7 +122,7 @@ export const explanationSchema = z
     },
   });
 
-export type Explanation = z.infer<typeof explanationSchema> & StoredRecord;
+export type Explanation = z.infer<typeof explanationSchema> & StoredVersion;
 export type ExplanationFieldValues = z.output<typeof explanationFields>;
 export type ExplanationTarget = z.output<typeof explanationTarget>;
 export type ExplanationPatch = z.output<typeof explanationPatch>;

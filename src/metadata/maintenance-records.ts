@@ -1,18 +1,19 @@
 /** What the reconciler reads and removes: typed calls of the maintenance SQL functions. */
 import type { SqlFunctionCaller } from './sql-caller.ts';
 
-export type RowKind = 'dataset' | 'dataset_file' | 'model' | 'explanation';
+/** A stored file of any artifact, or an artifact row itself (its files carry the keys). */
+export type RowKind = 'file' | 'dataset' | 'model' | 'explanation';
 
 export interface PendingRow {
   kind: RowKind;
   id: string;
-  /** null for a pending dataset (its files carry the keys). */
+  /** null for a pending dataset, model or explanation (its files carry the keys). */
   objectKey: string | null;
   createdAt: string;
 }
 
 export interface ReadyRow {
-  kind: Exclude<RowKind, 'dataset'>;
+  kind: 'file';
   id: string;
   objectKey: string;
 }

@@ -1,10 +1,11 @@
-/** Model records: typed calls of the model SQL functions. */
+/** Model records: typed calls of the model SQL functions (the shared ones in VersionRecords). */
 import type { DeletedKeys, OwnerScope, Page } from '../domain.ts';
-import type { Model, ModelPatch } from '../models/schema.ts';
+import type { Model } from '../models/schema.ts';
 import { decodeCursor, pageOf } from '../pagination.ts';
-import { MODEL_JSON_FIELDS, withClientJson } from './client-json.ts';
+import { MODEL_JSON_FIELDS } from './client-json.ts';
 import { ownerArgument } from './owner-argument.ts';
 import type { SqlFunctionCaller } from './sql-caller.ts';
+import { VersionRecords } from './version-records.ts';
 
 export interface ReserveModel {
   owner: OwnerScope;
@@ -18,8 +19,6 @@ export interface ReserveModel {
   params: Record<string, unknown>;
   description: string | null;
   tags: string[];
-  filename: string;
-  contentType: string;
 }
 
 export interface ListModels {
@@ -34,26 +33,13 @@ export interface ListModels {
   order: 'asc' | 'desc';
 }
 
-export interface StoredFile {
-  size: number;
-  sha256: string;
-  etag: string;
-}
-
-export class ModelRecords {
-  readonly #caller: SqlFunctionCaller;
-
+export class ModelRecords extends VersionRecords<Model> {
   constructor(caller: SqlFunctionCaller) {
-    this.#caller = caller;
-  }
-
-  /** A call answering one model record, its client JSON parsed (see client-json.ts). */
-  async #record(fn: string, args: Parameters<SqlFunctionCaller['call']>[1]): Promise<Model> {
-    return withClientJson(await this.#caller.call<Model>(fn, args), MODEL_JSON_FIELDS);
+    super(caller, 'model', MODEL_JSON_FIELDS);
   }
 
   reserve(input: ReserveModel): Promise<Model> {
-    return this.#record('xai_reserve_model', {
+    return this.record('xai_reserve_model', {
       p_owner: ownerArgument(input.owner),
       p_id: input.id,
       p_dataset_id: input.datasetId,
@@ -65,46 +51,17 @@ export class ModelRecords {
       p_params: input.params,
       p_description: input.description,
       p_tags: input.tags,
-      p_filename: input.filename,
-      p_content_type: input.contentType,
     });
-  }
-
-  finalize(owner: OwnerScope, id: string, file: StoredFile): Promise<Model> {
-    return this.#record('xai_finalize_model', {
-      p_owner: ownerArgument(owner),
-      p_id: id,
-      p_size: file.size,
-      p_sha256: file.sha256,
-      p_etag: file.etag,
-    });
-  }
-
-  /** Fields the form sent after the file, onto the row still pending. */
-  async patchPending(
-    owner: OwnerScope,
-    id: string,
-    patch: Partial<Pick<ReserveModel, 'framework' | 'metrics' | 'params' | 'description' | 'tags'>>,
-  ): Promise<void> {
-    await this.#caller.call('xai_patch_pending_model', { p_owner: ownerArgument(owner), p_id: id, p_patch: { ...patch } });
-  }
-
-  abandon(owner: OwnerScope, id: string): Promise<DeletedKeys> {
-    return this.#caller.call('xai_abandon_model', { p_owner: ownerArgument(owner), p_id: id });
-  }
-
-  get(owner: OwnerScope, id: string): Promise<Model> {
-    return this.#record('xai_get_model', { p_owner: ownerArgument(owner), p_id: id });
   }
 
   latest(owner: OwnerScope, datasetRef: string, name: string): Promise<Model> {
-    return this.#record('xai_latest_model', { p_owner: ownerArgument(owner), p_dataset_ref: datasetRef, p_name: name });
+    return this.record('xai_latest_model', { p_owner: ownerArgument(owner), p_dataset_ref: datasetRef, p_name: name });
   }
 
   async list(owner: OwnerScope, query: ListModels): Promise<Page<Model>> {
     const sort = `${query.metric ? `metrics.${query.metric}` : 'createdAt'}:${query.order}`;
     const after = query.cursor ? decodeCursor(query.cursor, sort) : undefined;
-    const rows = await this.#caller.call<Model[]>('xai_list_models', {
+    const rows = await this.records('xai_list_models', {
       p_owner: ownerArgument(owner),
       p_limit: query.limit + 1,
       p_dataset_ref: query.dataset ?? null,
@@ -117,16 +74,11 @@ export class ModelRecords {
       p_after_created: after?.createdAt ?? null,
       p_after_id: after?.id ?? null,
     });
-    for (const row of rows) withClientJson(row, MODEL_JSON_FIELDS);
     const page = pageOf(rows, query.limit, (row) => ({ sort, value: row.sortValue ?? null }));
     return { items: page.items.map(({ sortValue: _sortValue, ...model }) => model), nextCursor: page.nextCursor };
   }
 
-  update(owner: OwnerScope, id: string, patch: ModelPatch): Promise<Model> {
-    return this.#record('xai_update_model', { p_owner: ownerArgument(owner), p_id: id, p_patch: { ...patch } });
-  }
-
   delete(owner: OwnerScope, id: string, cascade: boolean): Promise<DeletedKeys> {
-    return this.#caller.call('xai_delete_model', { p_owner: ownerArgument(owner), p_id: id, p_cascade: cascade });
+    return this.caller.call('xai_delete_model', { p_owner: ownerArgument(owner), p_id: id, p_cascade: cascade });
   }
 }

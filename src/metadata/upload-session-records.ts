@@ -17,7 +17,10 @@ export interface UploadSessionRecord {
   state: UploadSessionState;
   targetType: UploadTargetType;
   target: Record<string, unknown>;
+  /** The pending file row the upload fills. */
   rowId: string;
+  /** The dataset, model version or explanation of that file. */
+  artifactId: string;
   datasetId: string | null;
   objectKey: string;
   storageUploadId: string;
@@ -44,6 +47,7 @@ export type NewUploadSession = Pick<
   | 'targetType'
   | 'target'
   | 'rowId'
+  | 'artifactId'
   | 'datasetId'
   | 'objectKey'
   | 'storageUploadId'

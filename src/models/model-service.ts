@@ -1,29 +1,29 @@
 /**
- * Models: one file each, versioned per (dataset, name) by the database, with metrics and
- * parameters. Uploads run the shared single-file pipeline.
+ * Models: versioned per (dataset, name) by the database, each version one or more files (a
+ * single model file, an MLflow folder, sharded weights), with metrics and parameters. The
+ * upload engine and reads are the shared VersionService; this is what is a model's own.
  */
 import { randomUUID } from 'node:crypto';
 import type { Limits } from '../config.ts';
-import type { DirectReservation } from '../direct-uploads/reservation.ts';
 import { ownerScope, type Page, type Principal } from '../domain.ts';
-import { type DownloadLink, type DownloadRequest, downloadLink } from '../downloads.ts';
-import { fileTypeOf } from '../fields/file-types.ts';
-import { basename, validateRelativePath } from '../fields/paths.ts';
+import { AppError } from '../errors.ts';
+import { extensionOf, fileTypeOf } from '../fields/file-types.ts';
+import { basename } from '../fields/paths.ts';
 import type { Logger } from '../logger.ts';
 import type { MetadataStore } from '../metadata/metadata-store.ts';
 import type { ListModels } from '../metadata/model-records.ts';
 import type { ObjectStorage } from '../storage/port.ts';
-import { onlyFile, readForm } from '../uploads/form-reader.ts';
-import type { IncomingPart, UploadContext } from '../uploads/parts.ts';
-import { deleteObjects, UploadBatch } from '../uploads/upload-batch.ts';
+import { MAX_VERSION_FILES } from '../versions/schema.ts';
+import { type VersionKindSpec, VersionService } from '../versions/version-service.ts';
 import {
+  MLFLOW_MODEL_FILE,
   MODEL_LATE_FIELDS,
   type Model,
   type ModelFieldValues,
-  type ModelPatch,
   type ModelTarget,
   modelFields,
   modelFileTypes,
+  modelSupportFileTypes,
 } from './schema.ts';
 
 export interface ModelServiceDeps {
@@ -33,111 +33,82 @@ export interface ModelServiceDeps {
   log: Logger;
 }
 
-/** The form of POST /models: its fields, then exactly one file. */
-const modelForm = {
-  kind: 'model',
-  fields: modelFields,
-  repeatable: ['tags'],
-  late: MODEL_LATE_FIELDS,
-  files: { min: 1, max: 1 },
-};
-
 /** A model's fields once parsed, from the form or a direct-upload target. */
 type ModelInput = ModelFieldValues | ModelTarget;
 
-export class ModelService {
-  readonly #deps: ModelServiceDeps;
+export class ModelService extends VersionService<Model, ModelInput> {
+  readonly #metadata: MetadataStore;
 
   constructor(deps: ModelServiceDeps) {
-    this.#deps = deps;
-  }
-
-  /** POST /models: fields, then exactly one file. The version is 1 + the highest of (dataset, name). */
-  async create(principal: Principal, parts: AsyncIterable<IncomingPart>, context: UploadContext): Promise<Model> {
-    const { metadata, storage, limits, log } = this.#deps;
-    const form = await readForm(parts, modelForm, context);
-    await using batch = new UploadBatch(storage, log);
-    const file = await onlyFile(form.files);
-    const model = await this.#reserve(principal, form.fields, file.part.filename);
-    batch.onUndo(() => metadata.models.abandon(ownerScope(principal), model.id));
-    const stored = await batch.stream(file.part, {
-      key: model.objectKey,
-      contentType: model.contentType,
-      maxBytes: limits.modelFileBytes,
-      expectedSha256: file.expectedSha256,
-      signal: context.signal,
-    });
-    await file.rest();
-    const late = form.lateFields();
-    if (Object.keys(late).length > 0) await metadata.models.patchPending(ownerScope(principal), model.id, late);
-    const ready = await metadata.models.finalize(ownerScope(principal), model.id, stored);
-    batch.commit();
-    return ready;
-  }
-
-  /** POST /uploads with a model target: the checks and reservation of create(), no bytes yet. */
-  async reserveDirect(principal: Principal, target: ModelTarget & { filename: string }): Promise<DirectReservation> {
-    const model = await this.#reserve(principal, target, target.filename);
-    return {
-      rowId: model.id,
-      ownerId: model.ownerId,
-      datasetId: null,
-      objectKey: model.objectKey,
-      contentType: model.contentType,
-      abandon: async () => {
-        await this.#deps.metadata.models.abandon(ownerScope(principal), model.id);
-      },
-    };
-  }
-
-  /** Checks the file's name and type, authorizes on the dataset, and reserves the next version. */
-  async #reserve(principal: Principal, input: ModelInput, rawFilename: string): Promise<Model> {
-    const { metadata } = this.#deps;
-    const filename = basename(validateRelativePath(rawFilename));
-    const { contentType, format, safeToLoad, framework } = fileTypeOf('model', modelFileTypes, filename);
-    // Resolving the dataset authorizes the upload before a byte moves.
-    const dataset = await metadata.datasets.get(ownerScope(principal), input.dataset);
-    return metadata.models.reserve({
-      owner: ownerScope(principal),
-      id: randomUUID(),
-      datasetId: dataset.id,
-      name: input.name,
-      format,
-      safeToLoad,
-      framework: input.framework ?? framework ?? 'other',
-      metrics: input.metrics ?? {},
-      params: input.params ?? {},
-      description: input.description ?? null,
-      tags: input.tags ?? [],
-      filename,
-      contentType,
-    });
+    super({ ...deps, records: deps.metadata.models }, modelKind(deps.metadata));
+    this.#metadata = deps.metadata;
   }
 
   list(principal: Principal, query: ListModels): Promise<Page<Model>> {
-    return this.#deps.metadata.models.list(ownerScope(principal), query);
-  }
-
-  get(principal: Principal, id: string): Promise<Model> {
-    return this.#deps.metadata.models.get(ownerScope(principal), id);
+    return this.#metadata.models.list(ownerScope(principal), query);
   }
 
   latest(principal: Principal, datasetRef: string, name: string): Promise<Model> {
-    return this.#deps.metadata.models.latest(ownerScope(principal), datasetRef, name);
-  }
-
-  /** `patch` has passed modelPatch (the route's body schema). */
-  update(principal: Principal, id: string, patch: ModelPatch): Promise<Model> {
-    return this.#deps.metadata.models.update(ownerScope(principal), id, patch);
+    return this.#metadata.models.latest(ownerScope(principal), datasetRef, name);
   }
 
   async delete(principal: Principal, id: string, cascade: boolean): Promise<void> {
-    const { deletedKeys } = await this.#deps.metadata.models.delete(ownerScope(principal), id, cascade);
-    await deleteObjects(this.#deps.storage, deletedKeys, this.#deps.log);
+    const { deletedKeys } = await this.#metadata.models.delete(ownerScope(principal), id, cascade);
+    await this.deleteObjects(deletedKeys);
   }
+}
 
-  async download(principal: Principal, id: string, request: DownloadRequest): Promise<DownloadLink> {
-    const model = await this.#deps.metadata.models.get(ownerScope(principal), id);
-    return downloadLink(this.#deps.storage, { key: model.objectKey, ...model }, request);
-  }
+/** What a version's files say it is: an MLflow model when it has an MLmodel file, else its first model file's format. */
+export function describeModelFiles(paths: readonly string[]): { format: string; safeToLoad: boolean; framework?: string } {
+  const modelFiles = paths.filter((path) => Object.hasOwn(modelFileTypes, extensionOf(path)));
+  const types = modelFiles.map((path) => fileTypeOf('model', modelFileTypes, path));
+  const safeToLoad = types.every((type) => type.safeToLoad);
+  if (paths.some((path) => basename(path) === MLFLOW_MODEL_FILE)) return { format: 'mlflow', safeToLoad };
+  const [first] = types;
+  if (!first) throw new AppError('unsupported_media_type', 'A model version needs at least one model file.');
+  return { format: first.format, safeToLoad, ...(first.framework ? { framework: first.framework } : {}) };
+}
+
+function modelKind(metadata: MetadataStore): VersionKindSpec<Model, ModelInput> {
+  return {
+    kind: 'model',
+    form: {
+      kind: 'model',
+      fields: modelFields,
+      repeatable: ['tags'],
+      late: MODEL_LATE_FIELDS,
+      files: { min: 1, max: MAX_VERSION_FILES },
+      paths: true,
+    },
+    maxBytes: (limits) => limits.modelFileBytes,
+    contentTypeOf(path, first) {
+      // The first file says what the version is (a model file, or an MLflow folder's MLmodel);
+      // later ones may also be the files that go with it (conda.yaml, requirements.txt, …).
+      if (basename(path) === MLFLOW_MODEL_FILE) return 'application/yaml';
+      const table = first ? modelFileTypes : { ...modelSupportFileTypes, ...modelFileTypes };
+      return fileTypeOf('model', table, path).contentType;
+    },
+    async reserve(owner, input, firstPath) {
+      // Resolving the dataset authorizes the upload before a byte moves.
+      const dataset = await metadata.datasets.get(owner, input.dataset);
+      const { format, safeToLoad, framework } = describeModelFiles([firstPath]);
+      return metadata.models.reserve({
+        owner,
+        id: randomUUID(),
+        datasetId: dataset.id,
+        name: input.name,
+        format,
+        safeToLoad,
+        framework: input.framework ?? framework ?? 'other',
+        metrics: input.metrics ?? {},
+        params: input.params ?? {},
+        description: input.description ?? null,
+        tags: input.tags ?? [],
+      });
+    },
+    describe(paths) {
+      const { format, safeToLoad } = describeModelFiles(paths);
+      return { format, safeToLoad };
+    },
+  };
 }

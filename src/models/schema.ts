@@ -3,11 +3,11 @@
  * file formats and what loading each can do, and the record the API answers with.
  */
 import { z } from 'zod';
-import type { StoredRecord } from '../domain.ts';
 import { datasetRef, description, KEY_NAME_PATTERN, tags } from '../fields/common.ts';
 import type { FileType } from '../fields/file-types.ts';
 import { jsonObject, jsonText, METRIC_NAME, metricsRule } from '../fields/json.ts';
 import { matching } from '../fields/problems.ts';
+import { type StoredVersion, versionFileFields } from '../versions/schema.ts';
 
 export const FRAMEWORKS = ['xgboost', 'sklearn', 'lightgbm', 'keras', 'pytorch', 'onnx', 'other'] as const;
 export type Framework = (typeof FRAMEWORKS)[number];
@@ -37,6 +37,24 @@ export const modelFileTypes: Readonly<Record<string, ModelFileType>> = {
   safetensors: { contentType: octets, format: 'safetensors', safeToLoad: true },
   json: { contentType: 'application/json', format: 'xgboost-json', safeToLoad: true, framework: 'xgboost' },
   ubj: { contentType: 'application/ubjson', format: 'xgboost-ubj', safeToLoad: true, framework: 'xgboost' },
+};
+
+/** An MLflow model folder's descriptor file: a version holding one has format `mlflow`. */
+export const MLFLOW_MODEL_FILE = 'MLmodel';
+
+/**
+ * Files a version may hold beside its model files, never as its first file: what an MLflow
+ * folder, a tokenizer or a sharded checkpoint carries with the weights.
+ */
+export const modelSupportFileTypes: Readonly<Record<string, FileType>> = {
+  yaml: { contentType: 'application/yaml' },
+  yml: { contentType: 'application/yaml' },
+  txt: { contentType: 'text/plain' },
+  md: { contentType: 'text/markdown' },
+  model: { contentType: octets },
+  bin: { contentType: octets },
+  npy: { contentType: octets },
+  csv: { contentType: 'text/csv' },
 };
 
 export const modelName = matching(
@@ -94,20 +112,21 @@ export const modelSchema = z
     name: z.string(),
     version: z.number().int().describe('1 + the highest version of this name for this dataset.'),
     framework: z.string(),
-    format: z.string().describe('pickle, joblib, keras-h5, keras, pytorch, onnx, safetensors, xgboost-json, xgboost-ubj.'),
+    format: z
+      .string()
+      .describe(
+        'pickle, joblib, keras-h5, keras, pytorch, onnx, safetensors, xgboost-json, xgboost-ubj; mlflow for a version holding an MLmodel file.',
+      ),
     safeToLoad: z
       .boolean()
       .describe(
-        'false for pickle, joblib, PyTorch and Keras files: loading them can execute arbitrary code. Load only files you trust. The server never loads a model.',
+        'false for pickle, joblib, PyTorch and Keras files (in any file of the version): loading them can execute arbitrary code. Load only files you trust. The server never loads a model.',
       ),
     metrics: z.record(z.string(), z.number()),
     params: z.record(z.string(), z.unknown()),
     description: z.string().nullable(),
     tags: z.array(z.string()),
-    filename: z.string(),
-    size: z.number().int(),
-    sha256: z.string(),
-    contentType: z.string(),
+    ...versionFileFields,
     createdAt: z.string(),
     updatedAt: z.string(),
     dataset: z.object({ id: z.string(), name: z.string() }),
@@ -131,6 +150,16 @@ export const modelSchema = z
       size: 412903,
       sha256: '3a6eb0790f39ac87c94f3856b2dd2c5d110e6811602261a9a923d3bb23adc8b7',
       contentType: 'application/json',
+      fileCount: 1,
+      files: [
+        {
+          id: '7a3c9e10-2f4b-4d6a-8e15-0b9c7d2e4f61',
+          path: 'xgboost_model.json',
+          size: 412903,
+          sha256: '3a6eb0790f39ac87c94f3856b2dd2c5d110e6811602261a9a923d3bb23adc8b7',
+          contentType: 'application/json',
+        },
+      ],
       createdAt: '2026-11-28T11:02:44.512301Z',
       updatedAt: '2026-11-28T11:02:44.871020Z',
       dataset: { id: '6f1c2a7e-3b1d-4c55-9a0e-1d2f3c4b5a69', name: 'german-credit' },
@@ -140,7 +169,7 @@ export const modelSchema = z
   });
 
 export type Model = z.infer<typeof modelSchema> &
-  StoredRecord & {
+  StoredVersion & {
     /** The value the listing was sorted by, when sorted by a metric. */
     sortValue?: number | null;
   };

@@ -102,7 +102,8 @@ export async function readForm<S extends z.ZodObject>(
     }
     filesSeen += 1;
     if (filesSeen > spec.files.max) {
-      throw new AppError('too_many_files', `A ${spec.kind} has exactly one file; this request sent more.`);
+      const most = spec.files.max === 1 ? 'exactly one file' : `at most ${spec.files.max} files`;
+      throw new AppError('too_many_files', `A ${spec.kind} has ${most}; this request sent more.`);
     }
     if (context.headerSha256 && filesSeen > 1) {
       throw new AppError(
@@ -156,22 +157,6 @@ export async function readForm<S extends z.ZodObject>(
       if (sentLate.size === 0) return {};
       const parsed = parseFields(spec.fields, values);
       return Object.fromEntries([...sentLate].map((name) => [name, parsed[name]])) as Partial<z.output<S>>;
-    },
-  };
-}
-
-/** The file of a single-file form, and `rest()`, which reads what follows it (late fields, or a refused second file). */
-export async function onlyFile(files: AsyncIterable<ReceivedFile>): Promise<ReceivedFile & { rest(): Promise<void> }> {
-  const iterator = files[Symbol.asyncIterator]();
-  const first = await iterator.next();
-  // The reader throws missing_file itself when the form ends without one.
-  if (first.done) throw new AppError('missing_file', 'Send the file as a part named "file", after the fields.');
-  return {
-    ...first.value,
-    rest: async () => {
-      // With files.max = 1 the reader refuses a second file itself, before yielding it.
-      const next = await iterator.next();
-      if (!next.done) throw new AppError('too_many_files', 'This request has exactly one file; it sent more.');
     },
   };
 }

@@ -4,7 +4,7 @@
 create or replace function xai_dataset_file_key(p_dataset text, p_id uuid, p_path text) returns text
 language sql immutable as $$ select 'datasets/' || p_dataset || '/' || p_id || '/' || p_path $$;
 
-create or replace function xai_file_json(f dataset_files) returns jsonb
+create or replace function xai_file_json(f files) returns jsonb
 language sql stable as $$
   select jsonb_build_object(
     'id', f.id, 'datasetId', f.dataset_id, 'path', f.path, 'size', f.size, 'sha256', f.sha256,
@@ -20,13 +20,13 @@ language sql stable as $$
     'id', d.id, 'ownerId', d.owner_id, 'name', d.name, 'description', d.description,
     'tags', to_jsonb(d.tags), 'status', d.status, 'state', d.state,
     'createdAt', xai_ts(d.created_at), 'updatedAt', xai_ts(d.updated_at),
-    'fileCount', (select count(*) from dataset_files f where f.dataset_id = d.id and f.state = 'ready'),
-    'totalBytes', (select coalesce(sum(f.size), 0) from dataset_files f where f.dataset_id = d.id and f.state = 'ready'),
+    'fileCount', (select count(*) from files f where f.dataset_id = d.id and f.state = 'ready'),
+    'totalBytes', (select coalesce(sum(f.size), 0) from files f where f.dataset_id = d.id and f.state = 'ready'),
     'dependants', jsonb_build_object(
       'models', (select count(*) from models m where m.dataset_id = d.id),
       'explanations', (select count(*) from explanations e where e.dataset_id = d.id)))
   || case when p_with_files then jsonb_build_object('files', coalesce(
-       (select jsonb_agg(xai_file_json(f) order by f.path) from dataset_files f
+       (select jsonb_agg(xai_file_json(f) order by f.path) from files f
          where f.dataset_id = d.id and f.state = 'ready'), '[]'::jsonb))
      else '{}'::jsonb end
 $$;
@@ -78,17 +78,17 @@ end $$;
 create or replace function xai_reserve_dataset_file(
   p_owner text, p_dataset_id uuid, p_batch uuid, p_id uuid, p_path text, p_content_type text, p_overwrite boolean
 ) returns jsonb language plpgsql as $$
-declare d datasets; existing dataset_files; f dataset_files;
+declare d datasets; existing files; f files;
 begin
   d := xai_find_dataset(p_owner, p_dataset_id::text, true);
   if d.state = 'pending' and d.batch_id is distinct from p_batch then
     perform xai_raise('dataset_not_found', format('No dataset %s.', p_dataset_id));
   end if;
-  select * into existing from dataset_files where dataset_id = d.id and path = p_path and state = 'ready';
+  select * into existing from files where dataset_id = d.id and path = p_path and state = 'ready';
   if existing.id is not null and not coalesce(p_overwrite, false) then
     perform xai_raise('file_exists', format('The dataset already has a file at %s; add ?overwrite=true to replace it.', p_path));
   end if;
-  insert into dataset_files (id, dataset_id, owner_id, path, object_key, content_type, state, batch_id, replaces)
+  insert into files (id, dataset_id, owner_id, path, object_key, content_type, state, batch_id, replaces)
   values (p_id, d.id, d.owner_id, p_path, xai_dataset_file_key(d.name, p_id, p_path), p_content_type, 'pending', p_batch,
           existing.id)
   returning * into f;
@@ -101,7 +101,7 @@ end $$;
 create or replace function xai_set_dataset_file_profile(p_owner text, p_file_id uuid, p_profile jsonb, p_summary jsonb)
 returns void language plpgsql as $$
 begin
-  update dataset_files set profile = p_profile, profile_summary = p_summary
+  update files set profile = p_profile, profile_summary = p_summary
   where id = p_file_id and state = 'pending' and xai_can_see(owner_id, p_owner);
   if not found then
     perform xai_raise('upload_cancelled', 'The file was removed while its upload was in progress.');
@@ -124,23 +124,23 @@ end $$;
 create or replace function xai_finalize_dataset_batch(
   p_owner text, p_dataset_id uuid, p_batch uuid, p_files jsonb
 ) returns jsonb language plpgsql as $$
-declare d datasets; item jsonb; f dataset_files; replaced text[] := '{}'; old_key text;
+declare d datasets; item jsonb; f files; replaced text[] := '{}'; old_key text;
 begin
   select * into d from datasets where id = p_dataset_id and xai_can_see(owner_id, p_owner) for update;
   if d.id is null then
     perform xai_raise('upload_cancelled', 'The dataset was deleted while the upload was in progress.');
   end if;
   for item in select * from jsonb_array_elements(coalesce(p_files, '[]'::jsonb)) loop
-    select * into f from dataset_files
+    select * into f from files
       where id = (item ->> 'id')::uuid and batch_id = p_batch and state = 'pending' for update;
     if f.id is null then
       perform xai_raise('upload_cancelled', 'A file of this upload was removed while it was in progress.');
     end if;
     if f.replaces is not null then
-      delete from dataset_files where id = f.replaces returning object_key into old_key;
+      delete from files where id = f.replaces returning object_key into old_key;
       if old_key is not null then replaced := replaced || old_key; end if;
     end if;
-    update dataset_files set state = 'ready', size = (item ->> 'size')::bigint, sha256 = item ->> 'sha256',
+    update files set state = 'ready', size = (item ->> 'size')::bigint, sha256 = item ->> 'sha256',
       etag = item ->> 'etag', replaces = null, updated_at = clock_timestamp()
       where id = f.id;
   end loop;
@@ -162,7 +162,7 @@ returns jsonb language plpgsql as $$
 declare keys text[];
 begin
   with gone as (
-    delete from dataset_files where batch_id = p_batch and xai_can_see(owner_id, p_owner) and state = 'pending'
+    delete from files where batch_id = p_batch and xai_can_see(owner_id, p_owner) and state = 'pending'
     returning object_key)
   select coalesce(array_agg(object_key), '{}') into keys from gone;
   delete from datasets where id = p_dataset_id and xai_can_see(owner_id, p_owner) and state = 'pending' and batch_id = p_batch;
@@ -224,13 +224,11 @@ begin
       'Dataset %s is used by %s model(s) and %s explanation(s); add ?cascade=true to delete them too.',
       d.name, n_models, n_explanations));
   end if;
-  with gone as (delete from explanations where dataset_id = d.id returning object_key, state)
-  select keys || coalesce(array_agg(object_key) filter (where state = 'ready'), '{}') into keys from gone;
-  with gone as (delete from explanations where model_id in (select id from models where dataset_id = d.id) returning object_key, state)
-  select keys || coalesce(array_agg(object_key) filter (where state = 'ready'), '{}') into keys from gone;
-  with gone as (delete from models where dataset_id = d.id returning object_key, state)
-  select keys || coalesce(array_agg(object_key) filter (where state = 'ready'), '{}') into keys from gone;
-  with gone as (delete from dataset_files where dataset_id = d.id returning object_key, state)
+  keys := xai_version_keys(array(select id from models where dataset_id = d.id),
+                           array(select id from explanations where dataset_id = d.id));
+  delete from explanations where dataset_id = d.id;
+  delete from models where dataset_id = d.id;
+  with gone as (delete from files where dataset_id = d.id returning object_key, state)
   select keys || coalesce(array_agg(object_key) filter (where state = 'ready'), '{}') into keys from gone;
   delete from datasets where id = d.id;
   return jsonb_build_object('deletedKeys', to_jsonb(keys));
@@ -238,30 +236,30 @@ end $$;
 
 create or replace function xai_get_dataset_file(p_owner text, p_ref text, p_file_id uuid) returns jsonb
 language plpgsql stable as $$
-declare d datasets; f dataset_files;
+declare d datasets; f files;
 begin
   d := xai_find_dataset(p_owner, p_ref);
-  select * into f from dataset_files where id = p_file_id and dataset_id = d.id and state = 'ready';
+  select * into f from files where id = p_file_id and dataset_id = d.id and state = 'ready';
   if f.id is null then perform xai_raise('file_not_found', format('Dataset %s has no file %s.', d.name, p_file_id)); end if;
   return xai_file_json(f);
 end $$;
 
 create or replace function xai_get_dataset_file_profile(p_owner text, p_ref text, p_file_id uuid) returns jsonb
 language plpgsql stable as $$
-declare d datasets; f dataset_files;
+declare d datasets; f files;
 begin
   d := xai_find_dataset(p_owner, p_ref);
-  select * into f from dataset_files where id = p_file_id and dataset_id = d.id and state = 'ready';
+  select * into f from files where id = p_file_id and dataset_id = d.id and state = 'ready';
   if f.id is null then perform xai_raise('file_not_found', format('Dataset %s has no file %s.', d.name, p_file_id)); end if;
   return coalesce(f.profile, jsonb_build_object('profile', null, 'reason', 'Not profiled (uploaded before profiles existed).'));
 end $$;
 
 create or replace function xai_delete_dataset_file(p_owner text, p_ref text, p_file_id uuid) returns jsonb
 language plpgsql as $$
-declare d datasets; f dataset_files;
+declare d datasets; f files;
 begin
   d := xai_find_dataset(p_owner, p_ref, true);
-  delete from dataset_files where id = p_file_id and dataset_id = d.id and state = 'ready' returning * into f;
+  delete from files where id = p_file_id and dataset_id = d.id and state = 'ready' returning * into f;
   if f.id is null then perform xai_raise('file_not_found', format('Dataset %s has no file %s.', d.name, p_file_id)); end if;
   update datasets set updated_at = clock_timestamp() where id = d.id;
   return jsonb_build_object('deletedKeys', jsonb_build_array(f.object_key));

@@ -1,5 +1,5 @@
--- Models: one file each, versioned per (dataset, name); reserved (pending) before the bytes
--- move, finalized (ready) after, abandoned on failure.
+-- Models: versioned per (dataset, name), each version one or more files (15_version_files.sql);
+-- reserved (pending) before the bytes move, finalized (ready) with all its files, abandoned on failure.
 
 create or replace function xai_model_key(p_dataset text, p_name text, p_version integer, p_id uuid, p_filename text)
 returns text language sql immutable as $$
@@ -12,11 +12,10 @@ language sql stable as $$
     'id', m.id, 'ownerId', m.owner_id, 'name', m.name, 'version', m.version,
     'framework', m.framework, 'format', m.format, 'safeToLoad', m.safe_to_load,
     'metrics', m.metrics::text, 'params', m.params::text, 'description', m.description, 'tags', to_jsonb(m.tags),
-    'filename', m.filename, 'size', m.size, 'sha256', m.sha256, 'contentType', m.content_type,
-    'etag', m.etag, 'state', m.state, 'objectKey', m.object_key,
-    'createdAt', xai_ts(m.created_at), 'updatedAt', xai_ts(m.updated_at),
+    'state', m.state, 'createdAt', xai_ts(m.created_at), 'updatedAt', xai_ts(m.updated_at),
     'dataset', (select jsonb_build_object('id', d.id, 'name', d.name) from datasets d where d.id = m.dataset_id),
     'dependants', jsonb_build_object('explanations', (select count(*) from explanations e where e.model_id = m.id)))
+  || xai_version_files_json(m.id, null)
 $$;
 
 create or replace function xai_model_detail_json(m models) returns jsonb
@@ -43,8 +42,7 @@ end $$;
 -- uploads of one name get consecutive versions.
 create or replace function xai_reserve_model(
   p_owner text, p_id uuid, p_dataset_id uuid, p_name text, p_framework text, p_format text,
-  p_safe_to_load boolean, p_metrics json, p_params json, p_description text, p_tags jsonb,
-  p_filename text, p_content_type text
+  p_safe_to_load boolean, p_metrics json, p_params json, p_description text, p_tags jsonb
 ) returns jsonb language plpgsql as $$
 declare d datasets; v integer; m models;
 begin
@@ -52,10 +50,10 @@ begin
   if d.id is null then perform xai_raise('dataset_not_found', format('No dataset %s.', p_dataset_id)); end if;
   select coalesce(max(version), 0) + 1 into v from models where dataset_id = d.id and name = p_name;
   insert into models (id, owner_id, dataset_id, name, version, framework, format, safe_to_load, metrics, params,
-                      description, tags, filename, object_key, content_type, state)
+                      description, tags, key_prefix, state)
   values (p_id, d.owner_id, d.id, p_name, v, coalesce(p_framework, 'other'), p_format, p_safe_to_load,
           coalesce(p_metrics, '{}'), coalesce(p_params, '{}'), p_description, xai_text_array(p_tags),
-          p_filename, xai_model_key(d.name, p_name, v, p_id, p_filename), p_content_type, 'pending')
+          xai_model_key(d.name, p_name, v, p_id, ''), 'pending')
   returning * into m;
   return xai_model_json(m);
 end $$;
@@ -65,6 +63,8 @@ language plpgsql as $$
 begin
   update models set
     framework = case when xai_json_has(p_patch, 'framework') then p_patch ->> 'framework' else framework end,
+    format = case when xai_json_has(p_patch, 'format') then p_patch ->> 'format' else format end,
+    safe_to_load = case when xai_json_has(p_patch, 'safeToLoad') then (p_patch ->> 'safeToLoad')::boolean else safe_to_load end,
     description = case when xai_json_has(p_patch, 'description') then p_patch ->> 'description' else description end,
     tags = case when xai_json_has(p_patch, 'tags') then xai_text_array((p_patch -> 'tags')::jsonb) else tags end,
     metrics = case when xai_json_has(p_patch, 'metrics') then p_patch -> 'metrics' else metrics end,
@@ -73,24 +73,30 @@ begin
   if not found then perform xai_raise('upload_cancelled', 'The model was removed while its upload was in progress.'); end if;
 end $$;
 
-create or replace function xai_finalize_model(p_owner text, p_id uuid, p_size bigint, p_sha256 text, p_etag text)
+-- p_files: every file of the version, stored ([{id, size, sha256, etag}]).
+create or replace function xai_finalize_model(p_owner text, p_id uuid, p_files jsonb)
 returns jsonb language plpgsql as $$
 declare m models;
 begin
-  update models set state = 'ready', size = p_size, sha256 = p_sha256, etag = p_etag, updated_at = clock_timestamp()
+  update models set state = 'ready', updated_at = clock_timestamp()
   where id = p_id and xai_can_see(owner_id, p_owner) and state = 'pending' returning * into m;
   if m.id is null then
     perform xai_raise('upload_cancelled', 'The model was removed while its upload was in progress.');
   end if;
+  perform xai_finish_version_files(m.id, null, p_files);
   return xai_model_detail_json(m);
 end $$;
 
 create or replace function xai_abandon_model(p_owner text, p_id uuid) returns jsonb
 language plpgsql as $$
-declare k text;
+declare m models; keys text[] := '{}';
 begin
-  delete from models where id = p_id and xai_can_see(owner_id, p_owner) and state = 'pending' returning object_key into k;
-  return jsonb_build_object('deletedKeys', case when k is null then '[]'::jsonb else jsonb_build_array(k) end);
+  select * into m from models where id = p_id and xai_can_see(owner_id, p_owner) and state = 'pending' for update;
+  if m.id is not null then
+    keys := xai_version_keys(array[m.id], '{}');
+    delete from models where id = m.id;
+  end if;
+  return jsonb_build_object('deletedKeys', to_jsonb(keys));
 end $$;
 
 create or replace function xai_get_model(p_owner text, p_id uuid) returns jsonb
@@ -213,8 +219,8 @@ begin
     perform xai_raise('model_in_use', format(
       'Model %s v%s has %s explanation(s); add ?cascade=true to delete them too.', m.name, m.version, n));
   end if;
-  with gone as (delete from explanations where model_id = m.id returning object_key, state)
-  select keys || coalesce(array_agg(object_key) filter (where state = 'ready'), '{}') into keys from gone;
+  keys := xai_version_keys(array[m.id], array(select id from explanations where model_id = m.id));
+  delete from explanations where model_id = m.id;
   delete from models where id = m.id;
-  return jsonb_build_object('deletedKeys', to_jsonb(keys || m.object_key));
+  return jsonb_build_object('deletedKeys', to_jsonb(keys));
 end $$;

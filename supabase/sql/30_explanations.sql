@@ -1,4 +1,4 @@
--- Explanations: one file each, of a ready model; same steps as models.
+-- Explanations of a ready model, each one or more files (15_version_files.sql); same steps as models.
 
 create or replace function xai_explanation_key(
   p_dataset text, p_model text, p_model_version integer, p_method text, p_id uuid, p_filename text
@@ -11,11 +11,11 @@ create or replace function xai_explanation_json(e explanations) returns jsonb
 language sql stable as $$
   select jsonb_build_object(
     'id', e.id, 'ownerId', e.owner_id, 'method', e.method, 'params', e.params::text, 'summary', e.summary::text,
-    'description', e.description, 'tags', to_jsonb(e.tags), 'filename', e.filename, 'size', e.size,
-    'sha256', e.sha256, 'contentType', e.content_type, 'etag', e.etag, 'state', e.state,
-    'objectKey', e.object_key, 'createdAt', xai_ts(e.created_at), 'updatedAt', xai_ts(e.updated_at),
+    'description', e.description, 'tags', to_jsonb(e.tags), 'state', e.state,
+    'createdAt', xai_ts(e.created_at), 'updatedAt', xai_ts(e.updated_at),
     'model', (select jsonb_build_object('id', m.id, 'name', m.name, 'version', m.version) from models m where m.id = e.model_id),
     'dataset', (select jsonb_build_object('id', d.id, 'name', d.name) from datasets d where d.id = e.dataset_id))
+  || xai_version_files_json(null, e.id)
 $$;
 
 create or replace function xai_find_explanation(p_owner text, p_id uuid, p_lock boolean default false) returns explanations
@@ -32,7 +32,7 @@ end $$;
 
 create or replace function xai_reserve_explanation(
   p_owner text, p_id uuid, p_model_id uuid, p_method text, p_params json, p_summary json,
-  p_description text, p_tags jsonb, p_filename text, p_content_type text
+  p_description text, p_tags jsonb
 ) returns jsonb language plpgsql as $$
 declare m models; e explanations; dataset_name text;
 begin
@@ -44,10 +44,10 @@ begin
   end if;
   select name into dataset_name from datasets where id = m.dataset_id;
   insert into explanations (id, owner_id, model_id, dataset_id, method, params, summary, description, tags,
-                            filename, object_key, content_type, state)
+                            key_prefix, state)
   values (p_id, m.owner_id, m.id, m.dataset_id, p_method, coalesce(p_params, '{}'), coalesce(p_summary, '{}'),
-          p_description, xai_text_array(p_tags), p_filename,
-          xai_explanation_key(dataset_name, m.name, m.version, p_method, p_id, p_filename), p_content_type, 'pending')
+          p_description, xai_text_array(p_tags),
+          xai_explanation_key(dataset_name, m.name, m.version, p_method, p_id, ''), 'pending')
   returning * into e;
   return xai_explanation_json(e);
 end $$;
@@ -64,24 +64,30 @@ begin
   if not found then perform xai_raise('upload_cancelled', 'The explanation was removed while its upload was in progress.'); end if;
 end $$;
 
-create or replace function xai_finalize_explanation(p_owner text, p_id uuid, p_size bigint, p_sha256 text, p_etag text)
+-- p_files: every file of the explanation, stored ([{id, size, sha256, etag}]).
+create or replace function xai_finalize_explanation(p_owner text, p_id uuid, p_files jsonb)
 returns jsonb language plpgsql as $$
 declare e explanations;
 begin
-  update explanations set state = 'ready', size = p_size, sha256 = p_sha256, etag = p_etag, updated_at = clock_timestamp()
+  update explanations set state = 'ready', updated_at = clock_timestamp()
   where id = p_id and xai_can_see(owner_id, p_owner) and state = 'pending' returning * into e;
   if e.id is null then
     perform xai_raise('upload_cancelled', 'The explanation was removed while its upload was in progress.');
   end if;
+  perform xai_finish_version_files(null, e.id, p_files);
   return xai_explanation_json(e);
 end $$;
 
 create or replace function xai_abandon_explanation(p_owner text, p_id uuid) returns jsonb
 language plpgsql as $$
-declare k text;
+declare e explanations; keys text[] := '{}';
 begin
-  delete from explanations where id = p_id and xai_can_see(owner_id, p_owner) and state = 'pending' returning object_key into k;
-  return jsonb_build_object('deletedKeys', case when k is null then '[]'::jsonb else jsonb_build_array(k) end);
+  select * into e from explanations where id = p_id and xai_can_see(owner_id, p_owner) and state = 'pending' for update;
+  if e.id is not null then
+    keys := xai_version_keys('{}', array[e.id]);
+    delete from explanations where id = e.id;
+  end if;
+  return jsonb_build_object('deletedKeys', to_jsonb(keys));
 end $$;
 
 create or replace function xai_get_explanation(p_owner text, p_id uuid) returns jsonb
@@ -129,9 +135,10 @@ end $$;
 
 create or replace function xai_delete_explanation(p_owner text, p_id uuid) returns jsonb
 language plpgsql as $$
-declare e explanations;
+declare e explanations; keys text[];
 begin
   e := xai_find_explanation(p_owner, p_id, true);
+  keys := xai_version_keys('{}', array[e.id]);
   delete from explanations where id = e.id;
-  return jsonb_build_object('deletedKeys', jsonb_build_array(e.object_key));
+  return jsonb_build_object('deletedKeys', to_jsonb(keys));
 end $$;

@@ -4,7 +4,7 @@ create or replace function xai_upload_session_json(s upload_sessions) returns js
 language sql stable as $$
   select jsonb_build_object(
     'id', s.id, 'ownerId', s.owner_id, 'state', s.state, 'targetType', s.target_type, 'target', s.target,
-    'rowId', s.row_id, 'datasetId', s.dataset_id, 'objectKey', s.object_key, 'storageUploadId', s.storage_upload_id,
+    'rowId', s.row_id, 'artifactId', s.artifact_id, 'datasetId', s.dataset_id, 'objectKey', s.object_key, 'storageUploadId', s.storage_upload_id,
     'size', s.size, 'sha256', s.sha256, 'contentType', s.content_type, 'partSize', s.part_size,
     'partCount', s.part_count, 'etag', s.etag, 'result', s.result, 'problem', s.problem, 'attempts', s.attempts,
     'expiresAt', xai_ts(s.expires_at), 'createdAt', xai_ts(s.created_at), 'updatedAt', xai_ts(s.updated_at))
@@ -25,10 +25,10 @@ begin
         format('At most %s direct uploads may be open at once per caller; complete or abort one first.', p_max_open));
     end if;
   end if;
-  insert into upload_sessions (id, owner_id, target_type, target, row_id, dataset_id, object_key, storage_upload_id,
+  insert into upload_sessions (id, owner_id, target_type, target, row_id, artifact_id, dataset_id, object_key, storage_upload_id,
                                size, sha256, content_type, part_size, part_count, expires_at)
   values ((p_session ->> 'id')::uuid, p_session ->> 'ownerId', p_session ->> 'targetType', p_session -> 'target',
-          (p_session ->> 'rowId')::uuid, (p_session ->> 'datasetId')::uuid, p_session ->> 'objectKey',
+          (p_session ->> 'rowId')::uuid, (p_session ->> 'artifactId')::uuid, (p_session ->> 'datasetId')::uuid, p_session ->> 'objectKey',
           p_session ->> 'storageUploadId', (p_session ->> 'size')::bigint, p_session ->> 'sha256',
           p_session ->> 'contentType', (p_session ->> 'partSize')::bigint, (p_session ->> 'partCount')::integer,
           clock_timestamp() + make_interval(secs => p_ttl_seconds))
@@ -139,8 +139,10 @@ begin
         jsonb_build_array(jsonb_build_object('id', s.row_id, 'size', p_size, 'sha256', p_sha256, 'etag', p_etag)));
       answer := finalized -> 'dataset';
       replaced := finalized -> 'replacedKeys';
-    when 'model' then answer := xai_finalize_model(s.owner_id, s.row_id, p_size, p_sha256, p_etag);
-    else answer := xai_finalize_explanation(s.owner_id, s.row_id, p_size, p_sha256, p_etag);
+    when 'model' then answer := xai_finalize_model(s.owner_id, s.artifact_id,
+      jsonb_build_array(jsonb_build_object('id', s.row_id, 'size', p_size, 'sha256', p_sha256, 'etag', p_etag)));
+    else answer := xai_finalize_explanation(s.owner_id, s.artifact_id,
+      jsonb_build_array(jsonb_build_object('id', s.row_id, 'size', p_size, 'sha256', p_sha256, 'etag', p_etag)));
   end case;
   update upload_sessions set state = 'ready', result = answer, claimed_until = null, updated_at = clock_timestamp()
     where id = s.id returning * into s;
@@ -160,8 +162,8 @@ begin
   if s.state in ('uploading', 'verifying') then
     case s.target_type
       when 'dataset-file' then perform xai_abandon_dataset_batch(s.owner_id, s.dataset_id, s.id);
-      when 'model' then perform xai_abandon_model(s.owner_id, s.row_id);
-      else perform xai_abandon_explanation(s.owner_id, s.row_id);
+      when 'model' then perform xai_abandon_model(s.owner_id, s.artifact_id);
+      else perform xai_abandon_explanation(s.owner_id, s.artifact_id);
     end case;
     update upload_sessions set state = p_state, problem = p_problem, claimed_until = null, updated_at = clock_timestamp()
       where id = s.id returning * into s;

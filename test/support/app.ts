@@ -138,11 +138,11 @@ export async function startApp(options: StartOptions): Promise<TestApp> {
     async rowCounts() {
       const [row] = await sql<Record<string, number | string>>(
         `select (select count(*) from datasets) as datasets,
-                (select count(*) from dataset_files) as dataset_files,
+                (select count(*) from files) as files,
                 (select count(*) from models) as models,
                 (select count(*) from explanations) as explanations,
                 (select count(*) from datasets where state = 'pending')
-                  + (select count(*) from dataset_files where state = 'pending')
+                  + (select count(*) from files where state = 'pending')
                   + (select count(*) from models where state = 'pending')
                   + (select count(*) from explanations where state = 'pending') as pending`,
       );

@@ -1,0 +1,108 @@
+/**
+ * What model versions and explanations share in the metadata store: one or more stored files
+ * each (rows of `files`, see supabase/sql/15_version_files.sql), reserved while the version is
+ * pending, made ready together with it, read one by one. One class for both kinds; each kind's
+ * own calls (reserve, list) live in its records class, which extends this one.
+ */
+import type { DeletedKeys, OwnerScope } from '../domain.ts';
+import { withClientJson } from './client-json.ts';
+import { ownerArgument } from './owner-argument.ts';
+import type { SqlArgument, SqlFunctionCaller } from './sql-caller.ts';
+
+export type VersionKind = 'model' | 'explanation';
+
+/** A file of a version once its bytes are stored. */
+export interface StoredVersionFile {
+  id: string;
+  size: number;
+  sha256: string;
+  etag: string;
+}
+
+export interface ReservedFile {
+  id: string;
+  path: string;
+  objectKey: string;
+  contentType: string;
+}
+
+/** One file of a ready version, as its download needs it. */
+export interface VersionFile {
+  id: string;
+  path: string;
+  size: number;
+  sha256: string;
+  contentType: string;
+  objectKey: string;
+  etag: string | null;
+}
+
+export class VersionRecords<R> {
+  protected readonly caller: SqlFunctionCaller;
+  readonly #kind: VersionKind;
+  readonly #jsonFields: readonly ('metrics' | 'params' | 'summary')[];
+
+  constructor(caller: SqlFunctionCaller, kind: VersionKind, jsonFields: readonly ('metrics' | 'params' | 'summary')[]) {
+    this.caller = caller;
+    this.#kind = kind;
+    this.#jsonFields = jsonFields;
+  }
+
+  /** A call answering one record of this kind, its client JSON parsed (see client-json.ts). */
+  protected async record(fn: string, args: Record<string, SqlArgument>): Promise<R> {
+    return withClientJson(await this.caller.call<R>(fn, args), this.#jsonFields);
+  }
+
+  /** The same for a list of records. */
+  protected async records(fn: string, args: Record<string, SqlArgument>): Promise<R[]> {
+    const rows = await this.caller.call<R[]>(fn, args);
+    for (const row of rows) withClientJson(row, this.#jsonFields);
+    return rows;
+  }
+
+  /** The version this call is about, as the SQL functions name it (p_model_id or p_explanation_id). */
+  #version(id: string | null): Record<string, string | null> {
+    return { p_model_id: this.#kind === 'model' ? id : null, p_explanation_id: this.#kind === 'explanation' ? id : null };
+  }
+
+  reserveFile(
+    owner: OwnerScope,
+    versionId: string,
+    file: { batchId: string; id: string; path: string; contentType: string },
+  ): Promise<ReservedFile> {
+    return this.caller.call('xai_reserve_version_file', {
+      p_owner: ownerArgument(owner),
+      ...this.#version(versionId),
+      p_batch: file.batchId,
+      p_id: file.id,
+      p_path: file.path,
+      p_content_type: file.contentType,
+    });
+  }
+
+  /** Every file of the pending version, stored: the version becomes ready with them. */
+  finalize(owner: OwnerScope, id: string, files: readonly StoredVersionFile[]): Promise<R> {
+    return this.record(`xai_finalize_${this.#kind}`, { p_owner: ownerArgument(owner), p_id: id, p_files: files });
+  }
+
+  /** Fields the form sent after a file, onto the row still pending. */
+  async patchPending(owner: OwnerScope, id: string, patch: Record<string, unknown>): Promise<void> {
+    await this.caller.call(`xai_patch_pending_${this.#kind}`, { p_owner: ownerArgument(owner), p_id: id, p_patch: { ...patch } });
+  }
+
+  abandon(owner: OwnerScope, id: string): Promise<DeletedKeys> {
+    return this.caller.call(`xai_abandon_${this.#kind}`, { p_owner: ownerArgument(owner), p_id: id });
+  }
+
+  get(owner: OwnerScope, id: string): Promise<R> {
+    return this.record(`xai_get_${this.#kind}`, { p_owner: ownerArgument(owner), p_id: id });
+  }
+
+  getFile(owner: OwnerScope, id: string, fileId: string): Promise<VersionFile> {
+    return this.caller.call('xai_get_version_file', { p_owner: ownerArgument(owner), ...this.#version(id), p_file_id: fileId });
+  }
+
+  update(owner: OwnerScope, id: string, patch: Record<string, unknown>): Promise<R> {
+    return this.record(`xai_update_${this.#kind}`, { p_owner: ownerArgument(owner), p_id: id, p_patch: { ...patch } });
+  }
+}

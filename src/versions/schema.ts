@@ -1,0 +1,46 @@
+/**
+ * What every model version and explanation shares: one or more stored files. A single-file
+ * version keeps its file's fields at the top level of the record (as before versions held
+ * several files); `files` lists every file, each downloadable on its own.
+ */
+import { z } from 'zod';
+
+/** Files one version may hold (an MLflow folder, sharded weights with their index, …). */
+export const MAX_VERSION_FILES = 1000;
+
+export const versionFileSchema = z
+  .object({
+    id: z.string(),
+    path: z.string().describe('Path within the version, e.g. model/MLmodel.'),
+    size: z.number().int(),
+    sha256: z.string(),
+    contentType: z.string(),
+  })
+  .meta({ id: 'VersionFile' });
+
+export type VersionFileView = z.infer<typeof versionFileSchema>;
+
+/** The file fields of a model or explanation record. */
+export const versionFileFields = {
+  filename: z.string().nullable().describe('The file name of a single-file version; null when it holds several (see files).'),
+  size: z.number().int().describe('Bytes of all its files.'),
+  sha256: z.string().nullable().describe('SHA-256 of a single-file version; null when it holds several (see files).'),
+  contentType: z.string().nullable().describe('Of a single-file version; null when it holds several.'),
+  fileCount: z.number().int(),
+  files: z.array(versionFileSchema).describe('Every file, by path; each has its own download route.'),
+};
+
+/** What the store keeps about a version beside what the API shows. */
+export interface StoredVersion {
+  id: string;
+  ownerId: string;
+  state: 'pending' | 'ready';
+  /** The single file's key and ETag; null when the version holds several files. */
+  objectKey: string | null;
+  etag: string | null;
+  filename: string | null;
+  size: number;
+  sha256: string | null;
+  contentType: string | null;
+  files: VersionFileView[];
+}

@@ -1,0 +1,155 @@
+/**
+ * The upload engine and reads of model versions and explanations, written once: a kind is a
+ * descriptor (VersionKindSpec: its form, accepted files, size limit, how it reserves its row and
+ * what it learns from its file set), not a copy. A version holds one or more files; it is
+ * reserved at its first file, each file is reserved and streamed in turn, and the version
+ * becomes ready with all of them in one transaction, or nothing of it stays.
+ */
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
+import type { Limits } from '../config.ts';
+import type { DirectReservation } from '../direct-uploads/reservation.ts';
+import { type OwnerScope, ownerScope, type Principal } from '../domain.ts';
+import { type DownloadLink, type DownloadRequest, downloadLink } from '../downloads.ts';
+import { AppError } from '../errors.ts';
+import { basename, validateRelativePath } from '../fields/paths.ts';
+import type { Logger } from '../logger.ts';
+import type { StoredVersionFile, VersionRecords } from '../metadata/version-records.ts';
+import type { ObjectStorage } from '../storage/port.ts';
+import { type FormSpec, readForm } from '../uploads/form-reader.ts';
+import type { IncomingPart, UploadContext } from '../uploads/parts.ts';
+import { deleteObjects, UploadBatch } from '../uploads/upload-batch.ts';
+import type { StoredVersion } from './schema.ts';
+
+/** What makes a kind of version (model, explanation) different from the other. */
+export interface VersionKindSpec<R extends StoredVersion, Input> {
+  /** model or explanation, for messages. */
+  kind: string;
+  form: FormSpec<z.ZodObject>;
+  maxBytes(limits: Limits): number;
+  /**
+   * The stored content type of a file at `path` (415 unsupported_media_type when the kind does
+   * not take it); `first`: the version's first file, which must say what the version is.
+   */
+  contentTypeOf(path: string, first: boolean): string;
+  /** Reserves the pending version row (authorizing on what it references) for its first file. */
+  reserve(owner: OwnerScope, input: Input, firstPath: string): Promise<R>;
+  /** Fields the whole file set decides (a model's format), set before the version is finalized. */
+  describe?(paths: readonly string[]): Record<string, unknown>;
+}
+
+export interface VersionServiceDeps<R extends StoredVersion> {
+  records: VersionRecords<R>;
+  storage: ObjectStorage;
+  limits: Limits;
+  log: Logger;
+}
+
+export class VersionService<R extends StoredVersion, Input> {
+  protected readonly deps: VersionServiceDeps<R>;
+  readonly #spec: VersionKindSpec<R, Input>;
+
+  constructor(deps: VersionServiceDeps<R>, spec: VersionKindSpec<R, Input>) {
+    this.deps = deps;
+    this.#spec = spec;
+  }
+
+  /** POST /models, POST /explanations: fields, then one or more files, each part's filename (or path field) its path. */
+  async create(principal: Principal, parts: AsyncIterable<IncomingPart>, context: UploadContext): Promise<R> {
+    const { records, storage, limits, log } = this.deps;
+    const owner = ownerScope(principal);
+    const form = await readForm(parts, this.#spec.form, context);
+    await using batch = new UploadBatch(storage, log);
+    const batchId = randomUUID();
+    let version: R | undefined;
+    const stored: StoredVersionFile[] = [];
+    const paths: string[] = [];
+    for await (const file of form.files) {
+      const path = validateRelativePath(file.path);
+      const contentType = this.#spec.contentTypeOf(path, version === undefined);
+      if (!version) {
+        const reserved = await this.#spec.reserve(owner, form.fields as Input, path);
+        batch.onUndo(() => records.abandon(owner, reserved.id));
+        version = reserved;
+      }
+      const reserved = await records.reserveFile(owner, version.id, { batchId, id: randomUUID(), path, contentType });
+      const object = await batch.stream(file.part, {
+        key: reserved.objectKey,
+        contentType,
+        maxBytes: this.#spec.maxBytes(limits),
+        expectedSha256: file.expectedSha256,
+        signal: context.signal,
+      });
+      stored.push({ id: reserved.id, size: object.size, sha256: object.sha256, etag: object.etag });
+      paths.push(path);
+    }
+    // The reader refuses a form without a file before it ends.
+    if (!version) throw new AppError('missing_file', `Send the ${this.#spec.kind} file as a part named "file".`);
+    const late = { ...form.lateFields(), ...this.#spec.describe?.(paths) };
+    if (Object.keys(late).length > 0) await records.patchPending(owner, version.id, late);
+    const ready = await records.finalize(owner, version.id, stored);
+    batch.commit();
+    return ready;
+  }
+
+  /** POST /uploads with this kind's target: the checks and reservations of create(), no bytes yet. */
+  async reserveDirect(principal: Principal, target: Input & { filename: string }): Promise<DirectReservation> {
+    const { records } = this.deps;
+    const owner = ownerScope(principal);
+    const path = validateRelativePath(target.filename);
+    const contentType = this.#spec.contentTypeOf(path, true);
+    const version = await this.#spec.reserve(owner, target, path);
+    const abandon = async () => {
+      await records.abandon(owner, version.id);
+    };
+    try {
+      const file = await records.reserveFile(owner, version.id, { batchId: randomUUID(), id: randomUUID(), path, contentType });
+      return {
+        rowId: file.id,
+        artifactId: version.id,
+        ownerId: version.ownerId,
+        datasetId: null,
+        objectKey: file.objectKey,
+        contentType,
+        abandon,
+      };
+    } catch (error) {
+      await abandon().catch(() => undefined);
+      throw error;
+    }
+  }
+
+  get(principal: Principal, id: string): Promise<R> {
+    return this.deps.records.get(ownerScope(principal), id);
+  }
+
+  update(principal: Principal, id: string, patch: Record<string, unknown>): Promise<R> {
+    return this.deps.records.update(ownerScope(principal), id, patch);
+  }
+
+  /** GET …/{id}/download: the link of a single-file version; 409 multiple_files names the files of any other. */
+  async download(principal: Principal, id: string, request: DownloadRequest): Promise<DownloadLink> {
+    const version = await this.deps.records.get(ownerScope(principal), id);
+    if (version.objectKey === null || version.files.length !== 1) {
+      const files = version.files.map(({ id: fileId, path }) => ({ id: fileId, path }));
+      throw new AppError(
+        'multiple_files',
+        `This ${this.#spec.kind} holds ${files.length} files; download each by its id (…/files/{fileId}/download).`,
+        { details: { files } },
+      );
+    }
+    const [file] = version.files as [StoredVersion['files'][number]];
+    return downloadLink(this.deps.storage, { key: version.objectKey, filename: basename(file.path), ...file }, request);
+  }
+
+  /** GET …/{id}/files/{fileId}/download. */
+  async downloadFile(principal: Principal, id: string, fileId: string, request: DownloadRequest): Promise<DownloadLink> {
+    const file = await this.deps.records.getFile(ownerScope(principal), id, fileId);
+    return downloadLink(this.deps.storage, { key: file.objectKey, filename: basename(file.path), ...file }, request);
+  }
+
+  /** Rows first, in one transaction; then their objects (a failure there is an orphan to reconcile). */
+  protected async deleteObjects(keys: readonly string[]): Promise<void> {
+    await deleteObjects(this.deps.storage, keys, this.deps.log);
+  }
+}

@@ -1,0 +1,94 @@
+-- The files of a model version or an explanation: rows of `files`, like a dataset's, added
+-- only while the version is pending (a version is immutable once ready), each stored under the
+-- version's key prefix and its path, and made ready together: a version appears whole or not.
+
+create or replace function xai_version_file_json(f files) returns jsonb
+language sql immutable as $$
+  select jsonb_build_object('id', f.id, 'path', f.path, 'size', f.size, 'sha256', f.sha256, 'contentType', f.content_type)
+$$;
+
+-- A version's files for its record: every ready file by path, and for a single-file version
+-- that file's fields at the top level, as records had them before versions held several files.
+create or replace function xai_version_files_json(p_model uuid, p_explanation uuid) returns jsonb
+language sql stable as $$
+  select case when count(*) = 1 then jsonb_build_object(
+           'filename', regexp_replace(min(f.path), '^.*/', ''), 'sha256', min(f.sha256),
+           'contentType', min(f.content_type), 'etag', min(f.etag), 'objectKey', min(f.object_key))
+         else jsonb_build_object('filename', null, 'sha256', null, 'contentType', null, 'etag', null, 'objectKey', null) end
+      || jsonb_build_object('size', sum(f.size), 'fileCount', count(*),
+           'files', coalesce(jsonb_agg(xai_version_file_json(f) order by f.path), '[]'::jsonb))
+  from (
+    select * from files where model_id = p_model and state = 'ready'
+    union all
+    select * from files where explanation_id = p_explanation and state = 'ready'
+  ) f
+$$;
+
+-- Reserves one file of a pending version of the caller's (p_model_id or p_explanation_id).
+create or replace function xai_reserve_version_file(
+  p_owner text, p_model_id uuid, p_explanation_id uuid, p_batch uuid, p_id uuid, p_path text, p_content_type text
+) returns jsonb language plpgsql as $$
+declare prefix text; artifact_owner text; f files;
+begin
+  if p_model_id is not null then
+    select key_prefix, owner_id into prefix, artifact_owner from models
+      where id = p_model_id and state = 'pending' and xai_can_see(owner_id, p_owner) for update;
+  else
+    select key_prefix, owner_id into prefix, artifact_owner from explanations
+      where id = p_explanation_id and state = 'pending' and xai_can_see(owner_id, p_owner) for update;
+  end if;
+  if prefix is null then
+    perform xai_raise('upload_cancelled', 'The version was removed while its upload was in progress.');
+  end if;
+  insert into files (id, model_id, explanation_id, owner_id, path, object_key, content_type, state, batch_id)
+  values (p_id, p_model_id, p_explanation_id, artifact_owner, p_path, prefix || p_path, p_content_type, 'pending', p_batch)
+  returning * into f;
+  return jsonb_build_object('id', f.id, 'path', f.path, 'objectKey', f.object_key, 'contentType', f.content_type);
+exception when unique_violation then
+  perform xai_raise('file_exists', format('This upload has two files at %s.', p_path));
+end $$;
+
+-- Makes the given pending files of a version ready ([{id, size, sha256, etag}]); every file
+-- the version has must be among them.
+create or replace function xai_finish_version_files(p_model_id uuid, p_explanation_id uuid, p_files jsonb)
+returns void language plpgsql as $$
+declare item jsonb; waiting integer;
+begin
+  for item in select * from jsonb_array_elements(coalesce(p_files, '[]'::jsonb)) loop
+    update files set state = 'ready', size = (item ->> 'size')::bigint, sha256 = item ->> 'sha256',
+      etag = item ->> 'etag', updated_at = clock_timestamp()
+    where id = (item ->> 'id')::uuid and state = 'pending'
+      and (model_id = p_model_id or explanation_id = p_explanation_id);
+    if not found then
+      perform xai_raise('upload_cancelled', 'A file of this upload was removed while it was in progress.');
+    end if;
+  end loop;
+  select count(*) into waiting from files
+    where (model_id = p_model_id or explanation_id = p_explanation_id) and state = 'pending';
+  if waiting > 0 or jsonb_array_length(coalesce(p_files, '[]'::jsonb)) = 0 then
+    perform xai_raise('upload_incomplete', 'Every file of a version must be stored before it is finalized.');
+  end if;
+end $$;
+
+-- The object keys of a version's files (all of them, pending ones included), before its rows go.
+create or replace function xai_version_keys(p_model_ids uuid[], p_explanation_ids uuid[]) returns text[]
+language sql stable as $$
+  select coalesce(array_agg(object_key), '{}') from (
+    select object_key from files where model_id = any(p_model_ids)
+    union all
+    select object_key from files where explanation_id = any(p_explanation_ids)
+  ) k
+$$;
+
+-- One ready file of a ready model version or explanation the caller may see.
+create or replace function xai_get_version_file(p_owner text, p_model_id uuid, p_explanation_id uuid, p_file_id uuid)
+returns jsonb language plpgsql stable as $$
+declare f files;
+begin
+  if p_model_id is not null then perform xai_find_model(p_owner, p_model_id);
+  else perform xai_find_explanation(p_owner, p_explanation_id); end if;
+  select * into f from files where id = p_file_id and state = 'ready'
+    and (model_id = p_model_id or explanation_id = p_explanation_id);
+  if f.id is null then perform xai_raise('file_not_found', format('No file %s in this version.', p_file_id)); end if;
+  return xai_version_file_json(f) || jsonb_build_object('objectKey', f.object_key, 'etag', f.etag);
+end $$;
