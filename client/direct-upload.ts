@@ -16,6 +16,8 @@ export type UploadTarget =
       dataset: string;
       name: string;
       filename: string;
+      /** How many files the version holds (default 1); the others go as model-file targets naming it. */
+      files?: number;
       framework?: string;
       metrics?: Record<string, number>;
       params?: Record<string, unknown>;
@@ -27,11 +29,19 @@ export type UploadTarget =
       model: string;
       method: string;
       filename: string;
+      /** How many files the explanation holds (default 1); the others go as explanation-file targets naming it. */
+      files?: number;
       params?: Record<string, unknown>;
       summary?: Record<string, unknown>;
       description?: string;
       tags?: string[];
-    };
+    }
+  /** One more file of a version whose first upload said it holds several (`model`: that session's artifactId). */
+  | { type: 'model-file'; model: string; path: string }
+  | { type: 'explanation-file'; explanation: string; path: string };
+
+/** Targets a single request can also fill (the one-call `upload` sends small files as a form). */
+export type SingleUploadTarget = Exclude<UploadTarget, { type: 'model-file' | 'explanation-file' }>;
 
 interface OpenUploadBody {
   target: UploadTarget;

@@ -13,12 +13,13 @@ import {
   type DirectUploadOptions,
   openAndUpload,
   resumeUpload,
+  type SingleUploadTarget,
   type UploadSession,
   type UploadTarget,
 } from './direct-upload.ts';
 import type { components, paths } from './schema.ts';
 
-export type { DirectUploadOptions, UploadSession, UploadTarget };
+export type { DirectUploadOptions, SingleUploadTarget, UploadSession, UploadTarget };
 
 export type Dataset = components['schemas']['Dataset'];
 export type DatasetFile = components['schemas']['DatasetFile'];
@@ -81,7 +82,7 @@ type Fields = Array<[string, string | undefined]>;
 
 type Query = Record<string, string | number | boolean | undefined>;
 
-export interface ModelInput {
+export interface ModelFields {
   dataset: string;
   name: string;
   framework?: string;
@@ -89,18 +90,22 @@ export interface ModelInput {
   params?: Record<string, unknown>;
   description?: string;
   tags?: string[];
-  file: UploadFile;
 }
 
-export interface ExplanationInput {
+/** The file of a version, or its files (an MLflow folder: each filename its path, e.g. model/MLmodel). */
+export type VersionFiles = { file: UploadFile; files?: never } | { files: UploadFile[]; file?: never };
+
+export interface ExplanationFields {
   model: string;
   method: string;
   params?: Record<string, unknown>;
   summary?: Record<string, unknown>;
   description?: string;
   tags?: string[];
-  file: UploadFile;
 }
+
+export type ModelInput = ModelFields & VersionFiles;
+export type ExplanationInput = ExplanationFields & VersionFiles;
 
 export function createArtifactClient(options: ClientOptions) {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -230,7 +235,7 @@ export function createArtifactClient(options: ClientOptions) {
           ['description', input.description],
           ['tags', input.tags?.join(',')],
         ],
-        [input.file],
+        input.files ?? [input.file],
         upload,
       ),
     update: (
@@ -242,6 +247,12 @@ export function createArtifactClient(options: ClientOptions) {
     downloadLink: (id: string, options: { expiresIn?: number } = {}) =>
       request<DownloadLink>('GET', `/models/${segment(id)}/download`, { query: { expiresIn: options.expiresIn } }),
     download: async (id: string) => fetchBytes(await models.downloadLink(id)),
+    /** One file of a version (any of `model.files`). */
+    fileDownloadLink: (id: string, fileId: string, options: { expiresIn?: number } = {}) =>
+      request<DownloadLink>('GET', `/models/${segment(id)}/files/${segment(fileId)}/download`, {
+        query: { expiresIn: options.expiresIn },
+      }),
+    downloadFile: async (id: string, fileId: string) => fetchBytes(await models.fileDownloadLink(id, fileId)),
   };
 
   const explanations = {
@@ -259,7 +270,7 @@ export function createArtifactClient(options: ClientOptions) {
           ['description', input.description],
           ['tags', input.tags?.join(',')],
         ],
-        [input.file],
+        input.files ?? [input.file],
         upload,
       ),
     update: (
@@ -275,6 +286,12 @@ export function createArtifactClient(options: ClientOptions) {
     downloadLink: (id: string, options: { expiresIn?: number } = {}) =>
       request<DownloadLink>('GET', `/explanations/${segment(id)}/download`, { query: { expiresIn: options.expiresIn } }),
     download: async (id: string) => fetchBytes(await explanations.downloadLink(id)),
+    /** One file of an explanation (any of `explanation.files`). */
+    fileDownloadLink: (id: string, fileId: string, options: { expiresIn?: number } = {}) =>
+      request<DownloadLink>('GET', `/explanations/${segment(id)}/files/${segment(fileId)}/download`, {
+        query: { expiresIn: options.expiresIn },
+      }),
+    downloadFile: async (id: string, fileId: string) => fetchBytes(await explanations.fileDownloadLink(id, fileId)),
   };
 
   return {
@@ -290,7 +307,7 @@ export function createArtifactClient(options: ClientOptions) {
      */
     upload: (async (
       file: UploadData,
-      target: UploadTarget,
+      target: SingleUploadTarget,
       upload: UploadOneOptions = {},
     ): Promise<DatasetWithFiles | Model | Explanation> => {
       const blob = await blobOf(file);
@@ -310,11 +327,11 @@ export function createArtifactClient(options: ClientOptions) {
             overwrite: target.overwrite ?? false,
           });
         case 'model': {
-          const { type: _type, filename, ...fields } = target;
+          const { type: _type, filename, files: _files, ...fields } = target;
           return models.create({ ...fields, file: { ...one, filename } }, progress);
         }
         case 'explanation': {
-          const { type: _type, filename, ...fields } = target;
+          const { type: _type, filename, files: _files, ...fields } = target;
           return explanations.create({ ...fields, file: { ...one, filename } }, progress);
         }
       }
@@ -346,7 +363,7 @@ export interface UploadOne {
   ): Promise<DatasetWithFiles>;
   (file: UploadData, target: Extract<UploadTarget, { type: 'model' }>, upload?: UploadOneOptions): Promise<Model>;
   (file: UploadData, target: Extract<UploadTarget, { type: 'explanation' }>, upload?: UploadOneOptions): Promise<Explanation>;
-  (file: UploadData, target: UploadTarget, upload?: UploadOneOptions): Promise<DatasetWithFiles | Model | Explanation>;
+  (file: UploadData, target: SingleUploadTarget, upload?: UploadOneOptions): Promise<DatasetWithFiles | Model | Explanation>;
 }
 
 /**

@@ -892,6 +892,8 @@ export interface components {
             target: {
                 [key: string]: unknown;
             };
+            /** @description The dataset, model version or explanation the file goes into: a version of several files names it in the targets of its other files. */
+            artifactId: string;
             size: number;
             sha256: string | null;
             contentType: string;
@@ -4921,8 +4923,13 @@ export interface operations {
                         tags?: string[];
                         /** @enum {string} */
                         type: "model";
-                        /** @description The file name, e.g. model.json; its extension sets the type. */
+                        /** @description The file name, e.g. model.json (its extension sets the type), or its path within the version, e.g. model/MLmodel. */
                         filename: string;
+                        /**
+                         * @description How many files the version holds; send the others as model-file / explanation-file uploads naming it.
+                         * @default 1
+                         */
+                        files?: number;
                     } | {
                         /**
                          * Format: uuid
@@ -4965,8 +4972,33 @@ export interface operations {
                         tags?: string[];
                         /** @enum {string} */
                         type: "explanation";
-                        /** @description The file name, e.g. model.json; its extension sets the type. */
+                        /** @description The file name, e.g. model.json (its extension sets the type), or its path within the version, e.g. model/MLmodel. */
                         filename: string;
+                        /**
+                         * @description How many files the version holds; send the others as model-file / explanation-file uploads naming it.
+                         * @default 1
+                         */
+                        files?: number;
+                    } | {
+                        /** @enum {string} */
+                        type: "model-file";
+                        /**
+                         * Format: uuid
+                         * @description The version's id: `artifactId` of its first upload session.
+                         */
+                        model: string;
+                        /** @description Path of this file within the version, e.g. model/model.pkl. */
+                        path: string;
+                    } | {
+                        /** @enum {string} */
+                        type: "explanation-file";
+                        /**
+                         * Format: uuid
+                         * @description The version's id: `artifactId` of its first upload session.
+                         */
+                        explanation: string;
+                        /** @description Path of this file within the version, e.g. model/model.pkl. */
+                        path: string;
                     };
                     /** @description Exact size of the file in bytes. */
                     size: number;

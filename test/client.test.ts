@@ -87,6 +87,25 @@ describe('typed client', () => {
     assert.equal((await digestResponse(await fetch(link.url))).sha256, sha256Of(modelBytes));
     assert.equal((await digestResponse(await client.models.download(model.id))).sha256, sha256Of(modelBytes));
 
+    // A version of several files: an MLflow folder, each file downloaded by its id.
+    const folder = {
+      'model/MLmodel': Buffer.from('flavors: {}\n'),
+      'model/model.pkl': Buffer.alloc(70_000, 7),
+      'model/requirements.txt': Buffer.from('scikit-learn==1.5\n'),
+    };
+    const mlflow = await client.models.create({
+      dataset: dataset.id,
+      name: 'xgboost',
+      files: Object.entries(folder).map(([filename, bytes]) => ({ filename, data: new Blob([bytes]) })),
+    });
+    assert.equal(mlflow.format, 'mlflow');
+    assert.equal(mlflow.files.length, 3);
+    for (const stored of mlflow.files) {
+      const bytes = folder[stored.path as keyof typeof folder];
+      assert.equal((await digestResponse(await client.models.downloadFile(mlflow.id, stored.id))).sha256, sha256Of(bytes));
+    }
+    await assert.rejects(client.models.downloadLink(mlflow.id), (error: ApiError) => error.code === 'multiple_files');
+
     await client.datasets.delete(dataset.id, { cascade: true });
     assert.deepEqual(await app.objectKeys(), []);
     assert.deepEqual(await app.rowCounts(), { datasets: 0, files: 0, models: 0, explanations: 0, pending: 0 });

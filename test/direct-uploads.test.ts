@@ -180,6 +180,128 @@ function directSuite(backend: Backend) {
       assert.equal((await downloadDigest(app, `/explanations/${explanation.id}/download`)).sha256, shap.sha256);
     });
 
+    test('a version of several files arrives in sessions side by side and appears only when all are verified', async () => {
+      const dataset = await createDataset(app, `direct-folders-${backend}`);
+      const blob = async (content: TestFile) => new Blob([await partBytes(content, 0, content.size)]);
+      type Version = {
+        id: string;
+        state: string;
+        format: string;
+        safeToLoad: boolean;
+        files: Array<{ id: string; path: string; sha256: string }>;
+      };
+      const mlmodel = patternFile(300, 'MLmodel');
+      const pickle = patternFile(11 * MiB, 'model.pkl');
+      const conda = patternFile(200, 'conda');
+      let firstSession = '';
+      const first = (
+        await client.uploadDirect(
+          await blob(mlmodel),
+          { type: 'model', dataset: dataset.name, name: 'forest', filename: 'model/MLmodel', files: 3 },
+          { onSession: (id) => (firstSession = id) },
+        )
+      ).result as unknown as Version;
+      const opened = (await (await fetch(`${app.baseUrl}/uploads/${firstSession}`)).json()) as { artifactId: string };
+      assert.equal(opened.artifactId, first.id);
+      assert.equal(first.state, 'pending', 'one file of three: the version is not there yet');
+      await expectProblem(await fetch(`${app.baseUrl}/models/${first.id}`), 404, 'model_not_found');
+      const rest = await Promise.all([
+        client.uploadDirect(
+          await blob(pickle),
+          { type: 'model-file', model: first.id, path: 'model/model.pkl' },
+          { partSize: 5 * MiB },
+        ),
+        client.uploadDirect(await blob(conda), { type: 'model-file', model: first.id, path: 'model/conda.yaml' }),
+      ]);
+      assert.deepEqual(
+        rest.map((session) => session.state),
+        ['ready', 'ready'],
+      );
+      const model = (await (await fetch(`${app.baseUrl}/models/${first.id}`)).json()) as Version;
+      assert.equal(model.format, 'mlflow');
+      assert.equal(model.safeToLoad, false, 'a pickle among its files');
+      const sent = { 'model/MLmodel': mlmodel, 'model/model.pkl': pickle, 'model/conda.yaml': conda };
+      assert.deepEqual(model.files.map((file) => file.path).sort(), Object.keys(sent).sort());
+      for (const file of model.files) {
+        const content = sent[file.path as keyof typeof sent];
+        assert.equal(file.sha256, content.sha256);
+        assert.equal((await downloadDigest(app, `/models/${model.id}/files/${file.id}/download`)).sha256, content.sha256);
+      }
+      // The version is complete: it takes no more files.
+      await expectProblem(
+        await post(app, '/uploads', { target: { type: 'model-file', model: model.id, path: 'extra.txt' }, size: 3 }),
+        409,
+        'upload_not_open',
+      );
+
+      // An explanation of two files, the same way.
+      const values = patternFile(2 * MiB, 'shap-values');
+      const summary = patternFile(100, 'summary');
+      const explanationFirst = (
+        await client.uploadDirect(await blob(values), {
+          type: 'explanation',
+          model: model.id,
+          method: 'shap',
+          filename: 'shap_values.parquet',
+          files: 2,
+        })
+      ).result as unknown as Version;
+      const last = (
+        await client.uploadDirect(await blob(summary), {
+          type: 'explanation-file',
+          explanation: explanationFirst.id,
+          path: 'summary.json',
+        })
+      ).result as unknown as Version;
+      assert.equal(last.state, 'ready');
+      assert.deepEqual(
+        last.files.map((file) => [file.path, file.sha256]),
+        [
+          ['shap_values.parquet', values.sha256],
+          ['summary.json', summary.sha256],
+        ],
+      );
+      for (const file of last.files) {
+        const content = file.path === 'summary.json' ? summary : values;
+        assert.equal((await downloadDigest(app, `/explanations/${last.id}/files/${file.id}/download`)).sha256, content.sha256);
+      }
+    });
+
+    test('a version whose one file fails verification leaves nothing of any of its files', async () => {
+      const dataset = await createDataset(app, `direct-folder-fails-${backend}`);
+      const blob = async (content: TestFile) => new Blob([await partBytes(content, 0, content.size)]);
+      const before = await snapshot(app);
+      const shard1 = patternFile(3 * MiB, 'shard-1');
+      const shard2 = patternFile(3 * MiB, 'shard-2');
+      const first = (
+        await client.uploadDirect(await blob(shard1), {
+          type: 'model',
+          dataset: dataset.name,
+          name: 'sharded',
+          filename: 'model-00001-of-00002.safetensors',
+          files: 2,
+        })
+      ).result as unknown as { id: string; state: string };
+      assert.equal(first.state, 'pending');
+      const failing = await client
+        .uploadDirect(
+          await blob(shard2),
+          { type: 'model-file', model: first.id, path: 'model-00002-of-00002.safetensors' },
+          { sha256: 'ab'.repeat(32) },
+        )
+        .then(
+          (session) => session,
+          (error: unknown) => error,
+        );
+      assert.ok(failing instanceof ApiError || (failing as UploadSession).state === 'failed', String(failing));
+      await expectProblem(
+        await post(app, '/uploads', { target: { type: 'model-file', model: first.id, path: 'x.bin' }, size: 3 }),
+        404,
+        'model_not_found',
+      );
+      await eventually(async () => assert.deepEqual(await snapshot(app), before));
+    });
+
     test('an interrupted upload resumes with a new client from what storage holds; expired part URLs are replaced', async () => {
       const dataset = await createDataset(app, `direct-resume-${backend}`);
       const content = patternFile(23 * MiB);

@@ -44,6 +44,11 @@ export const uploadSessionSchema = z
     id: z.string(),
     state: z.enum(['uploading', 'verifying', 'ready', 'failed', 'aborted']),
     target: z.record(z.string(), z.unknown()),
+    artifactId: z
+      .string()
+      .describe(
+        'The dataset, model version or explanation the file goes into: a version of several files names it in the targets of its other files.',
+      ),
     size: z.number().int(),
     sha256: z.string().nullable(),
     contentType: z.string(),

@@ -53,6 +53,8 @@ export interface UploadSessionView {
   id: string;
   state: UploadSessionRecord['state'];
   target: Record<string, unknown>;
+  /** The dataset, model version or explanation the file goes into (a version's later files name it). */
+  artifactId: string;
   size: number;
   sha256: string | null;
   contentType: string;
@@ -126,7 +128,7 @@ export class DirectUploadService {
         {
           id,
           ownerId: reservation.ownerId,
-          targetType: request.target.type,
+          targetType: storedTargetType(request.target.type),
           target: { ...request.target },
           rowId: reservation.rowId,
           artifactId: reservation.artifactId,
@@ -275,14 +277,18 @@ export class DirectUploadService {
       .catch((error: unknown) => {
         log.warn({ err: error, upload: id }, 'multipart upload left for the reconciler: abort failed');
       });
-    await deleteObjects(storage, [session.objectKey], log);
+    await deleteObjects(storage, [...new Set([session.objectKey, ...session.deletedKeys])], log);
   }
 
   #maxBytes(type: UploadTarget['type']): number {
     const { limits } = this.#deps;
-    return { 'dataset-file': limits.datasetFileBytes, model: limits.modelFileBytes, explanation: limits.explanationFileBytes }[
-      type
-    ];
+    return {
+      'dataset-file': limits.datasetFileBytes,
+      model: limits.modelFileBytes,
+      'model-file': limits.modelFileBytes,
+      explanation: limits.explanationFileBytes,
+      'explanation-file': limits.explanationFileBytes,
+    }[type];
   }
 
   #reserve(principal: Principal, target: UploadTarget, sessionId: string): Promise<DirectReservation> {
@@ -293,6 +299,10 @@ export class DirectUploadService {
         return this.#deps.models.reserveDirect(principal, target);
       case 'explanation':
         return this.#deps.explanations.reserveDirect(principal, target);
+      case 'model-file':
+        return this.#deps.models.reserveDirectFile(principal, target.model, target.path);
+      case 'explanation-file':
+        return this.#deps.explanations.reserveDirectFile(principal, target.explanation, target.path);
     }
   }
 
@@ -358,11 +368,19 @@ function assertTakingParts(session: UploadSessionRecord): void {
   }
 }
 
+/** Sessions of a version's later files are stored as sessions of its kind: they finalize alike. */
+function storedTargetType(type: UploadTarget['type']): UploadSessionRecord['targetType'] {
+  if (type === 'model-file') return 'model';
+  if (type === 'explanation-file') return 'explanation';
+  return type;
+}
+
 function view(session: UploadSessionRecord, uploadedParts: UploadedPart[]): UploadSessionView {
   return {
     id: session.id,
     state: session.state,
     target: session.target,
+    artifactId: session.artifactId,
     size: session.size,
     sha256: session.sha256,
     contentType: session.contentType,

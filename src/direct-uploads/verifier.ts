@@ -254,8 +254,8 @@ export class UploadVerifier {
 
   /** Rows first (the session ends, its reservation goes), then the object; a failure there is an orphan to reconcile. */
   async #fail(session: UploadSessionRecord, problem: Problem): Promise<void> {
-    await this.#deps.metadata.uploadSessions.end(session.id, 'failed', problem);
-    await deleteObjects(this.#deps.storage, [session.objectKey], this.#deps.log);
+    const { deletedKeys } = await this.#deps.metadata.uploadSessions.end(session.id, 'failed', problem);
+    await deleteObjects(this.#deps.storage, [...new Set([session.objectKey, ...deletedKeys])], this.#deps.log);
     this.#deps.log.info({ upload: session.id, code: problem.code }, 'direct upload refused');
   }
 }

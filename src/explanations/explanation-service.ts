@@ -52,7 +52,7 @@ export class ExplanationService extends VersionService<Explanation, ExplanationI
         maxBytes: (limits) => limits.explanationFileBytes,
         contentTypeOf: (path) => fileTypeOf('explanation', explanationFileTypes, path).contentType,
         // The database checks the model (yours, ready).
-        reserve: (owner, input) =>
+        reserve: (owner, input, _firstPath, expectedFiles) =>
           metadata.explanations.reserve({
             owner,
             id: randomUUID(),
@@ -62,6 +62,7 @@ export class ExplanationService extends VersionService<Explanation, ExplanationI
             summary: input.summary ?? {},
             description: input.description ?? null,
             tags: input.tags ?? [],
+            expectedFiles,
           }),
       },
     );

@@ -105,6 +105,7 @@ export const explanationSchema = z
       size: 160322,
       sha256: 'b5bb9d8014a0f9b1d61e21e796d78dccdf1352f23cd32812f4850b878ae4944c',
       contentType: 'application/vnd.apache.parquet',
+      state: 'ready',
       fileCount: 1,
       files: [
         {

@@ -16,6 +16,8 @@ export interface ReserveExplanation {
   summary: Record<string, unknown>;
   description: string | null;
   tags: string[];
+  /** Direct uploads: how many files the explanation will hold (it is ready when they all are). */
+  expectedFiles?: number | undefined;
 }
 
 export interface ListExplanations {
@@ -42,6 +44,7 @@ export class ExplanationRecords extends VersionRecords<Explanation> {
       p_summary: input.summary,
       p_description: input.description,
       p_tags: input.tags,
+      p_expected_files: input.expectedFiles ?? null,
     });
   }
 

@@ -19,6 +19,8 @@ export interface ReserveModel {
   params: Record<string, unknown>;
   description: string | null;
   tags: string[];
+  /** Direct uploads: how many files the version will hold (it is ready when they all are). */
+  expectedFiles?: number | undefined;
 }
 
 export interface ListModels {
@@ -51,6 +53,7 @@ export class ModelRecords extends VersionRecords<Model> {
       p_params: input.params,
       p_description: input.description,
       p_tags: input.tags,
+      p_expected_files: input.expectedFiles ?? null,
     });
   }
 

@@ -1,6 +1,6 @@
 /** Direct-upload sessions: typed calls of the upload-session SQL functions. */
 import type { Dataset } from '../datasets/schema.ts';
-import type { OwnerScope } from '../domain.ts';
+import type { DeletedKeys, OwnerScope } from '../domain.ts';
 import type { Explanation } from '../explanations/schema.ts';
 import type { Model } from '../models/schema.ts';
 import { EXPLANATION_JSON_FIELDS, MODEL_JSON_FIELDS, withClientJson } from './client-json.ts';
@@ -39,6 +39,8 @@ export interface UploadSessionRecord {
   createdAt: string;
   updatedAt: string;
 }
+
+export type EndedUploadSession = UploadSessionRecord & DeletedKeys;
 
 export type NewUploadSession = Pick<
   UploadSessionRecord,
@@ -144,15 +146,16 @@ export class UploadSessionRecords {
     return finished;
   }
 
-  async end(id: string, state: 'failed' | 'aborted', problem: UploadSessionRecord['problem']): Promise<UploadSessionRecord> {
+  /** The ended session, and the keys of the files its reservation took with it (a version's: all of them). */
+  async end(id: string, state: 'failed' | 'aborted', problem: UploadSessionRecord['problem']): Promise<EndedUploadSession> {
     return withResultJson(
-      await this.#caller.call<UploadSessionRecord>('xai_end_upload_session', { p_id: id, p_state: state, p_problem: problem }),
+      await this.#caller.call<EndedUploadSession>('xai_end_upload_session', { p_id: id, p_state: state, p_problem: problem }),
     );
   }
 
-  async abort(owner: OwnerScope, id: string): Promise<UploadSessionRecord> {
+  async abort(owner: OwnerScope, id: string): Promise<EndedUploadSession> {
     return withResultJson(
-      await this.#caller.call<UploadSessionRecord>('xai_abort_upload_session', { p_owner: ownerArgument(owner), p_id: id }),
+      await this.#caller.call<EndedUploadSession>('xai_abort_upload_session', { p_owner: ownerArgument(owner), p_id: id }),
     );
   }
 

@@ -21,6 +21,7 @@ export interface StoredVersionFile {
 
 export interface ReservedFile {
   id: string;
+  ownerId: string;
   path: string;
   objectKey: string;
   contentType: string;

@@ -88,7 +88,7 @@ function modelKind(metadata: MetadataStore): VersionKindSpec<Model, ModelInput> 
       const table = first ? modelFileTypes : { ...modelSupportFileTypes, ...modelFileTypes };
       return fileTypeOf('model', table, path).contentType;
     },
-    async reserve(owner, input, firstPath) {
+    async reserve(owner, input, firstPath, expectedFiles) {
       // Resolving the dataset authorizes the upload before a byte moves.
       const dataset = await metadata.datasets.get(owner, input.dataset);
       const { format, safeToLoad, framework } = describeModelFiles([firstPath]);
@@ -104,11 +104,16 @@ function modelKind(metadata: MetadataStore): VersionKindSpec<Model, ModelInput> 
         params: input.params ?? {},
         description: input.description ?? null,
         tags: input.tags ?? [],
+        expectedFiles,
       });
     },
     describe(paths) {
       const { format, safeToLoad } = describeModelFiles(paths);
       return { format, safeToLoad };
+    },
+    describeAdded(path) {
+      const type = Object.hasOwn(modelFileTypes, extensionOf(path)) ? modelFileTypes[extensionOf(path)] : undefined;
+      return type && !type.safeToLoad ? { safeToLoad: false } : undefined;
     },
   };
 }

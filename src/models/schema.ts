@@ -150,6 +150,7 @@ export const modelSchema = z
       size: 412903,
       sha256: '3a6eb0790f39ac87c94f3856b2dd2c5d110e6811602261a9a923d3bb23adc8b7',
       contentType: 'application/json',
+      state: 'ready',
       fileCount: 1,
       files: [
         {

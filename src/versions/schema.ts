@@ -22,6 +22,9 @@ export type VersionFileView = z.infer<typeof versionFileSchema>;
 
 /** The file fields of a model or explanation record. */
 export const versionFileFields = {
+  state: z
+    .enum(['pending', 'ready'])
+    .describe('ready; pending only in the result of a direct upload of one of its files before the last is verified.'),
   filename: z.string().nullable().describe('The file name of a single-file version; null when it holds several (see files).'),
   size: z.number().int().describe('Bytes of all its files.'),
   sha256: z.string().nullable().describe('SHA-256 of a single-file version; null when it holds several (see files).'),

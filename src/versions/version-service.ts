@@ -32,10 +32,15 @@ export interface VersionKindSpec<R extends StoredVersion, Input> {
    * not take it); `first`: the version's first file, which must say what the version is.
    */
   contentTypeOf(path: string, first: boolean): string;
-  /** Reserves the pending version row (authorizing on what it references) for its first file. */
-  reserve(owner: OwnerScope, input: Input, firstPath: string): Promise<R>;
+  /**
+   * Reserves the pending version row (authorizing on what it references) for its first file;
+   * `expectedFiles` when its files arrive in sessions of their own (direct uploads).
+   */
+  reserve(owner: OwnerScope, input: Input, firstPath: string, expectedFiles?: number): Promise<R>;
   /** Fields the whole file set decides (a model's format), set before the version is finalized. */
   describe?(paths: readonly string[]): Record<string, unknown>;
+  /** What one more file changes of those fields (a pickle makes a model unsafe to load), if anything. */
+  describeAdded?(path: string): Record<string, unknown> | undefined;
 }
 
 export interface VersionServiceDeps<R extends StoredVersion> {
@@ -92,13 +97,17 @@ export class VersionService<R extends StoredVersion, Input> {
     return ready;
   }
 
-  /** POST /uploads with this kind's target: the checks and reservations of create(), no bytes yet. */
-  async reserveDirect(principal: Principal, target: Input & { filename: string }): Promise<DirectReservation> {
+  /**
+   * POST /uploads with this kind's target: the checks and reservations of create(), no bytes
+   * yet. The version's first file; `files` says how many it will hold, the others arriving by
+   * reserveDirectFile.
+   */
+  async reserveDirect(principal: Principal, target: Input & { filename: string; files: number }): Promise<DirectReservation> {
     const { records } = this.deps;
     const owner = ownerScope(principal);
     const path = validateRelativePath(target.filename);
     const contentType = this.#spec.contentTypeOf(path, true);
-    const version = await this.#spec.reserve(owner, target, path);
+    const version = await this.#spec.reserve(owner, target, path, target.files);
     const abandon = async () => {
       await records.abandon(owner, version.id);
     };
@@ -117,6 +126,35 @@ export class VersionService<R extends StoredVersion, Input> {
       await abandon().catch(() => undefined);
       throw error;
     }
+  }
+
+  /** POST /uploads naming a version its first upload reserved: one more of its files. */
+  async reserveDirectFile(principal: Principal, versionId: string, rawPath: string): Promise<DirectReservation> {
+    const { records } = this.deps;
+    const owner = ownerScope(principal);
+    const path = validateRelativePath(rawPath);
+    const contentType = this.#spec.contentTypeOf(path, false);
+    const file = await records.reserveFile(owner, versionId, { batchId: randomUUID(), id: randomUUID(), path, contentType });
+    // A version appears whole or not at all: giving up on one file gives up on the version.
+    const abandon = async () => {
+      await records.abandon(owner, versionId);
+    };
+    try {
+      const patch = this.#spec.describeAdded?.(path);
+      if (patch) await records.patchPending(owner, versionId, patch);
+    } catch (error) {
+      await abandon().catch(() => undefined);
+      throw error;
+    }
+    return {
+      rowId: file.id,
+      artifactId: versionId,
+      ownerId: file.ownerId,
+      datasetId: null,
+      objectKey: file.objectKey,
+      contentType,
+      abandon,
+    };
   }
 
   get(principal: Principal, id: string): Promise<R> {

@@ -28,31 +28,40 @@ $$;
 create or replace function xai_reserve_version_file(
   p_owner text, p_model_id uuid, p_explanation_id uuid, p_batch uuid, p_id uuid, p_path text, p_content_type text
 ) returns jsonb language plpgsql as $$
-declare prefix text; artifact_owner text; f files;
+declare prefix text; artifact_owner text; expected integer; f files;
 begin
   if p_model_id is not null then
-    select key_prefix, owner_id into prefix, artifact_owner from models
+    select key_prefix, owner_id, expected_files into prefix, artifact_owner, expected from models
       where id = p_model_id and state = 'pending' and xai_can_see(owner_id, p_owner) for update;
   else
-    select key_prefix, owner_id into prefix, artifact_owner from explanations
+    select key_prefix, owner_id, expected_files into prefix, artifact_owner, expected from explanations
       where id = p_explanation_id and state = 'pending' and xai_can_see(owner_id, p_owner) for update;
   end if;
   if prefix is null then
-    perform xai_raise('upload_cancelled', 'The version was removed while its upload was in progress.');
+    if exists (select 1 from models where id = p_model_id and xai_can_see(owner_id, p_owner))
+       or exists (select 1 from explanations where id = p_explanation_id and xai_can_see(owner_id, p_owner)) then
+      perform xai_raise('upload_not_open', 'This version is complete, and versions are immutable: upload a new one.');
+    end if;
+    perform xai_raise(case when p_model_id is not null then 'model_not_found' else 'explanation_not_found' end,
+                      format('No version %s being uploaded.', coalesce(p_model_id, p_explanation_id)));
+  end if;
+  if expected is not null
+     and (select count(*) from files where model_id = p_model_id or explanation_id = p_explanation_id) >= expected then
+    perform xai_raise('too_many_files', format('This version was opened for %s file(s); they all have uploads.', expected));
   end if;
   insert into files (id, model_id, explanation_id, owner_id, path, object_key, content_type, state, batch_id)
   values (p_id, p_model_id, p_explanation_id, artifact_owner, p_path, prefix || p_path, p_content_type, 'pending', p_batch)
   returning * into f;
-  return jsonb_build_object('id', f.id, 'path', f.path, 'objectKey', f.object_key, 'contentType', f.content_type);
+  return jsonb_build_object('id', f.id, 'path', f.path, 'objectKey', f.object_key, 'contentType', f.content_type,
+                            'ownerId', f.owner_id);
 exception when unique_violation then
   perform xai_raise('file_exists', format('This upload has two files at %s.', p_path));
 end $$;
 
--- Makes the given pending files of a version ready ([{id, size, sha256, etag}]); every file
--- the version has must be among them.
-create or replace function xai_finish_version_files(p_model_id uuid, p_explanation_id uuid, p_files jsonb)
+-- Makes the given pending files of a version ready ([{id, size, sha256, etag}]).
+create or replace function xai_mark_version_files_ready(p_model_id uuid, p_explanation_id uuid, p_files jsonb)
 returns void language plpgsql as $$
-declare item jsonb; waiting integer;
+declare item jsonb;
 begin
   for item in select * from jsonb_array_elements(coalesce(p_files, '[]'::jsonb)) loop
     update files set state = 'ready', size = (item ->> 'size')::bigint, sha256 = item ->> 'sha256',
@@ -63,11 +72,39 @@ begin
       perform xai_raise('upload_cancelled', 'A file of this upload was removed while it was in progress.');
     end if;
   end loop;
-  select count(*) into waiting from files
-    where (model_id = p_model_id or explanation_id = p_explanation_id) and state = 'pending';
-  if waiting > 0 or jsonb_array_length(coalesce(p_files, '[]'::jsonb)) = 0 then
+end $$;
+
+-- The same, for a version about to become ready: after it, every file the version has must be.
+create or replace function xai_finish_version_files(p_model_id uuid, p_explanation_id uuid, p_files jsonb)
+returns void language plpgsql as $$
+begin
+  perform xai_mark_version_files_ready(p_model_id, p_explanation_id, p_files);
+  if exists (select 1 from files where (model_id = p_model_id or explanation_id = p_explanation_id) and state = 'pending')
+     or not exists (select 1 from files where model_id = p_model_id or explanation_id = p_explanation_id) then
     perform xai_raise('upload_incomplete', 'Every file of a version must be stored before it is finalized.');
   end if;
+end $$;
+
+-- One verified file of a version sent by direct upload ({id, size, sha256, etag}): ready now;
+-- true when it completes the version (as many ready files as its first session declared), which
+-- the caller then finalizes. The version row is locked first, so of two files verified at once
+-- exactly one sees the version complete.
+create or replace function xai_store_version_file(p_model_id uuid, p_explanation_id uuid, p_file jsonb)
+returns boolean language plpgsql as $$
+declare expected integer; ready integer;
+begin
+  if p_model_id is not null then
+    select coalesce(expected_files, 1) into expected from models where id = p_model_id and state = 'pending' for update;
+  else
+    select coalesce(expected_files, 1) into expected from explanations where id = p_explanation_id and state = 'pending' for update;
+  end if;
+  if expected is null then
+    perform xai_raise('upload_cancelled', 'The version was removed while its upload was in progress.');
+  end if;
+  perform xai_mark_version_files_ready(p_model_id, p_explanation_id, jsonb_build_array(p_file));
+  select count(*) into ready from files
+    where (model_id = p_model_id or explanation_id = p_explanation_id) and state = 'ready';
+  return ready >= expected;
 end $$;
 
 -- The object keys of a version's files (all of them, pending ones included), before its rows go.

@@ -42,7 +42,8 @@ end $$;
 -- uploads of one name get consecutive versions.
 create or replace function xai_reserve_model(
   p_owner text, p_id uuid, p_dataset_id uuid, p_name text, p_framework text, p_format text,
-  p_safe_to_load boolean, p_metrics json, p_params json, p_description text, p_tags jsonb
+  p_safe_to_load boolean, p_metrics json, p_params json, p_description text, p_tags jsonb,
+  p_expected_files integer default null
 ) returns jsonb language plpgsql as $$
 declare d datasets; v integer; m models;
 begin
@@ -50,10 +51,10 @@ begin
   if d.id is null then perform xai_raise('dataset_not_found', format('No dataset %s.', p_dataset_id)); end if;
   select coalesce(max(version), 0) + 1 into v from models where dataset_id = d.id and name = p_name;
   insert into models (id, owner_id, dataset_id, name, version, framework, format, safe_to_load, metrics, params,
-                      description, tags, key_prefix, state)
+                      description, tags, key_prefix, expected_files, state)
   values (p_id, d.owner_id, d.id, p_name, v, coalesce(p_framework, 'other'), p_format, p_safe_to_load,
           coalesce(p_metrics, '{}'), coalesce(p_params, '{}'), p_description, xai_text_array(p_tags),
-          xai_model_key(d.name, p_name, v, p_id, ''), 'pending')
+          xai_model_key(d.name, p_name, v, p_id, ''), p_expected_files, 'pending')
   returning * into m;
   return xai_model_json(m);
 end $$;

@@ -32,7 +32,7 @@ end $$;
 
 create or replace function xai_reserve_explanation(
   p_owner text, p_id uuid, p_model_id uuid, p_method text, p_params json, p_summary json,
-  p_description text, p_tags jsonb
+  p_description text, p_tags jsonb, p_expected_files integer default null
 ) returns jsonb language plpgsql as $$
 declare m models; e explanations; dataset_name text;
 begin
@@ -44,10 +44,10 @@ begin
   end if;
   select name into dataset_name from datasets where id = m.dataset_id;
   insert into explanations (id, owner_id, model_id, dataset_id, method, params, summary, description, tags,
-                            key_prefix, state)
+                            key_prefix, expected_files, state)
   values (p_id, m.owner_id, m.id, m.dataset_id, p_method, coalesce(p_params, '{}'), coalesce(p_summary, '{}'),
           p_description, xai_text_array(p_tags),
-          xai_explanation_key(dataset_name, m.name, m.version, p_method, p_id, ''), 'pending')
+          xai_explanation_key(dataset_name, m.name, m.version, p_method, p_id, ''), p_expected_files, 'pending')
   returning * into e;
   return xai_explanation_json(e);
 end $$;

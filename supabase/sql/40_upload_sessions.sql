@@ -127,22 +127,34 @@ $$;
 -- one transaction. Returns the session and the object keys an overwrite replaced.
 create or replace function xai_finish_upload_session(p_id uuid, p_size bigint, p_sha256 text, p_etag text)
 returns jsonb language plpgsql as $$
-declare s upload_sessions; finalized jsonb; answer jsonb; replaced jsonb := '[]'::jsonb;
+declare
+  s upload_sessions; finalized jsonb; answer jsonb; replaced jsonb := '[]'::jsonb;
+  stored jsonb := jsonb_build_object('size', p_size, 'sha256', p_sha256, 'etag', p_etag);
 begin
   select * into s from upload_sessions where id = p_id for update;
   if s.id is null or s.state <> 'verifying' then
     perform xai_raise('upload_not_open', format('Upload %s is not being verified.', p_id));
   end if;
+  stored := stored || jsonb_build_object('id', s.row_id);
   case s.target_type
     when 'dataset-file' then
-      finalized := xai_finalize_dataset_batch(s.owner_id, s.dataset_id, s.id,
-        jsonb_build_array(jsonb_build_object('id', s.row_id, 'size', p_size, 'sha256', p_sha256, 'etag', p_etag)));
+      finalized := xai_finalize_dataset_batch(s.owner_id, s.dataset_id, s.id, jsonb_build_array(stored));
       answer := finalized -> 'dataset';
       replaced := finalized -> 'replacedKeys';
-    when 'model' then answer := xai_finalize_model(s.owner_id, s.artifact_id,
-      jsonb_build_array(jsonb_build_object('id', s.row_id, 'size', p_size, 'sha256', p_sha256, 'etag', p_etag)));
-    else answer := xai_finalize_explanation(s.owner_id, s.artifact_id,
-      jsonb_build_array(jsonb_build_object('id', s.row_id, 'size', p_size, 'sha256', p_sha256, 'etag', p_etag)));
+    -- A version's file: ready now; the version too once its last file is (sessions of one
+    -- version each answer the version, pending until then).
+    when 'model' then
+      if xai_store_version_file(s.artifact_id, null, stored) then
+        answer := xai_finalize_model(s.owner_id, s.artifact_id, '[]');
+      else
+        select xai_model_json(m) into answer from models m where m.id = s.artifact_id;
+      end if;
+    else
+      if xai_store_version_file(null, s.artifact_id, stored) then
+        answer := xai_finalize_explanation(s.owner_id, s.artifact_id, '[]');
+      else
+        select xai_explanation_json(e) into answer from explanations e where e.id = s.artifact_id;
+      end if;
   end case;
   update upload_sessions set state = 'ready', result = answer, claimed_until = null, updated_at = clock_timestamp()
     where id = s.id returning * into s;
@@ -150,25 +162,34 @@ begin
 end $$;
 
 -- Ends a session that will never be ready (p_state 'failed' or 'aborted'): its reserved row
--- goes, in the same transaction. Returns the session and the object key to delete. Ending an
--- ended session again changes nothing.
+-- goes, in the same transaction (for a version's file: the whole version). Returns the session
+-- and, as deletedKeys, the keys of the files that went with it. Ending an ended session again
+-- changes nothing.
 create or replace function xai_end_upload_session(p_id uuid, p_state text, p_problem jsonb) returns jsonb
 language plpgsql as $$
-declare s upload_sessions;
+declare s upload_sessions; abandoned jsonb := jsonb_build_object('deletedKeys', '[]'::jsonb);
 begin
   if p_state not in ('failed', 'aborted') then perform xai_raise('validation_failed', 'Unknown end state.'); end if;
   select * into s from upload_sessions where id = p_id for update;
   if s.id is null then perform xai_raise('upload_not_found', format('No upload %s.', p_id)); end if;
   if s.state in ('uploading', 'verifying') then
     case s.target_type
-      when 'dataset-file' then perform xai_abandon_dataset_batch(s.owner_id, s.dataset_id, s.id);
-      when 'model' then perform xai_abandon_model(s.owner_id, s.artifact_id);
-      else perform xai_abandon_explanation(s.owner_id, s.artifact_id);
+      when 'dataset-file' then abandoned := xai_abandon_dataset_batch(s.owner_id, s.dataset_id, s.id);
+      when 'model' then abandoned := xai_abandon_model(s.owner_id, s.artifact_id);
+      else abandoned := xai_abandon_explanation(s.owner_id, s.artifact_id);
     end case;
+    -- A version appears whole or not at all: the other live sessions of its files end with it
+    -- (their parts are the reconciler's, as any ended session's).
+    if s.target_type <> 'dataset-file' then
+      update upload_sessions set state = 'aborted', claimed_until = null, updated_at = clock_timestamp(),
+        problem = jsonb_build_object('code', 'upload_cancelled',
+                                     'detail', 'Another file of this version failed or was aborted.')
+      where artifact_id = s.artifact_id and id <> s.id and state in ('uploading', 'verifying');
+    end if;
     update upload_sessions set state = p_state, problem = p_problem, claimed_until = null, updated_at = clock_timestamp()
       where id = s.id returning * into s;
   end if;
-  return xai_upload_session_json(s);
+  return xai_upload_session_json(s) || jsonb_build_object('deletedKeys', abandoned -> 'deletedKeys');
 end $$;
 
 -- DELETE /uploads/{id}: only an upload still taking parts, and not being completed, can be aborted.
