@@ -5,6 +5,7 @@
 import { Authenticator } from './auth/authenticator.ts';
 import type { Config } from './config.ts';
 import { DatasetService } from './datasets/dataset-service.ts';
+import { directKinds, verificationKinds } from './direct-uploads/direct-kinds.ts';
 import { DirectUploadService } from './direct-uploads/direct-upload-service.ts';
 import { UploadVerifier } from './direct-uploads/verifier.ts';
 import { ExplanationService } from './explanations/explanation-service.ts';
@@ -63,7 +64,13 @@ export async function createServices(config: Config, log: Logger, overrides: Ser
   const datasets = new DatasetService({ ...deps, profiles: { ...config.profiles, parquet } });
   const models = new ModelService(deps);
   const explanations = new ExplanationService(deps);
-  const verifier = new UploadVerifier({ metadata, storage, log, settings: config.directUploads, datasets });
+  const verifier = new UploadVerifier({
+    metadata,
+    storage,
+    log,
+    settings: config.directUploads,
+    kinds: verificationKinds({ datasets }),
+  });
   const rateLimits = caller.shared ? new SharedCounter(metadata.rateLimits, log) : undefined;
   return {
     config,
@@ -76,9 +83,7 @@ export async function createServices(config: Config, log: Logger, overrides: Ser
     directUploads: new DirectUploadService({
       ...deps,
       settings: config.directUploads,
-      datasets,
-      models,
-      explanations,
+      kinds: directKinds({ datasets, models, explanations, limits: config.limits }),
       verifier,
     }),
     authenticator: new Authenticator(config.auth),

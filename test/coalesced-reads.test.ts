@@ -4,9 +4,12 @@
  * one transaction id, calls sent alone each have their own.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs/promises';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import postgres from 'postgres';
 import { isAppError } from '../src/errors.ts';
+import { PgliteCaller } from '../src/metadata/pglite-caller.ts';
 import { PostgresCaller } from '../src/metadata/postgres-caller.ts';
 import { createTestDatabase, postgresSkipReason, type TestDatabase } from './support/postgres.ts';
 
@@ -31,6 +34,36 @@ create function xai_get_test_write(p_value text) returns jsonb language sql vola
   select jsonb_build_object('value', p_value, 'txid', txid_current()::text)
 $$;`;
 
+/** Every function the records call as a lookup (`lookup('xai_…'` or a lookup record of theirs). */
+async function lookupsOfTheRecords(): Promise<string[]> {
+  const folder = path.resolve('src/metadata');
+  const found = new Set<string>();
+  for (const name of await fs.readdir(folder)) {
+    const text = await fs.readFile(path.join(folder, name), 'utf8');
+    for (const match of text.matchAll(/lookup(?:<[^>]*>)?\('(xai_[a-z_]+)'/g)) found.add(match[1] as string);
+    if (/'lookup'\)/.test(text)) for (const kind of ['model', 'explanation']) found.add(`xai_get_${kind}`);
+  }
+  return [...found].sort();
+}
+
+test('every function called as a lookup cannot write: stable, every overload', async () => {
+  const pglite = await PgliteCaller.open(undefined);
+  try {
+    await pglite.migrate();
+    const lookups = await lookupsOfTheRecords();
+    assert.ok(lookups.length >= 5, lookups.join(', '));
+    const rows = await pglite.query<{ name: string; volatility: string }>(
+      `select proname as name, provolatile as volatility from pg_proc
+       where pronamespace = 'public'::regnamespace and proname = any($1)`,
+      [lookups],
+    );
+    assert.deepEqual([...new Set(rows.map((row) => row.name))].sort(), lookups, 'each lookup exists');
+    for (const row of rows) assert.ok(['s', 'i'].includes(row.volatility), `${row.name} is not stable`);
+  } finally {
+    await pglite.close();
+  }
+});
+
 describe('coalesced lookups on a Postgres server', { skip: postgresSkipReason }, () => {
   let database: TestDatabase;
   let caller: PostgresCaller;
@@ -48,8 +81,8 @@ describe('coalesced lookups on a Postgres server', { skip: postgresSkipReason },
     await database?.drop();
   });
 
-  const many = (fn: string, values: string[]) =>
-    Promise.allSettled(values.map((value) => caller.call<Answer>(fn, { p_value: value })));
+  const many = (fn: string, values: string[], how: 'lookup' | 'call' = 'lookup') =>
+    Promise.allSettled(values.map((value) => caller[how]<Answer>(fn, { p_value: value })));
   const names = (count: number, prefix = 'v') => Array.from({ length: count }, (_, index) => `${prefix}${index}`);
 
   test('concurrent calls of a stable lookup share one statement, each with its own answer', async () => {
@@ -81,9 +114,9 @@ describe('coalesced lookups on a Postgres server', { skip: postgresSkipReason },
     });
   });
 
-  test('volatile functions and lists are never combined', async () => {
-    for (const fn of ['xai_get_test_write', 'xai_list_test']) {
-      const results = await many(fn, names(10));
+  test('calls not marked as lookups are never combined, whatever their name', async () => {
+    for (const fn of ['xai_get_test', 'xai_get_test_write', 'xai_list_test']) {
+      const results = await many(fn, names(10), 'call');
       const txids = results.map((result) => (result as PromiseFulfilledResult<Answer>).value.txid);
       assert.equal(new Set(txids).size, 10, `${fn}: each call its own statement`);
     }
@@ -114,9 +147,9 @@ describe('coalesced lookups on a Postgres server', { skip: postgresSkipReason },
     );
   });
 
-  test('a call made alone is sent alone, as before', async () => {
-    const first = await caller.call<Answer>('xai_get_test', { p_value: 'a' });
-    const second = await caller.call<Answer>('xai_get_test', { p_value: 'b' });
+  test('a lookup made alone is sent alone, as before', async () => {
+    const first = await caller.lookup<Answer>('xai_get_test', { p_value: 'a' });
+    const second = await caller.lookup<Answer>('xai_get_test', { p_value: 'b' });
     assert.deepEqual([first.value, second.value], ['a', 'b']);
     assert.notEqual(first.txid, second.txid);
   });

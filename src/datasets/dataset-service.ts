@@ -22,7 +22,8 @@ import { FileProfiling, type ProfileSettings, summaryOf } from '../profiles/prof
 import type { ObjectStorage } from '../storage/port.ts';
 import { type ReceivedFile, readForm } from '../uploads/form-reader.ts';
 import type { IncomingPart, UploadContext } from '../uploads/parts.ts';
-import { deleteObjects, type StreamedObject, UploadBatch } from '../uploads/upload-batch.ts';
+import { receiveFiles } from '../uploads/receive-files.ts';
+import { deleteObjects, UploadBatch } from '../uploads/upload-batch.ts';
 import {
   DATASET_LATE_FIELDS,
   type Dataset,
@@ -225,46 +226,36 @@ export class DatasetService {
     batch.onUndo(() => this.#deps.metadata.datasets.abandonBatch({ owner: ownerScope(principal), datasetId, batchId }));
   }
 
-  /** Reserves, streams and profiles each file in turn; the batch holds what to undo. */
-  async #receiveFiles(
+  /** Each file of the form through the one upload sequence, into this dataset's batch. */
+  #receiveFiles(
     principal: Principal,
     dataset: Dataset,
     files: AsyncIterable<ReceivedFile>,
     batch: UploadBatch,
     request: { batchId: string; context: UploadContext; overwrite: boolean },
   ): Promise<FinishedFile[]> {
-    const finished: FinishedFile[] = [];
-    for await (const { part, path: sentPath, expectedSha256 } of files) {
-      const path = validateRelativePath(sentPath);
-      const { contentType } = fileTypeOf('dataset', datasetFileTypes, path);
-      const { id, objectKey: key } = await this.#deps.metadata.datasets.reserveFile({
-        owner: ownerScope(principal),
-        datasetId: dataset.id,
-        batchId: request.batchId,
-        id: randomUUID(),
-        path,
-        contentType,
-        overwrite: request.overwrite,
-      });
-      const profiling = new FileProfiling(path, this.#deps.profiles);
-      let stored: StreamedObject;
-      try {
-        stored = await batch.stream(part, {
-          key,
-          contentType,
-          maxBytes: this.#deps.limits.datasetFileBytes,
-          expectedSha256,
-          signal: request.context.signal,
-          observe: profiling.observe,
-        });
-      } catch (error) {
-        profiling.abandon();
-        throw error;
-      }
-      await this.recordProfile(ownerScope(principal), id, key, stored.size, profiling);
-      finished.push({ id, size: stored.size, sha256: stored.sha256, etag: stored.etag });
-    }
-    return finished;
+    const owner = ownerScope(principal);
+    return receiveFiles(
+      files,
+      {
+        maxBytes: this.#deps.limits.datasetFileBytes,
+        contentTypeOf: (path) => fileTypeOf('dataset', datasetFileTypes, path).contentType,
+        reserve: (path, contentType) =>
+          this.#deps.metadata.datasets.reserveFile({
+            owner,
+            datasetId: dataset.id,
+            batchId: request.batchId,
+            id: randomUUID(),
+            path,
+            contentType,
+            overwrite: request.overwrite,
+          }),
+        profiling: (path) => new FileProfiling(path, this.#deps.profiles),
+        recordProfile: (fileId, key, size, profiling) => this.recordProfile(owner, fileId, key, size, profiling),
+      },
+      batch,
+      request.context,
+    );
   }
 
   async #finalize(

@@ -8,17 +8,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DirectUploadSettings, Limits } from '../config.ts';
-import type { DatasetService } from '../datasets/dataset-service.ts';
 import { type OwnerScope, ownerScope, type Principal } from '../domain.ts';
 import { AppError } from '../errors.ts';
-import type { ExplanationService } from '../explanations/explanation-service.ts';
 import { parseHexSha256 } from '../fields/digests.ts';
 import type { Logger } from '../logger.ts';
 import type { MetadataStore } from '../metadata/metadata-store.ts';
 import type { UploadSessionRecord } from '../metadata/upload-session-records.ts';
-import type { ModelService } from '../models/model-service.ts';
 import type { ObjectStorage } from '../storage/port.ts';
 import { deleteObjects } from '../uploads/upload-batch.ts';
+import type { DirectKind, DirectKinds } from './direct-kinds.ts';
 import { keepLeased } from './lease-heartbeat.ts';
 import { checkCoverage, expectedPartSize, type PartPlan, planParts } from './part-plan.ts';
 import type { DirectReservation } from './reservation.ts';
@@ -83,9 +81,8 @@ export interface DirectUploadDeps {
   log: Logger;
   limits: Limits;
   settings: DirectUploadSettings;
-  datasets: DatasetService;
-  models: ModelService;
-  explanations: ExplanationService;
+  /** Each target type's limit and reservation. */
+  kinds: DirectKinds;
   verifier: UploadVerifier;
 }
 
@@ -109,7 +106,7 @@ export class DirectUploadService {
   /** POST /uploads: every check of the proxied upload, the reservation, the multipart upload, the first part URLs. */
   async open(principal: Principal, request: OpenUpload): Promise<UploadSessionView> {
     const { storage, metadata, settings } = this.#deps;
-    const maxBytes = this.#maxBytes(request.target.type);
+    const { maxBytes } = this.#deps.kinds[request.target.type];
     if (!Number.isSafeInteger(request.size) || request.size < 1) {
       throw new AppError('empty_file', 'size must be the exact number of bytes of a non-empty file.');
     }
@@ -280,30 +277,9 @@ export class DirectUploadService {
     await deleteObjects(storage, [...new Set([session.objectKey, ...session.deletedKeys])], log);
   }
 
-  #maxBytes(type: UploadTarget['type']): number {
-    const { limits } = this.#deps;
-    return {
-      'dataset-file': limits.datasetFileBytes,
-      model: limits.modelFileBytes,
-      'model-file': limits.modelFileBytes,
-      explanation: limits.explanationFileBytes,
-      'explanation-file': limits.explanationFileBytes,
-    }[type];
-  }
-
   #reserve(principal: Principal, target: UploadTarget, sessionId: string): Promise<DirectReservation> {
-    switch (target.type) {
-      case 'dataset-file':
-        return this.#deps.datasets.reserveDirect(principal, target, sessionId);
-      case 'model':
-        return this.#deps.models.reserveDirect(principal, target);
-      case 'explanation':
-        return this.#deps.explanations.reserveDirect(principal, target);
-      case 'model-file':
-        return this.#deps.models.reserveDirectFile(principal, target.model, target.path);
-      case 'explanation-file':
-        return this.#deps.explanations.reserveDirectFile(principal, target.explanation, target.path);
-    }
+    const kind = this.#deps.kinds[target.type] as DirectKind<UploadTarget>;
+    return kind.reserve(principal, target, sessionId);
   }
 
   async #sign(session: UploadSessionRecord, request: PartRequest): Promise<SignedPartView[]> {

@@ -9,17 +9,15 @@
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { DirectUploadSettings } from '../config.ts';
-import type { DatasetService } from '../datasets/dataset-service.ts';
-import { ownScope } from '../domain.ts';
 import { isAppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { MetadataStore } from '../metadata/metadata-store.ts';
 import type { UploadSessionRecord } from '../metadata/upload-session-records.ts';
-import { FileProfiling } from '../profiles/profile-file.ts';
 import type { ObjectStorage } from '../storage/port.ts';
 import { UploadMeter } from '../uploads/meter.ts';
 import { releaseChunk } from '../uploads/read-buffers.ts';
 import { deleteObjects } from '../uploads/upload-batch.ts';
+import { sessionOwner, type VerificationKinds } from './direct-kinds.ts';
 import { keepLeased } from './lease-heartbeat.ts';
 
 /**
@@ -34,8 +32,8 @@ export interface VerifierDeps {
   storage: ObjectStorage;
   log: Logger;
   settings: DirectUploadSettings;
-  /** Dataset files are profiled in the read-back, as the proxied upload profiles them while streaming. */
-  datasets: DatasetService;
+  /** What each kind's verification does besides counting and hashing. */
+  kinds: VerificationKinds;
 }
 
 type Problem = NonNullable<UploadSessionRecord['problem']>;
@@ -150,10 +148,8 @@ export class UploadVerifier {
       { upload: session.id, lease: 'verification' },
     );
     try {
-      const profiling =
-        session.targetType === 'dataset-file'
-          ? new FileProfiling(String(session.target.path), this.#deps.datasets.profileSettings)
-          : undefined;
+      const hooks = this.#deps.kinds[session.targetType];
+      const profiling = hooks?.profiling?.(session);
       const outcome = await this.#readBack(session, signal, profiling?.observe).catch((error: unknown) => {
         profiling?.abandon();
         throw error;
@@ -163,16 +159,7 @@ export class UploadVerifier {
         await this.#fail(session, outcome.problem);
         return;
       }
-      if (profiling) {
-        // The session's owner owns the row (see xai_open_upload_session): their own scope, checked.
-        await this.#deps.datasets.recordProfile(
-          ownScope({ id: session.ownerId, role: 'user' }),
-          session.rowId,
-          session.objectKey,
-          outcome.size,
-          profiling,
-        );
-      }
+      if (profiling) await hooks?.recordProfile?.(sessionOwner(session), session, outcome.size, profiling);
       const { replacedKeys } = await metadata.uploadSessions.finish(session.id, {
         size: outcome.size,
         sha256: outcome.sha256,

@@ -112,7 +112,7 @@ export class DatasetRecords {
   }
 
   get(owner: OwnerScope, ref: string): Promise<Dataset> {
-    return this.#caller.call('xai_get_dataset', { p_owner: ownerArgument(owner), p_ref: ref });
+    return this.#caller.lookup('xai_get_dataset', { p_owner: ownerArgument(owner), p_ref: ref });
   }
 
   async list(owner: OwnerScope, query: ListDatasets): Promise<Page<Dataset>> {
@@ -137,7 +137,7 @@ export class DatasetRecords {
   }
 
   getFile(owner: OwnerScope, ref: string, fileId: string): Promise<DatasetFile> {
-    return this.#caller.call('xai_get_dataset_file', { p_owner: ownerArgument(owner), p_ref: ref, p_file_id: fileId });
+    return this.#caller.lookup('xai_get_dataset_file', { p_owner: ownerArgument(owner), p_ref: ref, p_file_id: fileId });
   }
 
   /** On the pending row, before the finalize that makes the file (and its profile) visible. */
@@ -151,7 +151,7 @@ export class DatasetRecords {
   }
 
   getProfile(owner: OwnerScope, ref: string, fileId: string): Promise<ProfileRecord> {
-    return this.#caller.call('xai_get_dataset_file_profile', { p_owner: ownerArgument(owner), p_ref: ref, p_file_id: fileId });
+    return this.#caller.lookup('xai_get_dataset_file_profile', { p_owner: ownerArgument(owner), p_ref: ref, p_file_id: fileId });
   }
 
   deleteFile(owner: OwnerScope, ref: string, fileId: string): Promise<DeletedKeys> {

@@ -37,6 +37,11 @@ export class PgliteCaller implements SqlFunctionCaller {
     }
   }
 
+  /** One process, one connection: nothing to share a statement with. */
+  lookup<T>(fn: string, args: Record<string, SqlArgument>): Promise<T> {
+    return this.call<T>(fn, args);
+  }
+
   async call<T>(fn: string, args: Record<string, SqlArgument>): Promise<T> {
     const { text, values } = functionCallSql(fn, args);
     try {

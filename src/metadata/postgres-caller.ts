@@ -17,24 +17,16 @@ const exactTimestamps = {
   parse: (value: string) => value,
 };
 
-/**
- * The functions whose calls may share a statement: lookups of one row by its key (`xai_get_*`)
- * that Postgres knows as stable or immutable (every overload), so they cannot write. Lists are
- * left alone: each costs milliseconds of the server's CPU, next to which a statement's overhead is
- * nothing, and combined they would run one after another in one backend instead of side by side
- * (measured: GET /datasets p99 85–105 ms alone, 248 ms combined).
- */
-const LOOKUP_FUNCTIONS_SQL = `select p.proname as name from pg_proc p
-  where p.pronamespace = current_schema()::regnamespace and p.proname like 'xai\\_get\\_%'
-  group by p.proname having bool_and(p.provolatile in ('s', 'i'))`;
-
 export class PostgresCaller implements SqlFunctionCaller {
   readonly shared = true;
   readonly #sql: postgres.Sql;
+  /**
+   * Lookups called at once share a statement. Lists are never marked as lookups: each costs
+   * milliseconds of the server's CPU, next to which a statement's overhead is nothing, and
+   * combined they would run one after another in one backend instead of side by side
+   * (measured: GET /datasets p99 85–105 ms alone, 248 ms combined).
+   */
   readonly #reads: CoalescedReads;
-  /** Lookup functions, learned from the database on the first call and after migrating. */
-  #lookups: Set<string> | undefined;
-  #learning: Promise<Set<string>> | undefined;
 
   constructor(url: string, options: { max?: number } = {}) {
     this.#sql = postgres(url, {
@@ -55,8 +47,6 @@ export class PostgresCaller implements SqlFunctionCaller {
 
   async migrate(): Promise<string[]> {
     try {
-      this.#lookups = undefined;
-      this.#learning = undefined;
       return await applyMigrations(
         (work) =>
           this.#sql.begin((tx) =>
@@ -73,9 +63,12 @@ export class PostgresCaller implements SqlFunctionCaller {
     }
   }
 
-  async call<T>(fn: string, args: Record<string, SqlArgument>): Promise<T> {
-    const lookups = this.#lookups ?? (await this.#learnLookups());
-    return lookups.has(fn) ? this.#reads.call<T>(fn, args) : this.#callAlone<T>(fn, args);
+  call<T>(fn: string, args: Record<string, SqlArgument>): Promise<T> {
+    return this.#callAlone<T>(fn, args);
+  }
+
+  lookup<T>(fn: string, args: Record<string, SqlArgument>): Promise<T> {
+    return this.#reads.call<T>(fn, args);
   }
 
   async #callAlone<T>(fn: string, args: Record<string, SqlArgument>): Promise<T> {
@@ -86,24 +79,6 @@ export class PostgresCaller implements SqlFunctionCaller {
     } catch (error) {
       throw asMetadataError(error);
     }
-  }
-
-  /**
-   * Without the catalog (the database unreachable for now, say) this call goes alone and the
-   * next one asks again.
-   */
-  #learnLookups(): Promise<Set<string>> {
-    this.#learning ??= this.#sql.unsafe(LOOKUP_FUNCTIONS_SQL).then(
-      (rows) => {
-        this.#lookups = new Set(rows.map((row) => String(row.name)));
-        return this.#lookups;
-      },
-      () => {
-        this.#learning = undefined;
-        return new Set<string>();
-      },
-    );
-    return this.#learning;
   }
 
   async check(): Promise<void> {

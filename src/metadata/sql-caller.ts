@@ -9,6 +9,11 @@ export interface SqlFunctionCaller {
   /** Whether other processes may use the same database (Postgres, Supabase), not PGlite's one process. */
   readonly shared: boolean;
   call<T>(fn: string, args: Record<string, SqlArgument>): Promise<T>;
+  /**
+   * The same, for a lookup of one record by its key through a function that cannot write
+   * (stable): lookups made at once may share one statement (Postgres). The callers mark them.
+   */
+  lookup<T>(fn: string, args: Record<string, SqlArgument>): Promise<T>;
   /** Throws metadata_unavailable when the database cannot be reached (for /ready). */
   check(): Promise<void>;
   close(): Promise<void>;

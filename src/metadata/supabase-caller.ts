@@ -18,6 +18,11 @@ export class SupabaseCaller implements SqlFunctionCaller {
     });
   }
 
+  /** Each rpc is its own HTTP request; PostgREST has no statement to share. */
+  lookup<T>(fn: string, args: Record<string, SqlArgument>): Promise<T> {
+    return this.call<T>(fn, args);
+  }
+
   async call<T>(fn: string, args: Record<string, SqlArgument>): Promise<T> {
     const named = Object.fromEntries(Object.entries(args).filter(([, value]) => value !== undefined));
     let response: Awaited<ReturnType<SupabaseClient['rpc']>>;

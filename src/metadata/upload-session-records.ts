@@ -86,7 +86,7 @@ export class UploadSessionRecords {
 
   async get(owner: OwnerScope, id: string): Promise<UploadSessionRecord> {
     return withResultJson(
-      await this.#caller.call<UploadSessionRecord>('xai_get_upload_session', { p_owner: ownerArgument(owner), p_id: id }),
+      await this.#caller.lookup<UploadSessionRecord>('xai_get_upload_session', { p_owner: ownerArgument(owner), p_id: id }),
     );
   }
 

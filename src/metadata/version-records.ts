@@ -50,8 +50,8 @@ export class VersionRecords<R> {
   }
 
   /** A call answering one record of this kind, its client JSON parsed (see client-json.ts). */
-  protected async record(fn: string, args: Record<string, SqlArgument>): Promise<R> {
-    return withClientJson(await this.caller.call<R>(fn, args), this.#jsonFields);
+  protected async record(fn: string, args: Record<string, SqlArgument>, how: 'call' | 'lookup' = 'call'): Promise<R> {
+    return withClientJson(await this.caller[how]<R>(fn, args), this.#jsonFields);
   }
 
   /** The same for a list of records. */
@@ -96,11 +96,11 @@ export class VersionRecords<R> {
   }
 
   get(owner: OwnerScope, id: string): Promise<R> {
-    return this.record(`xai_get_${this.#kind}`, { p_owner: ownerArgument(owner), p_id: id });
+    return this.record(`xai_get_${this.#kind}`, { p_owner: ownerArgument(owner), p_id: id }, 'lookup');
   }
 
   getFile(owner: OwnerScope, id: string, fileId: string): Promise<VersionFile> {
-    return this.caller.call('xai_get_version_file', { p_owner: ownerArgument(owner), ...this.#version(id), p_file_id: fileId });
+    return this.caller.lookup('xai_get_version_file', { p_owner: ownerArgument(owner), ...this.#version(id), p_file_id: fileId });
   }
 
   update(owner: OwnerScope, id: string, patch: Record<string, unknown>): Promise<R> {

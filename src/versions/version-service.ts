@@ -14,10 +14,11 @@ import { type DownloadLink, type DownloadRequest, downloadLink } from '../downlo
 import { AppError } from '../errors.ts';
 import { basename, validateRelativePath } from '../fields/paths.ts';
 import type { Logger } from '../logger.ts';
-import type { StoredVersionFile, VersionRecords } from '../metadata/version-records.ts';
+import type { VersionRecords } from '../metadata/version-records.ts';
 import type { ObjectStorage } from '../storage/port.ts';
 import { type FormSpec, readForm } from '../uploads/form-reader.ts';
 import type { IncomingPart, UploadContext } from '../uploads/parts.ts';
+import { receiveFiles } from '../uploads/receive-files.ts';
 import { deleteObjects, UploadBatch } from '../uploads/upload-batch.ts';
 import type { StoredVersion } from './schema.ts';
 
@@ -67,32 +68,28 @@ export class VersionService<R extends StoredVersion, Input> {
     await using batch = new UploadBatch(storage, log);
     const batchId = randomUUID();
     let version: R | undefined;
-    const stored: StoredVersionFile[] = [];
-    const paths: string[] = [];
-    for await (const file of form.files) {
-      const path = validateRelativePath(file.path);
-      const contentType = this.#spec.contentTypeOf(path, version === undefined);
-      if (!version) {
-        const reserved = await this.#spec.reserve(owner, form.fields as Input, path);
-        batch.onUndo(() => records.abandon(owner, reserved.id));
-        version = reserved;
-      }
-      const reserved = await records.reserveFile(owner, version.id, { batchId, id: randomUUID(), path, contentType });
-      const object = await batch.stream(file.part, {
-        key: reserved.objectKey,
-        contentType,
+    const received = await receiveFiles(
+      form.files,
+      {
         maxBytes: this.#spec.maxBytes(limits),
-        expectedSha256: file.expectedSha256,
-        signal: context.signal,
-      });
-      stored.push({ id: reserved.id, size: object.size, sha256: object.sha256, etag: object.etag });
-      paths.push(path);
-    }
+        contentTypeOf: (path, index) => this.#spec.contentTypeOf(path, index === 0),
+        reserve: async (path, contentType) => {
+          if (!version) {
+            const reserved = await this.#spec.reserve(owner, form.fields as Input, path);
+            batch.onUndo(() => records.abandon(owner, reserved.id));
+            version = reserved;
+          }
+          return records.reserveFile(owner, version.id, { batchId, id: randomUUID(), path, contentType });
+        },
+      },
+      batch,
+      context,
+    );
     // The reader refuses a form without a file before it ends.
     if (!version) throw new AppError('missing_file', `Send the ${this.#spec.kind} file as a part named "file".`);
-    const late = { ...form.lateFields(), ...this.#spec.describe?.(paths) };
+    const late = { ...form.lateFields(), ...this.#spec.describe?.(received.map((file) => file.path)) };
     if (Object.keys(late).length > 0) await records.patchPending(owner, version.id, late);
-    const ready = await records.finalize(owner, version.id, stored);
+    const ready = await records.finalize(owner, version.id, received);
     batch.commit();
     return ready;
   }
