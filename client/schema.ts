@@ -707,6 +707,7 @@ export interface components {
          *       "size": 160322,
          *       "sha256": "b5bb9d8014a0f9b1d61e21e796d78dccdf1352f23cd32812f4850b878ae4944c",
          *       "contentType": "application/vnd.apache.parquet",
+         *       "state": "ready",
          *       "fileCount": 1,
          *       "files": [
          *         {
@@ -742,6 +743,11 @@ export interface components {
             };
             description: string | null;
             tags: string[];
+            /**
+             * @description ready; pending only in the result of a direct upload of one of its files before the last is verified.
+             * @enum {string}
+             */
+            state: "pending" | "ready";
             /** @description The file name of a single-file version; null when it holds several (see files). */
             filename: string | null;
             /** @description Bytes of all its files. */
@@ -789,6 +795,7 @@ export interface components {
          *       "size": 412903,
          *       "sha256": "3a6eb0790f39ac87c94f3856b2dd2c5d110e6811602261a9a923d3bb23adc8b7",
          *       "contentType": "application/json",
+         *       "state": "ready",
          *       "fileCount": 1,
          *       "files": [
          *         {
@@ -835,6 +842,11 @@ export interface components {
             };
             description: string | null;
             tags: string[];
+            /**
+             * @description ready; pending only in the result of a direct upload of one of its files before the last is verified.
+             * @enum {string}
+             */
+            state: "pending" | "ready";
             /** @description The file name of a single-file version; null when it holds several (see files). */
             filename: string | null;
             /** @description Bytes of all its files. */

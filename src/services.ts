@@ -15,10 +15,12 @@ import { MetadataStore } from './metadata/metadata-store.ts';
 import type { SqlFunctionCaller } from './metadata/sql-caller.ts';
 import { ModelService } from './models/model-service.ts';
 import { ParquetReading } from './profiles/parquet-reading.ts';
+import { ProfilingThread } from './profiles/profile-thread.ts';
 import { SharedCounter } from './rate-limits/shared-counter.ts';
 import { createStorage } from './storage/choose-storage.ts';
 import type { ObjectStorage } from './storage/port.ts';
 import { InFlightUploads } from './uploads/in-flight-uploads.ts';
+import { MemoryBudget } from './uploads/memory-budget.ts';
 
 export interface Services {
   config: Config;
@@ -49,7 +51,9 @@ export interface ServiceOverrides {
 }
 
 export async function createServices(config: Config, log: Logger, overrides: ServiceOverrides = {}): Promise<Services> {
-  const storage = overrides.storage ?? (await createStorage(config.storage, config));
+  // The upload memory budget, and the threads that spend some of it, are this process's: made once here.
+  const budget = new MemoryBudget();
+  const storage = overrides.storage ?? (await createStorage(config.storage, config, budget));
   let caller: SqlFunctionCaller;
   try {
     caller = overrides.metadata ?? (await createMetadataCaller(config.metadata, log));
@@ -60,8 +64,9 @@ export async function createServices(config: Config, log: Logger, overrides: Ser
   const metadata = new MetadataStore(caller);
   const deps = { metadata, storage, limits: config.limits, log };
   // Parquet footers and pages are read on worker threads with a heap limit: a hostile file costs a thread, not the server.
-  const parquet = new ParquetReading();
-  const datasets = new DatasetService({ ...deps, profiles: { ...config.profiles, parquet } });
+  const parquet = new ParquetReading({ budget });
+  const thread = new ProfilingThread({ budget });
+  const datasets = new DatasetService({ ...deps, profiles: { ...config.profiles, parquet, thread } });
   const models = new ModelService(deps);
   const explanations = new ExplanationService(deps);
   const verifier = new UploadVerifier({
@@ -93,7 +98,7 @@ export async function createServices(config: Config, log: Logger, overrides: Ser
     async close() {
       await verifier.stop();
       await rateLimits?.close();
-      await Promise.allSettled([storage.close(), metadata.close(), parquet.close()]);
+      await Promise.allSettled([storage.close(), metadata.close(), parquet.close(), thread.close()]);
     },
   };
 }

@@ -7,18 +7,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parse } from 'csv-parse/sync';
-import { reservedBytes } from '../src/memory-reservations.ts';
 import { CsvScanner } from '../src/profiles/csv-scanner.ts';
 import { ProfileFeed } from '../src/profiles/profile-feed.ts';
-import {
-  profilingThreadRunning,
-  profilingThreadSettings,
-  THREAD_RESERVE_BYTES,
-  ThreadProfileJob,
-} from '../src/profiles/profile-thread.ts';
+import { ProfilingThread, THREAD_RESERVE_BYTES } from '../src/profiles/profile-thread.ts';
 import { RecordCounter } from '../src/profiles/record-counter.ts';
 import { DelimitedProfiler, JsonLinesProfiler } from '../src/profiles/text-profiler.ts';
 import { PartBufferPool } from '../src/storage/part-buffer-pool.ts';
+import { MemoryBudget } from '../src/uploads/memory-budget.ts';
 
 function random(seed: number): () => number {
   let state = seed >>> 0;
@@ -155,7 +150,8 @@ test('on the profiling thread: an upload that outruns it skips ahead, and the pr
   for (let row = 0; row < rows; row += 1) lines.push(`${row},${(row % 1000) / 10},"label ${row % 3}, quoted"`);
   const bytes = Buffer.from(`${lines.join('\n')}\n`);
   assert.ok(bytes.length > 20 * 1024 * 1024, `${bytes.length} bytes`);
-  const job = new ThreadProfileJob('csv', 100, 1024 * 1024);
+  const thread = new ProfilingThread();
+  const job = thread.job('csv', 100, 1024 * 1024);
   const waits: unknown[] = [];
   for (let offset = 0; offset < bytes.length; offset += 64 * 1024) {
     const wait = job.write(bytes.subarray(offset, offset + 64 * 1024));
@@ -177,28 +173,32 @@ test('on the profiling thread: an upload that outruns it skips ahead, and the pr
       .sort(),
     ['label 0, quoted', 'label 1, quoted', 'label 2, quoted'],
   );
+  await thread.close();
 });
 
 test('the profiling thread reserves its memory from the upload budget while it runs, and stops when idle', async () => {
-  // The thread is the process's only reservation; an earlier test's thread is reused here.
-  profilingThreadSettings.idleMs = 300;
-  const pool = new PartBufferPool(8 * 1024 * 1024, 128 * 1024 * 1024, reservedBytes);
+  const budget = new MemoryBudget();
+  const thread = new ProfilingThread({ budget, idleMs: 300 });
+  const pool = new PartBufferPool(8 * 1024 * 1024, 128 * 1024 * 1024, () => budget.reserved);
+  budget.onChange(() => pool.resize());
   const profileOf = async (text: string) => {
-    const job = new ThreadProfileJob('csv', 100);
+    const job = thread.job('csv', 100);
     await job.write(Buffer.from(text));
     return job.finish();
   };
   assert.equal((await profileOf('a,b\n1,2\n')).rows, 1);
-  assert.ok(profilingThreadRunning());
-  assert.equal(reservedBytes(), THREAD_RESERVE_BYTES);
-  assert.equal(pool.count, Math.floor((128 * 1024 * 1024 - reservedBytes()) / (8 * 1024 * 1024)));
+  assert.ok(thread.running);
+  assert.equal(budget.reserved, THREAD_RESERVE_BYTES);
+  assert.equal(pool.count, Math.floor((128 * 1024 * 1024 - budget.reserved) / (8 * 1024 * 1024)));
   const deadline = Date.now() + 10_000;
-  while (profilingThreadRunning() || reservedBytes() !== 0) {
+  while (thread.running || budget.reserved !== 0) {
     assert.ok(Date.now() < deadline, 'the idle thread stopped');
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   assert.equal(pool.count, 16);
   // The next job starts a thread again.
   assert.equal((await profileOf('x\n1\n2\n')).rows, 2);
-  profilingThreadSettings.idleMs = 30_000;
+  await thread.close();
+  assert.equal(thread.running, false);
+  assert.equal(budget.reserved, 0, 'closing the thread gives its memory back');
 });

@@ -9,14 +9,14 @@
  *
  * Built once in the service wiring and closed with it. Up to `threads` files are read at once;
  * more wait their turn. A running thread costs the process ~34 MiB (measured: an isolate with
- * hyparquet loaded), taken out of the upload budget while it runs (memory-reservations.ts), as
+ * hyparquet loaded), taken out of the upload budget while it runs (MemoryBudget), as
  * the profiling thread's is; a thread idle for `idleMs` stops and gives it back. Nothing here
  * keeps the process alive while idle.
  */
 import { Worker } from 'node:worker_threads';
 import type { AsyncBuffer } from 'hyparquet';
 import { AppError, isErrorCode } from '../errors.ts';
-import { reserveMemory } from '../memory-reservations.ts';
+import { MemoryBudget } from '../uploads/memory-budget.ts';
 import { checkFooter } from './parquet-bounds.ts';
 import { type ParquetJob, type ParquetResult, runParquetJob } from './parquet-jobs.ts';
 import type { FromParquetWorker, ToParquetWorker, WorkerError } from './parquet-messages.ts';
@@ -30,6 +30,8 @@ export interface ParquetReadingOptions {
   /** Each thread's old-generation heap. */
   heapMb?: number;
   idleMs?: number;
+  /** Where each running thread's memory is reserved (the process's upload budget). */
+  budget?: MemoryBudget;
 }
 
 type ReadRange = (start: number, end: number) => Promise<Buffer>;
@@ -64,6 +66,7 @@ export class ParquetReading {
   readonly #deadlineMs: number;
   readonly #heapMb: number;
   readonly #idleMs: number;
+  readonly #budget: MemoryBudget;
   readonly #running = new Set<Thread>();
   readonly #waiting: Job[] = [];
   #nextId = 1;
@@ -75,6 +78,7 @@ export class ParquetReading {
     this.#heapMb = options.heapMb ?? 128;
     // Footers are read once per upload and previews come in bursts: a thread need not linger.
     this.#idleMs = options.idleMs ?? 5_000;
+    this.#budget = options.budget ?? new MemoryBudget();
   }
 
   /** Rows and columns of the first row group, and the bytes read for them. */
@@ -161,7 +165,7 @@ export class ParquetReading {
     });
     const thread: Thread = {
       worker,
-      unreserve: reserveMemory(THREAD_RESERVE_BYTES),
+      unreserve: this.#budget.reserve(THREAD_RESERVE_BYTES),
       job: undefined,
       timer: undefined,
       idle: undefined,

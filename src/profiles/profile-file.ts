@@ -8,12 +8,14 @@ import { FOOTER_MAX_BYTES } from './parquet-bounds.ts';
 import type { ParquetReading } from './parquet-reading.ts';
 import type { DatasetProfile, ProfileRecord, ProfileSummary } from './profile.ts';
 import { NotProfiled } from './profile-feed.ts';
-import { ThreadProfileJob } from './profile-thread.ts';
+import type { ProfilingThread, ThreadProfileJob } from './profile-thread.ts';
 
 export interface ProfileSettings {
   maxColumns: number;
   /** Where Parquet footers are read (worker threads, bounded). */
   parquet: ParquetReading;
+  /** Where text files are profiled as they stream. */
+  thread: ProfilingThread;
 }
 
 function textFormatOf(path: string): 'csv' | 'tsv' | 'jsonl' | undefined {
@@ -46,7 +48,7 @@ export class FileProfiling {
     this.#path = path;
     this.#settings = settings;
     const format = settings.maxColumns > 0 ? textFormatOf(path) : undefined;
-    this.#job = format ? new ThreadProfileJob(format, settings.maxColumns) : undefined;
+    this.#job = format ? settings.thread.job(format, settings.maxColumns) : undefined;
   }
 
   readonly observe = (chunk: Buffer): Promise<void> | undefined => {

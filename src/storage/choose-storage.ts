@@ -3,15 +3,16 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Config, StorageConfig } from '../config.ts';
+import type { MemoryBudget } from '../uploads/memory-budget.ts';
 import { FilesystemStorage } from './filesystem-storage.ts';
 import type { ObjectStorage } from './port.ts';
 
 // Adapters are imported only when chosen: the AWS SDK alone takes ~200 ms to load, which the
 // embedded default's cold start does not need to pay.
-export async function createStorage(storage: StorageConfig, config: Config): Promise<ObjectStorage> {
+export async function createStorage(storage: StorageConfig, config: Config, budget: MemoryBudget): Promise<ObjectStorage> {
   if (storage.kind === 's3') {
     const { S3Storage } = await import('./s3-storage.ts');
-    const s3 = new S3Storage(storage);
+    const s3 = new S3Storage(storage, { budget });
     try {
       await s3.checkAtStart();
     } catch (error) {

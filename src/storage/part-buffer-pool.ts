@@ -6,7 +6,7 @@
  * Buffers are reused, not reallocated, so the garbage collector does not set the peak either.
  *
  * `count` is what the budget leaves after the process's other upload memory (the read buffers
- * that fill the parts; src/memory-reservations.ts: the profiling thread while it runs), never
+ * that fill the parts; MemoryBudget: the profiling thread while it runs), never
  * less than one. When it shrinks, buffers coming back beyond it are dropped rather than pooled.
  *
  * Once no upload has used the pool for IDLE_MS, its free buffers are dropped too: reuse is

@@ -19,7 +19,7 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import type { StorageConfig } from '../config.ts';
-import { onReservationChange, reservedBytes } from '../memory-reservations.ts';
+import { MemoryBudget } from '../uploads/memory-budget.ts';
 import { PartBufferPool } from './part-buffer-pool.ts';
 import type {
   DownloadUrlOptions,
@@ -58,15 +58,16 @@ export class S3Storage implements ObjectStorage {
   readonly #links: S3LinkSigner;
   readonly #stopResizing: () => void;
 
-  constructor(config: S3Config, options: { maxAttempts?: number } = {}) {
+  constructor(config: S3Config, options: { maxAttempts?: number; budget?: MemoryBudget } = {}) {
     this.#bucket = config.bucket;
     this.#queueSize = config.queueSize;
     // Every upload's parts in flight come from one pool: UPLOAD_MEMORY_BUDGET_BYTES is a bound,
     // less what the process reserves of it elsewhere (the profiling thread, while it runs).
-    this.#pool = new PartBufferPool(config.partSize, config.memoryBudgetBytes, reservedBytes, {
+    const budget = options.budget ?? new MemoryBudget();
+    this.#pool = new PartBufferPool(config.partSize, config.memoryBudgetBytes, () => budget.reserved, {
       readBytesPerPart: READ_BUFFERS_PER_PART,
     });
-    this.#stopResizing = onReservationChange(() => this.#pool.resize());
+    this.#stopResizing = budget.onChange(() => this.#pool.resize());
     const client = new S3Client({
       region: config.region,
       endpoint: config.endpoint,
