@@ -1,4 +1,4 @@
-import type { Principal } from '../src/domain.ts';
+import type { Actor, Principal } from '../src/domain.ts';
 import type { Services } from '../src/services.ts';
 
 declare module 'fastify' {
@@ -7,5 +7,7 @@ declare module 'fastify' {
   }
   interface FastifyRequest {
     principal: Principal;
+    /** The principal with its scopes, made once per request (what the core takes). */
+    actor: Actor;
   }
 }

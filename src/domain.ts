@@ -11,6 +11,21 @@ export interface Principal {
   role: 'user' | 'admin';
 }
 
+/**
+ * Who acts in one request, with both scopes made once when the request is authenticated: what
+ * they may see and change (`scope`: their own records, or every owner's for an admin), and whom
+ * what they create belongs to (`own`). The core takes this, never re-deriving a scope per call.
+ */
+export interface Actor {
+  readonly principal: Principal;
+  readonly scope: OwnerScope;
+  readonly own: OwnScope;
+}
+
+export function actorOf(principal: Principal): Actor {
+  return { principal, scope: ownerScope(principal), own: ownScope(principal) };
+}
+
 /** A page of a keyset-paginated listing. */
 export interface Page<T> {
   items: T[];

@@ -32,8 +32,8 @@ const datasets: FastifyPluginAsyncZod = async (app) => {
     },
     handler: async (request, reply) => {
       const dataset = request.isMultipart()
-        ? await withUpload(request, (parts, context) => service.create(request.principal, parts, context))
-        : await service.createEmpty(request.principal, request.body);
+        ? await withUpload(request, (parts, context) => service.create(request.actor, parts, context))
+        : await service.createEmpty(request.actor, request.body);
       return reply.code(201).header('location', `/datasets/${dataset.id}`).send(dataset);
     },
   });
@@ -46,7 +46,7 @@ const datasets: FastifyPluginAsyncZod = async (app) => {
       querystring: listDatasetsQuery,
       response: { 200: datasetPageSchema },
     },
-    handler: async (request) => service.list(request.principal, request.query),
+    handler: async (request) => service.list(request.actor, request.query),
   });
 
   app.get('/datasets/:dataset', {
@@ -57,7 +57,7 @@ const datasets: FastifyPluginAsyncZod = async (app) => {
       params: datasetParams,
       response: { 200: datasetSchema },
     },
-    handler: async (request) => service.get(request.principal, request.params.dataset),
+    handler: async (request) => service.get(request.actor, request.params.dataset),
   });
 
   app.patch('/datasets/:dataset', {
@@ -69,7 +69,7 @@ const datasets: FastifyPluginAsyncZod = async (app) => {
       body: datasetPatch,
       response: { 200: datasetSchema },
     },
-    handler: async (request) => service.update(request.principal, request.params.dataset, request.body),
+    handler: async (request) => service.update(request.actor, request.params.dataset, request.body),
   });
 
   app.delete('/datasets/:dataset', {
@@ -83,7 +83,7 @@ const datasets: FastifyPluginAsyncZod = async (app) => {
       response: { 204: z.null().describe('Deleted') },
     },
     handler: async (request, reply) => {
-      await service.delete(request.principal, request.params.dataset, request.query.cascade);
+      await service.delete(request.actor, request.params.dataset, request.query.cascade);
       return reply.code(204).send(null);
     },
   });
@@ -105,7 +105,7 @@ const datasets: FastifyPluginAsyncZod = async (app) => {
     },
     handler: async (request, reply) => {
       const dataset = await withUpload(request, (parts, context) =>
-        service.addFiles(request.principal, request.params.dataset, parts, {
+        service.addFiles(request.actor, request.params.dataset, parts, {
           ...context,
           overwrite: request.query.overwrite,
         }),
@@ -123,7 +123,7 @@ const datasets: FastifyPluginAsyncZod = async (app) => {
       response: { 204: z.null().describe('Deleted') },
     },
     handler: async (request, reply) => {
-      await service.deleteFile(request.principal, request.params.dataset, request.params.fileId);
+      await service.deleteFile(request.actor, request.params.dataset, request.params.fileId);
       return reply.code(204).send(null);
     },
   });
@@ -140,12 +140,7 @@ const datasets: FastifyPluginAsyncZod = async (app) => {
     },
     handler: async (request, reply) => {
       const { dataset, fileId } = request.params;
-      const link = await service.download(
-        request.principal,
-        dataset,
-        fileId,
-        downloadRequestOf(request, request.query.expiresIn),
-      );
+      const link = await service.download(request.actor, dataset, fileId, downloadRequestOf(request, request.query.expiresIn));
       return sendDownload(reply, link, request.query.redirect);
     },
   });
@@ -161,7 +156,7 @@ const datasets: FastifyPluginAsyncZod = async (app) => {
       params: datasetParams.extend({ fileId: uuidParam }),
       response: { 200: profileRecordSchema },
     },
-    handler: async (request) => service.profile(request.principal, request.params.dataset, request.params.fileId),
+    handler: async (request) => service.profile(request.actor, request.params.dataset, request.params.fileId),
   });
 
   app.get('/datasets/:dataset/files/:fileId/preview', {
@@ -176,8 +171,7 @@ const datasets: FastifyPluginAsyncZod = async (app) => {
       querystring: previewQuery,
       response: { 200: previewSchema },
     },
-    handler: async (request) =>
-      service.preview(request.principal, request.params.dataset, request.params.fileId, request.query.rows),
+    handler: async (request) => service.preview(request.actor, request.params.dataset, request.params.fileId, request.query.rows),
   });
 };
 

@@ -30,7 +30,7 @@ const explanations: FastifyPluginAsyncZod = async (app) => {
       response: { 201: explanationSchema },
     },
     handler: async (request, reply) => {
-      const explanation = await withUpload(request, (parts, context) => service.create(request.principal, parts, context));
+      const explanation = await withUpload(request, (parts, context) => service.create(request.actor, parts, context));
       return reply.code(201).header('location', `/explanations/${explanation.id}`).send(explanation);
     },
   });
@@ -43,7 +43,7 @@ const explanations: FastifyPluginAsyncZod = async (app) => {
       querystring: listExplanationsQuery,
       response: { 200: explanationPageSchema },
     },
-    handler: async (request) => service.list(request.principal, request.query),
+    handler: async (request) => service.list(request.actor, request.query),
   });
 
   app.get('/explanations/:id', {
@@ -54,7 +54,7 @@ const explanations: FastifyPluginAsyncZod = async (app) => {
       params: explanationParams,
       response: { 200: explanationSchema },
     },
-    handler: async (request) => service.get(request.principal, request.params.id),
+    handler: async (request) => service.get(request.actor, request.params.id),
   });
 
   app.patch('/explanations/:id', {
@@ -66,7 +66,7 @@ const explanations: FastifyPluginAsyncZod = async (app) => {
       body: explanationPatch,
       response: { 200: explanationSchema },
     },
-    handler: async (request) => service.update(request.principal, request.params.id, request.body),
+    handler: async (request) => service.update(request.actor, request.params.id, request.body),
   });
 
   app.delete('/explanations/:id', {
@@ -78,7 +78,7 @@ const explanations: FastifyPluginAsyncZod = async (app) => {
       response: { 204: z.null().describe('Deleted') },
     },
     handler: async (request, reply) => {
-      await service.delete(request.principal, request.params.id);
+      await service.delete(request.actor, request.params.id);
       return reply.code(204).send(null);
     },
   });

@@ -31,7 +31,7 @@ const models: FastifyPluginAsyncZod = async (app) => {
       response: { 201: modelSchema },
     },
     handler: async (request, reply) => {
-      const model = await withUpload(request, (parts, context) => service.create(request.principal, parts, context));
+      const model = await withUpload(request, (parts, context) => service.create(request.actor, parts, context));
       return reply.code(201).header('location', `/models/${model.id}`).send(model);
     },
   });
@@ -46,7 +46,7 @@ const models: FastifyPluginAsyncZod = async (app) => {
     },
     handler: async (request) => {
       const { sort, ...query } = request.query;
-      return service.list(request.principal, {
+      return service.list(request.actor, {
         ...query,
         metric: sort === 'createdAt' ? undefined : sort.slice('metrics.'.length),
       });
@@ -62,7 +62,7 @@ const models: FastifyPluginAsyncZod = async (app) => {
       params: modelParams,
       response: { 200: modelSchema },
     },
-    handler: async (request) => service.get(request.principal, request.params.id),
+    handler: async (request) => service.get(request.actor, request.params.id),
   });
 
   app.get('/datasets/:dataset/models/:name/latest', {
@@ -73,7 +73,7 @@ const models: FastifyPluginAsyncZod = async (app) => {
       params: datasetParams.extend({ name: z.string().min(1).max(63) }),
       response: { 200: modelSchema },
     },
-    handler: async (request) => service.latest(request.principal, request.params.dataset, request.params.name),
+    handler: async (request) => service.latest(request.actor, request.params.dataset, request.params.name),
   });
 
   app.patch('/models/:id', {
@@ -85,7 +85,7 @@ const models: FastifyPluginAsyncZod = async (app) => {
       body: modelPatch,
       response: { 200: modelSchema },
     },
-    handler: async (request) => service.update(request.principal, request.params.id, request.body),
+    handler: async (request) => service.update(request.actor, request.params.id, request.body),
   });
 
   app.delete('/models/:id', {
@@ -99,7 +99,7 @@ const models: FastifyPluginAsyncZod = async (app) => {
       response: { 204: z.null().describe('Deleted') },
     },
     handler: async (request, reply) => {
-      await service.delete(request.principal, request.params.id, request.query.cascade);
+      await service.delete(request.actor, request.params.id, request.query.cascade);
       return reply.code(204).send(null);
     },
   });

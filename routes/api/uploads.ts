@@ -23,7 +23,7 @@ const uploads: FastifyPluginAsyncZod = async (app) => {
       response: { 201: uploadSessionSchema },
     },
     handler: async (request, reply) => {
-      const session = await service.open(request.principal, request.body);
+      const session = await service.open(request.actor, request.body);
       const parts = session.parts?.map((part) => ({ ...part, url: absoluteUrl(request, part.url) }));
       return reply
         .code(201)
@@ -44,7 +44,7 @@ const uploads: FastifyPluginAsyncZod = async (app) => {
     },
     handler: async (request) => {
       const { partNumbers, sha256, expiresIn } = request.body;
-      const parts = await service.signParts(request.principal, request.params.id, {
+      const parts = await service.signParts(request.actor, request.params.id, {
         partNumbers,
         sha256,
         expiresInSeconds: expiresIn,
@@ -61,7 +61,7 @@ const uploads: FastifyPluginAsyncZod = async (app) => {
       params: uploadParams,
       response: { 200: uploadSessionSchema },
     },
-    handler: async (request) => service.get(request.principal, request.params.id),
+    handler: async (request) => service.get(request.actor, request.params.id),
   });
 
   app.post('/uploads/:id/complete', {
@@ -76,7 +76,7 @@ const uploads: FastifyPluginAsyncZod = async (app) => {
       response: { 202: uploadSessionSchema },
     },
     handler: async (request, reply) => {
-      const session = await service.complete(request.principal, request.params.id);
+      const session = await service.complete(request.actor, request.params.id);
       return reply.code(202).header('location', `/uploads/${session.id}`).send(session);
     },
   });
@@ -90,7 +90,7 @@ const uploads: FastifyPluginAsyncZod = async (app) => {
       response: { 204: z.null().describe('Aborted') },
     },
     handler: async (request, reply) => {
-      await service.abort(request.principal, request.params.id);
+      await service.abort(request.actor, request.params.id);
       return reply.code(204).send(null);
     },
   });

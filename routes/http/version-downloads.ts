@@ -38,11 +38,7 @@ export function versionDownloadRoutes(app: Registrar, routes: VersionDownloadRou
       response,
     },
     handler: async (request, reply) => {
-      const link = await service.download(
-        request.principal,
-        request.params.id,
-        downloadRequestOf(request, request.query.expiresIn),
-      );
+      const link = await service.download(request.actor, request.params.id, downloadRequestOf(request, request.query.expiresIn));
       return sendDownload(reply, link, request.query.redirect);
     },
   });
@@ -60,7 +56,7 @@ export function versionDownloadRoutes(app: Registrar, routes: VersionDownloadRou
     },
     handler: async (request, reply) => {
       const { id, fileId } = request.params;
-      const link = await service.downloadFile(request.principal, id, fileId, downloadRequestOf(request, request.query.expiresIn));
+      const link = await service.downloadFile(request.actor, id, fileId, downloadRequestOf(request, request.query.expiresIn));
       return sendDownload(reply, link, request.query.redirect);
     },
   });

@@ -5,9 +5,10 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { Principal } from '../../src/domain.ts';
+import { type Actor, actorOf, type Principal } from '../../src/domain.ts';
 
 export const LOCAL_PRINCIPAL: Principal = Object.freeze({ id: 'local', role: 'user' });
+const LOCAL_ACTOR: Actor = Object.freeze(actorOf(LOCAL_PRINCIPAL));
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -26,9 +27,11 @@ async function authentication(app: FastifyInstance) {
   const { authenticator } = app.services;
   if (!authenticator.enabled) app.log.warn('authentication is off: every request acts as the local user (loopback only)');
   app.decorateRequest('principal', null as unknown as Principal);
+  app.decorateRequest('actor', null as unknown as Actor);
   app.addHook('onRequest', async (request) => {
     if (!authenticator.enabled) {
       request.principal = LOCAL_PRINCIPAL;
+      request.actor = LOCAL_ACTOR;
       return;
     }
     if (isPublic(request)) return;
@@ -36,6 +39,8 @@ async function authentication(app: FastifyInstance) {
       authorization: request.headers.authorization,
       apiKey: typeof request.headers['x-api-key'] === 'string' ? request.headers['x-api-key'] : undefined,
     });
+    // The scopes are made here, once; every call into the core takes them as they are.
+    request.actor = actorOf(request.principal);
   });
 }
 

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Limits } from '../config.ts';
 import type { DirectReservation } from '../direct-uploads/reservation.ts';
-import { type OwnerScope, ownerScope, ownScope, type Page, type Principal } from '../domain.ts';
+import type { Actor, OwnerScope, Page } from '../domain.ts';
 import { type DownloadLink, type DownloadRequest, downloadLink } from '../downloads.ts';
 import { isAppError } from '../errors.ts';
 import { fileTypeOf } from '../fields/file-types.ts';
@@ -61,34 +61,34 @@ export class DatasetService {
   }
 
   /** POST /datasets: fields first, then zero or more files; all or nothing. */
-  async create(principal: Principal, parts: AsyncIterable<IncomingPart>, context: UploadContext): Promise<Dataset> {
+  async create(actor: Actor, parts: AsyncIterable<IncomingPart>, context: UploadContext): Promise<Dataset> {
     const form = await readForm(parts, createForm, context);
     await using batch = new UploadBatch(this.#deps.storage, this.#deps.log);
     const batchId = randomUUID();
-    const dataset = await this.#reserve(principal, form.fields, batchId, batch);
-    const files = await this.#receiveFiles(principal, dataset, form.files, batch, { batchId, context, overwrite: false });
+    const dataset = await this.#reserve(actor, form.fields, batchId, batch);
+    const files = await this.#receiveFiles(actor, dataset, form.files, batch, { batchId, context, overwrite: false });
     const late = form.lateFields();
     if (Object.keys(late).length > 0) {
-      await this.#deps.metadata.datasets.patchPending(ownerScope(principal), dataset.id, batchId, late);
+      await this.#deps.metadata.datasets.patchPending(actor.scope, dataset.id, batchId, late);
     }
     // Awaited here, inside the batch's scope: the batch must not be disposed before it is committed.
-    return await this.#finalize(principal, dataset.id, batchId, files, batch);
+    return await this.#finalize(actor, dataset.id, batchId, files, batch);
   }
 
   /** POST /datasets with a JSON body: an empty dataset, its files to come (as forms send them, or direct). */
-  async createEmpty(principal: Principal, body: unknown): Promise<Dataset> {
+  async createEmpty(actor: Actor, body: unknown): Promise<Dataset> {
     const fields = parseFields(datasetFields.strict(), body);
     await using batch = new UploadBatch(this.#deps.storage, this.#deps.log);
     const batchId = randomUUID();
-    const dataset = await this.#reserve(principal, fields, batchId, batch);
-    return await this.#finalize(principal, dataset.id, batchId, [], batch);
+    const dataset = await this.#reserve(actor, fields, batchId, batch);
+    return await this.#finalize(actor, dataset.id, batchId, [], batch);
   }
 
   /** The dataset's pending row (a unique index settles name races), undone with the batch unless committed. */
-  async #reserve(principal: Principal, fields: DatasetFieldValues, batchId: string, batch: UploadBatch) {
+  async #reserve(actor: Actor, fields: DatasetFieldValues, batchId: string, batch: UploadBatch) {
     const { name, description, tags, status } = fields;
     const dataset = await this.#deps.metadata.datasets.reserve({
-      owner: ownScope(principal),
+      owner: actor.own,
       id: randomUUID(),
       name,
       description: description ?? null,
@@ -96,30 +96,30 @@ export class DatasetService {
       status: status ?? null,
       batchId,
     });
-    this.#undoBatch(batch, principal, dataset.id, batchId);
+    this.#undoBatch(batch, actor, dataset.id, batchId);
     return dataset;
   }
 
   /** POST /datasets/{dataset}/files: one or more files (each optionally after its sha256 field). */
   async addFiles(
-    principal: Principal,
+    actor: Actor,
     ref: string,
     parts: AsyncIterable<IncomingPart>,
     context: UploadContext & { overwrite: boolean },
   ): Promise<Dataset> {
     // Authorize and resolve before any byte moves.
-    const dataset = await this.#deps.metadata.datasets.get(ownerScope(principal), ref);
+    const dataset = await this.#deps.metadata.datasets.get(actor.scope, ref);
     const form = await readForm(parts, addFilesForm, context);
     await using batch = new UploadBatch(this.#deps.storage, this.#deps.log);
     const batchId = randomUUID();
-    this.#undoBatch(batch, principal, dataset.id, batchId);
-    const files = await this.#receiveFiles(principal, dataset, form.files, batch, {
+    this.#undoBatch(batch, actor, dataset.id, batchId);
+    const files = await this.#receiveFiles(actor, dataset, form.files, batch, {
       batchId,
       context,
       overwrite: context.overwrite,
     });
     // Awaited here, inside the batch's scope: the batch must not be disposed before it is committed.
-    return await this.#finalize(principal, dataset.id, batchId, files, batch);
+    return await this.#finalize(actor, dataset.id, batchId, files, batch);
   }
 
   /**
@@ -127,15 +127,15 @@ export class DatasetService {
    * file, no bytes yet. The session's id is the batch, finalized like a one-file addFiles().
    */
   async reserveDirect(
-    principal: Principal,
+    actor: Actor,
     target: { dataset: string; path: string; overwrite: boolean },
     batchId: string,
   ): Promise<DirectReservation> {
-    const dataset = await this.#deps.metadata.datasets.get(ownerScope(principal), target.dataset);
+    const dataset = await this.#deps.metadata.datasets.get(actor.scope, target.dataset);
     const path = validateRelativePath(target.path);
     const { contentType } = fileTypeOf('dataset', datasetFileTypes, path);
     const file = await this.#deps.metadata.datasets.reserveFile({
-      owner: ownerScope(principal),
+      owner: actor.scope,
       datasetId: dataset.id,
       batchId,
       id: randomUUID(),
@@ -151,7 +151,7 @@ export class DatasetService {
       objectKey: file.objectKey,
       contentType,
       abandon: async () => {
-        await this.#deps.metadata.datasets.abandonBatch({ owner: ownerScope(principal), datasetId: dataset.id, batchId });
+        await this.#deps.metadata.datasets.abandonBatch({ owner: actor.scope, datasetId: dataset.id, batchId });
       },
     };
   }
@@ -171,8 +171,8 @@ export class DatasetService {
   }
 
   /** The first rows of a file, read with Range requests (never the whole file). */
-  async preview(principal: Principal, ref: string, fileId: string, rows: number): Promise<Preview> {
-    const file = await this.#deps.metadata.datasets.getFile(ownerScope(principal), ref, fileId);
+  async preview(actor: Actor, ref: string, fileId: string, rows: number): Promise<Preview> {
+    const file = await this.#deps.metadata.datasets.getFile(actor.scope, ref, fileId);
     return previewOf(
       file,
       (start, end) => this.#deps.storage.readRange(file.objectKey, start, end),
@@ -185,36 +185,36 @@ export class DatasetService {
     return this.#deps.profiles;
   }
 
-  profile(principal: Principal, ref: string, fileId: string): Promise<ProfileRecord> {
-    return this.#deps.metadata.datasets.getProfile(ownerScope(principal), ref, fileId);
+  profile(actor: Actor, ref: string, fileId: string): Promise<ProfileRecord> {
+    return this.#deps.metadata.datasets.getProfile(actor.scope, ref, fileId);
   }
 
-  list(principal: Principal, query: ListDatasets): Promise<Page<Dataset>> {
-    return this.#deps.metadata.datasets.list(ownerScope(principal), query);
+  list(actor: Actor, query: ListDatasets): Promise<Page<Dataset>> {
+    return this.#deps.metadata.datasets.list(actor.scope, query);
   }
 
-  get(principal: Principal, ref: string): Promise<Dataset> {
-    return this.#deps.metadata.datasets.get(ownerScope(principal), ref);
+  get(actor: Actor, ref: string): Promise<Dataset> {
+    return this.#deps.metadata.datasets.get(actor.scope, ref);
   }
 
   /** `patch` has passed datasetPatch (the route's body schema). */
-  update(principal: Principal, ref: string, patch: DatasetPatch): Promise<Dataset> {
-    return this.#deps.metadata.datasets.update(ownerScope(principal), ref, patch);
+  update(actor: Actor, ref: string, patch: DatasetPatch): Promise<Dataset> {
+    return this.#deps.metadata.datasets.update(actor.scope, ref, patch);
   }
 
   /** Rows go first, in one transaction; then their objects (a failure there is an orphan to reconcile). */
-  async delete(principal: Principal, ref: string, cascade: boolean): Promise<void> {
-    const { deletedKeys } = await this.#deps.metadata.datasets.delete(ownerScope(principal), ref, cascade);
+  async delete(actor: Actor, ref: string, cascade: boolean): Promise<void> {
+    const { deletedKeys } = await this.#deps.metadata.datasets.delete(actor.scope, ref, cascade);
     await deleteObjects(this.#deps.storage, deletedKeys, this.#deps.log);
   }
 
-  async deleteFile(principal: Principal, ref: string, fileId: string): Promise<void> {
-    const { deletedKeys } = await this.#deps.metadata.datasets.deleteFile(ownerScope(principal), ref, fileId);
+  async deleteFile(actor: Actor, ref: string, fileId: string): Promise<void> {
+    const { deletedKeys } = await this.#deps.metadata.datasets.deleteFile(actor.scope, ref, fileId);
     await deleteObjects(this.#deps.storage, deletedKeys, this.#deps.log);
   }
 
-  async download(principal: Principal, ref: string, fileId: string, request: DownloadRequest): Promise<DownloadLink> {
-    const file = await this.#deps.metadata.datasets.getFile(ownerScope(principal), ref, fileId);
+  async download(actor: Actor, ref: string, fileId: string, request: DownloadRequest): Promise<DownloadLink> {
+    const file = await this.#deps.metadata.datasets.getFile(actor.scope, ref, fileId);
     return downloadLink(
       this.#deps.storage,
       { key: file.objectKey, filename: basename(file.path), size: file.size, sha256: file.sha256, contentType: file.contentType },
@@ -222,19 +222,19 @@ export class DatasetService {
     );
   }
 
-  #undoBatch(batch: UploadBatch, principal: Principal, datasetId: string, batchId: string): void {
-    batch.onUndo(() => this.#deps.metadata.datasets.abandonBatch({ owner: ownerScope(principal), datasetId, batchId }));
+  #undoBatch(batch: UploadBatch, actor: Actor, datasetId: string, batchId: string): void {
+    batch.onUndo(() => this.#deps.metadata.datasets.abandonBatch({ owner: actor.scope, datasetId, batchId }));
   }
 
   /** Each file of the form through the one upload sequence, into this dataset's batch. */
   #receiveFiles(
-    principal: Principal,
+    actor: Actor,
     dataset: Dataset,
     files: AsyncIterable<ReceivedFile>,
     batch: UploadBatch,
     request: { batchId: string; context: UploadContext; overwrite: boolean },
   ): Promise<FinishedFile[]> {
-    const owner = ownerScope(principal);
+    const owner = actor.scope;
     return receiveFiles(
       files,
       {
@@ -258,15 +258,9 @@ export class DatasetService {
     );
   }
 
-  async #finalize(
-    principal: Principal,
-    datasetId: string,
-    batchId: string,
-    files: FinishedFile[],
-    batch: UploadBatch,
-  ): Promise<Dataset> {
+  async #finalize(actor: Actor, datasetId: string, batchId: string, files: FinishedFile[], batch: UploadBatch): Promise<Dataset> {
     const { dataset, replacedKeys } = await this.#deps.metadata.datasets.finalizeBatch({
-      owner: ownerScope(principal),
+      owner: actor.scope,
       datasetId,
       batchId,
       files,

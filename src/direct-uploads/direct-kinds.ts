@@ -7,7 +7,7 @@
  */
 import type { Limits } from '../config.ts';
 import type { DatasetService } from '../datasets/dataset-service.ts';
-import { type OwnerScope, ownScope, type Principal } from '../domain.ts';
+import { type Actor, type OwnerScope, ownScope } from '../domain.ts';
 import type { ExplanationService } from '../explanations/explanation-service.ts';
 import type { UploadSessionRecord } from '../metadata/upload-session-records.ts';
 import type { ModelService } from '../models/model-service.ts';
@@ -18,7 +18,7 @@ import type { UploadTarget } from './target.ts';
 export interface DirectKind<T extends UploadTarget> {
   maxBytes: number;
   /** The checks and reservation of the proxied upload, no bytes yet. */
-  reserve(principal: Principal, target: T, sessionId: string): Promise<DirectReservation>;
+  reserve(actor: Actor, target: T, sessionId: string): Promise<DirectReservation>;
 }
 
 /** A verification's extra work for a stored session kind. */
@@ -40,13 +40,13 @@ export interface KindServices {
 
 export function directKinds({ datasets, models, explanations, limits }: KindServices): DirectKinds {
   return {
-    'dataset-file': { maxBytes: limits.datasetFileBytes, reserve: (p, target, id) => datasets.reserveDirect(p, target, id) },
-    model: { maxBytes: limits.modelFileBytes, reserve: (p, target) => models.reserveDirect(p, target) },
-    'model-file': { maxBytes: limits.modelFileBytes, reserve: (p, t) => models.reserveDirectFile(p, t.model, t.path) },
-    explanation: { maxBytes: limits.explanationFileBytes, reserve: (p, target) => explanations.reserveDirect(p, target) },
+    'dataset-file': { maxBytes: limits.datasetFileBytes, reserve: (a, target, id) => datasets.reserveDirect(a, target, id) },
+    model: { maxBytes: limits.modelFileBytes, reserve: (a, target) => models.reserveDirect(a, target) },
+    'model-file': { maxBytes: limits.modelFileBytes, reserve: (a, t) => models.reserveDirectFile(a, t.model, t.path) },
+    explanation: { maxBytes: limits.explanationFileBytes, reserve: (a, target) => explanations.reserveDirect(a, target) },
     'explanation-file': {
       maxBytes: limits.explanationFileBytes,
-      reserve: (p, t) => explanations.reserveDirectFile(p, t.explanation, t.path),
+      reserve: (a, t) => explanations.reserveDirectFile(a, t.explanation, t.path),
     },
   };
 }

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DirectUploadSettings, Limits } from '../config.ts';
-import { type OwnerScope, ownerScope, type Principal } from '../domain.ts';
+import type { Actor, OwnerScope } from '../domain.ts';
 import { AppError } from '../errors.ts';
 import { parseHexSha256 } from '../fields/digests.ts';
 import type { Logger } from '../logger.ts';
@@ -104,7 +104,7 @@ export class DirectUploadService {
   }
 
   /** POST /uploads: every check of the proxied upload, the reservation, the multipart upload, the first part URLs. */
-  async open(principal: Principal, request: OpenUpload): Promise<UploadSessionView> {
+  async open(actor: Actor, request: OpenUpload): Promise<UploadSessionView> {
     const { storage, metadata, settings } = this.#deps;
     const { maxBytes } = this.#deps.kinds[request.target.type];
     if (!Number.isSafeInteger(request.size) || request.size < 1) {
@@ -116,7 +116,7 @@ export class DirectUploadService {
     const sha256 = request.sha256 === undefined || request.sha256 === '' ? null : parseHexSha256(request.sha256);
     const plan = planParts(request.size, request.partSize ?? settings.partSizeBytes);
     const id = randomUUID();
-    const reservation = await this.#reserve(principal, request.target, id);
+    const reservation = await this.#reserve(actor, request.target, id);
     let uploadId: string | undefined;
     let session: UploadSessionRecord;
     try {
@@ -158,15 +158,15 @@ export class DirectUploadService {
   }
 
   /** POST /uploads/{id}/parts: fresh URLs, signed now, for the parts the client asks for. */
-  async signParts(principal: Principal, id: string, request: PartRequest): Promise<SignedPartView[]> {
-    const session = await this.#deps.metadata.uploadSessions.get(ownerScope(principal), id);
+  async signParts(actor: Actor, id: string, request: PartRequest): Promise<SignedPartView[]> {
+    const session = await this.#deps.metadata.uploadSessions.get(actor.scope, id);
     assertTakingParts(session);
     return this.#sign(session, request);
   }
 
   /** GET /uploads/{id}: the session, with the parts the store holds while it takes parts. */
-  async get(principal: Principal, id: string): Promise<UploadSessionView> {
-    const session = await this.#deps.metadata.uploadSessions.get(ownerScope(principal), id);
+  async get(actor: Actor, id: string): Promise<UploadSessionView> {
+    const session = await this.#deps.metadata.uploadSessions.get(actor.scope, id);
     return view(session, await this.#uploadedParts(session));
   }
 
@@ -179,12 +179,12 @@ export class DirectUploadService {
    * a concurrent complete (a client retrying after a timeout) waits for it and answers the same
    * session, and a DELETE meanwhile is refused (409 upload_verifying).
    */
-  async complete(principal: Principal, id: string): Promise<UploadSessionView> {
+  async complete(actor: Actor, id: string): Promise<UploadSessionView> {
     const { metadata, settings } = this.#deps;
-    const scope = ownerScope(principal);
+    const scope = actor.scope;
     const claim = await metadata.uploadSessions.claimCompletion(scope, id, settings.verifyLeaseSeconds);
     if (claim.claimed) {
-      const assembly = this.#assemble(principal, claim.session);
+      const assembly = this.#assemble(actor, claim.session);
       this.#assembling.set(id, assembly);
       try {
         return await assembly;
@@ -203,7 +203,7 @@ export class DirectUploadService {
   }
 
   /** Holds the completion lease: the coverage check, the store's assembly, then verification. */
-  async #assemble(principal: Principal, claimed: UploadSessionRecord): Promise<UploadSessionView> {
+  async #assemble(actor: Actor, claimed: UploadSessionRecord): Promise<UploadSessionView> {
     const { metadata, verifier, settings, log } = this.#deps;
     const release = keepLeased(
       () => metadata.uploadSessions.renewCompletion(claimed.id, settings.verifyLeaseSeconds),
@@ -214,7 +214,7 @@ export class DirectUploadService {
     try {
       assertTakingParts(claimed);
       const etag = await this.#assembleParts(claimed);
-      const session = await metadata.uploadSessions.beginVerification(ownerScope(principal), claimed.id, etag);
+      const session = await metadata.uploadSessions.beginVerification(actor.scope, claimed.id, etag);
       verifier.kick(claimed.id);
       return view(session, planned(session));
     } catch (error) {
@@ -266,8 +266,8 @@ export class DirectUploadService {
    * DELETE /uploads/{id}: the reservation goes and the store's parts with it (and the object, in
    * case a completion that lost its lease had assembled it: its key is this session's alone).
    */
-  async abort(principal: Principal, id: string): Promise<void> {
-    const session = await this.#deps.metadata.uploadSessions.abort(ownerScope(principal), id);
+  async abort(actor: Actor, id: string): Promise<void> {
+    const session = await this.#deps.metadata.uploadSessions.abort(actor.scope, id);
     const { storage, log } = this.#deps;
     await storage
       .abortIncompleteUpload({ key: session.objectKey, uploadId: session.storageUploadId, initiated: new Date() })
@@ -277,9 +277,9 @@ export class DirectUploadService {
     await deleteObjects(storage, [...new Set([session.objectKey, ...session.deletedKeys])], log);
   }
 
-  #reserve(principal: Principal, target: UploadTarget, sessionId: string): Promise<DirectReservation> {
+  #reserve(actor: Actor, target: UploadTarget, sessionId: string): Promise<DirectReservation> {
     const kind = this.#deps.kinds[target.type] as DirectKind<UploadTarget>;
-    return kind.reserve(principal, target, sessionId);
+    return kind.reserve(actor, target, sessionId);
   }
 
   async #sign(session: UploadSessionRecord, request: PartRequest): Promise<SignedPartView[]> {

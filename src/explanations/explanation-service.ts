@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Limits } from '../config.ts';
-import { ownerScope, type Page, type Principal } from '../domain.ts';
+import type { Actor, Page } from '../domain.ts';
 import { fileTypeOf } from '../fields/file-types.ts';
 import type { Logger } from '../logger.ts';
 import type { ListExplanations } from '../metadata/explanation-records.ts';
@@ -69,12 +69,12 @@ export class ExplanationService extends VersionService<Explanation, ExplanationI
     this.#metadata = metadata;
   }
 
-  list(principal: Principal, query: ListExplanations): Promise<Page<Explanation>> {
-    return this.#metadata.explanations.list(ownerScope(principal), query);
+  list(actor: Actor, query: ListExplanations): Promise<Page<Explanation>> {
+    return this.#metadata.explanations.list(actor.scope, query);
   }
 
-  async delete(principal: Principal, id: string): Promise<void> {
-    const { deletedKeys } = await this.#metadata.explanations.delete(ownerScope(principal), id);
+  async delete(actor: Actor, id: string): Promise<void> {
+    const { deletedKeys } = await this.#metadata.explanations.delete(actor.scope, id);
     await this.deleteObjects(deletedKeys);
   }
 }

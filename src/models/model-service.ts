@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Limits } from '../config.ts';
-import { ownerScope, type Page, type Principal } from '../domain.ts';
+import type { Actor, Page } from '../domain.ts';
 import { AppError } from '../errors.ts';
 import { extensionOf, fileTypeOf } from '../fields/file-types.ts';
 import { basename } from '../fields/paths.ts';
@@ -44,16 +44,16 @@ export class ModelService extends VersionService<Model, ModelInput> {
     this.#metadata = deps.metadata;
   }
 
-  list(principal: Principal, query: ListModels): Promise<Page<Model>> {
-    return this.#metadata.models.list(ownerScope(principal), query);
+  list(actor: Actor, query: ListModels): Promise<Page<Model>> {
+    return this.#metadata.models.list(actor.scope, query);
   }
 
-  latest(principal: Principal, datasetRef: string, name: string): Promise<Model> {
-    return this.#metadata.models.latest(ownerScope(principal), datasetRef, name);
+  latest(actor: Actor, datasetRef: string, name: string): Promise<Model> {
+    return this.#metadata.models.latest(actor.scope, datasetRef, name);
   }
 
-  async delete(principal: Principal, id: string, cascade: boolean): Promise<void> {
-    const { deletedKeys } = await this.#metadata.models.delete(ownerScope(principal), id, cascade);
+  async delete(actor: Actor, id: string, cascade: boolean): Promise<void> {
+    const { deletedKeys } = await this.#metadata.models.delete(actor.scope, id, cascade);
     await this.deleteObjects(deletedKeys);
   }
 }

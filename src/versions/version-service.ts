@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import type { Limits } from '../config.ts';
 import type { DirectReservation } from '../direct-uploads/reservation.ts';
-import { type OwnerScope, ownerScope, type Principal } from '../domain.ts';
+import type { Actor, OwnerScope } from '../domain.ts';
 import { type DownloadLink, type DownloadRequest, downloadLink } from '../downloads.ts';
 import { AppError } from '../errors.ts';
 import { basename, validateRelativePath } from '../fields/paths.ts';
@@ -61,9 +61,9 @@ export class VersionService<R extends StoredVersion, Input> {
   }
 
   /** POST /models, POST /explanations: fields, then one or more files, each part's filename (or path field) its path. */
-  async create(principal: Principal, parts: AsyncIterable<IncomingPart>, context: UploadContext): Promise<R> {
+  async create(actor: Actor, parts: AsyncIterable<IncomingPart>, context: UploadContext): Promise<R> {
     const { records, storage, limits, log } = this.deps;
-    const owner = ownerScope(principal);
+    const owner = actor.scope;
     const form = await readForm(parts, this.#spec.form, context);
     await using batch = new UploadBatch(storage, log);
     const batchId = randomUUID();
@@ -99,9 +99,9 @@ export class VersionService<R extends StoredVersion, Input> {
    * yet. The version's first file; `files` says how many it will hold, the others arriving by
    * reserveDirectFile.
    */
-  async reserveDirect(principal: Principal, target: Input & { filename: string; files: number }): Promise<DirectReservation> {
+  async reserveDirect(actor: Actor, target: Input & { filename: string; files: number }): Promise<DirectReservation> {
     const { records } = this.deps;
-    const owner = ownerScope(principal);
+    const owner = actor.scope;
     const path = validateRelativePath(target.filename);
     const contentType = this.#spec.contentTypeOf(path, true);
     const version = await this.#spec.reserve(owner, target, path, target.files);
@@ -126,9 +126,9 @@ export class VersionService<R extends StoredVersion, Input> {
   }
 
   /** POST /uploads naming a version its first upload reserved: one more of its files. */
-  async reserveDirectFile(principal: Principal, versionId: string, rawPath: string): Promise<DirectReservation> {
+  async reserveDirectFile(actor: Actor, versionId: string, rawPath: string): Promise<DirectReservation> {
     const { records } = this.deps;
-    const owner = ownerScope(principal);
+    const owner = actor.scope;
     const path = validateRelativePath(rawPath);
     const contentType = this.#spec.contentTypeOf(path, false);
     const file = await records.reserveFile(owner, versionId, { batchId: randomUUID(), id: randomUUID(), path, contentType });
@@ -154,17 +154,17 @@ export class VersionService<R extends StoredVersion, Input> {
     };
   }
 
-  get(principal: Principal, id: string): Promise<R> {
-    return this.deps.records.get(ownerScope(principal), id);
+  get(actor: Actor, id: string): Promise<R> {
+    return this.deps.records.get(actor.scope, id);
   }
 
-  update(principal: Principal, id: string, patch: Record<string, unknown>): Promise<R> {
-    return this.deps.records.update(ownerScope(principal), id, patch);
+  update(actor: Actor, id: string, patch: Record<string, unknown>): Promise<R> {
+    return this.deps.records.update(actor.scope, id, patch);
   }
 
   /** GET …/{id}/download: the link of a single-file version; 409 multiple_files names the files of any other. */
-  async download(principal: Principal, id: string, request: DownloadRequest): Promise<DownloadLink> {
-    const version = await this.deps.records.get(ownerScope(principal), id);
+  async download(actor: Actor, id: string, request: DownloadRequest): Promise<DownloadLink> {
+    const version = await this.deps.records.get(actor.scope, id);
     if (version.objectKey === null || version.files.length !== 1) {
       const files = version.files.map(({ id: fileId, path }) => ({ id: fileId, path }));
       throw new AppError(
@@ -178,8 +178,8 @@ export class VersionService<R extends StoredVersion, Input> {
   }
 
   /** GET …/{id}/files/{fileId}/download. */
-  async downloadFile(principal: Principal, id: string, fileId: string, request: DownloadRequest): Promise<DownloadLink> {
-    const file = await this.deps.records.getFile(ownerScope(principal), id, fileId);
+  async downloadFile(actor: Actor, id: string, fileId: string, request: DownloadRequest): Promise<DownloadLink> {
+    const file = await this.deps.records.getFile(actor.scope, id, fileId);
     return downloadLink(this.deps.storage, { key: file.objectKey, filename: basename(file.path), ...file }, request);
   }
 
