@@ -41,7 +41,6 @@ async function lookupsOfTheRecords(): Promise<string[]> {
   for (const name of await fs.readdir(folder)) {
     const text = await fs.readFile(path.join(folder, name), 'utf8');
     for (const match of text.matchAll(/lookup(?:<[^>]*>)?\('(xai_[a-z_]+)'/g)) found.add(match[1] as string);
-    if (/'lookup'\)/.test(text)) for (const kind of ['model', 'explanation']) found.add(`xai_get_${kind}`);
   }
   return [...found].sort();
 }

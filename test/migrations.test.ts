@@ -146,7 +146,7 @@ test('one files table: model and explanation files stored before it move into it
     await migrate({ migrations: migrationsFolder(), functions: sqlFunctionsFolder() });
     const model = (
       await db.query<{ result: Record<string, unknown> }>(
-        "select xai_get_model('o', '00000000-0000-4000-8000-000000000002') as result",
+        "select xai_get_version('o', '00000000-0000-4000-8000-000000000002', null) as result",
       )
     ).rows[0]?.result;
     assert.ok(model);

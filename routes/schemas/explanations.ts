@@ -5,7 +5,6 @@ import { datasetRef } from '../../src/fields/common.ts';
 import { listQuery, multipartForm, uuidParam } from './common.ts';
 
 export const explanationPageSchema = z.object({ items: z.array(explanationSchema), nextCursor: z.string().nullable() });
-export const explanationParams = z.object({ id: uuidParam });
 
 export const listExplanationsQuery = z.strictObject({
   ...listQuery,

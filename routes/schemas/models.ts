@@ -10,10 +10,9 @@ import {
   modelSortPattern,
   modelSupportFileTypes,
 } from '../../src/models/schema.ts';
-import { listQuery, multipartForm, uuidParam } from './common.ts';
+import { listQuery, multipartForm } from './common.ts';
 
 export const modelPageSchema = z.object({ items: z.array(modelSchema), nextCursor: z.string().nullable() });
-export const modelParams = z.object({ id: uuidParam });
 
 export const listModelsQuery = z.strictObject({
   ...listQuery,

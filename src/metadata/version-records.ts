@@ -50,8 +50,8 @@ export class VersionRecords<R> {
   }
 
   /** A call answering one record of this kind, its client JSON parsed (see client-json.ts). */
-  protected async record(fn: string, args: Record<string, SqlArgument>, how: 'call' | 'lookup' = 'call'): Promise<R> {
-    return withClientJson(await this.caller[how]<R>(fn, args), this.#jsonFields);
+  protected async record(fn: string, args: Record<string, SqlArgument>): Promise<R> {
+    return withClientJson(await this.caller.call<R>(fn, args), this.#jsonFields);
   }
 
   /** The same for a list of records. */
@@ -83,20 +83,26 @@ export class VersionRecords<R> {
 
   /** Every file of the pending version, stored: the version becomes ready with them. */
   finalize(owner: OwnerScope, id: string, files: readonly StoredVersionFile[]): Promise<R> {
-    return this.record(`xai_finalize_${this.#kind}`, { p_owner: ownerArgument(owner), p_id: id, p_files: files });
+    return this.record('xai_finalize_version', { p_owner: ownerArgument(owner), ...this.#version(id), p_files: files });
   }
 
   /** Fields the form sent after a file, onto the row still pending. */
   async patchPending(owner: OwnerScope, id: string, patch: Record<string, unknown>): Promise<void> {
-    await this.caller.call(`xai_patch_pending_${this.#kind}`, { p_owner: ownerArgument(owner), p_id: id, p_patch: { ...patch } });
+    await this.caller.call(`xai_patch_${this.#kind}`, {
+      p_owner: ownerArgument(owner),
+      p_id: id,
+      p_patch: { ...patch },
+      p_pending: true,
+    });
   }
 
   abandon(owner: OwnerScope, id: string): Promise<DeletedKeys> {
-    return this.caller.call(`xai_abandon_${this.#kind}`, { p_owner: ownerArgument(owner), p_id: id });
+    return this.caller.call('xai_abandon_version', { p_owner: ownerArgument(owner), ...this.#version(id) });
   }
 
-  get(owner: OwnerScope, id: string): Promise<R> {
-    return this.record(`xai_get_${this.#kind}`, { p_owner: ownerArgument(owner), p_id: id }, 'lookup');
+  async get(owner: OwnerScope, id: string): Promise<R> {
+    const args = { p_owner: ownerArgument(owner), ...this.#version(id) };
+    return withClientJson(await this.caller.lookup<R>('xai_get_version', args), this.#jsonFields);
   }
 
   getFile(owner: OwnerScope, id: string, fileId: string): Promise<VersionFile> {
@@ -104,6 +110,11 @@ export class VersionRecords<R> {
   }
 
   update(owner: OwnerScope, id: string, patch: Record<string, unknown>): Promise<R> {
-    return this.record(`xai_update_${this.#kind}`, { p_owner: ownerArgument(owner), p_id: id, p_patch: { ...patch } });
+    return this.record(`xai_patch_${this.#kind}`, {
+      p_owner: ownerArgument(owner),
+      p_id: id,
+      p_patch: { ...patch },
+      p_pending: false,
+    });
   }
 }

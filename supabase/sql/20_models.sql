@@ -59,51 +59,30 @@ begin
   return xai_model_json(m);
 end $$;
 
-create or replace function xai_patch_pending_model(p_owner text, p_id uuid, p_patch json) returns void
+-- Changes a model's fields: while its upload is pending (p_pending; also what its file set
+-- decides: format, safeToLoad, framework) or once ready (PATCH /models/{id}).
+create or replace function xai_patch_model(p_owner text, p_id uuid, p_patch json, p_pending boolean) returns jsonb
 language plpgsql as $$
+declare m models;
 begin
+  if p_pending then
+    select * into m from models where id = p_id and state = 'pending' and xai_can_see(owner_id, p_owner) for update;
+    if m.id is null then perform xai_raise('upload_cancelled', 'The model was removed while its upload was in progress.'); end if;
+  else
+    m := xai_find_model(p_owner, p_id, true);
+  end if;
   update models set
-    framework = case when xai_json_has(p_patch, 'framework') then p_patch ->> 'framework' else framework end,
-    format = case when xai_json_has(p_patch, 'format') then p_patch ->> 'format' else format end,
-    safe_to_load = case when xai_json_has(p_patch, 'safeToLoad') then (p_patch ->> 'safeToLoad')::boolean else safe_to_load end,
+    framework = case when p_pending and xai_json_has(p_patch, 'framework') then p_patch ->> 'framework' else framework end,
+    format = case when p_pending and xai_json_has(p_patch, 'format') then p_patch ->> 'format' else format end,
+    safe_to_load = case when p_pending and xai_json_has(p_patch, 'safeToLoad') then (p_patch ->> 'safeToLoad')::boolean
+                        else safe_to_load end,
     description = case when xai_json_has(p_patch, 'description') then p_patch ->> 'description' else description end,
     tags = case when xai_json_has(p_patch, 'tags') then xai_text_array((p_patch -> 'tags')::jsonb) else tags end,
     metrics = case when xai_json_has(p_patch, 'metrics') then p_patch -> 'metrics' else metrics end,
-    params = case when xai_json_has(p_patch, 'params') then p_patch -> 'params' else params end
-  where id = p_id and state = 'pending' and xai_can_see(owner_id, p_owner);
-  if not found then perform xai_raise('upload_cancelled', 'The model was removed while its upload was in progress.'); end if;
-end $$;
-
--- p_files: every file of the version, stored ([{id, size, sha256, etag}]).
-create or replace function xai_finalize_model(p_owner text, p_id uuid, p_files jsonb)
-returns jsonb language plpgsql as $$
-declare m models;
-begin
-  update models set state = 'ready', updated_at = clock_timestamp()
-  where id = p_id and xai_can_see(owner_id, p_owner) and state = 'pending' returning * into m;
-  if m.id is null then
-    perform xai_raise('upload_cancelled', 'The model was removed while its upload was in progress.');
-  end if;
-  perform xai_finish_version_files(m.id, null, p_files);
+    params = case when xai_json_has(p_patch, 'params') then p_patch -> 'params' else params end,
+    updated_at = case when p_pending then updated_at else clock_timestamp() end
+  where id = m.id returning * into m;
   return xai_model_detail_json(m);
-end $$;
-
-create or replace function xai_abandon_model(p_owner text, p_id uuid) returns jsonb
-language plpgsql as $$
-declare m models; keys text[] := '{}';
-begin
-  select * into m from models where id = p_id and xai_can_see(owner_id, p_owner) and state = 'pending' for update;
-  if m.id is not null then
-    keys := xai_version_keys(array[m.id], '{}');
-    delete from models where id = m.id;
-  end if;
-  return jsonb_build_object('deletedKeys', to_jsonb(keys));
-end $$;
-
-create or replace function xai_get_model(p_owner text, p_id uuid) returns jsonb
-language plpgsql stable as $$
-begin
-  return xai_model_detail_json(xai_find_model(p_owner, p_id));
 end $$;
 
 create or replace function xai_latest_model(p_owner text, p_dataset_ref text, p_name text) returns jsonb
@@ -193,21 +172,6 @@ begin
       p.created_at desc, p.id desc), '[]'::jsonb) into result
   from page p;
   return result;
-end $$;
-
-create or replace function xai_update_model(p_owner text, p_id uuid, p_patch json) returns jsonb
-language plpgsql as $$
-declare m models;
-begin
-  m := xai_find_model(p_owner, p_id, true);
-  update models set
-    description = case when xai_json_has(p_patch, 'description') then p_patch ->> 'description' else description end,
-    tags = case when xai_json_has(p_patch, 'tags') then xai_text_array((p_patch -> 'tags')::jsonb) else tags end,
-    metrics = case when xai_json_has(p_patch, 'metrics') then p_patch -> 'metrics' else metrics end,
-    params = case when xai_json_has(p_patch, 'params') then p_patch -> 'params' else params end,
-    updated_at = clock_timestamp()
-  where id = m.id returning * into m;
-  return xai_model_detail_json(m);
 end $$;
 
 create or replace function xai_delete_model(p_owner text, p_id uuid, p_cascade boolean) returns jsonb

@@ -52,48 +52,25 @@ begin
   return xai_explanation_json(e);
 end $$;
 
-create or replace function xai_patch_pending_explanation(p_owner text, p_id uuid, p_patch json) returns void
+-- Changes an explanation's fields, while its upload is pending (p_pending) or once ready (PATCH).
+create or replace function xai_patch_explanation(p_owner text, p_id uuid, p_patch json, p_pending boolean) returns jsonb
 language plpgsql as $$
+declare e explanations;
 begin
+  if p_pending then
+    select * into e from explanations where id = p_id and state = 'pending' and xai_can_see(owner_id, p_owner) for update;
+    if e.id is null then perform xai_raise('upload_cancelled', 'The explanation was removed while its upload was in progress.'); end if;
+  else
+    e := xai_find_explanation(p_owner, p_id, true);
+  end if;
   update explanations set
     description = case when xai_json_has(p_patch, 'description') then p_patch ->> 'description' else description end,
     tags = case when xai_json_has(p_patch, 'tags') then xai_text_array((p_patch -> 'tags')::jsonb) else tags end,
     summary = case when xai_json_has(p_patch, 'summary') then p_patch -> 'summary' else summary end,
-    params = case when xai_json_has(p_patch, 'params') then p_patch -> 'params' else params end
-  where id = p_id and state = 'pending' and xai_can_see(owner_id, p_owner);
-  if not found then perform xai_raise('upload_cancelled', 'The explanation was removed while its upload was in progress.'); end if;
-end $$;
-
--- p_files: every file of the explanation, stored ([{id, size, sha256, etag}]).
-create or replace function xai_finalize_explanation(p_owner text, p_id uuid, p_files jsonb)
-returns jsonb language plpgsql as $$
-declare e explanations;
-begin
-  update explanations set state = 'ready', updated_at = clock_timestamp()
-  where id = p_id and xai_can_see(owner_id, p_owner) and state = 'pending' returning * into e;
-  if e.id is null then
-    perform xai_raise('upload_cancelled', 'The explanation was removed while its upload was in progress.');
-  end if;
-  perform xai_finish_version_files(null, e.id, p_files);
+    params = case when xai_json_has(p_patch, 'params') then p_patch -> 'params' else params end,
+    updated_at = case when p_pending then updated_at else clock_timestamp() end
+  where id = e.id returning * into e;
   return xai_explanation_json(e);
-end $$;
-
-create or replace function xai_abandon_explanation(p_owner text, p_id uuid) returns jsonb
-language plpgsql as $$
-declare e explanations; keys text[] := '{}';
-begin
-  select * into e from explanations where id = p_id and xai_can_see(owner_id, p_owner) and state = 'pending' for update;
-  if e.id is not null then
-    keys := xai_version_keys('{}', array[e.id]);
-    delete from explanations where id = e.id;
-  end if;
-  return jsonb_build_object('deletedKeys', to_jsonb(keys));
-end $$;
-
-create or replace function xai_get_explanation(p_owner text, p_id uuid) returns jsonb
-language plpgsql stable as $$
-begin
-  return xai_explanation_json(xai_find_explanation(p_owner, p_id));
 end $$;
 
 create or replace function xai_list_explanations(
@@ -116,21 +93,6 @@ begin
       order by created_at desc, id desc
       limit p_limit
     ) e);
-end $$;
-
-create or replace function xai_update_explanation(p_owner text, p_id uuid, p_patch json) returns jsonb
-language plpgsql as $$
-declare e explanations;
-begin
-  e := xai_find_explanation(p_owner, p_id, true);
-  update explanations set
-    description = case when xai_json_has(p_patch, 'description') then p_patch ->> 'description' else description end,
-    tags = case when xai_json_has(p_patch, 'tags') then xai_text_array((p_patch -> 'tags')::jsonb) else tags end,
-    summary = case when xai_json_has(p_patch, 'summary') then p_patch -> 'summary' else summary end,
-    params = case when xai_json_has(p_patch, 'params') then p_patch -> 'params' else params end,
-    updated_at = clock_timestamp()
-  where id = e.id returning * into e;
-  return xai_explanation_json(e);
 end $$;
 
 create or replace function xai_delete_explanation(p_owner text, p_id uuid) returns jsonb

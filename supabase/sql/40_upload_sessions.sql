@@ -130,11 +130,14 @@ returns jsonb language plpgsql as $$
 declare
   s upload_sessions; finalized jsonb; answer jsonb; replaced jsonb := '[]'::jsonb;
   stored jsonb := jsonb_build_object('size', p_size, 'sha256', p_sha256, 'etag', p_etag);
+  model_id uuid; explanation_id uuid;
 begin
   select * into s from upload_sessions where id = p_id for update;
   if s.id is null or s.state <> 'verifying' then
     perform xai_raise('upload_not_open', format('Upload %s is not being verified.', p_id));
   end if;
+  model_id := case when s.target_type = 'model' then s.artifact_id end;
+  explanation_id := case when s.target_type = 'explanation' then s.artifact_id end;
   stored := stored || jsonb_build_object('id', s.row_id);
   case s.target_type
     when 'dataset-file' then
@@ -143,17 +146,11 @@ begin
       replaced := finalized -> 'replacedKeys';
     -- A version's file: ready now; the version too once its last file is (sessions of one
     -- version each answer the version, pending until then).
-    when 'model' then
-      if xai_store_version_file(s.artifact_id, null, stored) then
-        answer := xai_finalize_model(s.owner_id, s.artifact_id, '[]');
-      else
-        select xai_model_json(m) into answer from models m where m.id = s.artifact_id;
-      end if;
     else
-      if xai_store_version_file(null, s.artifact_id, stored) then
-        answer := xai_finalize_explanation(s.owner_id, s.artifact_id, '[]');
+      if xai_store_version_file(model_id, explanation_id, stored) then
+        answer := xai_finalize_version(s.owner_id, model_id, explanation_id, '[]');
       else
-        select xai_explanation_json(e) into answer from explanations e where e.id = s.artifact_id;
+        answer := xai_version_json(model_id, explanation_id);
       end if;
   end case;
   update upload_sessions set state = 'ready', result = answer, claimed_until = null, updated_at = clock_timestamp()
@@ -175,8 +172,8 @@ begin
   if s.state in ('uploading', 'verifying') then
     case s.target_type
       when 'dataset-file' then abandoned := xai_abandon_dataset_batch(s.owner_id, s.dataset_id, s.id);
-      when 'model' then abandoned := xai_abandon_model(s.owner_id, s.artifact_id);
-      else abandoned := xai_abandon_explanation(s.owner_id, s.artifact_id);
+      when 'model' then abandoned := xai_abandon_version(s.owner_id, s.artifact_id, null);
+      else abandoned := xai_abandon_version(s.owner_id, null, s.artifact_id);
     end case;
     -- A version appears whole or not at all: the other live sessions of its files end with it
     -- (their parts are the reconciler's, as any ended session's).

@@ -1,6 +1,7 @@
--- The files of a model version or an explanation: rows of `files`, like a dataset's, added
--- only while the version is pending (a version is immutable once ready), each stored under the
--- version's key prefix and its path, and made ready together: a version appears whole or not.
+-- What model versions and explanations share: their files, rows of `files` like a dataset's,
+-- added only while the version is pending (a version is immutable once ready), each stored under
+-- the version's key prefix and its path, and made ready together: a version appears whole or
+-- not. A version is named by (p_model_id, p_explanation_id), one of them null.
 
 create or replace function xai_version_file_json(f files) returns jsonb
 language sql immutable as $$
@@ -128,4 +129,55 @@ begin
     and (model_id = p_model_id or explanation_id = p_explanation_id);
   if f.id is null then perform xai_raise('file_not_found', format('No file %s in this version.', p_file_id)); end if;
   return xai_version_file_json(f) || jsonb_build_object('objectKey', f.object_key, 'etag', f.etag);
+end $$;
+
+-- A version's record (a model's with its explanations).
+create or replace function xai_version_json(p_model_id uuid, p_explanation_id uuid) returns jsonb
+language plpgsql stable as $$
+begin
+  if p_model_id is not null then return (select xai_model_detail_json(m) from models m where m.id = p_model_id); end if;
+  return (select xai_explanation_json(e) from explanations e where e.id = p_explanation_id);
+end $$;
+
+-- A ready version of the caller's.
+create or replace function xai_get_version(p_owner text, p_model_id uuid, p_explanation_id uuid) returns jsonb
+language plpgsql stable as $$
+begin
+  if p_model_id is not null then return xai_model_detail_json(xai_find_model(p_owner, p_model_id)); end if;
+  return xai_explanation_json(xai_find_explanation(p_owner, p_explanation_id));
+end $$;
+
+-- The caller's pending version becomes ready with every one of its files (p_files: those this
+-- request stored, [{id, size, sha256, etag}]; a direct upload's were stored one by one).
+create or replace function xai_finalize_version(p_owner text, p_model_id uuid, p_explanation_id uuid, p_files jsonb)
+returns jsonb language plpgsql as $$
+begin
+  update models set state = 'ready', updated_at = clock_timestamp()
+    where id = p_model_id and xai_can_see(owner_id, p_owner) and state = 'pending';
+  if not found then
+    update explanations set state = 'ready', updated_at = clock_timestamp()
+      where id = p_explanation_id and xai_can_see(owner_id, p_owner) and state = 'pending';
+  end if;
+  if not found then
+    perform xai_raise('upload_cancelled', 'The version was removed while its upload was in progress.');
+  end if;
+  perform xai_finish_version_files(p_model_id, p_explanation_id, p_files);
+  return xai_version_json(p_model_id, p_explanation_id);
+end $$;
+
+-- Undoes the caller's pending version and its files' rows; returns their object keys.
+create or replace function xai_abandon_version(p_owner text, p_model_id uuid, p_explanation_id uuid) returns jsonb
+language plpgsql as $$
+declare keys text[] := '{}';
+begin
+  perform 1 from models where id = p_model_id and xai_can_see(owner_id, p_owner) and state = 'pending' for update;
+  if not found then
+    perform 1 from explanations where id = p_explanation_id and xai_can_see(owner_id, p_owner) and state = 'pending' for update;
+  end if;
+  if found then
+    keys := xai_version_keys(array[p_model_id], array[p_explanation_id]);
+    delete from models where id = p_model_id;
+    delete from explanations where id = p_explanation_id;
+  end if;
+  return jsonb_build_object('deletedKeys', to_jsonb(keys));
 end $$;
