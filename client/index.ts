@@ -80,6 +80,16 @@ export class ApiError extends Error {
 
 type Fields = Array<[string, string | undefined]>;
 
+/** Form fields from an input object, in this order: objects as JSON, lists comma-separated. */
+function formFields<T extends object>(input: T, names: Array<keyof T & string>): Fields {
+  return names.map((name) => {
+    const value: unknown = input[name];
+    if (value === undefined || value === null) return [name, undefined];
+    if (Array.isArray(value)) return [name, value.join(',')];
+    return [name, typeof value === 'object' ? JSON.stringify(value) : String(value)];
+  });
+}
+
 type Query = Record<string, string | number | boolean | undefined>;
 
 export interface ModelFields {
@@ -183,12 +193,7 @@ export function createArtifactClient(options: ClientOptions) {
     ) =>
       send<DatasetWithFiles>(
         '/datasets',
-        [
-          ['name', input.name],
-          ['description', input.description],
-          ['tags', input.tags?.join(',')],
-          ['status', input.status],
-        ],
+        formFields(input, ['name', 'description', 'tags', 'status']),
         input.files ?? [],
         upload,
       ),
@@ -206,6 +211,22 @@ export function createArtifactClient(options: ClientOptions) {
       request<DownloadLink>('GET', `${filePath(dataset, fileId)}/download`, { query: { expiresIn: options.expiresIn } }),
     /** The file's bytes (the link is asked for and followed). */
     download: async (dataset: string, fileId: string) => fetchBytes(await datasets.downloadLink(dataset, fileId)),
+  };
+
+  /** A version's downloads: its one file (409 multiple_files for several), or any of its files by id. */
+  const versionDownloads = (prefix: string) => {
+    const downloadLink = (id: string, options: { expiresIn?: number } = {}) =>
+      request<DownloadLink>('GET', `${prefix}/${segment(id)}/download`, { query: { expiresIn: options.expiresIn } });
+    const fileDownloadLink = (id: string, fileId: string, options: { expiresIn?: number } = {}) =>
+      request<DownloadLink>('GET', `${prefix}/${segment(id)}/files/${segment(fileId)}/download`, {
+        query: { expiresIn: options.expiresIn },
+      });
+    return {
+      downloadLink,
+      download: async (id: string) => fetchBytes(await downloadLink(id)),
+      fileDownloadLink,
+      downloadFile: async (id: string, fileId: string) => fetchBytes(await fileDownloadLink(id, fileId)),
+    };
   };
 
   const models = {
@@ -226,15 +247,7 @@ export function createArtifactClient(options: ClientOptions) {
     create: (input: ModelInput, upload?: UploadOptions) =>
       send<Model>(
         '/models',
-        [
-          ['dataset', input.dataset],
-          ['name', input.name],
-          ['framework', input.framework],
-          ['metrics', input.metrics && JSON.stringify(input.metrics)],
-          ['params', input.params && JSON.stringify(input.params)],
-          ['description', input.description],
-          ['tags', input.tags?.join(',')],
-        ],
+        formFields(input, ['dataset', 'name', 'framework', 'metrics', 'params', 'description', 'tags']),
         input.files ?? [input.file],
         upload,
       ),
@@ -244,15 +257,7 @@ export function createArtifactClient(options: ClientOptions) {
     ) => request<Model>('PATCH', `/models/${segment(id)}`, { body: patch }),
     delete: (id: string, options: { cascade?: boolean } = {}) =>
       request<void>('DELETE', `/models/${segment(id)}`, { query: { cascade: options.cascade } }),
-    downloadLink: (id: string, options: { expiresIn?: number } = {}) =>
-      request<DownloadLink>('GET', `/models/${segment(id)}/download`, { query: { expiresIn: options.expiresIn } }),
-    download: async (id: string) => fetchBytes(await models.downloadLink(id)),
-    /** One file of a version (any of `model.files`). */
-    fileDownloadLink: (id: string, fileId: string, options: { expiresIn?: number } = {}) =>
-      request<DownloadLink>('GET', `/models/${segment(id)}/files/${segment(fileId)}/download`, {
-        query: { expiresIn: options.expiresIn },
-      }),
-    downloadFile: async (id: string, fileId: string) => fetchBytes(await models.fileDownloadLink(id, fileId)),
+    ...versionDownloads('/models'),
   };
 
   const explanations = {
@@ -262,14 +267,7 @@ export function createArtifactClient(options: ClientOptions) {
     create: (input: ExplanationInput, upload?: UploadOptions) =>
       send<Explanation>(
         '/explanations',
-        [
-          ['model', input.model],
-          ['method', input.method],
-          ['params', input.params && JSON.stringify(input.params)],
-          ['summary', input.summary && JSON.stringify(input.summary)],
-          ['description', input.description],
-          ['tags', input.tags?.join(',')],
-        ],
+        formFields(input, ['model', 'method', 'params', 'summary', 'description', 'tags']),
         input.files ?? [input.file],
         upload,
       ),
@@ -283,15 +281,7 @@ export function createArtifactClient(options: ClientOptions) {
       },
     ) => request<Explanation>('PATCH', `/explanations/${segment(id)}`, { body: patch }),
     delete: (id: string) => request<void>('DELETE', `/explanations/${segment(id)}`),
-    downloadLink: (id: string, options: { expiresIn?: number } = {}) =>
-      request<DownloadLink>('GET', `/explanations/${segment(id)}/download`, { query: { expiresIn: options.expiresIn } }),
-    download: async (id: string) => fetchBytes(await explanations.downloadLink(id)),
-    /** One file of an explanation (any of `explanation.files`). */
-    fileDownloadLink: (id: string, fileId: string, options: { expiresIn?: number } = {}) =>
-      request<DownloadLink>('GET', `/explanations/${segment(id)}/files/${segment(fileId)}/download`, {
-        query: { expiresIn: options.expiresIn },
-      }),
-    downloadFile: async (id: string, fileId: string) => fetchBytes(await explanations.fileDownloadLink(id, fileId)),
+    ...versionDownloads('/explanations'),
   };
 
   return {

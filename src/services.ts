@@ -12,6 +12,7 @@ import { ExplanationService } from './explanations/explanation-service.ts';
 import type { Logger } from './logger.ts';
 import { createMetadataCaller } from './metadata/choose-metadata.ts';
 import { MetadataStore } from './metadata/metadata-store.ts';
+import { checkedRecords } from './metadata/record-checks.ts';
 import type { SqlFunctionCaller } from './metadata/sql-caller.ts';
 import { ModelService } from './models/model-service.ts';
 import { ParquetReading } from './profiles/parquet-reading.ts';
@@ -48,6 +49,8 @@ export interface Services {
 export interface ServiceOverrides {
   storage?: ObjectStorage;
   metadata?: SqlFunctionCaller;
+  /** Parse every record SQL answers with its zod schema (the tests do). */
+  checkRecords?: boolean;
 }
 
 export async function createServices(config: Config, log: Logger, overrides: ServiceOverrides = {}): Promise<Services> {
@@ -61,7 +64,7 @@ export async function createServices(config: Config, log: Logger, overrides: Ser
     await storage.close();
     throw error;
   }
-  const metadata = new MetadataStore(caller);
+  const metadata = new MetadataStore(caller, overrides.checkRecords ? { check: checkedRecords } : {});
   const deps = { metadata, storage, limits: config.limits, log };
   // Parquet footers and pages are read on worker threads with a heap limit: a hostile file costs a thread, not the server.
   const parquet = new ParquetReading({ budget });

@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { type OwnScope, ownScope } from '../src/domain.ts';
 import { AppError, type ErrorCode } from '../src/errors.ts';
 import { MetadataStore } from '../src/metadata/metadata-store.ts';
+import { checkedRecords } from '../src/metadata/record-checks.ts';
 import type { SqlFunctionCaller } from '../src/metadata/sql-caller.ts';
 
 export interface MetadataFixture {
@@ -34,7 +35,7 @@ export function metadataContract(name: string, setup: () => Promise<MetadataFixt
 
     before(async () => {
       fixture = await setup();
-      store = new MetadataStore(fixture.caller);
+      store = new MetadataStore(fixture.caller, { check: checkedRecords });
       await store.check();
     });
     after(() => fixture?.close());

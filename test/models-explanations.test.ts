@@ -6,6 +6,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import type { Explanation } from '../src/explanations/schema.ts';
+import type { Model } from '../src/models/schema.ts';
 import { type Backend, startApp, type TestApp } from './support/app.ts';
 import { eventually, expectProblem, snapshot } from './support/checks.ts';
 import { bufferFile, digestResponse, patternFile, type TestFile } from './support/data.ts';
@@ -14,32 +16,9 @@ import { postgresSkipReason } from './support/postgres.ts';
 
 const MiB = 1024 * 1024;
 
-interface ModelBody {
-  id: string;
-  name: string;
-  version: number;
-  framework: string;
-  format: string;
-  safeToLoad: boolean;
-  metrics: Record<string, number>;
-  params: Record<string, unknown>;
-  description: string | null;
-  tags: string[];
-  sha256: string;
-  size: number;
-  dataset: { id: string; name: string };
-  dependants: { explanations: number };
-  explanations?: Array<{ id: string; method: string }>;
-}
-
-interface ExplanationBody {
-  id: string;
-  method: string;
-  summary: Record<string, unknown>;
-  sha256: string;
-  model: { id: string; name: string; version: number };
-  dataset: { id: string; name: string };
-}
+/** What the API answers, typed by the schemas it is serialized with. */
+type ModelBody = Model;
+type ExplanationBody = Explanation;
 
 const field = (name: string, value: string): Part => ({ name, value });
 const file = (filename: string, content: TestFile): Part => ({ name: 'file', filename, file: content });

@@ -5,6 +5,7 @@ import type { DeletedKeys, OwnerScope, OwnScope, Page } from '../domain.ts';
 import { decodeCursor, pageOf } from '../pagination.ts';
 import type { ProfileRecord, ProfileSummary } from '../profiles/profile.ts';
 import { ownerArgument } from './owner-argument.ts';
+import type { RecordCheck } from './record-checks.ts';
 import type { SqlFunctionCaller } from './sql-caller.ts';
 
 export interface ReserveDataset {
@@ -45,8 +46,11 @@ export interface ListDatasets {
 export class DatasetRecords {
   readonly #caller: SqlFunctionCaller;
 
-  constructor(caller: SqlFunctionCaller) {
+  readonly #check: RecordCheck;
+
+  constructor(caller: SqlFunctionCaller, check: RecordCheck) {
     this.#caller = caller;
+    this.#check = check;
   }
 
   reserve(input: ReserveDataset): Promise<Dataset> {
@@ -74,18 +78,20 @@ export class DatasetRecords {
   }
 
   /** Makes the batch's files ready atomically; returns the dataset and the keys they replaced. */
-  finalizeBatch(input: {
+  async finalizeBatch(input: {
     owner: OwnerScope;
     datasetId: string;
     batchId: string;
     files: FinishedFile[];
   }): Promise<{ dataset: Dataset; replacedKeys: string[] }> {
-    return this.#caller.call('xai_finalize_dataset_batch', {
+    const finished = await this.#caller.call<{ dataset: Dataset; replacedKeys: string[] }>('xai_finalize_dataset_batch', {
       p_owner: ownerArgument(input.owner),
       p_dataset_id: input.datasetId,
       p_batch: input.batchId,
       p_files: input.files.map((file) => ({ ...file })),
     });
+    this.#check('dataset', finished.dataset);
+    return finished;
   }
 
   /** Descriptive fields sent after the files, applied to the dataset the batch reserved (still pending). */
@@ -111,8 +117,11 @@ export class DatasetRecords {
     });
   }
 
-  get(owner: OwnerScope, ref: string): Promise<Dataset> {
-    return this.#caller.lookup('xai_get_dataset', { p_owner: ownerArgument(owner), p_ref: ref });
+  async get(owner: OwnerScope, ref: string): Promise<Dataset> {
+    return this.#check(
+      'dataset',
+      await this.#caller.lookup<Dataset>('xai_get_dataset', { p_owner: ownerArgument(owner), p_ref: ref }),
+    );
   }
 
   async list(owner: OwnerScope, query: ListDatasets): Promise<Page<Dataset>> {
@@ -125,19 +134,24 @@ export class DatasetRecords {
       p_tag: query.tag ?? null,
       p_q: query.q ?? null,
     });
-    return pageOf(rows, query.limit);
+    return pageOf(
+      rows.map((row) => this.#check('dataset', row)),
+      query.limit,
+    );
   }
 
-  update(owner: OwnerScope, ref: string, patch: DatasetPatch): Promise<Dataset> {
-    return this.#caller.call('xai_update_dataset', { p_owner: ownerArgument(owner), p_ref: ref, p_patch: { ...patch } });
+  async update(owner: OwnerScope, ref: string, patch: DatasetPatch): Promise<Dataset> {
+    const args = { p_owner: ownerArgument(owner), p_ref: ref, p_patch: { ...patch } };
+    return this.#check('dataset', await this.#caller.call<Dataset>('xai_update_dataset', args));
   }
 
   delete(owner: OwnerScope, ref: string, cascade: boolean): Promise<DeletedKeys> {
     return this.#caller.call('xai_delete_dataset', { p_owner: ownerArgument(owner), p_ref: ref, p_cascade: cascade });
   }
 
-  getFile(owner: OwnerScope, ref: string, fileId: string): Promise<DatasetFile> {
-    return this.#caller.lookup('xai_get_dataset_file', { p_owner: ownerArgument(owner), p_ref: ref, p_file_id: fileId });
+  async getFile(owner: OwnerScope, ref: string, fileId: string): Promise<DatasetFile> {
+    const args = { p_owner: ownerArgument(owner), p_ref: ref, p_file_id: fileId };
+    return this.#check('dataset file', await this.#caller.lookup<DatasetFile>('xai_get_dataset_file', args));
   }
 
   /** On the pending row, before the finalize that makes the file (and its profile) visible. */

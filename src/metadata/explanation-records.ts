@@ -4,6 +4,7 @@ import type { Explanation } from '../explanations/schema.ts';
 import { decodeCursor, pageOf } from '../pagination.ts';
 import { EXPLANATION_JSON_FIELDS } from './client-json.ts';
 import { ownerArgument } from './owner-argument.ts';
+import type { RecordCheck } from './record-checks.ts';
 import type { SqlFunctionCaller } from './sql-caller.ts';
 import { VersionRecords } from './version-records.ts';
 
@@ -30,12 +31,12 @@ export interface ListExplanations {
 }
 
 export class ExplanationRecords extends VersionRecords<Explanation> {
-  constructor(caller: SqlFunctionCaller) {
-    super(caller, 'explanation', EXPLANATION_JSON_FIELDS);
+  constructor(caller: SqlFunctionCaller, check: RecordCheck) {
+    super(caller, 'explanation', EXPLANATION_JSON_FIELDS, check);
   }
 
   reserve(input: ReserveExplanation): Promise<Explanation> {
-    return this.record('xai_reserve_explanation', {
+    return this.pending('xai_reserve_explanation', {
       p_owner: ownerArgument(input.owner),
       p_id: input.id,
       p_model_id: input.modelId,

@@ -8,6 +8,7 @@ import { ExplanationRecords } from './explanation-records.ts';
 import { MaintenanceRecords } from './maintenance-records.ts';
 import { ModelRecords } from './model-records.ts';
 import { RateLimitRecords } from './rate-limit-records.ts';
+import { type RecordCheck, uncheckedRecords } from './record-checks.ts';
 import type { SqlFunctionCaller } from './sql-caller.ts';
 import { UploadSessionRecords } from './upload-session-records.ts';
 
@@ -20,11 +21,13 @@ export class MetadataStore {
   readonly uploadSessions: UploadSessionRecords;
   readonly rateLimits: RateLimitRecords;
 
-  constructor(caller: SqlFunctionCaller) {
+  /** `check`: checkedRecords parses every ready record SQL answers with its zod schema (the tests turn it on). */
+  constructor(caller: SqlFunctionCaller, options: { check?: RecordCheck } = {}) {
+    const check = options.check ?? uncheckedRecords;
     this.#caller = caller;
-    this.datasets = new DatasetRecords(caller);
-    this.models = new ModelRecords(caller);
-    this.explanations = new ExplanationRecords(caller);
+    this.datasets = new DatasetRecords(caller, check);
+    this.models = new ModelRecords(caller, check);
+    this.explanations = new ExplanationRecords(caller, check);
     this.maintenance = new MaintenanceRecords(caller);
     this.uploadSessions = new UploadSessionRecords(caller);
     this.rateLimits = new RateLimitRecords(caller);

@@ -4,6 +4,7 @@ import type { Model } from '../models/schema.ts';
 import { decodeCursor, pageOf } from '../pagination.ts';
 import { MODEL_JSON_FIELDS } from './client-json.ts';
 import { ownerArgument } from './owner-argument.ts';
+import type { RecordCheck } from './record-checks.ts';
 import type { SqlFunctionCaller } from './sql-caller.ts';
 import { VersionRecords } from './version-records.ts';
 
@@ -36,12 +37,12 @@ export interface ListModels {
 }
 
 export class ModelRecords extends VersionRecords<Model> {
-  constructor(caller: SqlFunctionCaller) {
-    super(caller, 'model', MODEL_JSON_FIELDS);
+  constructor(caller: SqlFunctionCaller, check: RecordCheck) {
+    super(caller, 'model', MODEL_JSON_FIELDS, check);
   }
 
   reserve(input: ReserveModel): Promise<Model> {
-    return this.record('xai_reserve_model', {
+    return this.pending('xai_reserve_model', {
       p_owner: ownerArgument(input.owner),
       p_id: input.id,
       p_dataset_id: input.datasetId,

@@ -7,6 +7,7 @@
 import type { DeletedKeys, OwnerScope } from '../domain.ts';
 import { withClientJson } from './client-json.ts';
 import { ownerArgument } from './owner-argument.ts';
+import type { RecordCheck } from './record-checks.ts';
 import type { SqlArgument, SqlFunctionCaller } from './sql-caller.ts';
 
 export type VersionKind = 'model' | 'explanation';
@@ -42,23 +43,38 @@ export class VersionRecords<R> {
   protected readonly caller: SqlFunctionCaller;
   readonly #kind: VersionKind;
   readonly #jsonFields: readonly ('metrics' | 'params' | 'summary')[];
+  readonly #check: RecordCheck;
 
-  constructor(caller: SqlFunctionCaller, kind: VersionKind, jsonFields: readonly ('metrics' | 'params' | 'summary')[]) {
+  constructor(
+    caller: SqlFunctionCaller,
+    kind: VersionKind,
+    jsonFields: readonly ('metrics' | 'params' | 'summary')[],
+    check: RecordCheck,
+  ) {
     this.caller = caller;
     this.#kind = kind;
     this.#jsonFields = jsonFields;
+    this.#check = check;
   }
 
-  /** A call answering one record of this kind, its client JSON parsed (see client-json.ts). */
+  /** A ready record of this kind as SQL answered it, its client JSON parsed (client-json.ts) and checked. */
+  #ready(record: R): R {
+    return this.#check(this.#kind, withClientJson(record, this.#jsonFields));
+  }
+
+  /** A call answering one ready record of this kind. */
   protected async record(fn: string, args: Record<string, SqlArgument>): Promise<R> {
-    return withClientJson(await this.caller.call<R>(fn, args), this.#jsonFields);
+    return this.#ready(await this.caller.call<R>(fn, args));
   }
 
   /** The same for a list of records. */
   protected async records(fn: string, args: Record<string, SqlArgument>): Promise<R[]> {
-    const rows = await this.caller.call<R[]>(fn, args);
-    for (const row of rows) withClientJson(row, this.#jsonFields);
-    return rows;
+    return (await this.caller.call<R[]>(fn, args)).map((row) => this.#ready(row));
+  }
+
+  /** A call answering the pending record a reservation made (not yet whole: no files, no size). */
+  protected async pending(fn: string, args: Record<string, SqlArgument>): Promise<R> {
+    return withClientJson(await this.caller.call<R>(fn, args), this.#jsonFields);
   }
 
   /** The version this call is about, as the SQL functions name it (p_model_id or p_explanation_id). */
@@ -102,7 +118,7 @@ export class VersionRecords<R> {
 
   async get(owner: OwnerScope, id: string): Promise<R> {
     const args = { p_owner: ownerArgument(owner), ...this.#version(id) };
-    return withClientJson(await this.caller.lookup<R>('xai_get_version', args), this.#jsonFields);
+    return this.#ready(await this.caller.lookup<R>('xai_get_version', args));
   }
 
   getFile(owner: OwnerScope, id: string, fileId: string): Promise<VersionFile> {

@@ -234,25 +234,27 @@ begin
   return jsonb_build_object('deletedKeys', to_jsonb(keys));
 end $$;
 
-create or replace function xai_get_dataset_file(p_owner text, p_ref text, p_file_id uuid) returns jsonb
+-- A ready file of a dataset the caller may see.
+create or replace function xai_find_dataset_file(p_owner text, p_ref text, p_file_id uuid) returns files
 language plpgsql stable as $$
 declare d datasets; f files;
 begin
   d := xai_find_dataset(p_owner, p_ref);
   select * into f from files where id = p_file_id and dataset_id = d.id and state = 'ready';
   if f.id is null then perform xai_raise('file_not_found', format('Dataset %s has no file %s.', d.name, p_file_id)); end if;
-  return xai_file_json(f);
+  return f;
 end $$;
 
+create or replace function xai_get_dataset_file(p_owner text, p_ref text, p_file_id uuid) returns jsonb
+language sql stable as $$
+  select xai_file_json(xai_find_dataset_file(p_owner, p_ref, p_file_id))
+$$;
+
 create or replace function xai_get_dataset_file_profile(p_owner text, p_ref text, p_file_id uuid) returns jsonb
-language plpgsql stable as $$
-declare d datasets; f files;
-begin
-  d := xai_find_dataset(p_owner, p_ref);
-  select * into f from files where id = p_file_id and dataset_id = d.id and state = 'ready';
-  if f.id is null then perform xai_raise('file_not_found', format('Dataset %s has no file %s.', d.name, p_file_id)); end if;
-  return coalesce(f.profile, jsonb_build_object('profile', null, 'reason', 'Not profiled (uploaded before profiles existed).'));
-end $$;
+language sql stable as $$
+  select coalesce((xai_find_dataset_file(p_owner, p_ref, p_file_id)).profile,
+                  jsonb_build_object('profile', null, 'reason', 'Not profiled (uploaded before profiles existed).'))
+$$;
 
 create or replace function xai_delete_dataset_file(p_owner text, p_ref text, p_file_id uuid) returns jsonb
 language plpgsql as $$

@@ -106,7 +106,8 @@ export async function startApp(options: StartOptions): Promise<TestApp> {
       () => server.close(),
     );
   }
-  const services = await createServices(config, logger, { storage, metadata: caller });
+  // Every record SQL answers is parsed with the schema the API promises: the seam is checked, not cast.
+  const services = await createServices(config, logger, { storage, metadata: caller, checkRecords: true });
   const app = await buildApp({ services, logger });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
