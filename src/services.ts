@@ -8,7 +8,7 @@ import { DatasetService } from './datasets/dataset-service.ts';
 import { directKinds, verificationKinds } from './direct-uploads/direct-kinds.ts';
 import { DirectUploadService } from './direct-uploads/direct-upload-service.ts';
 import { UploadVerifier } from './direct-uploads/verifier.ts';
-import { ExplanationService } from './explanations/explanation-service.ts';
+import { createExplanationService, type ExplanationService } from './explanations/explanation-service.ts';
 import type { Logger } from './logger.ts';
 import { createMetadataCaller } from './metadata/choose-metadata.ts';
 import { MetadataStore } from './metadata/metadata-store.ts';
@@ -71,7 +71,7 @@ export async function createServices(config: Config, log: Logger, overrides: Ser
   const thread = new ProfilingThread({ budget });
   const datasets = new DatasetService({ ...deps, profiles: { ...config.profiles, parquet, thread } });
   const models = new ModelService(deps);
-  const explanations = new ExplanationService(deps);
+  const explanations = createExplanationService(deps);
   const verifier = new UploadVerifier({
     metadata,
     storage,

@@ -269,9 +269,7 @@ export function metadataContract(name: string, setup: () => Promise<MetadataFixt
       const { dataset } = await createDataset(owner, 'models-set');
       const reserve = (name: string) => {
         const id = randomUUID();
-        return store.models.reserve({
-          owner,
-          id,
+        return store.models.reserve(owner, id, {
           datasetId: dataset.id,
           name,
           framework: 'xgboost',
@@ -340,16 +338,7 @@ export function metadataContract(name: string, setup: () => Promise<MetadataFixt
       const pending = reserved.find((model) => model.version === 4);
       assert.ok(pending);
       const explain = (modelId: string) =>
-        store.explanations.reserve({
-          owner,
-          id: randomUUID(),
-          modelId,
-          method: 'shap',
-          params: {},
-          summary: { age: 0.5 },
-          description: null,
-          tags: [],
-        });
+        store.explanations.reserve(owner, randomUUID(), { modelId, method: 'shap', summary: { age: 0.5 } });
       await rejectsWith(explain(pending.id), 'model_not_ready');
       await rejectsWith(explain(randomUUID()), 'model_not_found');
       const explanation = await explain(first.id);
@@ -360,7 +349,7 @@ export function metadataContract(name: string, setup: () => Promise<MetadataFixt
       const { deletedKeys } = await store.models.delete(owner, first.id, true);
       assert.deepEqual(deletedKeys.sort(), [...explanationKeys, firstKey].sort());
       for (const model of reserved.filter((item) => item.version > 3)) await store.models.abandon(owner, model.id);
-      const page = await store.models.list(owner, { limit: 10, metric: 'auc', order: 'desc' });
+      const page = await store.models.list(owner, { limit: 10, sort: 'metrics.auc', order: 'desc' });
       assert.deepEqual(page.items.map((model) => model.version).sort(), [2, 3]);
     });
   });

@@ -44,13 +44,7 @@ const models: FastifyPluginAsyncZod = async (app) => {
       querystring: listModelsQuery,
       response: { 200: modelPageSchema },
     },
-    handler: async (request) => {
-      const { sort, ...query } = request.query;
-      return service.list(request.actor, {
-        ...query,
-        metric: sort === 'createdAt' ? undefined : sort.slice('metrics.'.length),
-      });
-    },
+    handler: async (request) => service.list(request.actor, request.query),
   });
 
   app.get('/datasets/:dataset/models/:name/latest', {

@@ -1,5 +1,5 @@
-/** Model records: typed calls of the model SQL functions (the shared ones in VersionRecords). */
-import type { DeletedKeys, OwnerScope, Page } from '../domain.ts';
+/** Model records: the model list (the calls every version kind shares are in VersionRecords). */
+import type { OwnerScope, Page } from '../domain.ts';
 import type { Model } from '../models/schema.ts';
 import { decodeCursor, pageOf } from '../pagination.ts';
 import { MODEL_JSON_FIELDS } from './client-json.ts';
@@ -8,22 +8,6 @@ import type { RecordCheck } from './record-checks.ts';
 import type { SqlFunctionCaller } from './sql-caller.ts';
 import { VersionRecords } from './version-records.ts';
 
-export interface ReserveModel {
-  owner: OwnerScope;
-  id: string;
-  datasetId: string;
-  name: string;
-  framework: string;
-  format: string;
-  safeToLoad: boolean;
-  metrics: Record<string, number>;
-  params: Record<string, unknown>;
-  description: string | null;
-  tags: string[];
-  /** Direct uploads: how many files the version will hold (it is ready when they all are). */
-  expectedFiles?: number | undefined;
-}
-
 export interface ListModels {
   limit: number;
   cursor?: string | undefined;
@@ -31,31 +15,14 @@ export interface ListModels {
   name?: string | undefined;
   framework?: string | undefined;
   tag?: string | undefined;
-  /** A metric name to sort by; undefined sorts by creation time. */
-  metric?: string | undefined;
+  /** createdAt, or metrics.<name> (models without it come last). */
+  sort: string;
   order: 'asc' | 'desc';
 }
 
-export class ModelRecords extends VersionRecords<Model> {
+export class ModelRecords extends VersionRecords<Model, ListModels> {
   constructor(caller: SqlFunctionCaller, check: RecordCheck) {
     super(caller, 'model', MODEL_JSON_FIELDS, check);
-  }
-
-  reserve(input: ReserveModel): Promise<Model> {
-    return this.pending('xai_reserve_model', {
-      p_owner: ownerArgument(input.owner),
-      p_id: input.id,
-      p_dataset_id: input.datasetId,
-      p_name: input.name,
-      p_framework: input.framework,
-      p_format: input.format,
-      p_safe_to_load: input.safeToLoad,
-      p_metrics: input.metrics,
-      p_params: input.params,
-      p_description: input.description,
-      p_tags: input.tags,
-      p_expected_files: input.expectedFiles ?? null,
-    });
   }
 
   latest(owner: OwnerScope, datasetRef: string, name: string): Promise<Model> {
@@ -63,7 +30,7 @@ export class ModelRecords extends VersionRecords<Model> {
   }
 
   async list(owner: OwnerScope, query: ListModels): Promise<Page<Model>> {
-    const sort = `${query.metric ? `metrics.${query.metric}` : 'createdAt'}:${query.order}`;
+    const sort = `${query.sort}:${query.order}`;
     const after = query.cursor ? decodeCursor(query.cursor, sort) : undefined;
     const rows = await this.records('xai_list_models', {
       p_owner: ownerArgument(owner),
@@ -72,7 +39,7 @@ export class ModelRecords extends VersionRecords<Model> {
       p_name: query.name ?? null,
       p_framework: query.framework ?? null,
       p_tag: query.tag ?? null,
-      p_metric: query.metric ?? null,
+      p_metric: query.sort === 'createdAt' ? null : query.sort.slice('metrics.'.length),
       p_desc: query.order === 'desc',
       p_after_value: after?.value ?? null,
       p_after_created: after?.createdAt ?? null,
@@ -80,9 +47,5 @@ export class ModelRecords extends VersionRecords<Model> {
     });
     const page = pageOf(rows, query.limit, (row) => ({ sort, value: row.sortValue ?? null }));
     return { items: page.items.map(({ sortValue: _sortValue, ...model }) => model), nextCursor: page.nextCursor };
-  }
-
-  delete(owner: OwnerScope, id: string, cascade: boolean): Promise<DeletedKeys> {
-    return this.caller.call('xai_delete_model', { p_owner: ownerArgument(owner), p_id: id, p_cascade: cascade });
   }
 }

@@ -2,9 +2,9 @@
  * What model versions and explanations share in the metadata store: one or more stored files
  * each (rows of `files`, see supabase/sql/15_version_files.sql), reserved while the version is
  * pending, made ready together with it, read one by one. One class for both kinds; each kind's
- * own calls (reserve, list) live in its records class, which extends this one.
+ * own call (its list, with its filters) lives in its records class, which extends this one.
  */
-import type { DeletedKeys, OwnerScope } from '../domain.ts';
+import type { DeletedKeys, OwnerScope, Page } from '../domain.ts';
 import { withClientJson } from './client-json.ts';
 import { ownerArgument } from './owner-argument.ts';
 import type { RecordCheck } from './record-checks.ts';
@@ -39,7 +39,7 @@ export interface VersionFile {
   etag: string | null;
 }
 
-export class VersionRecords<R> {
+export abstract class VersionRecords<R, ListQuery> {
   protected readonly caller: SqlFunctionCaller;
   readonly #kind: VersionKind;
   readonly #jsonFields: readonly ('metrics' | 'params' | 'summary')[];
@@ -75,6 +75,26 @@ export class VersionRecords<R> {
   /** A call answering the pending record a reservation made (not yet whole: no files, no size). */
   protected async pending(fn: string, args: Record<string, SqlArgument>): Promise<R> {
     return withClientJson(await this.caller.call<R>(fn, args), this.#jsonFields);
+  }
+
+  abstract list(owner: OwnerScope, query: ListQuery): Promise<Page<R>>;
+
+  /**
+   * The pending version row, its fields named as the API names them (the kind's SQL reserve
+   * function reads them); `expectedFiles` when its files arrive in sessions of their own.
+   */
+  reserve(owner: OwnerScope, id: string, fields: Record<string, unknown>, expectedFiles?: number): Promise<R> {
+    return this.pending(`xai_reserve_${this.#kind}`, {
+      p_owner: ownerArgument(owner),
+      p_id: id,
+      p_fields: fields,
+      p_expected_files: expectedFiles ?? null,
+    });
+  }
+
+  /** Rows first (with `cascade`, what depends on the version too); the caller deletes the keys' objects next. */
+  delete(owner: OwnerScope, id: string, cascade: boolean): Promise<DeletedKeys> {
+    return this.caller.call(`xai_delete_${this.#kind}`, { p_owner: ownerArgument(owner), p_id: id, p_cascade: cascade });
   }
 
   /** The version this call is about, as the SQL functions name it (p_model_id or p_explanation_id). */

@@ -3,18 +3,14 @@
  * single model file, an MLflow folder, sharded weights), with metrics and parameters. The
  * upload engine and reads are the shared VersionService; this is what is a model's own.
  */
-import { randomUUID } from 'node:crypto';
-import type { Limits } from '../config.ts';
-import type { Actor, Page } from '../domain.ts';
+import type { Actor } from '../domain.ts';
 import { AppError } from '../errors.ts';
 import { extensionOf, fileTypeOf } from '../fields/file-types.ts';
 import { basename } from '../fields/paths.ts';
-import type { Logger } from '../logger.ts';
 import type { MetadataStore } from '../metadata/metadata-store.ts';
 import type { ListModels } from '../metadata/model-records.ts';
-import type { ObjectStorage } from '../storage/port.ts';
-import { MAX_VERSION_FILES } from '../versions/schema.ts';
-import { type VersionKindSpec, VersionService } from '../versions/version-service.ts';
+import { versionForm } from '../versions/schema.ts';
+import { type VersionKindSpec, VersionService, type VersionServiceDeps } from '../versions/version-service.ts';
 import {
   MLFLOW_MODEL_FILE,
   MODEL_LATE_FIELDS,
@@ -26,40 +22,24 @@ import {
   modelSupportFileTypes,
 } from './schema.ts';
 
-export interface ModelServiceDeps {
-  metadata: MetadataStore;
-  storage: ObjectStorage;
-  limits: Limits;
-  log: Logger;
-}
-
 /** A model's fields once parsed, from the form or a direct-upload target. */
 type ModelInput = ModelFieldValues | ModelTarget;
 
-export class ModelService extends VersionService<Model, ModelInput> {
+export class ModelService extends VersionService<Model, ModelInput, ListModels> {
   readonly #metadata: MetadataStore;
 
-  constructor(deps: ModelServiceDeps) {
+  constructor(deps: Omit<VersionServiceDeps<Model, ListModels>, 'records'> & { metadata: MetadataStore }) {
     super({ ...deps, records: deps.metadata.models }, modelKind(deps.metadata));
     this.#metadata = deps.metadata;
-  }
-
-  list(actor: Actor, query: ListModels): Promise<Page<Model>> {
-    return this.#metadata.models.list(actor.scope, query);
   }
 
   latest(actor: Actor, datasetRef: string, name: string): Promise<Model> {
     return this.#metadata.models.latest(actor.scope, datasetRef, name);
   }
-
-  async delete(actor: Actor, id: string, cascade: boolean): Promise<void> {
-    const { deletedKeys } = await this.#metadata.models.delete(actor.scope, id, cascade);
-    await this.deleteObjects(deletedKeys);
-  }
 }
 
 /** What a version's files say it is: an MLflow model when it has an MLmodel file, else its first model file's format. */
-export function describeModelFiles(paths: readonly string[]): { format: string; safeToLoad: boolean; framework?: string } {
+function describeModelFiles(paths: readonly string[]): { format: string; safeToLoad: boolean; framework?: string } {
   const modelFiles = paths.filter((path) => Object.hasOwn(modelFileTypes, extensionOf(path)));
   const types = modelFiles.map((path) => fileTypeOf('model', modelFileTypes, path));
   const safeToLoad = types.every((type) => type.safeToLoad);
@@ -69,17 +49,10 @@ export function describeModelFiles(paths: readonly string[]): { format: string; 
   return { format: first.format, safeToLoad, ...(first.framework ? { framework: first.framework } : {}) };
 }
 
-function modelKind(metadata: MetadataStore): VersionKindSpec<Model, ModelInput> {
+function modelKind(metadata: MetadataStore): VersionKindSpec<ModelInput> {
   return {
     kind: 'model',
-    form: {
-      kind: 'model',
-      fields: modelFields,
-      repeatable: ['tags'],
-      late: MODEL_LATE_FIELDS,
-      files: { min: 1, max: MAX_VERSION_FILES },
-      paths: true,
-    },
+    form: versionForm('model', modelFields, MODEL_LATE_FIELDS),
     maxBytes: (limits) => limits.modelFileBytes,
     contentTypeOf(path, first) {
       // The first file says what the version is (a model file, or an MLflow folder's MLmodel);
@@ -88,24 +61,13 @@ function modelKind(metadata: MetadataStore): VersionKindSpec<Model, ModelInput> 
       const table = first ? modelFileTypes : { ...modelSupportFileTypes, ...modelFileTypes };
       return fileTypeOf('model', table, path).contentType;
     },
-    async reserve(owner, input, firstPath, expectedFiles) {
+    async fields(owner, input, firstPath) {
       // Resolving the dataset authorizes the upload before a byte moves.
       const dataset = await metadata.datasets.get(owner, input.dataset);
-      const { format, safeToLoad, framework } = describeModelFiles([firstPath]);
-      return metadata.models.reserve({
-        owner,
-        id: randomUUID(),
-        datasetId: dataset.id,
-        name: input.name,
-        format,
-        safeToLoad,
-        framework: input.framework ?? framework ?? 'other',
-        metrics: input.metrics ?? {},
-        params: input.params ?? {},
-        description: input.description ?? null,
-        tags: input.tags ?? [],
-        expectedFiles,
-      });
+      const described = describeModelFiles([firstPath]);
+      const { name, metrics, params, description, tags } = input;
+      const framework = input.framework ?? described.framework;
+      return { datasetId: dataset.id, ...described, framework, name, metrics, params, description, tags };
     },
     describe(paths) {
       const { format, safeToLoad } = describeModelFiles(paths);

@@ -4,9 +4,15 @@
  * several files); `files` lists every file, each downloadable on its own.
  */
 import { z } from 'zod';
+import type { FormSpec } from '../uploads/form-reader.ts';
 
 /** Files one version may hold (an MLflow folder, sharded weights with their index, …). */
 export const MAX_VERSION_FILES = 1000;
+
+/** The upload form of a version kind: its fields (tags repeatable, `late` ones also after a file), then its files by path. */
+export function versionForm<S extends z.ZodObject>(kind: string, fields: S, late: readonly string[]): FormSpec<S> {
+  return { kind, fields, repeatable: ['tags'], late, files: { min: 1, max: MAX_VERSION_FILES }, paths: true };
+}
 
 export const versionFileSchema = z
   .object({

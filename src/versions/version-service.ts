@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import type { Limits } from '../config.ts';
 import type { DirectReservation } from '../direct-uploads/reservation.ts';
-import type { Actor, OwnerScope } from '../domain.ts';
+import type { Actor, OwnerScope, Page } from '../domain.ts';
 import { type DownloadLink, type DownloadRequest, downloadLink } from '../downloads.ts';
 import { AppError } from '../errors.ts';
 import { basename, validateRelativePath } from '../fields/paths.ts';
@@ -23,7 +23,7 @@ import { deleteObjects, UploadBatch } from '../uploads/upload-batch.ts';
 import type { StoredVersion } from './schema.ts';
 
 /** What makes a kind of version (model, explanation) different from the other. */
-export interface VersionKindSpec<R extends StoredVersion, Input> {
+export interface VersionKindSpec<Input> {
   /** model or explanation, for messages. */
   kind: string;
   form: FormSpec<z.ZodObject>;
@@ -34,28 +34,28 @@ export interface VersionKindSpec<R extends StoredVersion, Input> {
    */
   contentTypeOf(path: string, first: boolean): string;
   /**
-   * Reserves the pending version row (authorizing on what it references) for its first file;
-   * `expectedFiles` when its files arrive in sessions of their own (direct uploads).
+   * The fields the pending version row is reserved with, as the API names them, resolving (and
+   * so authorizing) what the version references, for its first file at `firstPath`.
    */
-  reserve(owner: OwnerScope, input: Input, firstPath: string, expectedFiles?: number): Promise<R>;
+  fields(owner: OwnerScope, input: Input, firstPath: string): Promise<Record<string, unknown>>;
   /** Fields the whole file set decides (a model's format), set before the version is finalized. */
   describe?(paths: readonly string[]): Record<string, unknown>;
   /** What one more file changes of those fields (a pickle makes a model unsafe to load), if anything. */
   describeAdded?(path: string): Record<string, unknown> | undefined;
 }
 
-export interface VersionServiceDeps<R extends StoredVersion> {
-  records: VersionRecords<R>;
+export interface VersionServiceDeps<R extends StoredVersion, ListQuery> {
+  records: VersionRecords<R, ListQuery>;
   storage: ObjectStorage;
   limits: Limits;
   log: Logger;
 }
 
-export class VersionService<R extends StoredVersion, Input> {
-  protected readonly deps: VersionServiceDeps<R>;
-  readonly #spec: VersionKindSpec<R, Input>;
+export class VersionService<R extends StoredVersion, Input, ListQuery> {
+  protected readonly deps: VersionServiceDeps<R, ListQuery>;
+  readonly #spec: VersionKindSpec<Input>;
 
-  constructor(deps: VersionServiceDeps<R>, spec: VersionKindSpec<R, Input>) {
+  constructor(deps: VersionServiceDeps<R, ListQuery>, spec: VersionKindSpec<Input>) {
     this.deps = deps;
     this.#spec = spec;
   }
@@ -75,7 +75,7 @@ export class VersionService<R extends StoredVersion, Input> {
         contentTypeOf: (path, index) => this.#spec.contentTypeOf(path, index === 0),
         reserve: async (path, contentType) => {
           if (!version) {
-            const reserved = await this.#spec.reserve(owner, form.fields as Input, path);
+            const reserved = await this.#reserve(owner, form.fields as Input, path);
             batch.onUndo(() => records.abandon(owner, reserved.id));
             version = reserved;
           }
@@ -104,7 +104,7 @@ export class VersionService<R extends StoredVersion, Input> {
     const owner = actor.scope;
     const path = validateRelativePath(target.filename);
     const contentType = this.#spec.contentTypeOf(path, true);
-    const version = await this.#spec.reserve(owner, target, path, target.files);
+    const version = await this.#reserve(owner, target, path, target.files);
     const abandon = async () => {
       await records.abandon(owner, version.id);
     };
@@ -154,6 +154,15 @@ export class VersionService<R extends StoredVersion, Input> {
     };
   }
 
+  async #reserve(owner: OwnerScope, input: Input, firstPath: string, expectedFiles?: number): Promise<R> {
+    const fields = await this.#spec.fields(owner, input, firstPath);
+    return this.deps.records.reserve(owner, randomUUID(), fields, expectedFiles);
+  }
+
+  list(actor: Actor, query: ListQuery): Promise<Page<R>> {
+    return this.deps.records.list(actor.scope, query);
+  }
+
   get(actor: Actor, id: string): Promise<R> {
     return this.deps.records.get(actor.scope, id);
   }
@@ -184,7 +193,8 @@ export class VersionService<R extends StoredVersion, Input> {
   }
 
   /** Rows first, in one transaction; then their objects (a failure there is an orphan to reconcile). */
-  protected async deleteObjects(keys: readonly string[]): Promise<void> {
-    await deleteObjects(this.deps.storage, keys, this.deps.log);
+  async delete(actor: Actor, id: string, cascade: boolean): Promise<void> {
+    const { deletedKeys } = await this.deps.records.delete(actor.scope, id, cascade);
+    await deleteObjects(this.deps.storage, deletedKeys, this.deps.log);
   }
 }

@@ -39,22 +39,22 @@ begin
 end $$;
 
 -- Reserves the next version of (dataset, name). The dataset row is locked, so concurrent
--- uploads of one name get consecutive versions.
-create or replace function xai_reserve_model(
-  p_owner text, p_id uuid, p_dataset_id uuid, p_name text, p_framework text, p_format text,
-  p_safe_to_load boolean, p_metrics json, p_params json, p_description text, p_tags jsonb,
-  p_expected_files integer default null
-) returns jsonb language plpgsql as $$
-declare d datasets; v integer; m models;
+-- uploads of one name get consecutive versions. p_fields: the model's fields as the API names
+-- them (datasetId, name, framework, format, safeToLoad, metrics, params, description, tags).
+create or replace function xai_reserve_model(p_owner text, p_id uuid, p_fields json, p_expected_files integer)
+returns jsonb language plpgsql as $$
+declare d datasets; v integer; m models; model_name text := p_fields ->> 'name';
 begin
-  select * into d from datasets where id = p_dataset_id and xai_can_see(owner_id, p_owner) and state = 'ready' for update;
-  if d.id is null then perform xai_raise('dataset_not_found', format('No dataset %s.', p_dataset_id)); end if;
-  select coalesce(max(version), 0) + 1 into v from models where dataset_id = d.id and name = p_name;
+  select * into d from datasets
+    where id = (p_fields ->> 'datasetId')::uuid and xai_can_see(owner_id, p_owner) and state = 'ready' for update;
+  if d.id is null then perform xai_raise('dataset_not_found', format('No dataset %s.', p_fields ->> 'datasetId')); end if;
+  select coalesce(max(version), 0) + 1 into v from models where dataset_id = d.id and name = model_name;
   insert into models (id, owner_id, dataset_id, name, version, framework, format, safe_to_load, metrics, params,
                       description, tags, key_prefix, expected_files, state)
-  values (p_id, d.owner_id, d.id, p_name, v, coalesce(p_framework, 'other'), p_format, p_safe_to_load,
-          coalesce(p_metrics, '{}'), coalesce(p_params, '{}'), p_description, xai_text_array(p_tags),
-          xai_model_key(d.name, p_name, v, p_id, ''), p_expected_files, 'pending')
+  values (p_id, d.owner_id, d.id, model_name, v, coalesce(p_fields ->> 'framework', 'other'), p_fields ->> 'format',
+          (p_fields ->> 'safeToLoad')::boolean, coalesce(p_fields -> 'metrics', '{}'), coalesce(p_fields -> 'params', '{}'),
+          p_fields ->> 'description', xai_text_array((p_fields -> 'tags')::jsonb),
+          xai_model_key(d.name, model_name, v, p_id, ''), p_expected_files, 'pending')
   returning * into m;
   return xai_model_json(m);
 end $$;

@@ -30,24 +30,23 @@ begin
   return e;
 end $$;
 
-create or replace function xai_reserve_explanation(
-  p_owner text, p_id uuid, p_model_id uuid, p_method text, p_params json, p_summary json,
-  p_description text, p_tags jsonb, p_expected_files integer default null
-) returns jsonb language plpgsql as $$
-declare m models; e explanations; dataset_name text;
+-- p_fields: the explanation's fields as the API names them (modelId, method, params, summary, description, tags).
+create or replace function xai_reserve_explanation(p_owner text, p_id uuid, p_fields json, p_expected_files integer)
+returns jsonb language plpgsql as $$
+declare m models; e explanations; dataset_name text; explained uuid := (p_fields ->> 'modelId')::uuid;
 begin
   -- Share lock: the model cannot be deleted between this check and the insert.
-  select * into m from models where id = p_model_id and xai_can_see(owner_id, p_owner) for share;
-  if m.id is null then perform xai_raise('model_not_found', format('No model %s.', p_model_id)); end if;
+  select * into m from models where id = explained and xai_can_see(owner_id, p_owner) for share;
+  if m.id is null then perform xai_raise('model_not_found', format('No model %s.', explained)); end if;
   if m.state <> 'ready' then
-    perform xai_raise('model_not_ready', format('Model %s is still uploading; explain it once it is ready.', p_model_id));
+    perform xai_raise('model_not_ready', format('Model %s is still uploading; explain it once it is ready.', explained));
   end if;
   select name into dataset_name from datasets where id = m.dataset_id;
   insert into explanations (id, owner_id, model_id, dataset_id, method, params, summary, description, tags,
                             key_prefix, expected_files, state)
-  values (p_id, m.owner_id, m.id, m.dataset_id, p_method, coalesce(p_params, '{}'), coalesce(p_summary, '{}'),
-          p_description, xai_text_array(p_tags),
-          xai_explanation_key(dataset_name, m.name, m.version, p_method, p_id, ''), p_expected_files, 'pending')
+  values (p_id, m.owner_id, m.id, m.dataset_id, p_fields ->> 'method', coalesce(p_fields -> 'params', '{}'),
+          coalesce(p_fields -> 'summary', '{}'), p_fields ->> 'description', xai_text_array((p_fields -> 'tags')::jsonb),
+          xai_explanation_key(dataset_name, m.name, m.version, p_fields ->> 'method', p_id, ''), p_expected_files, 'pending')
   returning * into e;
   return xai_explanation_json(e);
 end $$;
@@ -95,7 +94,8 @@ begin
     ) e);
 end $$;
 
-create or replace function xai_delete_explanation(p_owner text, p_id uuid) returns jsonb
+-- p_cascade: as for every kind; nothing depends on an explanation.
+create or replace function xai_delete_explanation(p_owner text, p_id uuid, p_cascade boolean) returns jsonb
 language plpgsql as $$
 declare e explanations; keys text[];
 begin
