@@ -846,6 +846,8 @@ async function main() {
           returning id, key_prefix)
         insert into files (id, model_id, owner_id, path, object_key, content_type, size, sha256, state, batch_id)
         select gen_random_uuid(), m.id, 'local', 'm.json', m.key_prefix || 'm.json', 'application/json', 10, repeat('a', 64), 'ready', m.id from m`;
+      // What xai_finalize_version stores with a version made ready through the API.
+      await sql`update models set files_json = xai_version_files_json(id, null) where files_json is null`;
       await sql`analyze`;
       const bareList = await cannon(`${signerBase}/sign`, 32, RATE_SECONDS);
       const datasets = await cannon(`${api.base}/datasets?limit=20`, 32, RATE_SECONDS);
@@ -880,6 +882,8 @@ async function main() {
           returning id, key_prefix)
         insert into files (id, model_id, owner_id, path, object_key, content_type, size, sha256, state, batch_id)
         select gen_random_uuid(), m.id, 'local', 'm.json', m.key_prefix || 'm.json', 'application/json', 10, repeat('a', 64), 'ready', m.id from m`;
+      // What xai_finalize_version stores with a version made ready through the API.
+      await sql`update models set files_json = xai_version_files_json(id, null) where files_json is null`;
       await sql`analyze models`;
       await sql`analyze files`;
       const [deep] = await sql<

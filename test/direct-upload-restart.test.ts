@@ -4,39 +4,24 @@
  * job over once the dead one's lease lapses, and the record ends ready with the right bytes.
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { test } from 'node:test';
 import postgres from 'postgres';
 import { createArtifactClient, type UploadSession } from '../client/index.ts';
 import { eventually } from './support/checks.ts';
 import { digestResponse, patternFile } from './support/data.ts';
 import { upload as formUpload } from './support/multipart.ts';
-import { createTestDatabase, postgresSkipReason } from './support/postgres.ts';
-import { r2Environment, startS3Server } from './support/s3-server.ts';
+import { postgresSkipReason } from './support/postgres.ts';
 import { startServerProcess } from './support/server-process.ts';
+import { s3AndPostgres, tempDir } from './support/test-stack.ts';
 
 const MiB = 1024 * 1024;
 
 test('a verification cut short by a crash finishes after a restart', { skip: postgresSkipReason }, async (t) => {
-  const s3 = await startS3Server();
-  t.after(() => s3.close());
-  const database = await createTestDatabase();
-  t.after(() => database.drop());
+  const { database, env: stack } = await s3AndPostgres(t);
   const sql = postgres(database.url, { max: 1, onnotice: () => {} });
   t.after(() => sql.end());
-  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'xai-verify-restart-'));
-  t.after(() => fs.rm(dataDir, { recursive: true, force: true }));
-  const env = {
-    DATA_DIR: dataDir,
-    PORT: '0',
-    DATABASE_URL: database.url,
-    ...r2Environment(s3),
-    VERIFY_LEASE_SECONDS: '2',
-  };
-  const first = startServerProcess(env);
-  t.after(() => first.child.kill('SIGKILL'));
+  const env = { ...stack, DATA_DIR: await tempDir(t, 'xai-verify-restart-'), PORT: '0', VERIFY_LEASE_SECONDS: '2' };
+  const first = startServerProcess(env, t);
   const firstUrl = await first.listening();
   assert.equal((await formUpload(`${firstUrl}/datasets`, [{ name: 'name', value: 'crash-test' }])).status, 201);
 

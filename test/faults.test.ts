@@ -16,10 +16,10 @@ import { S3Storage } from '../src/storage/s3-storage.ts';
 import { type Backend, startApp, type TestApp } from './support/app.ts';
 import { digestResponse, patternFile, type TestFile } from './support/data.ts';
 import { upload } from './support/multipart.ts';
-import { createTestDatabase, postgresSkipReason } from './support/postgres.ts';
+import { postgresSkipReason } from './support/postgres.ts';
 import { startPrivatePostgres } from './support/private-postgres.ts';
-import { r2Environment, startS3Server } from './support/s3-server.ts';
 import { startServerProcess } from './support/server-process.ts';
+import { s3AndPostgres } from './support/test-stack.ts';
 
 const MiB = 1024 * 1024;
 const LATER = () => new Date(Date.now() + 3 * 3_600_000);
@@ -177,21 +177,10 @@ disconnects('s3-postgres');
 
 describe('the API process killed mid-upload', { skip: postgresSkipReason }, () => {
   test('SIGKILL during an upload, then the reconciler: consistent, and the same upload succeeds', async (t) => {
-    const s3 = await startS3Server();
-    const database = await createTestDatabase();
-    t.after(async () => {
-      await s3.close();
-      await database.drop();
-    });
-    const env = {
-      PORT: '0',
-      DATABASE_URL: database.url,
-      ...r2Environment(s3),
-      UPLOAD_PART_SIZE_BYTES: String(5 * MiB),
-    };
+    const { s3, database, env: stack } = await s3AndPostgres(t);
+    const env = { ...stack, PORT: '0', UPLOAD_PART_SIZE_BYTES: String(5 * MiB) };
     const launch = async () => {
-      const server = startServerProcess(env);
-      t.after(() => server.child.kill('SIGKILL'));
+      const server = startServerProcess(env, t);
       return { child: server.child, base: await server.listening() };
     };
 

@@ -9,9 +9,9 @@ import fs from 'node:fs/promises';
 import { test } from 'node:test';
 import { digestResponse, patternFile } from './support/data.ts';
 import { upload } from './support/multipart.ts';
-import { createTestDatabase, postgresSkipReason } from './support/postgres.ts';
-import { r2Environment, startS3Server } from './support/s3-server.ts';
+import { postgresSkipReason } from './support/postgres.ts';
 import { startServerProcess } from './support/server-process.ts';
+import { s3AndPostgres } from './support/test-stack.ts';
 
 const MiB = 1024 * 1024;
 const SECONDS = Number(process.env.LOAD_TEST_SECONDS ?? 60);
@@ -20,21 +20,17 @@ const UPLOADS = 16;
 test(`load: ${UPLOADS} concurrent 64 MiB uploads with list and download-URL traffic for ${SECONDS} s`, {
   skip: postgresSkipReason,
 }, async (t) => {
-  const s3 = await startS3Server();
-  const database = await createTestDatabase();
-  t.after(async () => {
-    await s3.close();
-    await database.drop();
-  });
-  const server = startServerProcess({
-    PORT: '0',
-    DATABASE_URL: database.url,
-    ...r2Environment(s3),
-    RATE_LIMIT_REQUESTS_PER_MINUTE: '1000000',
-    RATE_LIMIT_DOWNLOADS_PER_MINUTE: '1000000',
-    RATE_LIMIT_UPLOADS_PER_MINUTE: '1000',
-  });
-  t.after(() => server.child.kill('SIGKILL'));
+  const { env } = await s3AndPostgres(t);
+  const server = startServerProcess(
+    {
+      ...env,
+      PORT: '0',
+      RATE_LIMIT_REQUESTS_PER_MINUTE: '1000000',
+      RATE_LIMIT_DOWNLOADS_PER_MINUTE: '1000000',
+      RATE_LIMIT_UPLOADS_PER_MINUTE: '1000',
+    },
+    t,
+  );
   const base = await server.listening();
   const child = server.child;
 

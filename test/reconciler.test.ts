@@ -17,8 +17,8 @@ import { projectRoot } from '../src/project-files.ts';
 import { type Backend, startApp, type TestApp } from './support/app.ts';
 import { bufferFile, patternFile } from './support/data.ts';
 import { upload } from './support/multipart.ts';
-import { createTestDatabase, postgresSkipReason } from './support/postgres.ts';
-import { r2Environment, startS3Server } from './support/s3-server.ts';
+import { postgresSkipReason } from './support/postgres.ts';
+import { s3AndPostgres } from './support/test-stack.ts';
 
 const HOUR = 3_600_000;
 
@@ -139,17 +139,8 @@ suite('s3-postgres');
 
 describe('npm run reconcile', { skip: postgresSkipReason }, () => {
   test('the command reports as JSON with --dry-run and exits 0 when all is consistent', async (t) => {
-    const s3 = await startS3Server();
-    const database = await createTestDatabase();
-    t.after(async () => {
-      await s3.close();
-      await database.drop();
-    });
-    const env = {
-      PATH: process.env.PATH ?? '',
-      DATABASE_URL: database.url,
-      ...r2Environment(s3),
-    };
+    const { s3, env: stack } = await s3AndPostgres(t);
+    const env = { ...stack, PATH: process.env.PATH ?? '' };
     const run = (args: string[]) =>
       promisify(execFile)(process.execPath, [path.join(projectRoot(), 'src/cli/reconcile.ts'), ...args], {
         env,

@@ -7,19 +7,17 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { projectRoot } from '../src/project-files.ts';
-import { startS3Server } from './support/s3-server.ts';
+import { r2Environment, startS3Server } from './support/s3-server.ts';
 import { startServerProcess } from './support/server-process.ts';
+import { tempDir } from './support/test-stack.ts';
 
 test('with no configuration it serves the embedded default on loopback, ready, and stops on SIGTERM', async (t) => {
-  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'xai-process-'));
-  t.after(() => fs.rm(dataDir, { recursive: true, force: true }));
-  const server = startServerProcess({ DATA_DIR: dataDir, PORT: '0' });
-  t.after(() => server.child.kill('SIGKILL'));
+  const dataDir = await tempDir(t, 'xai-process-');
+  const server = startServerProcess({ DATA_DIR: dataDir, PORT: '0' }, t);
   const address = await server.listening();
   assert.match(server.output(), /"storage":"filesystem/);
   assert.match(server.output(), /"metadata":"pglite/);
@@ -53,17 +51,8 @@ test('bad configuration exits non-zero with one line naming the variable', async
 test('a deploy that cannot work exits at start with one line naming the variable, never a value', async (t) => {
   const s3 = await startS3Server();
   t.after(() => s3.close());
-  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'xai-misconfigured-'));
-  t.after(() => fs.rm(dataDir, { recursive: true, force: true }));
-  const r2 = {
-    DATA_DIR: dataDir,
-    PORT: '0',
-    R2_ENDPOINT_URL: s3.endpoint,
-    R2_ACCESS_KEY_ID: s3.config.accessKeyId,
-    R2_SECRET_ACCESS_KEY: s3.config.secretAccessKey,
-    R2_BUCKET_NAME: s3.bucket,
-    S3_FORCE_PATH_STYLE: 'true',
-  };
+  const dataDir = await tempDir(t, 'xai-misconfigured-');
+  const r2 = { DATA_DIR: dataDir, PORT: '0', ...r2Environment(s3) };
   const blocker = net.createServer();
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
   t.after(() => blocker.close());
@@ -91,17 +80,14 @@ test('a deploy that cannot work exits at start with one line naming the variable
     assert.doesNotMatch(server.output(), /do-not-print-me|Server listening/, label);
   }
   // The same settings with the right bucket start and serve.
-  const good = startServerProcess(r2);
-  t.after(() => good.child.kill('SIGKILL'));
+  const good = startServerProcess(r2, t);
   const address = await good.listening();
   assert.equal((await fetch(`${address}/ready`)).status, 200);
 });
 
 test('one process per embedded data folder: a second server is refused, and reconcile runs through the running one', async (t) => {
-  const dataDir = await fs.mkdtemp(path.join(os.tmpdir(), 'xai-lock-'));
-  t.after(() => fs.rm(dataDir, { recursive: true, force: true }));
-  const first = startServerProcess({ DATA_DIR: dataDir, PORT: '0' });
-  t.after(() => first.child.kill('SIGKILL'));
+  const dataDir = await tempDir(t, 'xai-lock-');
+  const first = startServerProcess({ DATA_DIR: dataDir, PORT: '0' }, t);
   const address = await first.listening();
 
   const second = startServerProcess({ DATA_DIR: dataDir, PORT: '0' });

@@ -162,6 +162,9 @@ begin
     perform xai_raise('upload_cancelled', 'The version was removed while its upload was in progress.');
   end if;
   perform xai_finish_version_files(p_model_id, p_explanation_id, p_files);
+  -- Built once: a ready version's files never change (see the files_json migration).
+  update models set files_json = xai_version_files_json(id, null) where id = p_model_id;
+  update explanations set files_json = xai_version_files_json(null, id) where id = p_explanation_id;
   return xai_version_json(p_model_id, p_explanation_id);
 end $$;
 

@@ -15,7 +15,7 @@ language sql stable as $$
     'state', m.state, 'createdAt', xai_ts(m.created_at), 'updatedAt', xai_ts(m.updated_at),
     'dataset', (select jsonb_build_object('id', d.id, 'name', d.name) from datasets d where d.id = m.dataset_id),
     'dependants', jsonb_build_object('explanations', (select count(*) from explanations e where e.model_id = m.id)))
-  || xai_version_files_json(m.id, null)
+  || coalesce(m.files_json, xai_version_files_json(m.id, null))
 $$;
 
 create or replace function xai_model_detail_json(m models) returns jsonb

@@ -15,7 +15,7 @@ language sql stable as $$
     'createdAt', xai_ts(e.created_at), 'updatedAt', xai_ts(e.updated_at),
     'model', (select jsonb_build_object('id', m.id, 'name', m.name, 'version', m.version) from models m where m.id = e.model_id),
     'dataset', (select jsonb_build_object('id', d.id, 'name', d.name) from datasets d where d.id = e.dataset_id))
-  || xai_version_files_json(null, e.id)
+  || coalesce(e.files_json, xai_version_files_json(null, e.id))
 $$;
 
 create or replace function xai_find_explanation(p_owner text, p_id uuid, p_lock boolean default false) returns explanations

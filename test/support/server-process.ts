@@ -1,6 +1,7 @@
 /** The real server process (`node routes/server.ts`), as npm start and the Docker image run it. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
+import type { TestContext } from 'node:test';
 import { projectRoot } from '../../src/project-files.ts';
 
 export interface ServerProcess {
@@ -12,12 +13,14 @@ export interface ServerProcess {
   listening(): Promise<string>;
 }
 
-export function startServerProcess(env: Record<string, string>): ServerProcess {
+/** With `t`, the process is killed when the test ends (whatever it did). */
+export function startServerProcess(env: Record<string, string>, t?: TestContext): ServerProcess {
   let output = '';
   const child = spawn(process.execPath, [path.join(projectRoot(), 'routes/server.ts')], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  t?.after(() => child.kill('SIGKILL'));
   const keep = (chunk: Buffer) => {
     if (output.length < 256 * 1024) output += chunk.toString();
   };
