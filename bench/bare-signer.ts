@@ -3,9 +3,10 @@
  * with the SDK (getSignedUrl), as the API did before it signed links itself; and, to show what
  * that change saves, the same route signing with the API's S3LinkSigner. Prints its address.
  */
-import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import Fastify from 'fastify';
+import { createS3Client } from '../src/storage/s3-client.ts';
 import { S3LinkSigner } from '../src/storage/s3-link-signer.ts';
 
 const config = JSON.parse(process.env.S3_CONFIG ?? '{}') as {
@@ -14,14 +15,7 @@ const config = JSON.parse(process.env.S3_CONFIG ?? '{}') as {
   accessKeyId: string;
   secretAccessKey: string;
 };
-const client = new S3Client({
-  region: 'auto',
-  endpoint: config.endpoint,
-  forcePathStyle: true,
-  credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
-  requestChecksumCalculation: 'WHEN_REQUIRED',
-  responseChecksumValidation: 'WHEN_REQUIRED',
-});
+const client = createS3Client({ ...config, region: 'auto', forcePathStyle: true });
 const app = Fastify();
 app.get('/sign', async () => {
   const url = await getSignedUrl(

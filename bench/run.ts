@@ -15,7 +15,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
-import { DeleteObjectCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import autocannon from 'autocannon';
 import { parquetWriteBuffer } from 'hyparquet-writer';
@@ -23,6 +23,7 @@ import postgres from 'postgres';
 import { createArtifactClient } from '../client/index.ts';
 import { encodeCursor } from '../src/pagination.ts';
 import { projectRoot } from '../src/project-files.ts';
+import { createS3Client } from '../src/storage/s3-client.ts';
 import { patternFile } from '../test/support/data.ts';
 import { globalSetup, globalTeardown } from '../test/support/global-setup.ts';
 import { multipart } from '../test/support/multipart.ts';
@@ -297,14 +298,7 @@ async function main() {
       },
     };
   };
-  const s3Client = new S3Client({
-    region: 'auto',
-    endpoint: s3Config.endpoint,
-    forcePathStyle: true,
-    credentials: { accessKeyId: s3Config.accessKeyId, secretAccessKey: s3Config.secretAccessKey },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  const s3Client = createS3Client({ ...s3Config, region: 'auto', forcePathStyle: true });
 
   try {
     const api = await startApi();

@@ -10,7 +10,7 @@ import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import type { UploadSession } from '../client/index.ts';
 import { MAX_ATTEMPTS } from '../src/direct-uploads/verifier.ts';
-import { type Backend, startApp, type TestApp } from './support/app.ts';
+import { type Backend, buildForTwoUsers, startApp, type TestApp } from './support/app.ts';
 import { eventually, expectProblem, snapshot } from './support/checks.ts';
 import { digestResponse, patternFile, type TestFile } from './support/data.ts';
 import { upload as formUpload } from './support/multipart.ts';
@@ -205,14 +205,7 @@ raceSuite('s3-postgres');
 
 describe('one caller cannot hold every upload slot', () => {
   test('open sessions are capped per caller (429 too_many_uploads, nothing reserved); others still open theirs', async (t) => {
-    const { apiKey } = await import('./support/identity.ts');
-    const alice = apiKey('alice', 'user');
-    const bob = apiKey('bob', 'user');
-    const app = await startApp({
-      backend: 'embedded',
-      env: { API_KEYS: `${alice.entry},${bob.entry}`, UPLOAD_SESSIONS_PER_CALLER: '2' },
-    });
-    t.after(() => app.close());
+    const { app, alice, bob } = await buildForTwoUsers(t, { UPLOAD_SESSIONS_PER_CALLER: '2' });
     const datasets = new Map([
       [alice.key, 'sessions-alice'],
       [bob.key, 'sessions-bob'],
@@ -239,14 +232,10 @@ describe('one caller cannot hold every upload slot', () => {
   });
 
   test("signed part PUTs count against their session owner's upload cap, not per upload", async (t) => {
-    const { apiKey } = await import('./support/identity.ts');
-    const alice = apiKey('alice', 'user');
-    const bob = apiKey('bob', 'user');
-    const app = await startApp({
-      backend: 'embedded',
-      env: { API_KEYS: `${alice.entry},${bob.entry}`, UPLOAD_CONCURRENCY_PER_CALLER: '2', UPLOAD_IDLE_TIMEOUT_SECONDS: '0' },
+    const { app, alice, bob } = await buildForTwoUsers(t, {
+      UPLOAD_CONCURRENCY_PER_CALLER: '2',
+      UPLOAD_IDLE_TIMEOUT_SECONDS: '0',
     });
-    t.after(() => app.close());
     const partUrls: Record<string, string[]> = { alice: [], bob: [] };
     for (const [name, who] of [
       ['alice', alice],

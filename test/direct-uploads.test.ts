@@ -15,7 +15,7 @@ import { pipeline } from 'node:stream/promises';
 import { after, before, describe, test } from 'node:test';
 import { ApiError, type ArtifactClient, createArtifactClient, type UploadSession } from '../client/index.ts';
 import { reconcile } from '../src/operations/reconciler.ts';
-import { type Backend, startApp, type TestApp } from './support/app.ts';
+import { type Backend, buildForTwoUsers, startApp, type TestApp } from './support/app.ts';
 import { eventually, expectProblem, snapshot } from './support/checks.ts';
 import { digestResponse, patternFile, type TestFile } from './support/data.ts';
 import { upload as formUpload } from './support/multipart.ts';
@@ -34,6 +34,18 @@ async function post(app: TestApp, url: string, body?: unknown): Promise<Response
     method: 'POST',
     ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
   });
+}
+
+/** Opens a direct upload of a dataset file (201 expected); its session. */
+async function openFileSession(
+  app: TestApp,
+  dataset: string,
+  path: string,
+  fields: Record<string, unknown>,
+): Promise<UploadSession> {
+  const response = await post(app, '/uploads', { target: { type: 'dataset-file', dataset, path }, ...fields });
+  assert.equal(response.status, 201, await response.clone().text());
+  return (await response.json()) as UploadSession;
 }
 
 async function createDataset(app: TestApp, name: string): Promise<{ id: string; name: string }> {
@@ -384,13 +396,7 @@ function directSuite(backend: Backend) {
     test('complete with parts missing or of the wrong size is 409 with what is missing; the session stays resumable', async () => {
       const dataset = await createDataset(app, `direct-missing-${backend}`);
       const content = patternFile(12 * MiB);
-      const opened = await post(app, '/uploads', {
-        target: { type: 'dataset-file', dataset: dataset.name, path: 'raw/parts.csv' },
-        size: content.size,
-        partSize: 5 * MiB,
-      });
-      assert.equal(opened.status, 201);
-      const session = (await opened.json()) as UploadSession;
+      const session = await openFileSession(app, dataset.name, 'raw/parts.csv', { size: content.size, partSize: 5 * MiB });
       assert.equal(session.partCount, 3);
       assert.equal(session.parts?.length, 3);
       const urls = new Map(session.parts?.map((part) => [part.partNumber, part.url]));
@@ -423,12 +429,7 @@ function directSuite(backend: Backend) {
     test('a part URL with a signed checksum is refused without that checksum or with other bytes', async () => {
       const dataset = await createDataset(app, `direct-checksum-${backend}`);
       const content = patternFile(6 * MiB);
-      const session = (await (
-        await post(app, '/uploads', {
-          target: { type: 'dataset-file', dataset: dataset.name, path: 'raw/c.csv' },
-          size: content.size,
-        })
-      ).json()) as UploadSession;
+      const session = await openFileSession(app, dataset.name, 'raw/c.csv', { size: content.size });
       const bytes = await partBytes(content, 0, content.size);
       const sha256 = createHash('sha256').update(bytes).digest('base64');
       const signed = (await (
@@ -549,9 +550,7 @@ function directSuite(backend: Backend) {
 
     test('several verifiers asking at once: exactly one claims a verification', async () => {
       const dataset = await createDataset(app, `direct-claims-${backend}`);
-      const session = (await (
-        await post(app, '/uploads', { target: { type: 'dataset-file', dataset: dataset.name, path: 'raw/claim.csv' }, size: 10 })
-      ).json()) as UploadSession;
+      const session = await openFileSession(app, dataset.name, 'raw/claim.csv', { size: 10 });
       // As if completed by a replica that died before its verifier claimed the job.
       await app.sql(`update upload_sessions set state = 'verifying' where id = $1`, [session.id]);
       const sessions = app.services.metadata.uploadSessions;
@@ -573,12 +572,7 @@ function directSuite(backend: Backend) {
       const dataset = await createDataset(app, `direct-expired-${backend}`);
       const before = await snapshot(app);
       const content = patternFile(6 * MiB);
-      const session = (await (
-        await post(app, '/uploads', {
-          target: { type: 'dataset-file', dataset: dataset.name, path: 'raw/late.csv' },
-          size: content.size,
-        })
-      ).json()) as UploadSession;
+      const session = await openFileSession(app, dataset.name, 'raw/late.csv', { size: content.size });
       assert.equal((await putPart(session.parts?.[0]?.url ?? '', await partBytes(content, 0, content.size))).status, 200);
       // A session younger than the reconciler's cut-off is left alone, even though its multipart upload is old enough.
       const early = await reconcile(app.services.deps(), { olderThanMs: 0, dryRun: false, now: new Date(Date.now() + 1000) });
@@ -601,11 +595,7 @@ directSuite('s3-postgres');
 
 describe('direct uploads belong to their owner', () => {
   test('another caller gets 404 for every route of a session', async (t) => {
-    const { apiKey } = await import('./support/identity.ts');
-    const alice = apiKey('alice', 'user');
-    const bob = apiKey('bob', 'user');
-    const app = await startApp({ backend: 'embedded', env: { API_KEYS: `${alice.entry},${bob.entry}` } });
-    t.after(() => app.close());
+    const { app, alice, bob } = await buildForTwoUsers(t);
     const as = (key: string, init: RequestInit = {}) => ({ ...init, headers: { ...(init.headers as object), 'x-api-key': key } });
     const dataset = await formUpload(`${app.baseUrl}/datasets`, [{ name: 'name', value: 'alices' }], {
       headers: { 'x-api-key': alice.key },

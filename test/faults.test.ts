@@ -24,19 +24,33 @@ import { s3AndPostgres } from './support/test-stack.ts';
 const MiB = 1024 * 1024;
 const LATER = () => new Date(Date.now() + 3 * 3_600_000);
 
-/** A file whose stream calls `at(sentBytes)` as it goes (to inject a fault at a given point). */
-function watched(file: TestFile, at: (sent: number) => void | Promise<void>): TestFile {
-  return {
+/** A file whose stream runs `fault` once, as soon as `at` bytes of it are sent; `happened` says whether it ran. */
+function faultAt(file: TestFile, at: number, fault: () => void | Promise<void>): { file: TestFile; happened(): boolean } {
+  let happened = false;
+  const faulty: TestFile = {
     ...file,
     async *chunks() {
       let sent = 0;
       for await (const chunk of file.chunks()) {
         yield chunk;
         sent += chunk.length;
-        await at(sent);
+        if (!happened && sent >= at) {
+          happened = true;
+          await fault();
+        }
       }
     },
   };
+  return { file: faulty, happened: () => happened };
+}
+
+/** POST /datasets: a new dataset `name` with `file` as data.parquet. */
+function sendDataset(base: string, name: string, file: TestFile, signal?: AbortSignal): Promise<Response> {
+  const parts = [
+    { name: 'name', value: name },
+    { name: 'file', filename: 'data.parquet', file },
+  ];
+  return upload(`${base}/datasets`, parts, signal ? { signal } : {});
 }
 
 /** The invariants every fault must leave behind (after the reconciler ran). */
@@ -53,10 +67,7 @@ async function assertConsistent(app: TestApp): Promise<void> {
 }
 
 async function uploadAndVerify(app: TestApp, name: string, file: TestFile): Promise<void> {
-  const response = await upload(`${app.baseUrl}/datasets`, [
-    { name: 'name', value: name },
-    { name: 'file', filename: 'data.parquet', file },
-  ]);
+  const response = await sendDataset(app.baseUrl, name, file);
   assert.equal(response.status, 201, await response.clone().text());
   const dataset = (await response.json()) as { id: string; files: Array<{ id: string; sha256: string }> };
   assert.equal(dataset.files[0]?.sha256, file.sha256);
@@ -72,18 +83,9 @@ describe('faults in dependencies', { skip: postgresSkipReason }, () => {
     t.after(() => app.close());
     const s3 = app.s3;
     assert.ok(s3);
-    let stopped = false;
-    const file = watched(patternFile(256 * MiB, 's3-fault'), async (sent) => {
-      if (!stopped && sent >= 60 * MiB) {
-        stopped = true;
-        await s3.stop();
-      }
-    });
-    const response = await upload(`${app.baseUrl}/datasets`, [
-      { name: 'name', value: 'big-upload' },
-      { name: 'file', filename: 'data.parquet', file },
-    ]);
-    assert.ok(stopped, 'the S3 server was stopped mid-upload');
+    const stop = faultAt(patternFile(256 * MiB, 's3-fault'), 60 * MiB, () => s3.stop());
+    const response = await sendDataset(app.baseUrl, 'big-upload', stop.file);
+    assert.ok(stop.happened(), 'the S3 server was stopped mid-upload');
     assert.equal(response.status, 503);
     assert.equal(((await response.json()) as { code: string }).code, 'storage_unavailable');
     assert.ok(Number(response.headers.get('retry-after')) > 0);
@@ -107,18 +109,9 @@ describe('faults in dependencies', { skip: postgresSkipReason }, () => {
     t.after(() => postgres.destroy());
     const app = await startApp({ backend: 's3-postgres', databaseUrl: postgres.url });
     t.after(() => app.close());
-    let killed = false;
-    const file = watched(patternFile(48 * MiB, 'pg-fault'), async (sent) => {
-      if (!killed && sent >= 16 * MiB) {
-        killed = true;
-        await postgres.kill();
-      }
-    });
-    const response = await upload(`${app.baseUrl}/datasets`, [
-      { name: 'name', value: 'pg-fault' },
-      { name: 'file', filename: 'data.parquet', file },
-    ]);
-    assert.ok(killed);
+    const kill = faultAt(patternFile(48 * MiB, 'pg-fault'), 16 * MiB, () => postgres.kill());
+    const response = await sendDataset(app.baseUrl, 'pg-fault', kill.file);
+    assert.ok(kill.happened());
     assert.equal(response.status, 503, await response.clone().text());
     assert.equal(((await response.json()) as { code: string }).code, 'metadata_unavailable');
     assert.deepEqual(await app.objectKeys(), [], 'the bytes written before finalize failed were deleted');
@@ -141,19 +134,8 @@ function disconnects(backend: Backend) {
         t.after(() => app.close());
         const size = 40 * MiB;
         const controller = new AbortController();
-        const file = watched(patternFile(size, `cut-${fraction}`), (sent) => {
-          if (sent >= size * fraction) controller.abort();
-        });
-        await assert.rejects(
-          upload(
-            `${app.baseUrl}/datasets`,
-            [
-              { name: 'name', value: 'cut' },
-              { name: 'file', filename: 'data.parquet', file },
-            ],
-            { signal: controller.signal },
-          ),
-        );
+        const cut = faultAt(patternFile(size, `cut-${fraction}`), size * fraction, () => controller.abort());
+        await assert.rejects(sendDataset(app.baseUrl, 'cut', cut.file, controller.signal));
         // Cleanup runs on the server after the client left.
         for (let tries = 0; tries < 100; tries += 1) {
           if (
@@ -185,21 +167,12 @@ describe('the API process killed mid-upload', { skip: postgresSkipReason }, () =
     };
 
     const first = await launch();
-    let killed = false;
-    const file = watched(patternFile(96 * MiB, 'sigkill'), async (sent) => {
-      if (!killed && sent >= 40 * MiB) {
-        killed = true;
-        first.child.kill('SIGKILL');
-        await new Promise((resolve) => first.child.once('exit', resolve));
-      }
+    const kill = faultAt(patternFile(96 * MiB, 'sigkill'), 40 * MiB, async () => {
+      first.child.kill('SIGKILL');
+      await new Promise((resolve) => first.child.once('exit', resolve));
     });
-    await assert.rejects(
-      upload(`${first.base}/datasets`, [
-        { name: 'name', value: 'killed' },
-        { name: 'file', filename: 'data.parquet', file },
-      ]),
-    );
-    assert.ok(killed);
+    await assert.rejects(sendDataset(first.base, 'killed', kill.file));
+    assert.ok(kill.happened());
 
     // What the crash left, seen and repaired through the same adapters the server uses.
     const log = createLogger({ level: 'silent', pretty: false });
@@ -217,10 +190,7 @@ describe('the API process killed mid-upload', { skip: postgresSkipReason }, () =
 
     const second = await launch();
     const retry = patternFile(96 * MiB, 'sigkill');
-    const response = await upload(`${second.base}/datasets`, [
-      { name: 'name', value: 'killed' },
-      { name: 'file', filename: 'data.parquet', file: retry },
-    ]);
+    const response = await sendDataset(second.base, 'killed', retry);
     assert.equal(response.status, 201, await response.clone().text());
     assert.equal(((await response.json()) as { files: Array<{ sha256: string }> }).files[0]?.sha256, retry.sha256);
   });

@@ -40,7 +40,20 @@ export function metadataContract(name: string, setup: () => Promise<MetadataFixt
     });
     after(() => fixture?.close());
 
-    async function createDataset(owner: OwnScope, datasetName: string, paths: string[] = []) {
+    /** A pending row for a file at `path` of the dataset (new batch and id unless given). */
+    function reserveFile(
+      owner: OwnScope,
+      datasetId: string,
+      path: string,
+      row: { batchId?: string; id?: string } = {},
+      overwrite = false,
+    ) {
+      const { batchId = randomUUID(), id = randomUUID() } = row;
+      return store.datasets.reserveFile({ owner, datasetId, batchId, id, path, contentType: 'text/csv', overwrite });
+    }
+
+    /** A pending dataset and pending rows for its files, as an upload reserves them before any byte moves. */
+    async function reserveDataset(owner: OwnScope, datasetName: string, paths: string[]) {
       const batchId = randomUUID();
       const dataset = await store.datasets.reserve({
         owner,
@@ -51,20 +64,16 @@ export function metadataContract(name: string, setup: () => Promise<MetadataFixt
         status: null,
         batchId,
       });
-      const files = [];
+      const ids = [];
       for (const path of paths) {
-        const id = randomUUID();
-        await store.datasets.reserveFile({
-          owner,
-          datasetId: dataset.id,
-          batchId,
-          id,
-          path,
-          contentType: 'text/csv',
-          overwrite: false,
-        });
-        files.push({ id, size: 10, sha256: SHA, etag: 'etag' });
+        ids.push((await reserveFile(owner, dataset.id, path, { batchId })).id);
       }
+      return { dataset, batchId, ids };
+    }
+
+    async function createDataset(owner: OwnScope, datasetName: string, paths: string[] = []) {
+      const { dataset, batchId, ids } = await reserveDataset(owner, datasetName, paths);
+      const files = ids.map((id) => ({ id, size: 10, sha256: SHA, etag: 'etag' }));
       return store.datasets.finalizeBatch({ owner, datasetId: dataset.id, batchId, files });
     }
 
@@ -110,18 +119,7 @@ export function metadataContract(name: string, setup: () => Promise<MetadataFixt
     test('two concurrent reservations of one path: exactly one wins', async () => {
       const owner = newOwner();
       const { dataset } = await createDataset(owner, 'race');
-      const attempt = () => {
-        const id = randomUUID();
-        return store.datasets.reserveFile({
-          owner,
-          datasetId: dataset.id,
-          batchId: randomUUID(),
-          id,
-          path: 'train.csv',
-          contentType: 'text/csv',
-          overwrite: false,
-        });
-      };
+      const attempt = () => reserveFile(owner, dataset.id, 'train.csv');
       const results = await Promise.allSettled([attempt(), attempt()]);
       assert.equal(results.filter((result) => result.status === 'fulfilled').length, 1);
       const failure = results.find((result) => result.status === 'rejected');
@@ -135,15 +133,7 @@ export function metadataContract(name: string, setup: () => Promise<MetadataFixt
       const oldFile = dataset.files?.[0];
       assert.ok(oldFile);
       const reserve = (overwrite: boolean, batchId: string, id: string) =>
-        store.datasets.reserveFile({
-          owner,
-          datasetId: dataset.id,
-          batchId,
-          id,
-          path: 'train.csv',
-          contentType: 'text/csv',
-          overwrite,
-        });
+        reserveFile(owner, dataset.id, 'train.csv', { batchId, id }, overwrite);
       await rejectsWith(reserve(false, randomUUID(), randomUUID()), 'file_exists');
       const batchId = randomUUID();
       const id = randomUUID();
@@ -165,26 +155,11 @@ export function metadataContract(name: string, setup: () => Promise<MetadataFixt
 
     test('abandoning a batch removes its pending rows and the dataset it created', async () => {
       const owner = newOwner();
-      const batchId = randomUUID();
-      const dataset = await store.datasets.reserve({
-        owner,
-        id: randomUUID(),
-        name: 'half-done',
-        description: null,
-        tags: [],
-        status: 'processed',
+      const {
+        dataset,
         batchId,
-      });
-      const id = randomUUID();
-      await store.datasets.reserveFile({
-        owner,
-        datasetId: dataset.id,
-        batchId,
-        id,
-        path: 'x.csv',
-        contentType: 'text/csv',
-        overwrite: false,
-      });
+        ids: [id],
+      } = await reserveDataset(owner, 'half-done', ['x.csv']);
       // Pending datasets are invisible.
       await rejectsWith(store.datasets.get(owner, 'half-done'), 'dataset_not_found');
       assert.deepEqual((await store.datasets.list(owner, { limit: 10 })).items, []);
@@ -200,15 +175,7 @@ export function metadataContract(name: string, setup: () => Promise<MetadataFixt
       const { dataset } = await createDataset(owner, 'vanishing');
       const batchId = randomUUID();
       const id = randomUUID();
-      await store.datasets.reserveFile({
-        owner,
-        datasetId: dataset.id,
-        batchId,
-        id,
-        path: 'late.csv',
-        contentType: 'text/csv',
-        overwrite: false,
-      });
+      await reserveFile(owner, dataset.id, 'late.csv', { batchId, id });
       await store.datasets.delete(owner, dataset.id, false);
       await rejectsWith(
         store.datasets.finalizeBatch({ owner, datasetId: dataset.id, batchId, files: [{ id, size: 1, sha256: SHA, etag: 'e' }] }),

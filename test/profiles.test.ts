@@ -10,6 +10,7 @@ import { parse } from 'csv-parse/sync';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { createArtifactClient } from '../client/index.ts';
 import { CsvScanner } from '../src/profiles/csv-scanner.ts';
+import type { ObjectStorage } from '../src/storage/port.ts';
 import { type Backend, startApp, type TestApp } from './support/app.ts';
 import { expectProblem } from './support/checks.ts';
 import { bufferFile } from './support/data.ts';
@@ -45,6 +46,23 @@ interface DatasetFile {
 }
 
 /** Deterministic pseudo-random numbers (a small LCG), so the test knows every value it wrote. */
+/** Counts the bytes storage serves through readRange, until restore(). */
+function countReads(storage: ObjectStorage): { fetched(): number; restore(): void } {
+  const readRange = storage.readRange.bind(storage);
+  let fetched = 0;
+  storage.readRange = async (key, start, end) => {
+    const bytes = await readRange(key, start, end);
+    fetched += bytes.length;
+    return bytes;
+  };
+  return {
+    fetched: () => fetched,
+    restore: () => {
+      storage.readRange = readRange;
+    },
+  };
+}
+
 function random(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
@@ -295,14 +313,7 @@ function profileSuite(backend: Backend) {
       const { text } = wideCsv(12000);
       const file = await addFile('profiles', 'raw/large.csv', Buffer.from(text));
       assert.ok(text.length > 8 * 1024 * 1024, `the file has ${text.length} bytes`);
-      const storage = app.services.storage;
-      const readRange = storage.readRange.bind(storage);
-      let fetched = 0;
-      storage.readRange = async (key, start, end) => {
-        const bytes = await readRange(key, start, end);
-        fetched += bytes.length;
-        return bytes;
-      };
+      const reads = countReads(app.services.storage);
       try {
         const response = await fetch(`${app.baseUrl}/datasets/profiles/files/${file.id}/preview?rows=50`);
         assert.equal(response.status, 200);
@@ -316,15 +327,15 @@ function profileSuite(backend: Backend) {
         assert.equal(preview.rows.length, 50);
         assert.equal(preview.rows[0]?.[0], 2987000, 'typed as the profile types the column: an integer');
         assert.equal(preview.truncated, false);
-        assert.equal(preview.bytesRead, fetched, 'the answer reports what storage served');
-        assert.ok(fetched <= 1024 * 1024, `read ${fetched} bytes for 50 rows`);
+        assert.equal(preview.bytesRead, reads.fetched(), 'the answer reports what storage served');
+        assert.ok(reads.fetched() <= 1024 * 1024, `read ${reads.fetched()} bytes for 50 rows`);
         await expectProblem(
           await fetch(`${app.baseUrl}/datasets/profiles/files/${file.id}/preview?rows=501`),
           400,
           'validation_failed',
         );
       } finally {
-        storage.readRange = readRange;
+        reads.restore();
       }
     });
 
@@ -342,14 +353,7 @@ function profileSuite(backend: Backend) {
         }),
       );
       const file = await addFile('profiles', 'processed/pages.parquet', bytes);
-      const storage = app.services.storage;
-      const readRange = storage.readRange.bind(storage);
-      let fetched = 0;
-      storage.readRange = async (key, start, end) => {
-        const read = await readRange(key, start, end);
-        fetched += read.length;
-        return read;
-      };
+      const reads = countReads(app.services.storage);
       try {
         const response = await fetch(`${app.baseUrl}/datasets/profiles/files/${file.id}/preview?rows=50`);
         assert.equal(response.status, 200);
@@ -357,11 +361,11 @@ function profileSuite(backend: Backend) {
         assert.deepEqual(preview.columns, ['TransactionID', 'V1']);
         assert.equal(preview.rows.length, 50);
         assert.deepEqual(preview.rows[49], [2987049, Math.sin(49)]);
-        assert.equal(preview.bytesRead, fetched, 'the answer reports what storage served');
+        assert.equal(preview.bytesRead, reads.fetched(), 'the answer reports what storage served');
         // The first row group's two column chunks are ~1.2 MB; their first pages ~240 KB.
-        assert.ok(fetched < 400 * 1024, `read ${fetched} bytes of ${bytes.length} for 50 rows`);
+        assert.ok(reads.fetched() < 400 * 1024, `read ${reads.fetched()} bytes of ${bytes.length} for 50 rows`);
       } finally {
-        storage.readRange = readRange;
+        reads.restore();
       }
     });
   });

@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { GetObjectCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { attachmentDisposition } from '../src/storage/content-disposition.ts';
+import { createS3Client } from '../src/storage/s3-client.ts';
 import { type LinkSignerConfig, S3LinkSigner } from '../src/storage/s3-link-signer.ts';
 
 const configs: Array<[string, LinkSignerConfig]> = [
@@ -80,14 +81,7 @@ const keys = [
 
 /** The SDK's client for `config`, as the S3 store builds it, and our signer over its SHA-256. */
 function sdkAndSigner(config: LinkSignerConfig) {
-  const client = new S3Client({
-    region: config.region,
-    endpoint: config.endpoint,
-    forcePathStyle: config.forcePathStyle,
-    credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  const client = createS3Client(config);
   return { client, signer: new S3LinkSigner(config, client.config.sha256) };
 }
 

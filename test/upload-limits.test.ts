@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { describe, test } from 'node:test';
+import { describe, type TestContext, test } from 'node:test';
 import type { S3Storage } from '../src/storage/s3-storage.ts';
 import { build, type TestApp } from './support/app.ts';
 import { eventually, snapshot } from './support/checks.ts';
@@ -37,6 +37,10 @@ function gatedFile(size: number, head: number): TestFile & { release(): void } {
     release: () => release(),
   };
 }
+
+/** An app on S3 + Postgres with 5 MiB part buffers, the smallest S3 takes. */
+const onS3WithSmallParts = (t: TestContext, env: Record<string, string>) =>
+  build(t, { backend: 's3-postgres', env: { UPLOAD_PART_SIZE_BYTES: String(5 * MiB), ...env } });
 
 const createWith = (app: TestApp, name: string, file: TestFile) =>
   upload(`${app.baseUrl}/datasets`, [
@@ -80,16 +84,12 @@ describe('upload limits', () => {
   test('eight concurrent 12 MiB uploads share a budget of two 5 MiB part buffers; every byte arrives', {
     skip: postgresSkipReason,
   }, async (t) => {
-    const app = await build(t, {
-      backend: 's3-postgres',
-      env: {
-        UPLOAD_PART_SIZE_BYTES: String(5 * MiB),
-        UPLOAD_QUEUE_SIZE: '4',
-        // Two 5 MiB buffers, each with 1 MiB for the reads that fill it.
-        UPLOAD_MEMORY_BUDGET_BYTES: String(12 * MiB),
-        // No profiling thread, whose reservation would take this whole small budget (one buffer left).
-        PROFILE_MAX_COLUMNS: '0',
-      },
+    const app = await onS3WithSmallParts(t, {
+      UPLOAD_QUEUE_SIZE: '4',
+      // Two 5 MiB buffers, each with 1 MiB for the reads that fill it.
+      UPLOAD_MEMORY_BUDGET_BYTES: String(12 * MiB),
+      // No profiling thread, whose reservation would take this whole small budget (one buffer left).
+      PROFILE_MAX_COLUMNS: '0',
     });
     const files = Array.from({ length: 8 }, (_, index) => patternFile(12 * MiB, `budget-${index}`));
     const responses = await Promise.all(files.map((file, index) => createWith(app, `budget-${index}`, file)));
@@ -106,13 +106,9 @@ describe('upload limits', () => {
   test('past the part buffers, uploads wait for their turn unread (not stalled), small forms do not wait, and all arrive', {
     skip: postgresSkipReason,
   }, async (t) => {
-    const app = await build(t, {
-      backend: 's3-postgres',
-      env: {
-        UPLOAD_PART_SIZE_BYTES: String(5 * MiB),
-        UPLOAD_MEMORY_BUDGET_BYTES: String(5 * MiB),
-        UPLOAD_IDLE_TIMEOUT_SECONDS: '1',
-      },
+    const app = await onS3WithSmallParts(t, {
+      UPLOAD_MEMORY_BUDGET_BYTES: String(5 * MiB),
+      UPLOAD_IDLE_TIMEOUT_SECONDS: '1',
     });
     const storage = app.services.storage as S3Storage;
     // The first upload holds the only turn for ~3 s, making progress all along.

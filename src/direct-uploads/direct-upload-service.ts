@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { DirectUploadSettings, Limits } from '../config.ts';
-import type { Actor, OwnerScope } from '../domain.ts';
+import type { Actor } from '../domain.ts';
 import { AppError } from '../errors.ts';
 import { parseHexSha256 } from '../fields/digests.ts';
 import type { Logger } from '../logger.ts';
@@ -177,29 +177,31 @@ export class DirectUploadService {
    *
    * Idempotent under concurrency: one completion holds the session's lease while it assembles;
    * a concurrent complete (a client retrying after a timeout) waits for it and answers the same
-   * session, and a DELETE meanwhile is refused (409 upload_verifying).
+   * session, and a DELETE meanwhile is refused (409 upload_verifying). A completion that gives the
+   * lease back (parts missing) leaves the waiting ones to claim it in turn: each gets its own answer.
    */
   async complete(actor: Actor, id: string): Promise<UploadSessionView> {
     const { metadata, settings } = this.#deps;
-    const scope = actor.scope;
-    const claim = await metadata.uploadSessions.claimCompletion(scope, id, settings.verifyLeaseSeconds);
-    if (claim.claimed) {
-      const assembly = this.#assemble(actor, claim.session);
-      this.#assembling.set(id, assembly);
-      try {
-        return await assembly;
-      } finally {
-        this.#assembling.delete(id);
+    const deadline = Date.now() + settings.verifyLeaseSeconds * 1000;
+    for (;;) {
+      const claim = await metadata.uploadSessions.claimCompletion(actor.scope, id, settings.verifyLeaseSeconds);
+      if (claim.claimed) {
+        const assembly = this.#assemble(actor, claim.session);
+        this.#assembling.set(id, assembly);
+        try {
+          return await assembly;
+        } finally {
+          this.#assembling.delete(id);
+        }
       }
+      if (claim.session.state !== 'uploading') return view(claim.session, planned(claim.session));
+      // Another completion holds the lease. In this process: its outcome is this one's too (the
+      // same session, or the same refusal). In another: claim again until it has moved on.
+      const local = this.#assembling.get(id);
+      if (local) return local;
+      if (Date.now() >= deadline) return view(claim.session, await this.#uploadedParts(claim.session));
+      await new Promise((resolve) => setTimeout(resolve, 250));
     }
-    if (claim.session.state !== 'uploading') return view(claim.session, planned(claim.session));
-    // Another completion holds the lease. In this process: its outcome is this one's too (the
-    // same session, or the same refusal). In another: watch the session until it moves on.
-    const local = this.#assembling.get(id);
-    if (local) return local;
-    await this.#untilAssembled(scope, id);
-    const session = await metadata.uploadSessions.get(scope, id);
-    return view(session, await this.#uploadedParts(session));
   }
 
   /** Holds the completion lease: the coverage check, the store's assembly, then verification. */
@@ -250,16 +252,6 @@ export class DirectUploadService {
     }
     const inPlan = parts.filter((part) => part.partNumber <= session.partCount);
     return (await storage.completeMultipart(session.objectKey, session.storageUploadId, inPlan)).etag;
-  }
-
-  /** Another replica assembles: wait (bounded by its lease) until the session has moved on. */
-  async #untilAssembled(scope: OwnerScope, id: string): Promise<void> {
-    const deadline = Date.now() + this.#deps.settings.verifyLeaseSeconds * 1000;
-    while (Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 250));
-      const session = await this.#deps.metadata.uploadSessions.get(scope, id);
-      if (session.state !== 'uploading') return;
-    }
   }
 
   /**

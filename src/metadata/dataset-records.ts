@@ -2,8 +2,8 @@
 
 import type { Dataset, DatasetFile, DatasetPatch } from '../datasets/schema.ts';
 import type { DeletedKeys, OwnerScope, OwnScope, Page } from '../domain.ts';
-import { decodeCursor, pageOf } from '../pagination.ts';
 import type { ProfileRecord, ProfileSummary } from '../profiles/profile.ts';
+import { keysetPage } from './keyset-page.ts';
 import { ownerArgument } from './owner-argument.ts';
 import type { RecordCheck } from './record-checks.ts';
 import type { SqlFunctionCaller } from './sql-caller.ts';
@@ -124,20 +124,11 @@ export class DatasetRecords {
     );
   }
 
-  async list(owner: OwnerScope, query: ListDatasets): Promise<Page<Dataset>> {
-    const after = query.cursor ? decodeCursor(query.cursor) : undefined;
-    const rows = await this.#caller.call<Dataset[]>('xai_list_datasets', {
-      p_owner: ownerArgument(owner),
-      p_limit: query.limit + 1,
-      p_after_created: after?.createdAt ?? null,
-      p_after_id: after?.id ?? null,
-      p_tag: query.tag ?? null,
-      p_q: query.q ?? null,
+  list(owner: OwnerScope, query: ListDatasets): Promise<Page<Dataset>> {
+    return keysetPage(query, async (page) => {
+      const args = { p_owner: ownerArgument(owner), ...page, p_tag: query.tag ?? null, p_q: query.q ?? null };
+      return (await this.#caller.call<Dataset[]>('xai_list_datasets', args)).map((row) => this.#check('dataset', row));
     });
-    return pageOf(
-      rows.map((row) => this.#check('dataset', row)),
-      query.limit,
-    );
   }
 
   async update(owner: OwnerScope, ref: string, patch: DatasetPatch): Promise<Dataset> {

@@ -1,8 +1,8 @@
 /** Explanation records: the explanation list (the calls every version kind shares are in VersionRecords). */
 import type { OwnerScope, Page } from '../domain.ts';
 import type { Explanation } from '../explanations/schema.ts';
-import { decodeCursor, pageOf } from '../pagination.ts';
 import { EXPLANATION_JSON_FIELDS } from './client-json.ts';
+import { keysetPage } from './keyset-page.ts';
 import { ownerArgument } from './owner-argument.ts';
 import type { RecordCheck } from './record-checks.ts';
 import type { SqlFunctionCaller } from './sql-caller.ts';
@@ -22,18 +22,16 @@ export class ExplanationRecords extends VersionRecords<Explanation, ListExplanat
     super(caller, 'explanation', EXPLANATION_JSON_FIELDS, check);
   }
 
-  async list(owner: OwnerScope, query: ListExplanations): Promise<Page<Explanation>> {
-    const after = query.cursor ? decodeCursor(query.cursor) : undefined;
-    const rows = await this.records('xai_list_explanations', {
-      p_owner: ownerArgument(owner),
-      p_limit: query.limit + 1,
-      p_model_id: query.model ?? null,
-      p_dataset_ref: query.dataset ?? null,
-      p_method: query.method ?? null,
-      p_tag: query.tag ?? null,
-      p_after_created: after?.createdAt ?? null,
-      p_after_id: after?.id ?? null,
-    });
-    return pageOf(rows, query.limit);
+  list(owner: OwnerScope, query: ListExplanations): Promise<Page<Explanation>> {
+    return keysetPage(query, (page) =>
+      this.records('xai_list_explanations', {
+        p_owner: ownerArgument(owner),
+        ...page,
+        p_model_id: query.model ?? null,
+        p_dataset_ref: query.dataset ?? null,
+        p_method: query.method ?? null,
+        p_tag: query.tag ?? null,
+      }),
+    );
   }
 }

@@ -1,8 +1,8 @@
 /** Model records: the model list (the calls every version kind shares are in VersionRecords). */
 import type { OwnerScope, Page } from '../domain.ts';
 import type { Model } from '../models/schema.ts';
-import { decodeCursor, pageOf } from '../pagination.ts';
 import { MODEL_JSON_FIELDS } from './client-json.ts';
+import { keysetPage, type PageArgs } from './keyset-page.ts';
 import { ownerArgument } from './owner-argument.ts';
 import type { RecordCheck } from './record-checks.ts';
 import type { SqlFunctionCaller } from './sql-caller.ts';
@@ -29,23 +29,18 @@ export class ModelRecords extends VersionRecords<Model, ListModels> {
     return this.record('xai_latest_model', { p_owner: ownerArgument(owner), p_dataset_ref: datasetRef, p_name: name });
   }
 
-  async list(owner: OwnerScope, query: ListModels): Promise<Page<Model>> {
-    const sort = `${query.sort}:${query.order}`;
-    const after = query.cursor ? decodeCursor(query.cursor, sort) : undefined;
-    const rows = await this.records('xai_list_models', {
-      p_owner: ownerArgument(owner),
-      p_limit: query.limit + 1,
-      p_dataset_ref: query.dataset ?? null,
-      p_name: query.name ?? null,
-      p_framework: query.framework ?? null,
-      p_tag: query.tag ?? null,
-      p_metric: query.sort === 'createdAt' ? null : query.sort.slice('metrics.'.length),
-      p_desc: query.order === 'desc',
-      p_after_value: after?.value ?? null,
-      p_after_created: after?.createdAt ?? null,
-      p_after_id: after?.id ?? null,
-    });
-    const page = pageOf(rows, query.limit, (row) => ({ sort, value: row.sortValue ?? null }));
-    return { items: page.items.map(({ sortValue: _sortValue, ...model }) => model), nextCursor: page.nextCursor };
+  list(owner: OwnerScope, query: ListModels): Promise<Page<Model>> {
+    const fetchRows = (page: PageArgs) =>
+      this.records('xai_list_models', {
+        p_owner: ownerArgument(owner),
+        ...page,
+        p_dataset_ref: query.dataset ?? null,
+        p_name: query.name ?? null,
+        p_framework: query.framework ?? null,
+        p_tag: query.tag ?? null,
+        p_metric: query.sort === 'createdAt' ? null : query.sort.slice('metrics.'.length),
+        p_desc: query.order === 'desc',
+      });
+    return keysetPage(query, fetchRows, `${query.sort}:${query.order}`);
   }
 }

@@ -15,7 +15,7 @@ import {
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   ListPartsCommand,
-  S3Client,
+  type S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import type { StorageConfig } from '../config.ts';
@@ -33,6 +33,7 @@ import type {
   StoredObject,
   StoredPart,
 } from './port.ts';
+import { createS3Client } from './s3-client.ts';
 import { S3LinkSigner } from './s3-link-signer.ts';
 import { stripQuotes, writeMultipart } from './s3-multipart-writer.ts';
 import { checkBucketAtStart } from './s3-startup-check.ts';
@@ -68,19 +69,7 @@ export class S3Storage implements ObjectStorage {
       readBytesPerPart: READ_BUFFERS_PER_PART,
     });
     this.#stopResizing = budget.onChange(() => this.#pool.resize());
-    const client = new S3Client({
-      region: config.region,
-      endpoint: config.endpoint,
-      forcePathStyle: config.forcePathStyle,
-      credentials: { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey },
-      // The SDK's default CRC checksums break streamed uploads on several S3-compatible servers.
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-      // Transient errors on a part are retried by the SDK (standard mode, with backoff).
-      maxAttempts: options.maxAttempts ?? 3,
-      // Fail fast on a dead endpoint; a socket with no progress for a minute is dead too.
-      requestHandler: { connectionTimeout: 5_000, requestTimeout: 60_000 },
-    });
+    const client = createS3Client(config, options);
     this.#client = client;
     this.#links = new S3LinkSigner(config, client.config.sha256);
   }

@@ -152,19 +152,20 @@ end $$;
 create or replace function xai_finalize_version(p_owner text, p_model_id uuid, p_explanation_id uuid, p_files jsonb)
 returns jsonb language plpgsql as $$
 begin
-  update models set state = 'ready', updated_at = clock_timestamp()
-    where id = p_model_id and xai_can_see(owner_id, p_owner) and state = 'pending';
+  -- The version row first (as xai_abandon_version locks it), then its files.
+  perform 1 from models where id = p_model_id and xai_can_see(owner_id, p_owner) and state = 'pending' for update;
   if not found then
-    update explanations set state = 'ready', updated_at = clock_timestamp()
-      where id = p_explanation_id and xai_can_see(owner_id, p_owner) and state = 'pending';
+    perform 1 from explanations where id = p_explanation_id and xai_can_see(owner_id, p_owner) and state = 'pending' for update;
   end if;
   if not found then
     perform xai_raise('upload_cancelled', 'The version was removed while its upload was in progress.');
   end if;
   perform xai_finish_version_files(p_model_id, p_explanation_id, p_files);
-  -- Built once: a ready version's files never change (see the files_json migration).
-  update models set files_json = xai_version_files_json(id, null) where id = p_model_id;
-  update explanations set files_json = xai_version_files_json(null, id) where id = p_explanation_id;
+  -- files_json is built once: a ready version's files never change (see its migration).
+  update models set state = 'ready', files_json = xai_version_files_json(id, null), updated_at = clock_timestamp()
+    where id = p_model_id;
+  update explanations set state = 'ready', files_json = xai_version_files_json(null, id), updated_at = clock_timestamp()
+    where id = p_explanation_id;
   return xai_version_json(p_model_id, p_explanation_id);
 end $$;
 

@@ -46,6 +46,17 @@ begin
   return s;
 end $$;
 
+-- The same, locked, refusing a session that ended without a result (failed, aborted).
+create or replace function xai_find_unended_upload_session(p_owner text, p_id uuid)
+returns upload_sessions language plpgsql as $$
+declare s upload_sessions := xai_find_upload_session(p_owner, p_id, true);
+begin
+  if s.state in ('failed', 'aborted') then
+    perform xai_raise('upload_not_open', format('Upload %s is %s; it takes no more parts.', p_id, s.state));
+  end if;
+  return s;
+end $$;
+
 create or replace function xai_get_upload_session(p_owner text, p_id uuid) returns jsonb
 language plpgsql stable as $$
 begin
@@ -60,10 +71,7 @@ create or replace function xai_claim_upload_completion(p_owner text, p_id uuid, 
 language plpgsql as $$
 declare s upload_sessions;
 begin
-  s := xai_find_upload_session(p_owner, p_id, true);
-  if s.state in ('failed', 'aborted') then
-    perform xai_raise('upload_not_open', format('Upload %s is %s; it takes no more parts.', p_id, s.state));
-  end if;
+  s := xai_find_unended_upload_session(p_owner, p_id);
   if s.state <> 'uploading' or (s.completing_until is not null and s.completing_until > clock_timestamp()) then
     return jsonb_build_object('claimed', false, 'session', xai_upload_session_json(s));
   end if;
@@ -89,10 +97,7 @@ create or replace function xai_begin_upload_verification(p_owner text, p_id uuid
 language plpgsql as $$
 declare s upload_sessions;
 begin
-  s := xai_find_upload_session(p_owner, p_id, true);
-  if s.state in ('failed', 'aborted') then
-    perform xai_raise('upload_not_open', format('Upload %s is %s.', p_id, s.state));
-  end if;
+  s := xai_find_unended_upload_session(p_owner, p_id);
   if s.state = 'uploading' then
     update upload_sessions set state = 'verifying', etag = p_etag, claimed_until = null, completing_until = null,
       updated_at = clock_timestamp()

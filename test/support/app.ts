@@ -23,6 +23,7 @@ import { FilesystemStorage } from '../../src/storage/filesystem-storage.ts';
 import type { ObjectStorage } from '../../src/storage/port.ts';
 import { S3Storage } from '../../src/storage/s3-storage.ts';
 import { MANAGED_PREFIXES } from '../../src/uploads/object-keys.ts';
+import { apiKey } from './identity.ts';
 import { createTestDatabase, type TestDatabase } from './postgres.ts';
 import { startS3Server, type TestS3Server } from './s3-server.ts';
 
@@ -163,4 +164,12 @@ export async function build(t: TestContext, options: StartOptions): Promise<Test
   const app = await startApp(options);
   t.after(() => app.close());
   return app;
+}
+
+/** An embedded app with two callers by API key, alice and bob, each a user of their own. */
+export async function buildForTwoUsers(t: TestContext, env: Record<string, string> = {}) {
+  const alice = apiKey('alice', 'user');
+  const bob = apiKey('bob', 'user');
+  const app = await build(t, { backend: 'embedded', env: { API_KEYS: `${alice.entry},${bob.entry}`, ...env } });
+  return { app, alice, bob };
 }
