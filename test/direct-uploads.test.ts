@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { after, before, describe, test } from 'node:test';
-import { ApiError, type ArtifactClient, createArtifactClient, type UploadSession } from '../client/index.ts';
+import { ApiError, type ArtifactClient, createArtifactClient, type UploadSession, type UploadTarget } from '../client/index.ts';
 import { reconcile } from '../src/operations/reconciler.ts';
 import { type Backend, buildForTwoUsers, startApp, type TestApp } from './support/app.ts';
 import { eventually, expectProblem, snapshot } from './support/checks.ts';
@@ -46,6 +46,15 @@ async function openFileSession(
   const response = await post(app, '/uploads', { target: { type: 'dataset-file', dataset, path }, ...fields });
   assert.equal(response.status, 201, await response.clone().text());
   return (await response.json()) as UploadSession;
+}
+
+async function blob(content: TestFile): Promise<Blob> {
+  return new Blob([await partBytes(content, 0, content.size)]);
+}
+
+/** A direct upload of `content` to `target` through the typed client; the record it made (its result). */
+async function directResult<T>(client: ArtifactClient, content: TestFile, target: UploadTarget): Promise<T> {
+  return (await client.uploadDirect(await blob(content), target)).result as unknown as T;
 }
 
 async function createDataset(app: TestApp, name: string): Promise<{ id: string; name: string }> {
@@ -194,7 +203,6 @@ function directSuite(backend: Backend) {
 
     test('a version of several files arrives in sessions side by side and appears only when all are verified', async () => {
       const dataset = await createDataset(app, `direct-folders-${backend}`);
-      const blob = async (content: TestFile) => new Blob([await partBytes(content, 0, content.size)]);
       type Version = {
         id: string;
         state: string;
@@ -249,22 +257,13 @@ function directSuite(backend: Backend) {
       // An explanation of two files, the same way.
       const values = patternFile(2 * MiB, 'shap-values');
       const summary = patternFile(100, 'summary');
-      const explanationFirst = (
-        await client.uploadDirect(await blob(values), {
-          type: 'explanation',
-          model: model.id,
-          method: 'shap',
-          filename: 'shap_values.parquet',
-          files: 2,
-        })
-      ).result as unknown as Version;
-      const last = (
-        await client.uploadDirect(await blob(summary), {
-          type: 'explanation-file',
-          explanation: explanationFirst.id,
-          path: 'summary.json',
-        })
-      ).result as unknown as Version;
+      const shap = { type: 'explanation', model: model.id, method: 'shap', filename: 'shap_values.parquet', files: 2 } as const;
+      const explanationFirst = await directResult<Version>(client, values, shap);
+      const last = await directResult<Version>(client, summary, {
+        type: 'explanation-file',
+        explanation: explanationFirst.id,
+        path: 'summary.json',
+      });
       assert.equal(last.state, 'ready');
       assert.deepEqual(
         last.files.map((file) => [file.path, file.sha256]),
@@ -281,19 +280,11 @@ function directSuite(backend: Backend) {
 
     test('a version whose one file fails verification leaves nothing of any of its files', async () => {
       const dataset = await createDataset(app, `direct-folder-fails-${backend}`);
-      const blob = async (content: TestFile) => new Blob([await partBytes(content, 0, content.size)]);
       const before = await snapshot(app);
       const shard1 = patternFile(3 * MiB, 'shard-1');
       const shard2 = patternFile(3 * MiB, 'shard-2');
-      const first = (
-        await client.uploadDirect(await blob(shard1), {
-          type: 'model',
-          dataset: dataset.name,
-          name: 'sharded',
-          filename: 'model-00001-of-00002.safetensors',
-          files: 2,
-        })
-      ).result as unknown as { id: string; state: string };
+      const sharded = { dataset: dataset.name, name: 'sharded', filename: 'model-00001-of-00002.safetensors', files: 2 };
+      const first = await directResult<{ id: string; state: string }>(client, shard1, { type: 'model', ...sharded });
       assert.equal(first.state, 'pending');
       const failing = await client
         .uploadDirect(

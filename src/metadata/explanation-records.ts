@@ -2,8 +2,6 @@
 import type { OwnerScope, Page } from '../domain.ts';
 import type { Explanation } from '../explanations/schema.ts';
 import { EXPLANATION_JSON_FIELDS } from './client-json.ts';
-import { keysetPage } from './keyset-page.ts';
-import { ownerArgument } from './owner-argument.ts';
 import type { RecordCheck } from './record-checks.ts';
 import type { SqlFunctionCaller } from './sql-caller.ts';
 import { VersionRecords } from './version-records.ts';
@@ -23,15 +21,11 @@ export class ExplanationRecords extends VersionRecords<Explanation, ListExplanat
   }
 
   list(owner: OwnerScope, query: ListExplanations): Promise<Page<Explanation>> {
-    return keysetPage(query, (page) =>
-      this.records('xai_list_explanations', {
-        p_owner: ownerArgument(owner),
-        ...page,
-        p_model_id: query.model ?? null,
-        p_dataset_ref: query.dataset ?? null,
-        p_method: query.method ?? null,
-        p_tag: query.tag ?? null,
-      }),
-    );
+    return this.listPage('xai_list_explanations', owner, query, {
+      p_model_id: query.model ?? null,
+      p_dataset_ref: query.dataset ?? null,
+      p_method: query.method ?? null,
+      p_tag: query.tag ?? null,
+    });
   }
 }

@@ -6,7 +6,7 @@
 import type { Page } from '../domain.ts';
 import { decodeCursor, pageOf } from '../pagination.ts';
 
-export type PageArgs = {
+type PageArgs = {
   p_limit: number;
   p_after_created: string | null;
   p_after_id: string | null;

@@ -2,7 +2,6 @@
 import type { OwnerScope, Page } from '../domain.ts';
 import type { Model } from '../models/schema.ts';
 import { MODEL_JSON_FIELDS } from './client-json.ts';
-import { keysetPage, type PageArgs } from './keyset-page.ts';
 import { ownerArgument } from './owner-argument.ts';
 import type { RecordCheck } from './record-checks.ts';
 import type { SqlFunctionCaller } from './sql-caller.ts';
@@ -30,17 +29,14 @@ export class ModelRecords extends VersionRecords<Model, ListModels> {
   }
 
   list(owner: OwnerScope, query: ListModels): Promise<Page<Model>> {
-    const fetchRows = (page: PageArgs) =>
-      this.records('xai_list_models', {
-        p_owner: ownerArgument(owner),
-        ...page,
-        p_dataset_ref: query.dataset ?? null,
-        p_name: query.name ?? null,
-        p_framework: query.framework ?? null,
-        p_tag: query.tag ?? null,
-        p_metric: query.sort === 'createdAt' ? null : query.sort.slice('metrics.'.length),
-        p_desc: query.order === 'desc',
-      });
-    return keysetPage(query, fetchRows, `${query.sort}:${query.order}`);
+    const filters = {
+      p_dataset_ref: query.dataset ?? null,
+      p_name: query.name ?? null,
+      p_framework: query.framework ?? null,
+      p_tag: query.tag ?? null,
+      p_metric: query.sort === 'createdAt' ? null : query.sort.slice('metrics.'.length),
+      p_desc: query.order === 'desc',
+    };
+    return this.listPage('xai_list_models', owner, query, filters, `${query.sort}:${query.order}`);
   }
 }

@@ -6,6 +6,7 @@
  */
 import type { DeletedKeys, OwnerScope, Page } from '../domain.ts';
 import { withClientJson } from './client-json.ts';
+import { keysetPage } from './keyset-page.ts';
 import { ownerArgument } from './owner-argument.ts';
 import type { RecordCheck } from './record-checks.ts';
 import type { SqlArgument, SqlFunctionCaller } from './sql-caller.ts';
@@ -39,7 +40,7 @@ export interface VersionFile {
   etag: string | null;
 }
 
-export abstract class VersionRecords<R, ListQuery> {
+export abstract class VersionRecords<R extends { createdAt: string; id: string }, ListQuery> {
   protected readonly caller: SqlFunctionCaller;
   readonly #kind: VersionKind;
   readonly #jsonFields: readonly ('metrics' | 'params' | 'summary')[];
@@ -70,6 +71,17 @@ export abstract class VersionRecords<R, ListQuery> {
   /** The same for a list of records. */
   protected async records(fn: string, args: Record<string, SqlArgument>): Promise<R[]> {
     return (await this.caller.call<R[]>(fn, args)).map((row) => this.#ready(row));
+  }
+
+  /** A page of `fn`'s records: the caller's, past the query's cursor, filtered (see keyset-page.ts). */
+  protected listPage(
+    fn: string,
+    owner: OwnerScope,
+    query: { limit: number; cursor?: string | undefined },
+    filters: Record<string, SqlArgument>,
+    sort?: string,
+  ): Promise<Page<R>> {
+    return keysetPage(query, (page) => this.records(fn, { p_owner: ownerArgument(owner), ...page, ...filters }), sort);
   }
 
   /** A call answering the pending record a reservation made (not yet whole: no files, no size). */

@@ -42,6 +42,7 @@ export const versionFileFields = {
 /** What the store keeps about a version beside what the API shows. */
 export interface StoredVersion {
   id: string;
+  createdAt: string;
   ownerId: string;
   state: 'pending' | 'ready';
   /** The single file's key and ETag; null when the version holds several files. */
