@@ -2,7 +2,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { lockDataDir } from './data-dir-lock.ts';
 import { fromDatabaseError } from './database-errors.ts';
-import { migratePglite, PGLITE_START_PARAMS, pgliteInMemory, seedFromTemplate } from './pglite-template.ts';
+import { compilePgliteWasm, migratePglite, PGLITE_START_PARAMS, pgliteInMemory, seedFromTemplate } from './pglite-template.ts';
 import { asText, functionCallSql, type SqlArgument, type SqlFunctionCaller } from './sql-caller.ts';
 
 export class PgliteCaller implements SqlFunctionCaller {
@@ -19,10 +19,14 @@ export class PgliteCaller implements SqlFunctionCaller {
   /** On disk, the folder is this process's alone until close (DataDirInUse otherwise). */
   static async open(dataDir: string | undefined): Promise<PgliteCaller> {
     if (!dataDir) return new PgliteCaller(await pgliteInMemory());
+    // Compiled while the folder is locked and seeded.
+    const compiling = compilePgliteWasm();
     const unlock = await lockDataDir(dataDir);
     try {
       await seedFromTemplate(dataDir);
-      return new PgliteCaller(await PGlite.create(dataDir, { startParams: PGLITE_START_PARAMS }), unlock);
+      const pgliteWasmModule = await compiling;
+      const options = { startParams: PGLITE_START_PARAMS, ...(pgliteWasmModule ? { pgliteWasmModule } : {}) };
+      return new PgliteCaller(await PGlite.create(dataDir, options), unlock);
     } catch (error) {
       await unlock();
       throw error;

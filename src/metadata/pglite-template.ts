@@ -8,11 +8,11 @@
  * only means the slow way: a database created from scratch.
  */
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
+import { PGlite, type PGliteOptions } from '@electric-sql/pglite';
 import { projectRoot } from '../project-files.ts';
 import { applyMigrations, sqlSourceDigest } from './migrations.ts';
 
@@ -27,6 +27,25 @@ export interface PgliteTemplate {
   dir: string;
   /** The same, as PGlite's gzipped dump, for databases in memory. */
   dump: string;
+}
+
+/** Node's WebAssembly global, which the ES library this project compiles against does not declare. */
+const wasm = (
+  globalThis as unknown as { WebAssembly: { compile(bytes: Uint8Array): Promise<PGliteOptions['pgliteWasmModule']> } }
+).WebAssembly;
+
+/**
+ * PGlite's WASM (9 MB), its compilation started now: V8 compiles on background threads, so a start
+ * copying its template meanwhile (a blocking copy) no longer waits for the two one after the other.
+ */
+export async function compilePgliteWasm(): Promise<PGliteOptions['pgliteWasmModule']> {
+  try {
+    // Read synchronously so that the compilation is under way before this returns.
+    const bytes = readFileSync(fileURLToPath(import.meta.resolve('@electric-sql/pglite/pglite.wasm')));
+    return await wasm.compile(bytes);
+  } catch {
+    return undefined; // PGlite then compiles it itself
+  }
 }
 
 async function templateKey(): Promise<string> {

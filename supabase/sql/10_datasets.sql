@@ -258,16 +258,20 @@ begin
   return f;
 end $$;
 
+-- plpgsql, not sql: a sql function would be inlined with the file lookup once per field it reads
+-- (measured: the download route's lookup took twice as long).
 create or replace function xai_get_dataset_file(p_owner text, p_ref text, p_file_id uuid) returns jsonb
-language sql stable as $$
-  select xai_file_json(xai_find_dataset_file(p_owner, p_ref, p_file_id))
-$$;
+language plpgsql stable as $$
+begin
+  return xai_file_json(xai_find_dataset_file(p_owner, p_ref, p_file_id));
+end $$;
 
 create or replace function xai_get_dataset_file_profile(p_owner text, p_ref text, p_file_id uuid) returns jsonb
-language sql stable as $$
-  select coalesce((xai_find_dataset_file(p_owner, p_ref, p_file_id)).profile,
-                  jsonb_build_object('profile', null, 'reason', 'Not profiled (uploaded before profiles existed).'))
-$$;
+language plpgsql stable as $$
+begin
+  return coalesce((xai_find_dataset_file(p_owner, p_ref, p_file_id)).profile,
+                  jsonb_build_object('profile', null, 'reason', 'Not profiled (uploaded before profiles existed).'));
+end $$;
 
 create or replace function xai_delete_dataset_file(p_owner text, p_ref text, p_file_id uuid) returns jsonb
 language plpgsql as $$
