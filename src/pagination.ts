@@ -65,3 +65,23 @@ export function pageOf<T extends { createdAt: string; id: string }>(
   if (rows.length <= limit || !last) return { items, nextCursor: null };
   return { items, nextCursor: encodeCursor({ createdAt: last.createdAt, id: last.id, ...sortOf?.(last) }) };
 }
+
+/**
+ * Cursors of lists ordered by a number (dataset versions, alias events), newest first: the
+ * last row's number, with what it numbers, so a cursor of one list is refused by another.
+ */
+export function encodeNumberCursor(kind: string, value: number): string {
+  return Buffer.from(JSON.stringify([kind, value]), 'utf8').toString('base64url');
+}
+
+export function decodeNumberCursor(cursor: string, kind: string): number {
+  try {
+    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(value) && value.length === 2 && value[0] === kind && Number.isSafeInteger(value[1]) && value[1] > 0) {
+      return value[1] as number;
+    }
+  } catch {
+    // fall through to the clear error below
+  }
+  throw new AppError('invalid_cursor', 'The cursor is not one this listing returned; start again without it.');
+}

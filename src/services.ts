@@ -2,6 +2,8 @@
  * Wiring: the resource services built on the storage and metadata adapters the configuration
  * chose (src/storage/choose-storage.ts, src/metadata/choose-metadata.ts).
  */
+
+import { Aliases } from './aliases/aliases.ts';
 import { Authenticator } from './auth/authenticator.ts';
 import type { Config } from './config.ts';
 import { DatasetService } from './datasets/dataset-service.ts';
@@ -30,6 +32,7 @@ export interface Services {
   datasets: DatasetService;
   models: ModelService;
   explanations: ExplanationService;
+  aliases: Aliases;
   directUploads: DirectUploadService;
   /** Verifies completed direct uploads; `start()` also resumes those a crash interrupted. */
   verifier: UploadVerifier;
@@ -87,6 +90,7 @@ export async function createServices(config: Config, log: Logger, overrides: Ser
     datasets,
     models,
     explanations,
+    aliases: new Aliases(metadata.aliases),
     verifier,
     directUploads: new DirectUploadService({
       ...deps,

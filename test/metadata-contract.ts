@@ -3,13 +3,14 @@
  * server, Supabase through the RPC bridge) behaves the same, against real Postgres.
  */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { type OwnScope, ownScope } from '../src/domain.ts';
 import { AppError, type ErrorCode } from '../src/errors.ts';
 import { MetadataStore } from '../src/metadata/metadata-store.ts';
 import { checkedRecords } from '../src/metadata/record-checks.ts';
 import type { SqlFunctionCaller } from '../src/metadata/sql-caller.ts';
+import { manifestDigest } from './support/manifest.ts';
 
 export interface MetadataFixture {
   caller: SqlFunctionCaller;
@@ -74,14 +75,37 @@ export function metadataContract(name: string, setup: () => Promise<MetadataFixt
     async function createDataset(owner: OwnScope, datasetName: string, paths: string[] = []) {
       const { dataset, batchId, ids } = await reserveDataset(owner, datasetName, paths);
       const files = ids.map((id) => ({ id, size: 10, sha256: SHA, etag: 'etag' }));
-      return store.datasets.finalizeBatch({ owner, datasetId: dataset.id, batchId, files });
+      return { dataset: await store.datasets.finalizeBatch({ owner, by: owner.owner, datasetId: dataset.id, batchId, files }) };
+    }
+
+    /** One request's changes to a dataset: files at these paths (as a finalized batch), overwriting when asked. */
+    async function changeFiles(
+      owner: OwnScope,
+      datasetId: string,
+      files: Array<{ path: string; sha256?: string; size?: number }>,
+      overwrite = false,
+    ) {
+      const batchId = randomUUID();
+      const stored = [];
+      for (const file of files) {
+        const id = (await reserveFile(owner, datasetId, file.path, { batchId }, overwrite)).id;
+        stored.push({ id, size: file.size ?? 10, sha256: file.sha256 ?? SHA, etag: 'e' });
+      }
+      return store.datasets.finalizeBatch({ owner, by: owner.owner, datasetId, batchId, files: stored });
     }
 
     test('reserve, finalize and read a dataset with files, by id and by name', async () => {
       const owner = newOwner();
-      const { dataset, replacedKeys } = await createDataset(owner, 'german-credit', ['raw/a.csv', 'processed/b.csv']);
-      assert.deepEqual(replacedKeys, []);
+      const { dataset } = await createDataset(owner, 'german-credit', ['raw/a.csv', 'processed/b.csv']);
       assert.equal(dataset.state, 'ready');
+      assert.equal(dataset.version, 1);
+      assert.equal(
+        dataset.digest,
+        manifestDigest([
+          { path: 'raw/a.csv', sha256: SHA, size: 10 },
+          { path: 'processed/b.csv', sha256: SHA, size: 10 },
+        ]),
+      );
       assert.equal(dataset.fileCount, 2);
       assert.equal(dataset.totalBytes, 20);
       assert.deepEqual(dataset.tags, ['credit', 'tabular']);
@@ -127,7 +151,7 @@ export function metadataContract(name: string, setup: () => Promise<MetadataFixt
       assert.equal(failure.reason.code, 'upload_in_progress');
     });
 
-    test('an existing path is file_exists; overwrite swaps it atomically and returns the old key', async () => {
+    test('an existing path is file_exists; overwrite makes a new version with a new file, the old one kept', async () => {
       const owner = newOwner();
       const { dataset } = await createDataset(owner, 'overwrite-me', ['train.csv']);
       const oldFile = dataset.files?.[0];
@@ -142,15 +166,25 @@ export function metadataContract(name: string, setup: () => Promise<MetadataFixt
       assert.equal((await store.datasets.get(owner, dataset.id)).files?.[0]?.id, oldFile.id);
       const result = await store.datasets.finalizeBatch({
         owner,
+        by: owner.owner,
         datasetId: dataset.id,
         batchId,
         files: [{ id, size: 99, sha256: 'cd'.repeat(32), etag: 'new' }],
       });
-      assert.deepEqual(result.replacedKeys, [oldFile.objectKey]);
       assert.deepEqual(
-        result.dataset.files?.map((file) => [file.id, file.size]),
+        result.files?.map((file) => [file.id, file.size]),
         [[id, 99]],
       );
+      assert.equal(result.version, 2);
+      assert.notEqual(result.files?.[0]?.objectKey, oldFile.objectKey);
+      // Version 1 still holds the old file, readable by its id.
+      const v1 = await store.datasets.getVersion(owner, dataset.id, '1');
+      assert.deepEqual(
+        v1.files?.map((file) => [file.id, file.objectKey]),
+        [[oldFile.id, oldFile.objectKey]],
+      );
+      assert.equal((await store.datasets.getFile(owner, dataset.id, oldFile.id)).objectKey, oldFile.objectKey);
+      assert.equal((await store.datasets.getVersion(owner, dataset.id, 'latest')).digest, result.digest);
     });
 
     test('abandoning a batch removes its pending rows and the dataset it created', async () => {
@@ -178,7 +212,13 @@ export function metadataContract(name: string, setup: () => Promise<MetadataFixt
       await reserveFile(owner, dataset.id, 'late.csv', { batchId, id });
       await store.datasets.delete(owner, dataset.id, false);
       await rejectsWith(
-        store.datasets.finalizeBatch({ owner, datasetId: dataset.id, batchId, files: [{ id, size: 1, sha256: SHA, etag: 'e' }] }),
+        store.datasets.finalizeBatch({
+          owner,
+          by: owner.owner,
+          datasetId: dataset.id,
+          batchId,
+          files: [{ id, size: 1, sha256: SHA, etag: 'e' }],
+        }),
         'upload_cancelled',
       );
     });
@@ -219,15 +259,21 @@ export function metadataContract(name: string, setup: () => Promise<MetadataFixt
       assert.equal(cleared.status, 'processed');
     });
 
-    test('deleting returns every object key, and a file can be deleted alone', async () => {
+    test('deleting a file makes a version without it (its bytes kept); deleting the dataset returns every key', async () => {
       const owner = newOwner();
       const { dataset } = await createDataset(owner, 'delete-me', ['a.csv', 'b.csv']);
       const [first, second] = dataset.files ?? [];
       assert.ok(first && second);
-      assert.deepEqual(await store.datasets.deleteFile(owner, dataset.id, first.id), { deletedKeys: [first.objectKey] });
-      await rejectsWith(store.datasets.getFile(owner, dataset.id, first.id), 'file_not_found');
+      await store.datasets.deleteFile(owner, owner.owner, dataset.id, first.id);
+      await rejectsWith(store.datasets.deleteFile(owner, owner.owner, dataset.id, first.id), 'file_not_found');
+      const latest = await store.datasets.get(owner, dataset.id);
+      assert.deepEqual([latest.version, latest.files?.map((file) => file.id)], [2, [second.id]]);
+      assert.equal(latest.digest, manifestDigest([{ path: 'b.csv', sha256: SHA, size: 10 }]));
+      // Version 1 still names it, so it stays readable by id.
+      assert.equal((await store.datasets.getFile(owner, dataset.id, first.id)).sha256, SHA);
       assert.equal((await store.datasets.getFile(owner, 'delete-me', second.id)).sha256, SHA);
-      assert.deepEqual(await store.datasets.delete(owner, 'delete-me', false), { deletedKeys: [second.objectKey] });
+      const { deletedKeys } = await store.datasets.delete(owner, 'delete-me', false);
+      assert.deepEqual(deletedKeys.sort(), [first.objectKey, second.objectKey].sort());
       await rejectsWith(store.datasets.get(owner, dataset.id), 'dataset_not_found');
     });
 
@@ -289,7 +335,7 @@ export function metadataContract(name: string, setup: () => Promise<MetadataFixt
       for (const model of reserved.filter((item) => item.version === 2 || item.version === 3)) {
         await finalize(store.models, model, ['a/model.json', 'b/weights.json']);
       }
-      const two = await store.models.latest(owner, 'models-set', 'xgboost');
+      const two = await store.models.byRef(owner, 'models-set', 'xgboost', 'latest');
       assert.deepEqual(
         two.files.map((file) => file.path),
         ['a/model.json', 'b/weights.json'],
@@ -301,7 +347,7 @@ export function metadataContract(name: string, setup: () => Promise<MetadataFixt
       assert.equal((await store.models.getFile(owner, two.id, secondFile.id)).path, 'b/weights.json');
       await rejectsWith(store.models.getFile(newOwner(), two.id, secondFile.id), 'model_not_found');
       await rejectsWith(store.models.getFile(owner, first.id, secondFile.id), 'file_not_found');
-      assert.equal((await store.models.latest(owner, 'models-set', 'xgboost')).version, 3);
+      assert.equal((await store.models.byRef(owner, 'models-set', 'xgboost', 'latest')).version, 3);
       const pending = reserved.find((model) => model.version === 4);
       assert.ok(pending);
       const explain = (modelId: string) =>
@@ -311,13 +357,105 @@ export function metadataContract(name: string, setup: () => Promise<MetadataFixt
       const explanation = await explain(first.id);
       const explanationKeys = await finalize(store.explanations, explanation, ['s.json', 'values.json']);
       for (const key of explanationKeys) assert.match(key, /^explanations\/models-set\/xgboost-v1\/shap\//);
-      await rejectsWith(store.models.delete(owner, first.id, false), 'model_in_use');
+      await rejectsWith(store.models.delete(owner, owner.owner, first.id, false), 'model_in_use');
       await rejectsWith(store.models.get(newOwner(), first.id), 'model_not_found');
-      const { deletedKeys } = await store.models.delete(owner, first.id, true);
+      const { deletedKeys } = await store.models.delete(owner, owner.owner, first.id, true);
       assert.deepEqual(deletedKeys.sort(), [...explanationKeys, firstKey].sort());
       for (const model of reserved.filter((item) => item.version > 3)) await store.models.abandon(owner, model.id);
       const page = await store.models.list(owner, { limit: 10, sort: 'metrics.auc', order: 'desc' });
       assert.deepEqual(page.items.map((model) => model.version).sort(), [2, 3]);
+    });
+
+    test('20 concurrent batches to one dataset: versions 1..20, each exactly its own files on top of the ones before', async () => {
+      const owner = newOwner();
+      const { dataset } = await createDataset(owner, 'concurrent-versions');
+      const batches = Array.from({ length: 20 }, (_, n) => [
+        {
+          path: `batch-${String(n).padStart(2, '0')}/a.csv`,
+          sha256: createHash('sha256').update(`a${n}`).digest('hex'),
+          size: n + 1,
+        },
+        {
+          path: `batch-${String(n).padStart(2, '0')}/b.csv`,
+          sha256: createHash('sha256').update(`b${n}`).digest('hex'),
+          size: n + 2,
+        },
+      ]);
+      const results = await Promise.all(batches.map((files) => changeFiles(owner, dataset.id, files)));
+      assert.deepEqual(
+        results.map((result) => result.version).sort((a, b) => (a ?? 0) - (b ?? 0)),
+        Array.from({ length: 20 }, (_, n) => n + 1),
+      );
+      const page = await store.datasets.listVersions(owner, dataset.id, { limit: 100 });
+      assert.deepEqual(
+        page.items.map((version) => version.version),
+        Array.from({ length: 20 }, (_, n) => 20 - n),
+      );
+      // Version k is versions 1..k-1 plus exactly one batch, whole: no mix of two requests' files.
+      let before: string[] = [];
+      for (let k = 1; k <= 20; k += 1) {
+        const version = await store.datasets.getVersion(owner, dataset.id, String(k));
+        const paths = (version.files ?? []).map((file) => file.path);
+        const added = paths.filter((path) => !before.includes(path));
+        assert.equal(added.length, 2, `version ${k} adds one batch`);
+        assert.equal(added[0]?.split('/')[0], added[1]?.split('/')[0], `version ${k} adds one request's files`);
+        assert.ok(
+          before.every((path) => paths.includes(path)),
+          `version ${k} keeps the earlier files`,
+        );
+        assert.equal(version.digest, manifestDigest(version.files ?? []));
+        assert.equal(version.fileCount, paths.length);
+        before = paths;
+      }
+    });
+
+    test('models and explanations pin a dataset version; aliases move with a race-safe history', async () => {
+      const owner = newOwner();
+      const { dataset } = await createDataset(owner, 'pinned', ['train.csv']);
+      await changeFiles(owner, dataset.id, [{ path: 'train.csv', sha256: 'cd'.repeat(32) }], true);
+      const reserveModel = (datasetVersion?: string) =>
+        store.models.reserve(owner, randomUUID(), {
+          datasetId: dataset.id,
+          datasetVersion,
+          name: 'rf',
+          format: 'pickle',
+          safeToLoad: false,
+        });
+      assert.equal((await reserveModel()).dataset.version, 2, 'the latest by default');
+      assert.equal((await reserveModel('1')).dataset.version, 1);
+      await rejectsWith(reserveModel('7'), 'dataset_version_not_found');
+      await rejectsWith(reserveModel('training'), 'dataset_version_not_found');
+      await rejectsWith(
+        store.aliases.set(owner, owner.owner, { dataset: dataset.id }, 'training', 9),
+        'dataset_version_not_found',
+      );
+      const set = await store.aliases.set(owner, owner.owner, { dataset: dataset.id }, 'training', 1);
+      assert.deepEqual([set.alias, set.version], ['training', 1]);
+      assert.equal(set.digest, (await store.datasets.getVersion(owner, dataset.id, '1')).digest);
+      const pinned = await reserveModel('training');
+      assert.equal(pinned.dataset.version, 1);
+      assert.deepEqual((await store.datasets.getVersion(owner, dataset.id, 'training')).aliases, ['training']);
+      await rejectsWith(store.aliases.get(newOwner(), { dataset: dataset.id }, 'training'), 'dataset_not_found');
+      await rejectsWith(store.aliases.set(owner, owner.owner, { dataset: dataset.id }, 'latest', 1), 'invalid_alias');
+
+      // Concurrent moves: all recorded, in order, and the alias ends on the last one recorded.
+      const moves = await Promise.all(
+        [2, 1, 2, 1, 2, 1].map((version) => store.aliases.set(owner, owner.owner, { dataset: dataset.id }, 'prod', version)),
+      );
+      assert.equal(moves.length, 6);
+      const history = await store.aliases.history(owner, { dataset: dataset.id }, 'prod', { limit: 100 });
+      const events = [...history.items].reverse();
+      assert.equal(events[0]?.previousVersion, null);
+      for (let n = 1; n < events.length; n += 1) {
+        assert.equal(events[n]?.previousVersion, events[n - 1]?.version, 'each move starts where the one before ended');
+      }
+      assert.equal((await store.aliases.get(owner, { dataset: dataset.id }, 'prod')).version, history.items[0]?.version);
+      await store.aliases.delete(owner, owner.owner, { dataset: dataset.id }, 'prod');
+      await rejectsWith(store.aliases.get(owner, { dataset: dataset.id }, 'prod'), 'alias_not_found');
+      const afterRemoval = await store.aliases.history(owner, { dataset: dataset.id }, 'prod', { limit: 1 });
+      assert.equal(afterRemoval.items[0]?.version, null);
+      assert.ok(afterRemoval.nextCursor, 'pages');
+      await rejectsWith(store.aliases.history(owner, { dataset: dataset.id }, 'never', { limit: 5 }), 'alias_not_found');
     });
   });
 }

@@ -1,10 +1,12 @@
 /** /models: thin HTTP over ModelService; the routes every versioned kind has come from versionRoutes. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { modelLineageSchema } from '../../src/lineage/schema.ts';
 import { modelPatch, modelSchema } from '../../src/models/schema.ts';
 import { versionRoutes } from '../http/version-routes.ts';
-import { datasetParams } from '../schemas/datasets.ts';
+import { uuidParam } from '../schemas/common.ts';
 import { createModelForm, listModelsQuery, modelPageSchema } from '../schemas/models.ts';
+import { modelVersionParams } from '../schemas/versions.ts';
 
 const tags = ['models'];
 
@@ -47,15 +49,29 @@ const models: FastifyPluginAsyncZod = async (app) => {
     handler: async (request) => service.list(request.actor, request.query),
   });
 
-  app.get('/datasets/:dataset/models/:name/latest', {
+  app.get('/datasets/:dataset/models/:name/:ref', {
     schema: {
       tags,
-      operationId: 'getLatestModel',
-      summary: 'The highest ready version of a model name for a dataset',
-      params: datasetParams.extend({ name: z.string().min(1).max(63) }),
+      operationId: 'getModelVersion',
+      summary: 'A version of a model name for a dataset: latest (the highest ready), a number, or an alias',
+      params: modelVersionParams,
       response: { 200: modelSchema },
     },
-    handler: async (request) => service.latest(request.actor, request.params.dataset, request.params.name),
+    handler: async (request) => {
+      const { dataset, name, ref } = request.params;
+      return service.byRef(request.actor, dataset, name, ref);
+    },
+  });
+
+  app.get('/models/:id/lineage', {
+    schema: {
+      tags,
+      operationId: 'getModelLineage',
+      summary: 'Where a model came from (the exact dataset version, with its files) and what explains it',
+      params: z.object({ id: uuidParam }),
+      response: { 200: modelLineageSchema },
+    },
+    handler: async (request) => service.lineage(request.actor, request.params.id),
   });
 };
 

@@ -1,6 +1,6 @@
 /** Route schemas of /models; the model's own rules and shape: src/models/schema.ts. */
 import { z } from 'zod';
-import { datasetRef } from '../../src/fields/common.ts';
+import { datasetRef, versionRef } from '../../src/fields/common.ts';
 import {
   FRAMEWORKS,
   MLFLOW_MODEL_FILE,
@@ -17,6 +17,9 @@ export const modelPageSchema = z.object({ items: z.array(modelSchema), nextCurso
 export const listModelsQuery = z.strictObject({
   ...listQuery,
   dataset: datasetRef.optional(),
+  datasetVersion: versionRef
+    .optional()
+    .describe('With dataset: only those pinning this version of it (a number, latest or an alias).'),
   name: z.string().min(1).max(63).optional(),
   framework: z.enum(FRAMEWORKS).optional(),
   tag: z.string().min(1).max(64).optional(),

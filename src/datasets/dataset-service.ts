@@ -13,6 +13,7 @@ import { isAppError } from '../errors.ts';
 import { fileTypeOf } from '../fields/file-types.ts';
 import { basename, validateRelativePath } from '../fields/paths.ts';
 import { parseFields } from '../fields/problems.ts';
+import type { DatasetVersionLineage } from '../lineage/schema.ts';
 import type { Logger } from '../logger.ts';
 import type { FinishedFile, ListDatasets } from '../metadata/dataset-records.ts';
 import type { MetadataStore } from '../metadata/metadata-store.ts';
@@ -29,6 +30,7 @@ import {
   type Dataset,
   type DatasetFieldValues,
   type DatasetPatch,
+  type DatasetVersion,
   datasetFields,
   datasetFileTypes,
 } from './schema.ts';
@@ -208,9 +210,43 @@ export class DatasetService {
     await deleteObjects(this.#deps.storage, deletedKeys, this.#deps.log);
   }
 
-  async deleteFile(actor: Actor, ref: string, fileId: string): Promise<void> {
-    const { deletedKeys } = await this.#deps.metadata.datasets.deleteFile(actor.scope, ref, fileId);
-    await deleteObjects(this.#deps.storage, deletedKeys, this.#deps.log);
+  /** A new version without the file; its bytes stay for the versions that hold it. */
+  deleteFile(actor: Actor, ref: string, fileId: string): Promise<void> {
+    return this.#deps.metadata.datasets.deleteFile(actor.scope, actor.principal.id, ref, fileId);
+  }
+
+  versions(actor: Actor, ref: string, query: { limit: number; cursor?: string | undefined }): Promise<Page<DatasetVersion>> {
+    return this.#deps.metadata.datasets.listVersions(actor.scope, ref, query);
+  }
+
+  /**
+   * A version with its files; with `links`, each file with a signed download URL, so a whole
+   * snapshot comes down with one call.
+   */
+  async version(actor: Actor, ref: string, version: string, links?: DownloadRequest): Promise<DatasetVersion> {
+    const found = await this.#deps.metadata.datasets.getVersion(actor.scope, ref, version);
+    if (!links || !found.files) return found;
+    const files = await Promise.all(
+      found.files.map(async (file) => {
+        const link = await downloadLink(
+          this.#deps.storage,
+          {
+            key: file.objectKey,
+            filename: basename(file.path),
+            size: file.size,
+            sha256: file.sha256,
+            contentType: file.contentType,
+          },
+          links,
+        );
+        return { ...file, url: link.url, expiresAt: link.expiresAt };
+      }),
+    );
+    return { ...found, files };
+  }
+
+  lineage(actor: Actor, ref: string, version: string): Promise<DatasetVersionLineage> {
+    return this.#deps.metadata.datasets.lineage(actor.scope, ref, version);
   }
 
   async download(actor: Actor, ref: string, fileId: string, request: DownloadRequest): Promise<DownloadLink> {
@@ -259,15 +295,14 @@ export class DatasetService {
   }
 
   async #finalize(actor: Actor, datasetId: string, batchId: string, files: FinishedFile[], batch: UploadBatch): Promise<Dataset> {
-    const { dataset, replacedKeys } = await this.#deps.metadata.datasets.finalizeBatch({
+    const dataset = await this.#deps.metadata.datasets.finalizeBatch({
       owner: actor.scope,
+      by: actor.principal.id,
       datasetId,
       batchId,
       files,
     });
     batch.commit();
-    // Old bytes of overwritten paths go only now that the metadata points at the new ones.
-    await deleteObjects(this.#deps.storage, replacedKeys, this.#deps.log);
     return dataset;
   }
 }

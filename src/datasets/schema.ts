@@ -77,6 +77,8 @@ export const datasetSchema = z
     updatedAt: z.string(),
     fileCount: z.number().int(),
     totalBytes: z.number().int(),
+    version: z.number().int().nullable().describe('The latest version (its files are `files`); null until the first file.'),
+    digest: z.string().nullable().describe("The latest version's digest (see GET /datasets/{dataset}/versions/{ref})."),
     dependants: z.object({ models: z.number().int(), explanations: z.number().int() }),
     files: z.array(datasetFileSchema).optional(),
   })
@@ -92,6 +94,8 @@ export const datasetSchema = z
       updatedAt: '2026-11-28T10:15:02.987654Z',
       fileCount: 1,
       totalBytes: 79063,
+      version: 1,
+      digest: '0f4c6f2d9a1e3b5c7d8e9f0a1b2c3d4e5f60718293a4b5c6d7e8f9011223344a',
       dependants: { models: 0, explanations: 0 },
       files: [
         {
@@ -108,6 +112,47 @@ export const datasetSchema = z
     },
   });
 
+const DIGEST_RULE =
+  'SHA-256 (hex) of the canonical manifest: the JSON array of {"path","sha256","size"} objects of the version\'s files, ' +
+  'sorted by path in code-point order, keys in that order, no whitespace, UTF-8.';
+
+/** A dataset version's file: as on the dataset, immutable (an overwrite makes a new file with a new id). */
+export const datasetVersionFileSchema = z
+  .object({
+    id: z.string(),
+    path: z.string(),
+    size: z.number().int(),
+    sha256: z.string(),
+    contentType: z.string(),
+    profile: profileSummarySchema,
+    url: z.string().optional().describe('With links=true: a signed download URL.'),
+    expiresAt: z.string().optional(),
+  })
+  .meta({ id: 'DatasetVersionFile' });
+
+export const datasetVersionSchema = z
+  .object({
+    version: z.number().int(),
+    digest: z.string().describe(DIGEST_RULE),
+    fileCount: z.number().int(),
+    size: z.number().int().describe('Bytes of all its files.'),
+    createdAt: z.string(),
+    createdBy: z.string(),
+    aliases: z.array(z.string()).describe('Dataset aliases naming this version.'),
+    files: z.array(datasetVersionFileSchema).optional(),
+  })
+  .meta({ id: 'DatasetVersion' });
+
+/** The exact dataset bytes a model or explanation came from. */
+export const pinnedDatasetSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    version: z.number().int().nullable().describe('Null only when the dataset had no file when this was uploaded.'),
+    digest: z.string().nullable(),
+  })
+  .meta({ id: 'PinnedDataset' });
+
 /** What the store keeps beside what the API shows. */
 interface Stored {
   ownerId: string;
@@ -123,3 +168,5 @@ export type DatasetFile = z.infer<typeof datasetFileSchema> &
 export type Dataset = Omit<z.infer<typeof datasetSchema>, 'files'> & Stored & { files?: DatasetFile[] };
 export type DatasetFieldValues = z.output<typeof datasetFields>;
 export type DatasetPatch = z.output<typeof datasetPatch>;
+export type DatasetVersionFile = z.infer<typeof datasetVersionFileSchema> & { objectKey: string };
+export type DatasetVersion = Omit<z.infer<typeof datasetVersionSchema>, 'files'> & { files?: DatasetVersionFile[] };

@@ -160,13 +160,7 @@ export class UploadVerifier {
         return;
       }
       if (profiling) await hooks?.recordProfile?.(sessionOwner(session), session, outcome.size, profiling);
-      const { replacedKeys } = await metadata.uploadSessions.finish(session.id, {
-        size: outcome.size,
-        sha256: outcome.sha256,
-        etag: session.etag ?? '',
-      });
-      // Old bytes of an overwritten path go only now that the metadata points at the new ones.
-      await deleteObjects(storage, replacedKeys, log);
+      await metadata.uploadSessions.finish(session.id, { size: outcome.size, sha256: outcome.sha256, etag: session.etag ?? '' });
       log.info({ upload: session.id, size: outcome.size }, 'direct upload verified');
     } catch (error) {
       if (signal.aborted) return; // shutting down: the lease lapses and the job is resumed

@@ -3,8 +3,9 @@
  * PATCH), its file types, and the record the API answers with.
  */
 import { z } from 'zod';
+import { pinnedDatasetSchema } from '../datasets/schema.ts';
 import { AppError } from '../errors.ts';
-import { description, KEY_NAME_PATTERN, tags, uuid } from '../fields/common.ts';
+import { description, KEY_NAME_PATTERN, tags, uuid, versionRef, versionRefValue } from '../fields/common.ts';
 import type { FileType } from '../fields/file-types.ts';
 import { checkJsonObject, jsonObject, jsonText } from '../fields/json.ts';
 import { matching } from '../fields/problems.ts';
@@ -48,6 +49,9 @@ function shape(json: 'text' | 'value') {
       .describe('A ready model of yours; the dataset comes from it.')
       .meta({ example: '0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11' }),
     method: method.meta({ example: 'shap' }),
+    datasetVersion: (text ? versionRef : versionRefValue)
+      .optional()
+      .describe('The dataset version explained: a number, latest or an alias. Default: the one the model pins.'),
     params: (text ? jsonText('params') : jsonObject('params'))
       .optional()
       .describe('JSON object: explainer settings.')
@@ -90,7 +94,7 @@ export const explanationSchema = z
     createdAt: z.string(),
     updatedAt: z.string(),
     model: ref.extend({ version: z.number().int() }),
-    dataset: ref,
+    dataset: pinnedDatasetSchema.describe('The exact dataset version this explains.'),
   })
   .meta({
     id: 'Explanation',
@@ -119,7 +123,12 @@ export const explanationSchema = z
       createdAt: '2026-11-28T11:30:10.004512Z',
       updatedAt: '2026-11-28T11:30:10.338190Z',
       model: { id: '2b7e1516-28ae-4d2a-abf7-158809cf4f3c', name: 'xgboost', version: 2 },
-      dataset: { id: '6f1c2a7e-3b1d-4c55-9a0e-1d2f3c4b5a69', name: 'german-credit' },
+      dataset: {
+        id: '6f1c2a7e-3b1d-4c55-9a0e-1d2f3c4b5a69',
+        name: 'german-credit',
+        version: 1,
+        digest: '0f4c6f2d9a1e3b5c7d8e9f0a1b2c3d4e5f60718293a4b5c6d7e8f9011223344a',
+      },
     },
   });
 

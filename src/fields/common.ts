@@ -46,3 +46,27 @@ export const status = matching({
 
 /** A dataset named by id or by name, as in the URLs. */
 export const datasetRef = z.string().min(1).max(100).describe('Dataset id or name.');
+
+/** Alias names: a letter, then lowercase letters, digits, - or _; `latest` names the newest version itself. */
+export const ALIAS_PATTERN = /^[a-z][a-z0-9_-]{0,63}$/;
+export const aliasName = matching(
+  {
+    pattern: ALIAS_PATTERN,
+    test: (value) => ALIAS_PATTERN.test(value) && value !== 'latest',
+    message: 'An alias is 1-64 lowercase letters, digits, - or _, starting with a letter; latest is reserved.',
+  },
+  'invalid_alias',
+).meta({ example: 'production' });
+
+/** A version named as URLs and upload fields name it: its number, `latest` or an alias. */
+export const VERSION_REF_PATTERN = /^(?:[1-9][0-9]{0,8}|[a-z][a-z0-9_-]{0,63})$/;
+export const versionRef = matching(
+  { pattern: VERSION_REF_PATTERN, message: 'A version is its number, latest or an alias.' },
+  'invalid_version',
+).describe('A version number, latest, or an alias.');
+
+/** The same in a JSON body, where a number may also come as a number. */
+export const versionRefValue = z
+  .union([z.number().int().min(1).max(999_999_999), versionRef])
+  .transform((value) => String(value))
+  .describe('A version number, latest, or an alias.');

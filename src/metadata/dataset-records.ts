@@ -1,9 +1,11 @@
 /** Dataset and dataset-file records: typed calls of the dataset SQL functions. */
 
-import type { Dataset, DatasetFile, DatasetPatch } from '../datasets/schema.ts';
+import type { Dataset, DatasetFile, DatasetPatch, DatasetVersion } from '../datasets/schema.ts';
 import type { DeletedKeys, OwnerScope, OwnScope, Page } from '../domain.ts';
+import type { DatasetVersionLineage } from '../lineage/schema.ts';
 import type { ProfileRecord, ProfileSummary } from '../profiles/profile.ts';
-import { keysetPage } from './keyset-page.ts';
+import { EXPLANATION_JSON_FIELDS, MODEL_JSON_FIELDS, withClientJson } from './client-json.ts';
+import { keysetPage, numberedPage } from './keyset-page.ts';
 import { ownerArgument } from './owner-argument.ts';
 import type { RecordCheck } from './record-checks.ts';
 import type { SqlFunctionCaller } from './sql-caller.ts';
@@ -77,21 +79,22 @@ export class DatasetRecords {
     });
   }
 
-  /** Makes the batch's files ready atomically; returns the dataset and the keys they replaced. */
+  /** Makes the batch's files ready atomically, as the dataset's next version (when it has files). */
   async finalizeBatch(input: {
     owner: OwnerScope;
+    by: string;
     datasetId: string;
     batchId: string;
     files: FinishedFile[];
-  }): Promise<{ dataset: Dataset; replacedKeys: string[] }> {
-    const finished = await this.#caller.call<{ dataset: Dataset; replacedKeys: string[] }>('xai_finalize_dataset_batch', {
+  }): Promise<Dataset> {
+    const args = {
       p_owner: ownerArgument(input.owner),
+      p_by: input.by,
       p_dataset_id: input.datasetId,
       p_batch: input.batchId,
       p_files: input.files.map((file) => ({ ...file })),
-    });
-    this.#check('dataset', finished.dataset);
-    return finished;
+    };
+    return this.#check('dataset', await this.#caller.call<Dataset>('xai_finalize_dataset_batch', args));
   }
 
   /** Descriptive fields sent after the files, applied to the dataset the batch reserved (still pending). */
@@ -159,7 +162,42 @@ export class DatasetRecords {
     return this.#caller.lookup('xai_get_dataset_file_profile', { p_owner: ownerArgument(owner), p_ref: ref, p_file_id: fileId });
   }
 
-  deleteFile(owner: OwnerScope, ref: string, fileId: string): Promise<DeletedKeys> {
-    return this.#caller.call('xai_delete_dataset_file', { p_owner: ownerArgument(owner), p_ref: ref, p_file_id: fileId });
+  /** The file leaves the latest version (a new version without it); its bytes stay for the older ones. */
+  async deleteFile(owner: OwnerScope, by: string, ref: string, fileId: string): Promise<void> {
+    await this.#caller.call('xai_delete_dataset_file', {
+      p_owner: ownerArgument(owner),
+      p_by: by,
+      p_ref: ref,
+      p_file_id: fileId,
+    });
+  }
+
+  listVersions(
+    owner: OwnerScope,
+    ref: string,
+    query: { limit: number; cursor?: string | undefined },
+  ): Promise<Page<DatasetVersion>> {
+    return numberedPage(query, 'version', async (page) => {
+      const args = { p_owner: ownerArgument(owner), p_ref: ref, p_limit: page.limit, p_after_version: page.after };
+      return (await this.#caller.call<DatasetVersion[]>('xai_list_dataset_versions', args)).map((row) =>
+        this.#check('dataset version', row),
+      );
+    });
+  }
+
+  /** A version with its files, by number, `latest` or alias. */
+  async getVersion(owner: OwnerScope, ref: string, version: string): Promise<DatasetVersion> {
+    const args = { p_owner: ownerArgument(owner), p_ref: ref, p_version: version };
+    return this.#check('dataset version', await this.#caller.lookup<DatasetVersion>('xai_get_dataset_version', args));
+  }
+
+  async lineage(owner: OwnerScope, ref: string, version: string): Promise<DatasetVersionLineage> {
+    const args = { p_owner: ownerArgument(owner), p_ref: ref, p_version: version };
+    const lineage = await this.#caller.call<DatasetVersionLineage>('xai_dataset_version_lineage', args);
+    return {
+      dataset: lineage.dataset,
+      models: lineage.models.map((row) => withClientJson(row, MODEL_JSON_FIELDS)),
+      explanations: lineage.explanations.map((row) => withClientJson(row, EXPLANATION_JSON_FIELDS)),
+    };
   }
 }

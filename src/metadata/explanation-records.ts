@@ -11,6 +11,8 @@ export interface ListExplanations {
   cursor?: string | undefined;
   model?: string | undefined;
   dataset?: string | undefined;
+  /** With `dataset`: the explanations of this version of it (a number, latest or an alias). */
+  datasetVersion?: string | undefined;
   method?: string | undefined;
   tag?: string | undefined;
 }
@@ -24,6 +26,7 @@ export class ExplanationRecords extends VersionRecords<Explanation, ListExplanat
     return this.listPage('xai_list_explanations', owner, query, {
       p_model_id: query.model ?? null,
       p_dataset_ref: query.dataset ?? null,
+      p_dataset_version: query.datasetVersion ?? null,
       p_method: query.method ?? null,
       p_tag: query.tag ?? null,
     });

@@ -4,7 +4,7 @@
  * than the limit is asked for, to know whether another page follows.
  */
 import type { Page } from '../domain.ts';
-import { decodeCursor, pageOf } from '../pagination.ts';
+import { decodeCursor, decodeNumberCursor, encodeNumberCursor, pageOf } from '../pagination.ts';
 
 type PageArgs = {
   p_limit: number;
@@ -28,4 +28,17 @@ export async function keysetPage<T extends Row>(
   const page = pageOf(rows, query.limit, (row) => ({ sort, value: row.sortValue ?? null }));
   // The sort value is the cursor's, not the record's.
   return { items: page.items.map(({ sortValue: _sortValue, ...item }) => item as T), nextCursor: page.nextCursor };
+}
+
+/** A page of a list ordered by a number, descending (`key`: the rows' field holding it). */
+export async function numberedPage<K extends string, T extends Record<K, number>>(
+  query: { limit: number; cursor?: string | undefined },
+  key: K,
+  fetchRows: (args: { limit: number; after: number | null }) => Promise<T[]>,
+): Promise<Page<T>> {
+  const after = query.cursor ? decodeNumberCursor(query.cursor, key) : null;
+  const rows = await fetchRows({ limit: query.limit + 1, after });
+  const items = rows.slice(0, query.limit);
+  const last = items.at(-1);
+  return { items, nextCursor: rows.length > query.limit && last ? encodeNumberCursor(key, last[key]) : null };
 }

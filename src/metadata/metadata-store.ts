@@ -3,6 +3,7 @@
  * group per resource. One implementation for every backend; backends differ only in their
  * SqlFunctionCaller (Postgres, PGlite, Supabase).
  */
+import { AliasRecords } from './alias-records.ts';
 import { DatasetRecords } from './dataset-records.ts';
 import { ExplanationRecords } from './explanation-records.ts';
 import { MaintenanceRecords } from './maintenance-records.ts';
@@ -20,6 +21,7 @@ export class MetadataStore {
   readonly maintenance: MaintenanceRecords;
   readonly uploadSessions: UploadSessionRecords;
   readonly rateLimits: RateLimitRecords;
+  readonly aliases: AliasRecords;
 
   /** `check`: checkedRecords parses every ready record SQL answers with its zod schema (the tests turn it on). */
   constructor(caller: SqlFunctionCaller, options: { check?: RecordCheck } = {}) {
@@ -31,6 +33,7 @@ export class MetadataStore {
     this.maintenance = new MaintenanceRecords(caller);
     this.uploadSessions = new UploadSessionRecords(caller);
     this.rateLimits = new RateLimitRecords(caller);
+    this.aliases = new AliasRecords(caller);
   }
 
   check(): Promise<void> {

@@ -6,13 +6,14 @@
  * through it); a deployment skips the parse.
  */
 import { z } from 'zod';
-import { datasetFileSchema, datasetSchema } from '../datasets/schema.ts';
+import { datasetFileSchema, datasetSchema, datasetVersionSchema } from '../datasets/schema.ts';
 import { explanationSchema } from '../explanations/schema.ts';
 import { modelSchema } from '../models/schema.ts';
 
 const schemas = {
   dataset: datasetSchema,
   'dataset file': datasetFileSchema,
+  'dataset version': datasetVersionSchema,
   model: modelSchema,
   explanation: explanationSchema,
 } as const;

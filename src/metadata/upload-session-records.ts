@@ -129,21 +129,10 @@ export class UploadSessionRecords {
     return this.#caller.call('xai_renew_upload_lease', { p_id: id, p_lease_seconds: leaseSeconds });
   }
 
-  async finish(
-    id: string,
-    stored: { size: number; sha256: string; etag: string },
-  ): Promise<{ session: UploadSessionRecord; replacedKeys: string[] }> {
-    const finished = await this.#caller.call<{ session: UploadSessionRecord; replacedKeys: string[] }>(
-      'xai_finish_upload_session',
-      {
-        p_id: id,
-        p_size: stored.size,
-        p_sha256: stored.sha256,
-        p_etag: stored.etag,
-      },
-    );
-    withResultJson(finished.session);
-    return finished;
+  /** The session's file (or version) finalized as the proxied upload's would be; the session ready with its answer. */
+  async finish(id: string, stored: { size: number; sha256: string; etag: string }): Promise<UploadSessionRecord> {
+    const args = { p_id: id, p_size: stored.size, p_sha256: stored.sha256, p_etag: stored.etag };
+    return withResultJson(await this.#caller.call<UploadSessionRecord>('xai_finish_upload_session', args));
   }
 
   /** The ended session, and the keys of the files its reservation took with it (a version's: all of them). */

@@ -104,9 +104,13 @@ export abstract class VersionRecords<R extends { createdAt: string; id: string }
     });
   }
 
-  /** Rows first (with `cascade`, what depends on the version too); the caller deletes the keys' objects next. */
-  delete(owner: OwnerScope, id: string, cascade: boolean): Promise<DeletedKeys> {
-    return this.caller.call(`xai_delete_${this.#kind}`, { p_owner: ownerArgument(owner), p_id: id, p_cascade: cascade });
+  /**
+   * Rows first (with `cascade`, what depends on the version too; aliases naming it are removed
+   * by `by`, in their history); the caller deletes the keys' objects next.
+   */
+  delete(owner: OwnerScope, by: string, id: string, cascade: boolean): Promise<DeletedKeys> {
+    const args = { p_owner: ownerArgument(owner), p_by: by, p_id: id, p_cascade: cascade };
+    return this.caller.call(`xai_delete_${this.#kind}`, args);
   }
 
   /** The version this call is about, as the SQL functions name it (p_model_id or p_explanation_id). */

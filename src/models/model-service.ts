@@ -7,6 +7,7 @@ import type { Actor } from '../domain.ts';
 import { AppError } from '../errors.ts';
 import { extensionOf, fileTypeOf } from '../fields/file-types.ts';
 import { basename } from '../fields/paths.ts';
+import type { ModelLineage } from '../lineage/schema.ts';
 import type { MetadataStore } from '../metadata/metadata-store.ts';
 import type { ListModels } from '../metadata/model-records.ts';
 import { versionForm } from '../versions/schema.ts';
@@ -33,8 +34,13 @@ export class ModelService extends VersionService<Model, ModelInput, ListModels> 
     this.#metadata = deps.metadata;
   }
 
-  latest(actor: Actor, datasetRef: string, name: string): Promise<Model> {
-    return this.#metadata.models.latest(actor.scope, datasetRef, name);
+  /** A version of (dataset, name): `latest`, its number or an alias. */
+  byRef(actor: Actor, datasetRef: string, name: string, ref: string): Promise<Model> {
+    return this.#metadata.models.byRef(actor.scope, datasetRef, name, ref);
+  }
+
+  lineage(actor: Actor, id: string): Promise<ModelLineage> {
+    return this.#metadata.models.lineage(actor.scope, id);
   }
 }
 
@@ -65,9 +71,9 @@ function modelKind(metadata: MetadataStore): VersionKindSpec<ModelInput> {
       // Resolving the dataset authorizes the upload before a byte moves.
       const dataset = await metadata.datasets.get(owner, input.dataset);
       const described = describeModelFiles([firstPath]);
-      const { name, metrics, params, description, tags } = input;
+      const { name, datasetVersion, metrics, params, description, tags } = input;
       const framework = input.framework ?? described.framework;
-      return { datasetId: dataset.id, ...described, framework, name, metrics, params, description, tags };
+      return { datasetId: dataset.id, datasetVersion, ...described, framework, name, metrics, params, description, tags };
     },
     describe(paths) {
       const { format, safeToLoad } = describeModelFiles(paths);

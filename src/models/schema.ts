@@ -3,7 +3,8 @@
  * file formats and what loading each can do, and the record the API answers with.
  */
 import { z } from 'zod';
-import { datasetRef, description, KEY_NAME_PATTERN, tags } from '../fields/common.ts';
+import { pinnedDatasetSchema } from '../datasets/schema.ts';
+import { datasetRef, description, KEY_NAME_PATTERN, tags, versionRef, versionRefValue } from '../fields/common.ts';
 import type { FileType } from '../fields/file-types.ts';
 import { jsonObject, jsonText, METRIC_NAME, metricsRule } from '../fields/json.ts';
 import { matching } from '../fields/problems.ts';
@@ -70,6 +71,12 @@ function shape(json: 'text' | 'value') {
   const object = json === 'text' ? jsonText : jsonObject;
   return {
     dataset: datasetRef.describe('Dataset id or name; it must exist.').meta({ example: 'german-credit' }),
+    datasetVersion: (json === 'text' ? versionRef : versionRefValue)
+      .optional()
+      .describe(
+        'The dataset version trained on: a number, latest or an alias. Default: latest at upload; recorded as its number.',
+      )
+      .meta({ example: json === 'text' ? '3' : 3 }),
     name: modelName.meta({ example: 'xgboost' }),
     framework: z
       .enum(FRAMEWORKS)
@@ -129,7 +136,7 @@ export const modelSchema = z
     ...versionFileFields,
     createdAt: z.string(),
     updatedAt: z.string(),
-    dataset: z.object({ id: z.string(), name: z.string() }),
+    dataset: pinnedDatasetSchema.describe('The exact dataset version it was trained on.'),
     dependants: z.object({ explanations: z.number().int() }),
     explanations: z.array(z.object({ id: z.string(), method: z.string(), createdAt: z.string() })).optional(),
   })
@@ -163,7 +170,12 @@ export const modelSchema = z
       ],
       createdAt: '2026-11-28T11:02:44.512301Z',
       updatedAt: '2026-11-28T11:02:44.871020Z',
-      dataset: { id: '6f1c2a7e-3b1d-4c55-9a0e-1d2f3c4b5a69', name: 'german-credit' },
+      dataset: {
+        id: '6f1c2a7e-3b1d-4c55-9a0e-1d2f3c4b5a69',
+        name: 'german-credit',
+        version: 1,
+        digest: '0f4c6f2d9a1e3b5c7d8e9f0a1b2c3d4e5f60718293a4b5c6d7e8f9011223344a',
+      },
       dependants: { explanations: 1 },
       explanations: [{ id: '9c0f3e21-5d4b-4a8e-8f61-2e7d9b3c1a05', method: 'shap', createdAt: '2026-11-28T11:30:10.004512Z' }],
     },

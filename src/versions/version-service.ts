@@ -194,7 +194,7 @@ export class VersionService<R extends StoredVersion, Input, ListQuery> {
 
   /** Rows first, in one transaction; then their objects (a failure there is an orphan to reconcile). */
   async delete(actor: Actor, id: string, cascade: boolean): Promise<void> {
-    const { deletedKeys } = await this.deps.records.delete(actor.scope, id, cascade);
+    const { deletedKeys } = await this.deps.records.delete(actor.scope, actor.principal.id, id, cascade);
     await deleteObjects(this.deps.storage, deletedKeys, this.deps.log);
   }
 }

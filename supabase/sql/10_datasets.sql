@@ -1,5 +1,7 @@
 -- Datasets and their files: reserve (pending) before the bytes move, finalize a whole batch
--- after, abandon on failure; profiles set on pending files; reads and deletes.
+-- after (the dataset's next version, 12_dataset_versions.sql), abandon on failure; profiles set
+-- on pending files; reads and deletes. A dataset's files are those of its latest version
+-- (until_version null); files of older versions stay, readable by id, until the dataset goes.
 
 create or replace function xai_dataset_file_key(p_dataset text, p_id uuid, p_path text) returns text
 language sql immutable as $$ select 'datasets/' || p_dataset || '/' || p_id || '/' || p_path $$;
@@ -14,17 +16,21 @@ language sql stable as $$
       jsonb_build_object('status', 'none', 'format', null, 'rows', null, 'columns', null, 'reason', 'Not profiled.')))
 $$;
 
--- What a dataset's record counts (its ready files and their bytes, the models and explanations
--- that depend on it), for many datasets in one pass: a list counts its whole page at once
+-- What a dataset's record counts (its current files and their bytes, the models and explanations
+-- that depend on it) and its latest version's digest, for many datasets in one pass: a list counts its whole page at once
 -- instead of scanning the models table once per dataset.
 create or replace function xai_dataset_counts(p_ids uuid[]) returns table (dataset_id uuid, counts jsonb)
 language sql stable as $$
   select i.id, jsonb_build_object(
     'fileCount', coalesce(f.n, 0), 'totalBytes', coalesce(f.bytes, 0),
-    'dependants', jsonb_build_object('models', coalesce(m.n, 0), 'explanations', coalesce(e.n, 0)))
+    'dependants', jsonb_build_object('models', coalesce(m.n, 0), 'explanations', coalesce(e.n, 0)),
+    'digest', v.digest)
   from unnest(p_ids) i (id)
+  left join datasets d on d.id = i.id
+  left join dataset_versions v on v.dataset_id = d.id and v.version = d.version
   left join (select f.dataset_id, count(*) n, sum(f.size) bytes from files f
-             where f.dataset_id = any(p_ids) and f.state = 'ready' group by 1) f on f.dataset_id = i.id
+             where f.dataset_id = any(p_ids) and f.state = 'ready' and f.until_version is null group by 1) f
+    on f.dataset_id = i.id
   left join (select m.dataset_id, count(*) n from models m where m.dataset_id = any(p_ids) group by 1) m on m.dataset_id = i.id
   left join (select e.dataset_id, count(*) n from explanations e where e.dataset_id = any(p_ids) group by 1) e
     on e.dataset_id = i.id
@@ -35,12 +41,12 @@ create or replace function xai_dataset_json(d datasets, p_with_files boolean, p_
 language sql stable as $$
   select jsonb_build_object(
     'id', d.id, 'ownerId', d.owner_id, 'name', d.name, 'description', d.description,
-    'tags', to_jsonb(d.tags), 'status', d.status, 'state', d.state,
+    'tags', to_jsonb(d.tags), 'status', d.status, 'state', d.state, 'version', d.version,
     'createdAt', xai_ts(d.created_at), 'updatedAt', xai_ts(d.updated_at))
   || coalesce(p_counts, (select c.counts from xai_dataset_counts(array[d.id]) c))
   || case when p_with_files then jsonb_build_object('files', coalesce(
        (select jsonb_agg(xai_file_json(f) order by f.path) from files f
-         where f.dataset_id = d.id and f.state = 'ready'), '[]'::jsonb))
+         where f.dataset_id = d.id and f.state = 'ready' and f.until_version is null), '[]'::jsonb))
      else '{}'::jsonb end
 $$;
 
@@ -97,7 +103,7 @@ begin
   if d.state = 'pending' and d.batch_id is distinct from p_batch then
     perform xai_raise('dataset_not_found', format('No dataset %s.', p_dataset_id));
   end if;
-  select * into existing from files where dataset_id = d.id and path = p_path and state = 'ready';
+  select * into existing from files where dataset_id = d.id and path = p_path and state = 'ready' and until_version is null;
   if existing.id is not null and not coalesce(p_overwrite, false) then
     perform xai_raise('file_exists', format('The dataset already has a file at %s; add ?overwrite=true to replace it.', p_path));
   end if;
@@ -132,41 +138,40 @@ begin
   if not found then perform xai_raise('upload_cancelled', 'The dataset was removed while its upload was in progress.'); end if;
 end $$;
 
--- Makes every pending file of a batch ready in one transaction, removes the rows they
--- replace and returns those rows' object keys, which the caller deletes afterwards.
+-- Makes every pending file of a batch ready in one transaction, as the dataset's next version
+-- (none when the batch has no file): a file it replaces ends its run there, its bytes kept
+-- for the versions before. The dataset row is locked first, so concurrent batches get
+-- consecutive versions, each with exactly its own changes.
 create or replace function xai_finalize_dataset_batch(
-  p_owner text, p_dataset_id uuid, p_batch uuid, p_files jsonb
+  p_owner text, p_by text, p_dataset_id uuid, p_batch uuid, p_files jsonb
 ) returns jsonb language plpgsql as $$
-declare d datasets; item jsonb; f files; replaced text[] := '{}'; old_key text;
+declare d datasets; item jsonb; f files; v integer; n integer := jsonb_array_length(coalesce(p_files, '[]'::jsonb));
 begin
   select * into d from datasets where id = p_dataset_id and xai_can_see(owner_id, p_owner) for update;
   if d.id is null then
     perform xai_raise('upload_cancelled', 'The dataset was deleted while the upload was in progress.');
   end if;
+  if d.state = 'pending' and d.batch_id is distinct from p_batch then
+    perform xai_raise('upload_cancelled', 'The dataset is being created by another request.');
+  end if;
+  v := coalesce(d.version, 0) + 1;
   for item in select * from jsonb_array_elements(coalesce(p_files, '[]'::jsonb)) loop
     select * into f from files
       where id = (item ->> 'id')::uuid and batch_id = p_batch and state = 'pending' for update;
     if f.id is null then
       perform xai_raise('upload_cancelled', 'A file of this upload was removed while it was in progress.');
     end if;
-    if f.replaces is not null then
-      delete from files where id = f.replaces returning object_key into old_key;
-      if old_key is not null then replaced := replaced || old_key; end if;
-    end if;
+    update files set until_version = v where id = f.replaces and until_version is null;
     update files set state = 'ready', size = (item ->> 'size')::bigint, sha256 = item ->> 'sha256',
-      etag = item ->> 'etag', replaces = null, updated_at = clock_timestamp()
+      etag = item ->> 'etag', replaces = null, since_version = v, updated_at = clock_timestamp()
       where id = f.id;
   end loop;
+  if n > 0 then perform xai_record_dataset_version(d.id, v, p_by); end if;
   if d.state = 'pending' then
-    if d.batch_id is distinct from p_batch then
-      perform xai_raise('upload_cancelled', 'The dataset is being created by another request.');
-    end if;
-    update datasets set state = 'ready', batch_id = null, updated_at = clock_timestamp()
-      where id = d.id returning * into d;
-  elsif jsonb_array_length(coalesce(p_files, '[]'::jsonb)) > 0 then
-    update datasets set updated_at = clock_timestamp() where id = d.id returning * into d;
+    update datasets set state = 'ready', batch_id = null, updated_at = clock_timestamp() where id = d.id;
   end if;
-  return jsonb_build_object('dataset', xai_dataset_json(d, true), 'replacedKeys', to_jsonb(replaced));
+  select * into d from datasets where id = p_dataset_id;
+  return xai_dataset_json(d, true);
 end $$;
 
 -- Undoes a batch that failed: its pending files go, and the dataset too when this batch created it.
@@ -241,13 +246,14 @@ begin
                            array(select id from explanations where dataset_id = d.id));
   delete from explanations where dataset_id = d.id;
   delete from models where dataset_id = d.id;
+  -- Every version's files: a dataset's versions go with it.
   with gone as (delete from files where dataset_id = d.id returning object_key, state)
   select keys || coalesce(array_agg(object_key) filter (where state = 'ready'), '{}') into keys from gone;
   delete from datasets where id = d.id;
   return jsonb_build_object('deletedKeys', to_jsonb(keys));
 end $$;
 
--- A ready file of a dataset the caller may see.
+-- A ready file of a dataset the caller may see, of its latest version or an older one.
 create or replace function xai_find_dataset_file(p_owner text, p_ref text, p_file_id uuid) returns files
 language plpgsql stable as $$
 declare d datasets; f files;
@@ -273,13 +279,19 @@ begin
                   jsonb_build_object('profile', null, 'reason', 'Not profiled (uploaded before profiles existed).'));
 end $$;
 
-create or replace function xai_delete_dataset_file(p_owner text, p_ref text, p_file_id uuid) returns jsonb
+-- A file leaves the dataset: the next version is the latest without it. Its bytes stay, for
+-- the versions that hold it.
+create or replace function xai_delete_dataset_file(p_owner text, p_by text, p_ref text, p_file_id uuid) returns jsonb
 language plpgsql as $$
-declare d datasets; f files;
+declare d datasets; v integer;
 begin
   d := xai_find_dataset(p_owner, p_ref, true);
-  delete from files where id = p_file_id and dataset_id = d.id and state = 'ready' returning * into f;
-  if f.id is null then perform xai_raise('file_not_found', format('Dataset %s has no file %s.', d.name, p_file_id)); end if;
-  update datasets set updated_at = clock_timestamp() where id = d.id;
-  return jsonb_build_object('deletedKeys', jsonb_build_array(f.object_key));
+  v := coalesce(d.version, 0) + 1;
+  update files set until_version = v
+    where id = p_file_id and dataset_id = d.id and state = 'ready' and until_version is null;
+  if not found then
+    perform xai_raise('file_not_found', format('The latest version of dataset %s has no file %s.', d.name, p_file_id));
+  end if;
+  perform xai_record_dataset_version(d.id, v, p_by);
+  return jsonb_build_object('version', v);
 end $$;

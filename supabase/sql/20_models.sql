@@ -13,7 +13,7 @@ language sql stable as $$
     'framework', m.framework, 'format', m.format, 'safeToLoad', m.safe_to_load,
     'metrics', m.metrics::text, 'params', m.params::text, 'description', m.description, 'tags', to_jsonb(m.tags),
     'state', m.state, 'createdAt', xai_ts(m.created_at), 'updatedAt', xai_ts(m.updated_at),
-    'dataset', (select jsonb_build_object('id', d.id, 'name', d.name) from datasets d where d.id = m.dataset_id),
+    'dataset', xai_pinned_dataset_json(m.dataset_id, m.dataset_version),
     'dependants', jsonb_build_object('explanations', (select count(*) from explanations e where e.model_id = m.id)))
   || coalesce(m.files_json, xai_version_files_json(m.id, null))
 $$;
@@ -38,9 +38,11 @@ begin
   return m;
 end $$;
 
--- Reserves the next version of (dataset, name). The dataset row is locked, so concurrent
--- uploads of one name get consecutive versions. p_fields: the model's fields as the API names
--- them (datasetId, name, framework, format, safeToLoad, metrics, params, description, tags).
+-- Reserves the next version of (dataset, name), pinned to the dataset version it was trained
+-- on (datasetVersion: a number, latest or an alias; default the latest). The dataset row is
+-- locked, so concurrent uploads of one name get consecutive versions, and the pinned version
+-- is the one that is latest now. p_fields: the model's fields as the API names them (datasetId,
+-- datasetVersion, name, framework, format, safeToLoad, metrics, params, description, tags).
 create or replace function xai_reserve_model(p_owner text, p_id uuid, p_fields json, p_expected_files integer)
 returns jsonb language plpgsql as $$
 declare d datasets; v integer; m models; model_name text := p_fields ->> 'name';
@@ -49,9 +51,10 @@ begin
     where id = (p_fields ->> 'datasetId')::uuid and xai_can_see(owner_id, p_owner) and state = 'ready' for update;
   if d.id is null then perform xai_raise('dataset_not_found', format('No dataset %s.', p_fields ->> 'datasetId')); end if;
   select coalesce(max(version), 0) + 1 into v from models where dataset_id = d.id and name = model_name;
-  insert into models (id, owner_id, dataset_id, name, version, framework, format, safe_to_load, metrics, params,
-                      description, tags, key_prefix, expected_files, state)
-  values (p_id, d.owner_id, d.id, model_name, v, coalesce(p_fields ->> 'framework', 'other'), p_fields ->> 'format',
+  insert into models (id, owner_id, dataset_id, dataset_version, name, version, framework, format, safe_to_load, metrics,
+                      params, description, tags, key_prefix, expected_files, state)
+  values (p_id, d.owner_id, d.id, xai_require_dataset_version(d, p_fields ->> 'datasetVersion'), model_name, v,
+          coalesce(p_fields ->> 'framework', 'other'), p_fields ->> 'format',
           (p_fields ->> 'safeToLoad')::boolean, coalesce(p_fields -> 'metrics', '{}'), coalesce(p_fields -> 'params', '{}'),
           p_fields ->> 'description', xai_text_array((p_fields -> 'tags')::jsonb),
           xai_model_key(d.name, model_name, v, p_id, ''), p_expected_files, 'pending')
@@ -85,15 +88,23 @@ begin
   return xai_model_detail_json(m);
 end $$;
 
-create or replace function xai_latest_model(p_owner text, p_dataset_ref text, p_name text) returns jsonb
+-- A version of (dataset, name) by reference: latest (the highest ready version), a number or an alias.
+create or replace function xai_model_by_ref(p_owner text, p_dataset_ref text, p_name text, p_ref text) returns jsonb
 language plpgsql stable as $$
 declare d uuid; m models;
 begin
   d := xai_dataset_id(p_owner, p_dataset_ref);
   if d is null then perform xai_raise('dataset_not_found', format('No dataset %s.', p_dataset_ref)); end if;
-  select * into m from models where dataset_id = d and name = p_name and xai_can_see(owner_id, p_owner) and state = 'ready'
+  select * into m from models
+    where dataset_id = d and name = p_name and xai_can_see(owner_id, p_owner) and state = 'ready'
+      and case when p_ref = 'latest' then true
+               when p_ref ~ '^[0-9]{1,9}$' then version = p_ref::integer
+               else version = (select a.version from aliases a where a.dataset_id = d and a.model_name = p_name and a.alias = p_ref)
+          end
     order by version desc limit 1;
-  if m.id is null then perform xai_raise('model_not_found', format('No ready model %s for dataset %s.', p_name, p_dataset_ref)); end if;
+  if m.id is null then
+    perform xai_raise('model_not_found', format('No ready version %s of model %s for dataset %s.', p_ref, p_name, p_dataset_ref));
+  end if;
   return xai_model_detail_json(m);
 end $$;
 
@@ -102,20 +113,24 @@ end $$;
 -- row's (metric value, created_at, id). The created_at sort is its own query so that it walks
 -- the (owner_id, created_at, id) index straight to the page, however deep.
 create or replace function xai_list_models(
-  p_owner text, p_limit integer, p_dataset_ref text, p_name text, p_framework text, p_tag text,
+  p_owner text, p_limit integer, p_dataset_ref text, p_dataset_version text, p_name text, p_framework text, p_tag text,
   p_metric text, p_desc boolean, p_after_value double precision, p_after_created timestamptz, p_after_id uuid
 ) returns jsonb language plpgsql stable as $$
 declare
   dataset_filter uuid := case when p_dataset_ref is null then null else xai_dataset_id(p_owner, p_dataset_ref) end;
+  version_filter integer := case when p_dataset_version is null then null
+    else xai_dataset_version_of(dataset_filter, (select version from datasets where id = dataset_filter), p_dataset_version) end;
   result jsonb;
 begin
   if p_dataset_ref is not null and dataset_filter is null then return '[]'::jsonb; end if;
+  if p_dataset_version is not null and version_filter is null then return '[]'::jsonb; end if;
   if p_metric is null and p_desc then
     select coalesce(jsonb_agg(xai_model_json(m) order by m.created_at desc, m.id desc), '[]'::jsonb) into result
     from (
       select * from models
       where xai_can_see(owner_id, p_owner) and state = 'ready'
         and (dataset_filter is null or dataset_id = dataset_filter)
+        and (version_filter is null or dataset_version = version_filter)
         and (p_name is null or name = p_name)
         and (p_framework is null or framework = p_framework)
         and (p_tag is null or tags @> array[p_tag])
@@ -131,6 +146,7 @@ begin
       select * from models
       where xai_can_see(owner_id, p_owner) and state = 'ready'
         and (dataset_filter is null or dataset_id = dataset_filter)
+        and (version_filter is null or dataset_version = version_filter)
         and (p_name is null or name = p_name)
         and (p_framework is null or framework = p_framework)
         and (p_tag is null or tags @> array[p_tag])
@@ -146,6 +162,7 @@ begin
     from models m
     where xai_can_see(m.owner_id, p_owner) and m.state = 'ready'
       and (dataset_filter is null or m.dataset_id = dataset_filter)
+      and (version_filter is null or m.dataset_version = version_filter)
       and (p_name is null or m.name = p_name)
       and (p_framework is null or m.framework = p_framework)
       and (p_tag is null or m.tags @> array[p_tag])
@@ -174,9 +191,10 @@ begin
   return result;
 end $$;
 
-create or replace function xai_delete_model(p_owner text, p_id uuid, p_cascade boolean) returns jsonb
+-- Aliases naming the version go with it, each removal kept in its history.
+create or replace function xai_delete_model(p_owner text, p_by text, p_id uuid, p_cascade boolean) returns jsonb
 language plpgsql as $$
-declare m models; n bigint; keys text[] := '{}';
+declare m models; n bigint; keys text[] := '{}'; a aliases;
 begin
   m := xai_find_model(p_owner, p_id, true);
   select count(*) into n from explanations where model_id = m.id;
@@ -186,6 +204,24 @@ begin
   end if;
   keys := xai_version_keys(array[m.id], array(select id from explanations where model_id = m.id));
   delete from explanations where model_id = m.id;
+  for a in select * from aliases where dataset_id = m.dataset_id and model_name = m.name and version = m.version loop
+    perform xai_remove_alias(a, p_by);
+  end loop;
   delete from models where id = m.id;
   return jsonb_build_object('deletedKeys', to_jsonb(keys));
+end $$;
+
+-- Where a model came from and what explains it: the exact dataset version with its files, and
+-- the model's ready explanations.
+create or replace function xai_model_lineage(p_owner text, p_id uuid) returns jsonb
+language plpgsql stable as $$
+declare m models := xai_find_model(p_owner, p_id);
+begin
+  return jsonb_build_object(
+    'model', jsonb_build_object('id', m.id, 'name', m.name, 'version', m.version),
+    'dataset', xai_pinned_dataset_json(m.dataset_id, m.dataset_version) || jsonb_build_object('files', coalesce(
+      (select jsonb_agg(xai_dataset_version_file_json(f) order by f.path collate "C")
+       from xai_dataset_version_files(m.dataset_id, m.dataset_version) f), '[]'::jsonb)),
+    'explanations', coalesce((select jsonb_agg(xai_explanation_json(e) order by e.created_at desc, e.id desc)
+                              from explanations e where e.model_id = m.id and e.state = 'ready'), '[]'::jsonb));
 end $$;

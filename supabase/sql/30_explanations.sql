@@ -14,7 +14,7 @@ language sql stable as $$
     'description', e.description, 'tags', to_jsonb(e.tags), 'state', e.state,
     'createdAt', xai_ts(e.created_at), 'updatedAt', xai_ts(e.updated_at),
     'model', (select jsonb_build_object('id', m.id, 'name', m.name, 'version', m.version) from models m where m.id = e.model_id),
-    'dataset', (select jsonb_build_object('id', d.id, 'name', d.name) from datasets d where d.id = e.dataset_id))
+    'dataset', xai_pinned_dataset_json(e.dataset_id, e.dataset_version))
   || coalesce(e.files_json, xai_version_files_json(null, e.id))
 $$;
 
@@ -30,10 +30,12 @@ begin
   return e;
 end $$;
 
--- p_fields: the explanation's fields as the API names them (modelId, method, params, summary, description, tags).
+-- p_fields: the explanation's fields as the API names them (modelId, datasetVersion, method, params,
+-- summary, description, tags). The dataset version explained: the one given (a number, latest or an
+-- alias of the model's dataset), else the one the model pins.
 create or replace function xai_reserve_explanation(p_owner text, p_id uuid, p_fields json, p_expected_files integer)
 returns jsonb language plpgsql as $$
-declare m models; e explanations; dataset_name text; explained uuid := (p_fields ->> 'modelId')::uuid;
+declare m models; d datasets; e explanations; explained uuid := (p_fields ->> 'modelId')::uuid;
 begin
   -- Share lock: the model cannot be deleted between this check and the insert.
   select * into m from models where id = explained and xai_can_see(owner_id, p_owner) for share;
@@ -41,12 +43,15 @@ begin
   if m.state <> 'ready' then
     perform xai_raise('model_not_ready', format('Model %s is still uploading; explain it once it is ready.', explained));
   end if;
-  select name into dataset_name from datasets where id = m.dataset_id;
-  insert into explanations (id, owner_id, model_id, dataset_id, method, params, summary, description, tags,
-                            key_prefix, expected_files, state)
-  values (p_id, m.owner_id, m.id, m.dataset_id, p_fields ->> 'method', coalesce(p_fields -> 'params', '{}'),
+  select * into d from datasets where id = m.dataset_id;
+  insert into explanations (id, owner_id, model_id, dataset_id, dataset_version, method, params, summary, description,
+                            tags, key_prefix, expected_files, state)
+  values (p_id, m.owner_id, m.id, m.dataset_id,
+          case when p_fields ->> 'datasetVersion' is null then m.dataset_version
+               else xai_require_dataset_version(d, p_fields ->> 'datasetVersion') end,
+          p_fields ->> 'method', coalesce(p_fields -> 'params', '{}'),
           coalesce(p_fields -> 'summary', '{}'), p_fields ->> 'description', xai_text_array((p_fields -> 'tags')::jsonb),
-          xai_explanation_key(dataset_name, m.name, m.version, p_fields ->> 'method', p_id, ''), p_expected_files, 'pending')
+          xai_explanation_key(d.name, m.name, m.version, p_fields ->> 'method', p_id, ''), p_expected_files, 'pending')
   returning * into e;
   return xai_explanation_json(e);
 end $$;
@@ -73,12 +78,16 @@ begin
 end $$;
 
 create or replace function xai_list_explanations(
-  p_owner text, p_limit integer, p_model_id uuid, p_dataset_ref text, p_method text, p_tag text,
+  p_owner text, p_limit integer, p_model_id uuid, p_dataset_ref text, p_dataset_version text, p_method text, p_tag text,
   p_after_created timestamptz, p_after_id uuid
 ) returns jsonb language plpgsql stable as $$
-declare dataset_filter uuid := case when p_dataset_ref is null then null else xai_dataset_id(p_owner, p_dataset_ref) end;
+declare
+  dataset_filter uuid := case when p_dataset_ref is null then null else xai_dataset_id(p_owner, p_dataset_ref) end;
+  version_filter integer := case when p_dataset_version is null then null
+    else xai_dataset_version_of(dataset_filter, (select version from datasets where id = dataset_filter), p_dataset_version) end;
 begin
   if p_dataset_ref is not null and dataset_filter is null then return '[]'::jsonb; end if;
+  if p_dataset_version is not null and version_filter is null then return '[]'::jsonb; end if;
   return (
     select coalesce(jsonb_agg(xai_explanation_json(e) order by e.created_at desc, e.id desc), '[]'::jsonb)
     from (
@@ -86,6 +95,7 @@ begin
       where xai_can_see(owner_id, p_owner) and state = 'ready'
         and (p_model_id is null or model_id = p_model_id)
         and (dataset_filter is null or dataset_id = dataset_filter)
+        and (version_filter is null or dataset_version = version_filter)
         and (p_method is null or method = p_method)
         and (p_tag is null or tags @> array[p_tag])
         and (p_after_created is null or (created_at, id) < (p_after_created, p_after_id))
@@ -94,8 +104,8 @@ begin
     ) e);
 end $$;
 
--- p_cascade: as for every kind; nothing depends on an explanation.
-create or replace function xai_delete_explanation(p_owner text, p_id uuid, p_cascade boolean) returns jsonb
+-- p_by and p_cascade: as for every kind; nothing depends on an explanation.
+create or replace function xai_delete_explanation(p_owner text, p_by text, p_id uuid, p_cascade boolean) returns jsonb
 language plpgsql as $$
 declare e explanations; keys text[];
 begin

@@ -129,11 +129,11 @@ language sql as $$
 $$;
 
 -- Verified: the same finalize as the proxied upload, and the session records its answer, in
--- one transaction. Returns the session and the object keys an overwrite replaced.
+-- one transaction. Returns the session.
 create or replace function xai_finish_upload_session(p_id uuid, p_size bigint, p_sha256 text, p_etag text)
 returns jsonb language plpgsql as $$
 declare
-  s upload_sessions; finalized jsonb; answer jsonb; replaced jsonb := '[]'::jsonb;
+  s upload_sessions; answer jsonb;
   stored jsonb := jsonb_build_object('size', p_size, 'sha256', p_sha256, 'etag', p_etag);
   model_id uuid; explanation_id uuid;
 begin
@@ -146,9 +146,7 @@ begin
   stored := stored || jsonb_build_object('id', s.row_id);
   case s.target_type
     when 'dataset-file' then
-      finalized := xai_finalize_dataset_batch(s.owner_id, s.dataset_id, s.id, jsonb_build_array(stored));
-      answer := finalized -> 'dataset';
-      replaced := finalized -> 'replacedKeys';
+      answer := xai_finalize_dataset_batch(s.owner_id, s.owner_id, s.dataset_id, s.id, jsonb_build_array(stored));
     -- A version's file: ready now; the version too once its last file is (sessions of one
     -- version each answer the version, pending until then).
     else
@@ -160,7 +158,7 @@ begin
   end case;
   update upload_sessions set state = 'ready', result = answer, claimed_until = null, updated_at = clock_timestamp()
     where id = s.id returning * into s;
-  return jsonb_build_object('session', xai_upload_session_json(s), 'replacedKeys', replaced);
+  return xai_upload_session_json(s);
 end $$;
 
 -- Ends a session that will never be ready (p_state 'failed' or 'aborted'): its reserved row

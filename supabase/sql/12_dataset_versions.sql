@@ -1,0 +1,129 @@
+-- Dataset versions: every change to a dataset's file set (a finalized batch, a deleted file)
+-- makes the next immutable version. A file belongs to the versions [since_version,
+-- until_version), so a version's files are one range query and nothing is copied per version.
+-- The digest is the SHA-256 of the canonical manifest, documented in the README so anyone can
+-- recompute it: the JSON array of {"path","sha256","size"} by path in code-point order (byte
+-- order of UTF-8, hence collate "C"), keys in that order, no whitespace.
+
+-- The files of one version of a dataset (inlined by the planner: one range scan).
+create or replace function xai_dataset_version_files(p_dataset uuid, p_version integer) returns setof files
+language sql stable as $$
+  select * from files
+  where dataset_id = p_dataset and state = 'ready' and since_version <= p_version
+    and (until_version is null or until_version > p_version)
+$$;
+
+-- The version a reference names: null (no reference) is the latest, which may be none yet;
+-- 'latest', a number or an alias must name a version, else null is returned.
+create or replace function xai_dataset_version_of(p_dataset uuid, p_latest integer, p_ref text) returns integer
+language sql stable as $$
+  select case
+    when p_ref is null or p_ref = 'latest' then p_latest
+    when p_ref ~ '^[0-9]{1,9}$' then
+      (select version from dataset_versions where dataset_id = p_dataset and version = p_ref::integer)
+    else (select version from aliases where dataset_id = p_dataset and model_name = '' and alias = p_ref)
+  end
+$$;
+
+-- The same, raising dataset_version_not_found when a given reference names nothing.
+create or replace function xai_require_dataset_version(d datasets, p_ref text) returns integer
+language plpgsql stable as $$
+declare v integer := xai_dataset_version_of(d.id, d.version, p_ref);
+begin
+  if v is null and p_ref is not null then
+    perform xai_raise('dataset_version_not_found', format('Dataset %s has no version %s.', d.name, p_ref));
+  end if;
+  return v;
+end $$;
+
+-- Records version p_version of a locked dataset from its files' runs, and makes it the latest.
+create or replace function xai_record_dataset_version(p_dataset uuid, p_version integer, p_by text) returns void
+language sql as $$
+  insert into dataset_versions (dataset_id, version, digest, file_count, size, created_by)
+  select p_dataset, p_version,
+         encode(sha256(convert_to('[' || coalesce(string_agg(
+           '{"path":' || to_json(f.path)::text || ',"sha256":"' || f.sha256 || '","size":' || f.size || '}',
+           ',' order by f.path collate "C"), '') || ']', 'UTF8')), 'hex'),
+         count(*), coalesce(sum(f.size), 0), p_by
+  from xai_dataset_version_files(p_dataset, p_version) f;
+  update datasets set version = p_version, updated_at = clock_timestamp() where id = p_dataset;
+$$;
+
+-- {id, name, version, digest} of the dataset version a model or explanation pins.
+create or replace function xai_pinned_dataset_json(p_dataset uuid, p_version integer) returns jsonb
+language sql stable as $$
+  select jsonb_build_object('id', d.id, 'name', d.name, 'version', p_version, 'digest', v.digest)
+  from datasets d left join dataset_versions v on v.dataset_id = d.id and v.version = p_version
+  where d.id = p_dataset
+$$;
+
+create or replace function xai_version_aliases(p_dataset uuid, p_model_name text, p_version integer) returns jsonb
+language sql stable as $$
+  select coalesce(jsonb_agg(alias order by alias), '[]'::jsonb) from aliases
+  where dataset_id = p_dataset and model_name = p_model_name and version = p_version
+$$;
+
+create or replace function xai_dataset_version_file_json(f files) returns jsonb
+language sql stable as $$
+  select jsonb_build_object(
+    'id', f.id, 'path', f.path, 'size', f.size, 'sha256', f.sha256, 'contentType', f.content_type,
+    'objectKey', f.object_key, 'profile', coalesce(f.profile_summary, jsonb_build_object(
+      'status', 'none', 'format', null, 'rows', null, 'columns', null, 'reason', 'Not profiled.')))
+$$;
+
+create or replace function xai_dataset_version_json(v dataset_versions, p_with_files boolean) returns jsonb
+language sql stable as $$
+  select jsonb_build_object('version', v.version, 'digest', v.digest, 'fileCount', v.file_count, 'size', v.size,
+                            'createdAt', xai_ts(v.created_at), 'createdBy', v.created_by,
+                            'aliases', xai_version_aliases(v.dataset_id, '', v.version))
+  || case when p_with_files then jsonb_build_object('files', coalesce(
+       (select jsonb_agg(xai_dataset_version_file_json(f) order by f.path collate "C")
+        from xai_dataset_version_files(v.dataset_id, v.version) f), '[]'::jsonb))
+     else '{}'::jsonb end
+$$;
+
+-- One version of a dataset the caller may see, by number, 'latest' or alias.
+create or replace function xai_find_dataset_version(p_owner text, p_ref text, p_version text) returns dataset_versions
+language plpgsql stable as $$
+declare d datasets := xai_find_dataset(p_owner, p_ref); v dataset_versions;
+begin
+  select * into v from dataset_versions
+    where dataset_id = d.id and version = xai_dataset_version_of(d.id, d.version, coalesce(p_version, 'latest'));
+  if v.version is null then
+    perform xai_raise('dataset_version_not_found', format('Dataset %s has no version %s.', d.name, p_version));
+  end if;
+  return v;
+end $$;
+
+create or replace function xai_get_dataset_version(p_owner text, p_ref text, p_version text) returns jsonb
+language plpgsql stable as $$
+begin
+  return xai_dataset_version_json(xai_find_dataset_version(p_owner, p_ref, p_version), true);
+end $$;
+
+-- Keyset page, newest first: versions below p_after_version.
+create or replace function xai_list_dataset_versions(p_owner text, p_ref text, p_limit integer, p_after_version integer)
+returns jsonb language plpgsql stable as $$
+declare d datasets := xai_find_dataset(p_owner, p_ref);
+begin
+  return (
+    select coalesce(jsonb_agg(xai_dataset_version_json(v, false) order by v.version desc), '[]'::jsonb)
+    from (select * from dataset_versions
+          where dataset_id = d.id and (p_after_version is null or version < p_after_version)
+          order by version desc limit p_limit) v);
+end $$;
+
+-- What was made from one dataset version: the ready models and explanations that pin it.
+create or replace function xai_dataset_version_lineage(p_owner text, p_ref text, p_version text) returns jsonb
+language plpgsql stable as $$
+declare v dataset_versions := xai_find_dataset_version(p_owner, p_ref, p_version);
+begin
+  return jsonb_build_object(
+    'dataset', xai_pinned_dataset_json(v.dataset_id, v.version),
+    'models', coalesce((select jsonb_agg(xai_model_json(m) order by m.name, m.version) from models m
+                        where m.dataset_id = v.dataset_id and m.dataset_version = v.version and m.state = 'ready'
+                          and xai_can_see(m.owner_id, p_owner)), '[]'::jsonb),
+    'explanations', coalesce((select jsonb_agg(xai_explanation_json(e) order by e.created_at, e.id) from explanations e
+                              where e.dataset_id = v.dataset_id and e.dataset_version = v.version and e.state = 'ready'
+                                and xai_can_see(e.owner_id, p_owner)), '[]'::jsonb));
+end $$;
