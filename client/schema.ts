@@ -4,6 +4,147 @@
  */
 
 export interface paths {
+    "/datasets/{dataset}/aliases/{alias}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The dataset version an alias names */
+        get: operations["getDatasetAlias"];
+        /**
+         * Point an alias at a dataset version (set or move; every move is kept)
+         * @description Alias names: lowercase letters, digits, - and _, starting with a letter, at most 64 characters; latest is reserved (400 invalid_alias). A version that does not exist is 404. Use the alias wherever a dataset version is accepted.
+         */
+        put: operations["setDatasetAlias"];
+        post?: never;
+        /** Remove an alias (its history stays) */
+        delete: operations["deleteDatasetAlias"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/datasets/{dataset}/aliases/{alias}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An alias's moves, newest first (version null: removed)
+         * @description With at=<instant>: only moves at or before it, so the first item is what the alias named then.
+         */
+        get: operations["getDatasetAliasHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/datasets/{dataset}/models/{name}/aliases/{alias}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The model version an alias names */
+        get: operations["getModelAlias"];
+        /**
+         * Point an alias at a model version (set or move; every move is kept)
+         * @description Alias names: lowercase letters, digits, - and _, starting with a letter, at most 64 characters; latest is reserved (400 invalid_alias). A version that does not exist is 404. Use the alias wherever a model version is accepted.
+         */
+        put: operations["setModelAlias"];
+        post?: never;
+        /** Remove an alias (its history stays) */
+        delete: operations["deleteModelAlias"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/datasets/{dataset}/models/{name}/aliases/{alias}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * An alias's moves, newest first (version null: removed)
+         * @description With at=<instant>: only moves at or before it, so the first item is what the alias named then.
+         */
+        get: operations["getModelAliasHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/datasets/{dataset}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A dataset's versions, newest first
+         * @description Every change to the file set (an upload request, a completed direct upload, a deleted file) made one immutable version.
+         */
+        get: operations["listDatasetVersions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/datasets/{dataset}/versions/{ref}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One version with its files (by number, latest or alias); with links=true, a signed URL per file
+         * @description The digest is the SHA-256 (hex) of the canonical manifest: the JSON array of {"path","sha256","size"} objects of the files, sorted by path (code-point order), keys in that order, no whitespace, UTF-8. Recompute it to check a snapshot you fetched.
+         */
+        get: operations["getDatasetVersion"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/datasets/{dataset}/versions/{ref}/lineage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The models and explanations made from one dataset version */
+        get: operations["getDatasetVersionLineage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/datasets": {
         parameters: {
             query?: never;
@@ -341,15 +482,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/datasets/{dataset}/models/{name}/latest": {
+    "/datasets/{dataset}/models/{name}/{ref}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        /** The highest ready version of a model name for a dataset */
-        get: operations["getLatestModel"];
+        /** A version of a model name for a dataset: latest (the highest ready), a number, or an alias */
+        get: operations["getModelVersion"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/models/{id}/lineage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Where a model came from (the exact dataset version, with its files) and what explains it */
+        get: operations["getModelLineage"];
         put?: never;
         post?: never;
         delete?: never;
@@ -636,6 +794,8 @@ export interface components {
          *       "updatedAt": "2026-11-28T10:15:02.987654Z",
          *       "fileCount": 1,
          *       "totalBytes": 79063,
+         *       "version": 1,
+         *       "digest": "0f4c6f2d9a1e3b5c7d8e9f0a1b2c3d4e5f60718293a4b5c6d7e8f9011223344a",
          *       "dependants": {
          *         "models": 0,
          *         "explanations": 0
@@ -670,11 +830,46 @@ export interface components {
             updatedAt: string;
             fileCount: number;
             totalBytes: number;
+            /** @description The latest version (its files are `files`); null until the first file. */
+            version: number | null;
+            /** @description The latest version's digest (see GET /datasets/{dataset}/versions/{ref}). */
+            digest: string | null;
             dependants: {
                 models: number;
                 explanations: number;
             };
             files?: components["schemas"]["DatasetFile"][];
+        };
+        DatasetVersionFile: {
+            id: string;
+            path: string;
+            size: number;
+            sha256: string;
+            contentType: string;
+            profile: components["schemas"]["ProfileSummary"];
+            /** @description With links=true: a signed download URL. */
+            url?: string;
+            expiresAt?: string;
+        };
+        DatasetVersion: {
+            version: number;
+            /** @description SHA-256 (hex) of the canonical manifest: the JSON array of {"path","sha256","size"} objects of the version's files, sorted by path in code-point order, keys in that order, no whitespace, UTF-8. */
+            digest: string;
+            fileCount: number;
+            /** @description Bytes of all its files. */
+            size: number;
+            createdAt: string;
+            createdBy: string;
+            /** @description Dataset aliases naming this version. */
+            aliases: string[];
+            files?: components["schemas"]["DatasetVersionFile"][];
+        };
+        PinnedDataset: {
+            id: string;
+            name: string;
+            /** @description Null only when the dataset had no file when this was uploaded. */
+            version: number | null;
+            digest: string | null;
         };
         VersionFile: {
             id: string;
@@ -727,7 +922,9 @@ export interface components {
          *       },
          *       "dataset": {
          *         "id": "6f1c2a7e-3b1d-4c55-9a0e-1d2f3c4b5a69",
-         *         "name": "german-credit"
+         *         "name": "german-credit",
+         *         "version": 1,
+         *         "digest": "0f4c6f2d9a1e3b5c7d8e9f0a1b2c3d4e5f60718293a4b5c6d7e8f9011223344a"
          *       }
          *     }
          */
@@ -766,10 +963,8 @@ export interface components {
                 name: string;
                 version: number;
             };
-            dataset: {
-                id: string;
-                name: string;
-            };
+            /** @description The exact dataset version this explains. */
+            dataset: components["schemas"]["PinnedDataset"];
         };
         /**
          * @example {
@@ -810,7 +1005,9 @@ export interface components {
          *       "updatedAt": "2026-11-28T11:02:44.871020Z",
          *       "dataset": {
          *         "id": "6f1c2a7e-3b1d-4c55-9a0e-1d2f3c4b5a69",
-         *         "name": "german-credit"
+         *         "name": "german-credit",
+         *         "version": 1,
+         *         "digest": "0f4c6f2d9a1e3b5c7d8e9f0a1b2c3d4e5f60718293a4b5c6d7e8f9011223344a"
          *       },
          *       "dependants": {
          *         "explanations": 1
@@ -860,10 +1057,8 @@ export interface components {
             files: components["schemas"]["VersionFile"][];
             createdAt: string;
             updatedAt: string;
-            dataset: {
-                id: string;
-                name: string;
-            };
+            /** @description The exact dataset version it was trained on. */
+            dataset: components["schemas"]["PinnedDataset"];
             dependants: {
                 explanations: number;
             };
@@ -872,6 +1067,57 @@ export interface components {
                 method: string;
                 createdAt: string;
             }[];
+        };
+        /**
+         * @example {
+         *       "alias": "production",
+         *       "version": 3,
+         *       "modelId": "2b7e1516-28ae-4d2a-abf7-158809cf4f3c",
+         *       "updatedAt": "2026-11-28T11:02:44.512301Z",
+         *       "updatedBy": "alice"
+         *     }
+         */
+        Alias: {
+            alias: string;
+            version: number;
+            /** @description A model alias: that version's id. */
+            modelId?: string;
+            /** @description A dataset alias: that version's digest. */
+            digest?: string;
+            updatedAt: string;
+            updatedBy: string;
+        };
+        AliasEvent: {
+            /** @description What the alias named from then on; null: removed. */
+            version: number | null;
+            previousVersion: number | null;
+            by: string;
+            at: string;
+        };
+        DatasetVersionLineage: {
+            dataset: components["schemas"]["PinnedDataset"];
+            /** @description Ready models trained on this version, by name and version. */
+            models: components["schemas"]["Model"][];
+            /** @description Ready explanations of this version, oldest first. */
+            explanations: components["schemas"]["Explanation"][];
+        };
+        ModelLineage: {
+            model: {
+                id: string;
+                name: string;
+                version: number;
+            };
+            dataset: {
+                id: string;
+                name: string;
+                /** @description Null only when the dataset had no file when this was uploaded. */
+                version: number | null;
+                digest: string | null;
+                /** @description The files of the pinned version, by path. */
+                files: components["schemas"]["DatasetVersionFile"][];
+            };
+            /** @description The model's ready explanations, newest first. */
+            explanations: components["schemas"]["Explanation"][];
         };
         ReconcileReport: {
             dryRun: boolean;
@@ -949,6 +1195,1401 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    getDatasetAlias: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Dataset id or name. */
+                dataset: string;
+                alias: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Alias"];
+                };
+            };
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: unauthenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setDatasetAlias: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Dataset id or name. */
+                dataset: string;
+                alias: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The version the alias names from now on. */
+                    version: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Alias"];
+                };
+            };
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: unauthenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteDatasetAlias: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Dataset id or name. */
+                dataset: string;
+                alias: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: unauthenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired, multiple_files. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "code": "file_exists",
+                     *       "detail": "The dataset already has a file at raw/train.csv; add ?overwrite=true to replace it.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDatasetAliasHistory: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description nextCursor of the previous page. */
+                cursor?: string;
+                /** @description Only moves at or before this instant: the first item is what the alias named then. */
+                at?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Dataset id or name. */
+                dataset: string;
+                alias: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["AliasEvent"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: unauthenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getModelAlias: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Dataset id or name. */
+                dataset: string;
+                name: string;
+                alias: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Alias"];
+                };
+            };
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: unauthenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setModelAlias: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Dataset id or name. */
+                dataset: string;
+                name: string;
+                alias: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    /** @description The version the alias names from now on. */
+                    version: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Alias"];
+                };
+            };
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: unauthenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteModelAlias: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Dataset id or name. */
+                dataset: string;
+                name: string;
+                alias: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: unauthenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired, multiple_files. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "code": "file_exists",
+                     *       "detail": "The dataset already has a file at raw/train.csv; add ?overwrite=true to replace it.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getModelAliasHistory: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description nextCursor of the previous page. */
+                cursor?: string;
+                /** @description Only moves at or before this instant: the first item is what the alias named then. */
+                at?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Dataset id or name. */
+                dataset: string;
+                name: string;
+                alias: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["AliasEvent"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: unauthenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listDatasetVersions: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 100. */
+                limit?: number;
+                /** @description nextCursor of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Dataset id or name. */
+                dataset: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["DatasetVersion"][];
+                        nextCursor: string | null;
+                    };
+                };
+            };
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: unauthenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDatasetVersion: {
+        parameters: {
+            query?: {
+                /** @description Seconds the URL stays valid, 1 to 604800; default 900. */
+                expiresIn?: number;
+                /** @description true: each file with a signed download URL (url, expiresAt). */
+                links?: "true" | "false";
+            };
+            header?: never;
+            path: {
+                /** @description Dataset id or name. */
+                dataset: string;
+                /** @description A version number, latest, or an alias. */
+                ref: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetVersion"];
+                };
+            };
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: unauthenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDatasetVersionLineage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Dataset id or name. */
+                dataset: string;
+                /** @description A version number, latest, or an alias. */
+                ref: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DatasetVersionLineage"];
+                };
+            };
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: unauthenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listDatasets: {
         parameters: {
             query?: {
@@ -978,7 +2619,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1142,7 +2783,7 @@ export interface operations {
                     "application/json": components["schemas"]["Dataset"];
                 };
             };
-            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1180,7 +2821,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1337,7 +2978,7 @@ export interface operations {
                     "application/json": components["schemas"]["Dataset"];
                 };
             };
-            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1375,7 +3016,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1455,7 +3096,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1493,7 +3134,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1602,7 +3243,7 @@ export interface operations {
                     "application/json": components["schemas"]["Dataset"];
                 };
             };
-            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1640,7 +3281,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1761,7 +3402,7 @@ export interface operations {
                     "application/json": components["schemas"]["Dataset"];
                 };
             };
-            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1799,7 +3440,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1955,7 +3596,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1993,7 +3634,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2105,7 +3746,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2143,7 +3784,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2224,7 +3865,7 @@ export interface operations {
                     "application/json": components["schemas"]["DatasetFileProfile"];
                 };
             };
-            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2262,7 +3903,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2346,7 +3987,7 @@ export interface operations {
                     "application/json": components["schemas"]["DatasetPreview"];
                 };
             };
-            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2384,7 +4025,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2453,6 +4094,8 @@ export interface operations {
                 model?: string;
                 /** @description Dataset id or name. */
                 dataset?: string;
+                /** @description With dataset: only those pinning this version of it (a number, latest or an alias). */
+                datasetVersion?: string;
                 method?: string;
                 tag?: string;
             };
@@ -2474,7 +4117,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2570,6 +4213,8 @@ export interface operations {
                     model: string;
                     /** @example shap */
                     method: string;
+                    /** @description The dataset version explained: a number, latest or an alias. Default: the one the model pins. */
+                    datasetVersion?: string;
                     /**
                      * @description JSON object: explainer settings.
                      * @example {"nsamples":500}
@@ -2620,7 +4265,7 @@ export interface operations {
                     "application/json": components["schemas"]["Explanation"];
                 };
             };
-            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2658,7 +4303,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2814,7 +4459,7 @@ export interface operations {
                     "application/json": components["schemas"]["Explanation"];
                 };
             };
-            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2852,7 +4497,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2929,7 +4574,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2967,7 +4612,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3097,7 +4742,7 @@ export interface operations {
                     "application/json": components["schemas"]["Explanation"];
                 };
             };
-            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3135,7 +4780,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3245,7 +4890,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3283,7 +4928,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3375,7 +5020,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3413,7 +5058,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3493,7 +5138,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3560,7 +5205,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3609,6 +5254,8 @@ export interface operations {
                 cursor?: string;
                 /** @description Dataset id or name. */
                 dataset?: string;
+                /** @description With dataset: only those pinning this version of it (a number, latest or an alias). */
+                datasetVersion?: string;
                 name?: string;
                 framework?: "xgboost" | "sklearn" | "lightgbm" | "keras" | "pytorch" | "onnx" | "other";
                 tag?: string;
@@ -3634,7 +5281,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3727,6 +5374,11 @@ export interface operations {
                      * @example german-credit
                      */
                     dataset: string;
+                    /**
+                     * @description The dataset version trained on: a number, latest or an alias. Default: latest at upload; recorded as its number.
+                     * @example 3
+                     */
+                    datasetVersion?: string;
                     /** @example xgboost */
                     name: string;
                     /**
@@ -3785,7 +5437,7 @@ export interface operations {
                     "application/json": components["schemas"]["Model"];
                 };
             };
-            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3823,7 +5475,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3979,7 +5631,7 @@ export interface operations {
                     "application/json": components["schemas"]["Model"];
                 };
             };
-            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4017,7 +5669,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4096,7 +5748,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4134,7 +5786,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4266,7 +5918,7 @@ export interface operations {
                     "application/json": components["schemas"]["Model"];
                 };
             };
-            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4304,7 +5956,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4414,7 +6066,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4452,7 +6104,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4544,7 +6196,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4582,7 +6234,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4641,7 +6293,7 @@ export interface operations {
             };
         };
     };
-    getLatestModel: {
+    getModelVersion: {
         parameters: {
             query?: never;
             header?: never;
@@ -4649,6 +6301,8 @@ export interface operations {
                 /** @description Dataset id or name. */
                 dataset: string;
                 name: string;
+                /** @description A version number, latest, or an alias. */
+                ref: string;
             };
             cookie?: never;
         };
@@ -4663,7 +6317,7 @@ export interface operations {
                     "application/json": components["schemas"]["Model"];
                 };
             };
-            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4701,7 +6355,124 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getModelLineage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ModelLineage"];
+                };
+            };
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: unauthenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4790,7 +6561,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReconcileReport"];
                 };
             };
-            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4893,6 +6664,11 @@ export interface operations {
                          * @example german-credit
                          */
                         dataset: string;
+                        /**
+                         * @description The dataset version trained on: a number, latest or an alias. Default: latest at upload; recorded as its number.
+                         * @example 3
+                         */
+                        datasetVersion?: number | string;
                         /** @example xgboost */
                         name: string;
                         /**
@@ -4951,6 +6727,8 @@ export interface operations {
                         model: string;
                         /** @example shap */
                         method: string;
+                        /** @description The dataset version explained: a number, latest or an alias. Default: the one the model pins. */
+                        datasetVersion?: number | string;
                         /**
                          * @description JSON object: explainer settings.
                          * @example {
@@ -5033,7 +6811,7 @@ export interface operations {
                     "application/json": components["schemas"]["UploadSession"];
                 };
             };
-            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5154,7 +6932,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5192,7 +6970,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5271,7 +7049,7 @@ export interface operations {
                     "application/json": components["schemas"]["UploadSession"];
                 };
             };
-            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5309,7 +7087,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5386,7 +7164,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5424,7 +7202,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5522,7 +7300,7 @@ export interface operations {
                     "application/json": components["schemas"]["UploadSession"];
                 };
             };
-            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5560,7 +7338,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;

@@ -130,13 +130,15 @@ function datasetSuite(backend: Backend) {
       await expectProblem(await fetch(url(`/datasets/${dataset.id}`)), 404, 'dataset_not_found');
     });
 
-    test('adding files: an existing path is 409 file_exists; overwrite=true swaps the bytes and removes the old object', async () => {
+    test('adding files: an existing path is 409 file_exists; overwrite=true makes a new version, the old bytes kept by id', async () => {
       const first = bufferFile('a,b\n1,2\n');
       const second = bufferFile('a,b\n3,4\n5,6\n');
       const created = await json<DatasetBody>(
         await upload(url('/datasets'), [field('name', 'german-credit'), file('data.csv', first)]),
       );
       const oldKeys = await app.objectKeys();
+      const oldFile = created.files[0];
+      assert.ok(oldFile);
 
       const conflict = await upload(url('/datasets/german-credit/files'), [file('data.csv', second)]);
       await expectProblem(conflict, 409, 'file_exists');
@@ -147,10 +149,11 @@ function datasetSuite(backend: Backend) {
       const after = await json<DatasetBody>(replaced);
       assert.equal(after.files.length, 1);
       assert.equal(after.files[0]?.sha256, second.sha256);
-      const newKeys = await app.objectKeys();
-      assert.equal(newKeys.length, oldKeys.length);
-      assert.notDeepEqual(newKeys, oldKeys, 'the new bytes live under a new key');
+      assert.notEqual(after.files[0]?.id, oldFile.id, 'an overwrite is a new file');
+      assert.equal((await app.objectKeys()).length, oldKeys.length + 1, 'the new bytes live under a new key, the old stay');
       assert.equal((await downloadAndDigest(app, created.id, after.files[0]?.id ?? '')).sha256, second.sha256);
+      // Version 1 still names the old file: downloadable by its id, byte-identical.
+      assert.equal((await downloadAndDigest(app, created.id, oldFile.id)).sha256, first.sha256);
 
       const added = await upload(url(`/datasets/${created.id}/files`), [file('docs/readme.json', bufferFile('{}'))]);
       assert.equal(added.status, 201);
@@ -160,8 +163,17 @@ function datasetSuite(backend: Backend) {
       assert.ok(readme);
       const removed = await fetch(url(`/datasets/german-credit/files/${readme.id}`), { method: 'DELETE' });
       assert.equal(removed.status, 204);
-      assert.equal((await app.objectKeys()).length, 1);
-      await expectProblem(await fetch(url(`/datasets/german-credit/files/${readme.id}/download`)), 404, 'file_not_found');
+      const latest = await json<DatasetBody>(await fetch(url('/datasets/german-credit')));
+      assert.deepEqual(
+        latest.files.map((item) => item.path),
+        ['data.csv'],
+      );
+      assert.equal((await app.objectKeys()).length, 3, 'version 3 still holds the removed file');
+      await expectProblem(
+        await fetch(url(`/datasets/german-credit/files/${readme.id}`), { method: 'DELETE' }),
+        404,
+        'file_not_found',
+      );
       assert.equal((await fetch(url('/datasets/german-credit'), { method: 'DELETE' })).status, 204);
       assert.deepEqual(await app.objectKeys(), []);
     });

@@ -133,7 +133,7 @@ export class UploadVerifier {
   }
 
   async #run(session: UploadSessionRecord, signal: AbortSignal): Promise<void> {
-    const { metadata, storage, log, settings } = this.#deps;
+    const { metadata, log, settings } = this.#deps;
     if (session.attempts > MAX_ATTEMPTS) {
       await this.#fail(session, {
         code: 'storage_unavailable',
