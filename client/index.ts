@@ -33,6 +33,13 @@ export type Problem = components['schemas']['Problem'];
 export type DatasetProfile = components['schemas']['DatasetProfile'];
 export type DatasetPreview = components['schemas']['DatasetPreview'];
 export type DatasetFileProfile = components['schemas']['DatasetFileProfile'];
+export type DatasetVersion = components['schemas']['DatasetVersion'];
+export type Alias = components['schemas']['Alias'];
+export type AliasEvent = components['schemas']['AliasEvent'];
+export type DatasetVersionLineage = components['schemas']['DatasetVersionLineage'];
+export type ModelLineage = components['schemas']['ModelLineage'];
+/** A version as URLs and upload fields name it: its number, 'latest' or an alias. */
+export type VersionRef = number | string;
 
 export interface ClientOptions {
   baseUrl: string;
@@ -94,6 +101,8 @@ type Query = Record<string, string | number | boolean | undefined>;
 
 export interface ModelFields {
   dataset: string;
+  /** The dataset version trained on (default: the latest at upload time). */
+  datasetVersion?: VersionRef;
   name: string;
   framework?: string;
   metrics?: Record<string, number>;
@@ -107,6 +116,8 @@ export type VersionFiles = { file: UploadFile; files?: never } | { files: Upload
 
 export interface ExplanationFields {
   model: string;
+  /** The dataset version explained (default: the one the model pins). */
+  datasetVersion?: VersionRef;
   method: string;
   params?: Record<string, unknown>;
   summary?: Record<string, unknown>;
@@ -183,6 +194,16 @@ export function createArtifactClient(options: ClientOptions) {
   const datasetPath = (dataset: string) => `/datasets/${segment(dataset)}`;
   const filePath = (dataset: string, fileId: string) => `${datasetPath(dataset)}/files/${segment(fileId)}`;
 
+  /** set, get, delete and history of the aliases under `base` (a dataset's, or a model name's). */
+  const aliasesAt = (base: string) => ({
+    set: (alias: string, version: number) => request<Alias>('PUT', `${base}/aliases/${segment(alias)}`, { body: { version } }),
+    get: (alias: string) => request<Alias>('GET', `${base}/aliases/${segment(alias)}`),
+    delete: (alias: string) => request<void>('DELETE', `${base}/aliases/${segment(alias)}`),
+    /** Newest first; with `at` (ISO instant), only moves at or before it: the first item is what it named then. */
+    history: (alias: string, query: { limit?: number; cursor?: string; at?: string } = {}) =>
+      request<Page<AliasEvent>>('GET', `${base}/aliases/${segment(alias)}/history`, { query }),
+  });
+
   const datasets = {
     list: (query: { limit?: number; cursor?: string; tag?: string; q?: string } = {}) =>
       request<Page<Dataset>>('GET', '/datasets', { query }),
@@ -211,6 +232,18 @@ export function createArtifactClient(options: ClientOptions) {
       request<DownloadLink>('GET', `${filePath(dataset, fileId)}/download`, { query: { expiresIn: options.expiresIn } }),
     /** The file's bytes (the link is asked for and followed). */
     download: async (dataset: string, fileId: string) => fetchBytes(await datasets.downloadLink(dataset, fileId)),
+    /** Its versions, newest first (each change to its files made one). */
+    versions: (dataset: string, query: { limit?: number; cursor?: string } = {}) =>
+      request<Page<DatasetVersion>>('GET', `${datasetPath(dataset)}/versions`, { query }),
+    /** One version with its files; `links: true` adds a signed URL per file (a whole snapshot in one call). */
+    version: (dataset: string, ref: VersionRef = 'latest', options: { links?: boolean; expiresIn?: number } = {}) =>
+      request<DatasetVersion>('GET', `${datasetPath(dataset)}/versions/${segment(String(ref))}`, {
+        query: { links: options.links, expiresIn: options.expiresIn },
+      }),
+    /** The models and explanations made from one version. */
+    lineage: (dataset: string, ref: VersionRef = 'latest') =>
+      request<DatasetVersionLineage>('GET', `${datasetPath(dataset)}/versions/${segment(String(ref))}/lineage`),
+    aliases: (dataset: string) => aliasesAt(datasetPath(dataset)),
   };
 
   /** A version's downloads: its one file (409 multiple_files for several), or any of its files by id. */
@@ -235,6 +268,7 @@ export function createArtifactClient(options: ClientOptions) {
         limit?: number;
         cursor?: string;
         dataset?: string;
+        datasetVersion?: VersionRef;
         name?: string;
         framework?: string;
         tag?: string;
@@ -243,11 +277,17 @@ export function createArtifactClient(options: ClientOptions) {
       } = {},
     ) => request<Page<Model>>('GET', '/models', { query }),
     get: (id: string) => request<Model>('GET', `/models/${segment(id)}`),
-    latest: (dataset: string, name: string) => request<Model>('GET', `${datasetPath(dataset)}/models/${segment(name)}/latest`),
+    latest: (dataset: string, name: string) => models.version(dataset, name, 'latest'),
+    /** A version of (dataset, name): its number, 'latest' or an alias. */
+    version: (dataset: string, name: string, ref: VersionRef) =>
+      request<Model>('GET', `${datasetPath(dataset)}/models/${segment(name)}/${segment(String(ref))}`),
+    /** The exact dataset version it was trained on (with its files) and its explanations. */
+    lineage: (id: string) => request<ModelLineage>('GET', `/models/${segment(id)}/lineage`),
+    aliases: (dataset: string, name: string) => aliasesAt(`${datasetPath(dataset)}/models/${segment(name)}`),
     create: (input: ModelInput, upload?: UploadOptions) =>
       send<Model>(
         '/models',
-        formFields(input, ['dataset', 'name', 'framework', 'metrics', 'params', 'description', 'tags']),
+        formFields(input, ['dataset', 'datasetVersion', 'name', 'framework', 'metrics', 'params', 'description', 'tags']),
         input.files ?? [input.file],
         upload,
       ),
@@ -261,13 +301,22 @@ export function createArtifactClient(options: ClientOptions) {
   };
 
   const explanations = {
-    list: (query: { limit?: number; cursor?: string; model?: string; dataset?: string; method?: string; tag?: string } = {}) =>
-      request<Page<Explanation>>('GET', '/explanations', { query }),
+    list: (
+      query: {
+        limit?: number;
+        cursor?: string;
+        model?: string;
+        dataset?: string;
+        datasetVersion?: VersionRef;
+        method?: string;
+        tag?: string;
+      } = {},
+    ) => request<Page<Explanation>>('GET', '/explanations', { query }),
     get: (id: string) => request<Explanation>('GET', `/explanations/${segment(id)}`),
     create: (input: ExplanationInput, upload?: UploadOptions) =>
       send<Explanation>(
         '/explanations',
-        formFields(input, ['model', 'method', 'params', 'summary', 'description', 'tags']),
+        formFields(input, ['model', 'datasetVersion', 'method', 'params', 'summary', 'description', 'tags']),
         input.files ?? [input.file],
         upload,
       ),

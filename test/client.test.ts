@@ -111,6 +111,44 @@ describe('typed client', () => {
     assert.deepEqual(await app.rowCounts(), { datasets: 0, files: 0, models: 0, explanations: 0, pending: 0 });
   });
 
+  test('versions, aliases and lineage: reproduce what a model was trained on', async () => {
+    const v1 = Buffer.from('f,label\n1,0\n');
+    await client.datasets.create({ name: 'client-lineage', files: [{ filename: 'train.csv', data: new Blob([v1]) }] });
+    await client.datasets.addFiles('client-lineage', [{ filename: 'train.csv', data: new Blob(['f,label\n2,1\n']) }], {
+      overwrite: true,
+    });
+    await client.datasets.aliases('client-lineage').set('training', 1);
+    const model = await client.models.create({
+      dataset: 'client-lineage',
+      datasetVersion: 'training',
+      name: 'rf',
+      file: { filename: 'model.json', data: new Blob(['{}']) },
+    });
+    assert.equal(model.dataset.version, 1);
+    await client.models.aliases('client-lineage', 'rf').set('production', 1);
+    assert.equal((await client.models.version('client-lineage', 'rf', 'production')).id, model.id);
+    const history = await client.models.aliases('client-lineage', 'rf').history('production');
+    assert.deepEqual(
+      history.items.map((event) => [event.version, event.previousVersion]),
+      [[1, null]],
+    );
+    const lineage = await client.models.lineage(model.id);
+    const snapshot = await client.datasets.version('client-lineage', lineage.dataset.version ?? 0, { links: true });
+    assert.equal(snapshot.digest, lineage.dataset.digest);
+    const [only] = snapshot.files ?? [];
+    assert.ok(only?.url);
+    const bytes = await fetch(only.url);
+    assert.equal((await digestResponse(bytes)).sha256, sha256Of(v1), 'the exact bytes version 1 had');
+    assert.deepEqual(
+      (await client.datasets.versions('client-lineage')).items.map((version) => version.version),
+      [2, 1],
+    );
+    assert.deepEqual(
+      (await client.datasets.lineage('client-lineage', 'training')).models.map((item) => item.id),
+      [model.id],
+    );
+  });
+
   test('in Node a file path is uploaded from disk, as it is read', async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'xai-client-'));
     const csvPath = path.join(dir, 'train.csv');
