@@ -86,8 +86,12 @@ test('every README code block runs as written, in order, against the embedded de
     printed.push(stdout);
     ran.push(block.language);
   }
-  assert.deepEqual(ran, ['sh', 'sh', 'python', 'python', 'js', 'ts', 'sh', 'json'], 'the blocks a reader runs, in order');
-  const [datasets, models, training, direct, browser, typed] = printed;
+  assert.deepEqual(
+    ran,
+    ['sh', 'sh', 'python', 'python', 'sh', 'python', 'js', 'ts', 'sh', 'json'],
+    'the blocks a reader runs, in order',
+  );
+  const [datasets, models, training, direct, lineage, reproduced, browser, typed] = printed;
   // curl: the dataset, two model versions, an explanation; the downloads wrote the same bytes.
   assert.match(datasets ?? '', /"name":"german-credit"/);
   assert.match(datasets ?? '', /"rows":\[\[35,1169,0\],\[22,5951,1\]\]/, 'the preview is typed');
@@ -99,6 +103,11 @@ test('every README code block runs as written, in order, against the embedded de
   // Python: the training job's model is version 3; the direct upload stored the same bytes again.
   assert.equal(training, 'uploaded xgboost version 3\n');
   assert.equal(direct, `stored raw/german_credit_direct.csv sha256 ${sha256Of(csv)}\n`);
+  // Lineage: v2 of xgboost pins dataset version 3 (create, add, delete made 1..3); the alias moved 1 → 2.
+  assert.match(lineage ?? '', /"dataset":\{"id":"[^"]+","name":"german-credit","version":3,"digest":"[0-9a-f]{64}","files":\[/);
+  assert.match(lineage ?? '', /"items":\[\{"version":2,"previousVersion":1,"by":"local"/);
+  assert.equal(reproduced, 'german-credit v3 verified: 1 file(s), explained by shap\n');
+  assert.deepEqual(await fs.readFile(path.join(dir, 'snapshot/raw/german_credit.csv')), csv);
   assert.equal(browser, "[ 'raw/train_transaction.csv' ] [ [ 68.5, 0 ], [ 29, 1 ] ]\n");
   assert.equal(typed, "1 [ 'xgboost' ]\n");
   // The clean-up block deleted everything the others made.
