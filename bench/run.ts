@@ -842,13 +842,29 @@ async function main() {
         select gen_random_uuid(), m.id, 'local', 'm.json', m.key_prefix || 'm.json', 'application/json', 10, repeat('a', 64), 'ready', m.id from m`;
       // What xai_finalize_version stores with a version made ready through the API.
       await sql`update models set files_json = xai_version_files_json(id, null) where files_json is null`;
+      // Each listed dataset's files are its version 1, as an upload makes them.
+      await sql`update files set since_version = 1 from datasets d where d.id = files.dataset_id and d.name like 'listed-%'`;
+      await sql`select xai_record_dataset_version(id, 1, 'local') from datasets where name like 'listed-%'`;
+      // A dataset of 50 versions (one file each on top of the ones before), the last of 20 files.
+      await sql`insert into datasets (id, owner_id, name, state) values (gen_random_uuid(), 'local', 'versioned', 'ready')`;
+      for (let version = 1; version <= 50; version += 1) {
+        await sql`insert into files (id, dataset_id, owner_id, path, object_key, content_type, size, sha256, state, batch_id, since_version, until_version)
+          select gen_random_uuid(), d.id, 'local', 'part-' || ${version} || '.csv', 'datasets/versioned/' || gen_random_uuid() || '/part.csv',
+                 'text/csv', 1000, repeat('a', 64), 'ready', gen_random_uuid(), ${version}, case when ${version} <= 30 then 31 end
+          from datasets d where d.name = 'versioned'`;
+        await sql`select xai_record_dataset_version(id, ${version}, 'local') from datasets where name = 'versioned'`;
+      }
       await sql`analyze`;
       const bareList = await cannon(`${signerBase}/sign`, 32, RATE_SECONDS);
       const datasets = await cannon(`${api.base}/datasets?limit=20`, 32, RATE_SECONDS);
       const byMetric = await cannon(`${api.base}/models?limit=20&sort=metrics.auc`, 32, RATE_SECONDS);
+      const versions = await cannon(`${api.base}/datasets/versioned/versions?limit=20`, 32, RATE_SECONDS);
+      const snapshot = await cannon(`${api.base}/datasets/versioned/versions/latest?links=true`, 32, RATE_SECONDS);
       for (const [label, result] of [
         ['GET /datasets?limit=20 (20 datasets, 2 files each)', datasets],
         ['GET /models?sort=metrics.auc&limit=20 (200 models)', byMetric],
+        ['GET /datasets/{d}/versions?limit=20 (50 versions)', versions],
+        ['GET /datasets/{d}/versions/latest?links=true (20 files, 20 links)', snapshot],
       ] as const) {
         rows.push({
           scenario: 'listing, 32 connections (req/s)',

@@ -4213,7 +4213,10 @@ export interface operations {
                     model: string;
                     /** @example shap */
                     method: string;
-                    /** @description The dataset version explained: a number, latest or an alias. Default: the one the model pins. */
+                    /**
+                     * @description The dataset version explained: a number, latest or an alias. Default: the one the model pins.
+                     * @example
+                     */
                     datasetVersion?: string;
                     /**
                      * @description JSON object: explainer settings.
@@ -5376,7 +5379,7 @@ export interface operations {
                     dataset: string;
                     /**
                      * @description The dataset version trained on: a number, latest or an alias. Default: latest at upload; recorded as its number.
-                     * @example 3
+                     * @example
                      */
                     datasetVersion?: string;
                     /** @example xgboost */
@@ -6727,7 +6730,10 @@ export interface operations {
                         model: string;
                         /** @example shap */
                         method: string;
-                        /** @description The dataset version explained: a number, latest or an alias. Default: the one the model pins. */
+                        /**
+                         * @description The dataset version explained: a number, latest or an alias. Default: the one the model pins.
+                         * @example 2
+                         */
                         datasetVersion?: number | string;
                         /**
                          * @description JSON object: explainer settings.

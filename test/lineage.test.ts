@@ -140,6 +140,34 @@ function lineageSuite(backend: Backend) {
       assert.deepEqual(await app.objectKeys(), [], 'deleting the dataset deletes every version and its objects');
     });
 
+    test('20 concurrent uploads to one dataset: versions 1..20, disjoint and complete manifests', async () => {
+      assert.equal((await upload(url('/datasets'), [field('name', 'busy')])).status, 201);
+      assert.equal((await get<{ version: number | null }>('/datasets/busy')).version, null, 'no file, no version');
+      const files = Array.from({ length: 20 }, (_, n) => bufferFile(`n,v\n${n},${'x'.repeat(n)}\n`));
+      const answers = await Promise.all(
+        files.map((content, n) => upload(url('/datasets/busy/files'), [file(`part-${String(n).padStart(2, '0')}.csv`, content)])),
+      );
+      for (const answer of answers) assert.equal(answer.status, 201);
+      const versions = await get<{ items: DatasetVersion[] }>('/datasets/busy/versions?limit=100');
+      assert.deepEqual(
+        versions.items.map((item) => item.version),
+        Array.from({ length: 20 }, (_, n) => 20 - n),
+      );
+      let before: string[] = [];
+      for (let k = 1; k <= 20; k += 1) {
+        const { version, recomputed } = await fetchSnapshot('busy', String(k));
+        const paths = (version.files ?? []).map((item) => item.path);
+        assert.equal(paths.length, k);
+        assert.ok(
+          before.every((path) => paths.includes(path)),
+          `version ${k} keeps what ${k - 1} had`,
+        );
+        assert.equal(version.digest, recomputed);
+        before = paths;
+      }
+      assert.equal((await fetch(url('/datasets/busy'), { method: 'DELETE' })).status, 204);
+    });
+
     test('models and explanations pin a dataset version; lineage in one call each; a pinned version keeps its bytes', async () => {
       const first = bufferFile('f,label\n1,0\n');
       await json(await upload(url('/datasets'), [field('name', 'credit'), file('train.csv', first)]), 201);

@@ -15,6 +15,7 @@ import postgres from 'postgres';
 import { applyMigrations } from '../src/metadata/migrations.ts';
 import { PostgresCaller } from '../src/metadata/postgres-caller.ts';
 import { migrationsFolder, sqlFunctionsFolder } from '../src/project-files.ts';
+import { manifestDigest } from './support/manifest.ts';
 import { createTestDatabase, postgresSkipReason } from './support/postgres.ts';
 
 const run = promisify(execFile);
@@ -105,7 +106,7 @@ describe('npm run migrate', { skip: postgresSkipReason }, () => {
   });
 });
 
-test('one files table: model and explanation files stored before it move into it, keys and sessions intact', async () => {
+test('one files table and dataset versions: what was stored before moves in, keys and sessions intact, as version 1', async () => {
   const scratch = await fs.mkdtemp(path.join(os.tmpdir(), 'xai-sql-'));
   const db = await PGlite.create();
   const migrate = (folders: { migrations: string; functions: string }) =>
@@ -133,6 +134,9 @@ test('one files table: model and explanation files stored before it move into it
     const sha = 'a'.repeat(64);
     await db.exec(`
       insert into datasets (id, owner_id, name, state) values ('00000000-0000-4000-8000-000000000001', 'o', 'credit', 'ready');
+      insert into dataset_files (id, dataset_id, owner_id, path, object_key, content_type, size, sha256, state, batch_id) values
+        ('00000000-0000-4000-8000-000000000011', '00000000-0000-4000-8000-000000000001', 'o', 'raw/zebra.csv', 'k1', 'text/csv', 12, '${'b'.repeat(64)}', 'ready', '00000000-0000-4000-8000-000000000011'),
+        ('00000000-0000-4000-8000-000000000012', '00000000-0000-4000-8000-000000000001', 'o', 'raw/äpfel "x".csv', 'k2', 'text/csv', 3, '${'c'.repeat(64)}', 'ready', '00000000-0000-4000-8000-000000000012');
       insert into models (id, owner_id, dataset_id, name, version, format, safe_to_load, filename, object_key, content_type, size, sha256, etag, state)
         values ('00000000-0000-4000-8000-000000000002', 'o', '00000000-0000-4000-8000-000000000001', 'xgb', 1, 'xgboost-json', true,
                 'm.json', 'models/credit/xgb/v1-00000000-0000-4000-8000-000000000002/m.json', 'application/json', 7, '${sha}', 'e1', 'ready');
@@ -158,6 +162,15 @@ test('one files table: model and explanation files stored before it move into it
       (model.files as Array<{ path: string }>).map((file) => file.path),
       ['m.json'],
     );
+    // What was stored before versions is version 1 of its dataset, pinned by its models, its digest the documented one.
+    const digest = manifestDigest([
+      { path: 'raw/zebra.csv', sha256: 'b'.repeat(64), size: 12 },
+      { path: 'raw/äpfel "x".csv', sha256: 'c'.repeat(64), size: 3 },
+    ]);
+    assert.deepEqual(model.dataset, { id: '00000000-0000-4000-8000-000000000001', name: 'credit', version: 1, digest });
+    const dataset = (await db.query<{ result: Record<string, unknown> }>("select xai_get_dataset('o', 'credit') as result"))
+      .rows[0]?.result;
+    assert.deepEqual([dataset?.version, dataset?.digest, dataset?.fileCount], [1, digest, 2]);
     const [session] = (
       await db.query<{ row_id: string; artifact_id: string; path: string }>(
         'select s.row_id, s.artifact_id, f.path from upload_sessions s join files f on f.id = s.row_id',

@@ -51,7 +51,9 @@ function shape(json: 'text' | 'value') {
     method: method.meta({ example: 'shap' }),
     datasetVersion: (text ? versionRef : versionRefValue)
       .optional()
-      .describe('The dataset version explained: a number, latest or an alias. Default: the one the model pins.'),
+      .describe('The dataset version explained: a number, latest or an alias. Default: the one the model pins.')
+      // An empty example (an empty field is an absent one): else Swagger UI fills in a value made from the pattern.
+      .meta({ example: text ? '' : 2 }),
     params: (text ? jsonText('params') : jsonObject('params'))
       .optional()
       .describe('JSON object: explainer settings.')

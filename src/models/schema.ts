@@ -76,7 +76,8 @@ function shape(json: 'text' | 'value') {
       .describe(
         'The dataset version trained on: a number, latest or an alias. Default: latest at upload; recorded as its number.',
       )
-      .meta({ example: json === 'text' ? '3' : 3 }),
+      // An empty example (an empty field is an absent one): else Swagger UI fills in a value made from the pattern.
+      .meta({ example: json === 'text' ? '' : 3 }),
     name: modelName.meta({ example: 'xgboost' }),
     framework: z
       .enum(FRAMEWORKS)
