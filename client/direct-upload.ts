@@ -15,6 +15,8 @@ export type UploadTarget =
       type: 'model';
       dataset: string;
       name: string;
+      /** The dataset version trained on: a number, 'latest' or an alias (default: the latest at upload). */
+      datasetVersion?: number | string;
       filename: string;
       /** How many files the version holds (default 1); the others go as model-file targets naming it. */
       files?: number;
@@ -28,6 +30,8 @@ export type UploadTarget =
       type: 'explanation';
       model: string;
       method: string;
+      /** The dataset version explained (default: the one the model pins). */
+      datasetVersion?: number | string;
       filename: string;
       /** How many files the explanation holds (default 1); the others go as explanation-file targets naming it. */
       files?: number;

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { createArtifactClient } from '../client/index.ts';
 import { type Backend, buildForTwoUsers, startApp, type TestApp } from './support/app.ts';
 import { expectProblem, snapshot } from './support/checks.ts';
 import { bufferFile, digestResponse, type TestFile } from './support/data.ts';
@@ -196,6 +197,13 @@ function lineageSuite(backend: Backend) {
       assert.equal((await json<Versioned>(await put('/datasets/credit/aliases/training', { version: 1 }))).version, 1);
       const pinnedByAlias = await json<Versioned>(await model([field('datasetVersion', 'training')]), 201);
       assert.equal(pinnedByAlias.dataset.version, 1, 'an alias is recorded as its number');
+      // A direct upload's target takes the version as a JSON number.
+      const direct = createArtifactClient({ baseUrl: app.baseUrl });
+      const target = { type: 'model', dataset: 'credit', name: 'direct', filename: 'm.json' } as const;
+      const directModel = (await direct.uploadDirect(new Blob(['{"direct":1}']), { ...target, datasetVersion: 1 }))
+        .result as unknown as Versioned;
+      assert.deepEqual([directModel.dataset.version, directModel.dataset.digest], [1, v1Digest]);
+      await assert.rejects(direct.uploadDirect(new Blob(['{}']), { ...target, datasetVersion: 5 }), /no version 5/);
 
       const explanation = await json<Versioned & { model: { id: string } }>(
         await upload(url('/explanations'), [
@@ -222,7 +230,10 @@ function lineageSuite(backend: Backend) {
         '/datasets/credit/versions/training/lineage',
       );
       assert.deepEqual(versionLineage.dataset.version, 1);
-      assert.deepEqual(versionLineage.models.map((item) => item.id).sort(), [v1Model.id, pinnedByAlias.id].sort());
+      assert.deepEqual(
+        versionLineage.models.map((item) => item.id).sort(),
+        [v1Model.id, pinnedByAlias.id, directModel.id].sort(),
+      );
       assert.deepEqual(
         versionLineage.explanations.map((item) => item.id),
         [explanation.id],
@@ -238,7 +249,7 @@ function lineageSuite(backend: Backend) {
       assert.deepEqual(modelLineage.explanations.map((item) => item.id).sort(), [explanation.id, explainsV2.id].sort());
 
       const filtered = await get<{ items: Versioned[] }>('/models?dataset=credit&datasetVersion=1');
-      assert.deepEqual(filtered.items.map((item) => item.id).sort(), [v1Model.id, pinnedByAlias.id].sort());
+      assert.deepEqual(filtered.items.map((item) => item.id).sort(), [v1Model.id, pinnedByAlias.id, directModel.id].sort());
       assert.deepEqual(
         (await get<{ items: Versioned[] }>('/models?dataset=credit&datasetVersion=latest')).items.map((i) => i.id),
         [latestModel.id],
