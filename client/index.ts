@@ -240,6 +240,9 @@ export function createArtifactClient(options: ClientOptions) {
       request<DatasetVersion>('GET', `${datasetPath(dataset)}/versions/${segment(String(ref))}`, {
         query: { links: options.links, expiresIn: options.expiresIn },
       }),
+    /** Prunes an old version nothing pins or names, with the bytes only it held (409 version_in_use otherwise). */
+    deleteVersion: (dataset: string, version: number) =>
+      request<void>('DELETE', `${datasetPath(dataset)}/versions/${segment(String(version))}`),
     /** The models and explanations made from one version. */
     lineage: (dataset: string, ref: VersionRef = 'latest') =>
       request<DatasetVersionLineage>('GET', `${datasetPath(dataset)}/versions/${segment(String(ref))}/lineage`),

@@ -122,7 +122,11 @@ export interface paths {
         get: operations["getDatasetVersion"];
         put?: never;
         post?: never;
-        delete?: never;
+        /**
+         * Prune an old version (and the bytes only it held)
+         * @description Frees the storage of overwritten and deleted files. 409 version_in_use for the latest version, one a model or explanation pins, or one an alias names. The other versions, their files and digests are unchanged; numbers are never reused.
+         */
+        delete: operations["deleteDatasetVersion"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1517,7 +1521,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired, multiple_files. */
+            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, version_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired, multiple_files. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2030,7 +2034,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired, multiple_files. */
+            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, version_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired, multiple_files. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2470,6 +2474,143 @@ export interface operations {
             };
         };
     };
+    deleteDatasetVersion: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Dataset id or name. */
+                dataset: string;
+                /** @description A version number. */
+                ref: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: unauthenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, version_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired, multiple_files. */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Conflict",
+                     *       "status": 409,
+                     *       "code": "file_exists",
+                     *       "detail": "The dataset already has a file at raw/train.csv; add ?overwrite=true to replace it.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getDatasetVersionLineage: {
         parameters: {
             query?: never;
@@ -2840,7 +2981,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired, multiple_files. */
+            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, version_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired, multiple_files. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3153,7 +3294,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired, multiple_files. */
+            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, version_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired, multiple_files. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3459,7 +3600,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired, multiple_files. */
+            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, version_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired, multiple_files. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3653,7 +3794,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired, multiple_files. */
+            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, version_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired, multiple_files. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4325,7 +4466,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired, multiple_files. */
+            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, version_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired, multiple_files. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -4634,7 +4775,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired, multiple_files. */
+            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, version_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired, multiple_files. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5497,7 +5638,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired, multiple_files. */
+            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, version_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired, multiple_files. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5808,7 +5949,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired, multiple_files. */
+            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, version_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired, multiple_files. */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -7227,7 +7368,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired, multiple_files. */
+            /** @description Problem details. code: dataset_exists, file_exists, upload_in_progress, upload_cancelled, dataset_in_use, model_in_use, version_in_use, upload_incomplete, upload_not_open, upload_verifying, upload_expired, multiple_files. */
             409: {
                 headers: {
                     [name: string]: unknown;

@@ -55,6 +55,7 @@ export const errorCatalog = {
   upload_cancelled: 'conflict',
   dataset_in_use: 'conflict',
   model_in_use: 'conflict',
+  version_in_use: 'conflict',
   upload_incomplete: 'conflict',
   upload_not_open: 'conflict',
   upload_verifying: 'conflict',

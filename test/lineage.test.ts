@@ -137,6 +137,22 @@ function lineageSuite(backend: Backend) {
       await expectProblem(await fetch(url('/datasets/german-credit/versions?cursor=bad')), 400, 'invalid_cursor');
       await expectProblem(await fetch(url('/datasets/german-credit/versions/4')), 404, 'dataset_version_not_found');
       await expectProblem(await fetch(url('/datasets/german-credit/versions/Bad!')), 400, 'invalid_version');
+      // Pruning: the latest version is refused; version 1 goes with the bytes only it held (the
+      // first raw/a.csv), versions 2 and 3 keep theirs and their digests.
+      const del = (path: string) => fetch(url(path), { method: 'DELETE' });
+      await expectProblem(await del('/datasets/german-credit/versions/3'), 409, 'version_in_use');
+      await expectProblem(await del('/datasets/german-credit/versions/latest'), 400, 'validation_failed');
+      const keysBefore = await app.objectKeys();
+      assert.equal((await del('/datasets/german-credit/versions/1')).status, 204);
+      assert.equal((await app.objectKeys()).length, keysBefore.length - 1);
+      await expectProblem(await fetch(url('/datasets/german-credit/versions/1')), 404, 'dataset_version_not_found');
+      await expectProblem(
+        await fetch(url(`/datasets/german-credit/files/${v1.version.files?.find((f) => f.path === 'raw/a.csv')?.id}/download`)),
+        404,
+        'file_not_found',
+      );
+      assert.equal((await fetchSnapshot('german-credit', '2')).version.digest, v2.version.digest);
+      await expectProblem(await del('/datasets/german-credit/versions/1'), 404, 'dataset_version_not_found');
       assert.equal((await fetch(url('/datasets/german-credit'), { method: 'DELETE' })).status, 204);
       assert.deepEqual(await app.objectKeys(), [], 'deleting the dataset deletes every version and its objects');
     });
@@ -264,6 +280,7 @@ function lineageSuite(backend: Backend) {
       const current = await get<{ files: VersionFile[] }>('/datasets/credit');
       assert.equal((await fetch(url(`/datasets/credit/files/${current.files[0]?.id}`), { method: 'DELETE' })).status, 204);
       await expectProblem(await fetch(url('/datasets/credit'), { method: 'DELETE' }), 409, 'dataset_in_use');
+      await expectProblem(await fetch(url('/datasets/credit/versions/1'), { method: 'DELETE' }), 409, 'version_in_use');
       const pinned = await get<DatasetVersion>('/datasets/credit/versions/1?links=true');
       const bytes = await fetch(pinned.files?.[0]?.url ?? '');
       assert.equal((await digestResponse(bytes)).sha256, first.sha256);
@@ -381,6 +398,7 @@ describe('lineage routes belong to their owner', () => {
       ['GET', '/datasets/private/versions'],
       ['GET', '/datasets/private/versions/1?links=true'],
       ['GET', '/datasets/private/versions/gold/lineage'],
+      ['DELETE', '/datasets/private/versions/1'],
       ['GET', '/datasets/private/aliases/gold'],
       ['GET', '/datasets/private/aliases/gold/history'],
       ['PUT', '/datasets/private/aliases/gold', { version: 1 }],

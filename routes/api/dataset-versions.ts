@@ -52,6 +52,25 @@ const datasetVersions: FastifyPluginAsyncZod = async (app) => {
     },
   });
 
+  app.delete('/datasets/:dataset/versions/:ref', {
+    schema: {
+      tags,
+      operationId: 'deleteDatasetVersion',
+      summary: 'Prune an old version (and the bytes only it held)',
+      description:
+        'Frees the storage of overwritten and deleted files. 409 version_in_use for the latest version, one a model or ' +
+        'explanation pins, or one an alias names. The other versions, their files and digests are unchanged; numbers are ' +
+        'never reused.',
+      // By number only: pruning by an alias would remove what the alias names.
+      params: datasetParams.extend({ ref: z.coerce.number().int().min(1).max(999_999_999).describe('A version number.') }),
+      response: { 204: z.null().describe('Deleted') },
+    },
+    handler: async (request, reply) => {
+      await service.deleteVersion(request.actor, request.params.dataset, request.params.ref);
+      return reply.code(204).send(null);
+    },
+  });
+
   app.get('/datasets/:dataset/versions/:ref/lineage', {
     schema: {
       tags,

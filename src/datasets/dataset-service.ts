@@ -245,6 +245,12 @@ export class DatasetService {
     return { ...found, files };
   }
 
+  /** Rows first, then the objects only that version held (a failure there is an orphan to reconcile). */
+  async deleteVersion(actor: Actor, ref: string, version: number): Promise<void> {
+    const { deletedKeys } = await this.#deps.metadata.datasets.deleteVersion(actor.scope, ref, version);
+    await deleteObjects(this.#deps.storage, deletedKeys, this.#deps.log);
+  }
+
   lineage(actor: Actor, ref: string, version: string): Promise<DatasetVersionLineage> {
     return this.#deps.metadata.datasets.lineage(actor.scope, ref, version);
   }

@@ -191,6 +191,11 @@ export class DatasetRecords {
     return this.#check('dataset version', await this.#caller.lookup<DatasetVersion>('xai_get_dataset_version', args));
   }
 
+  /** Prunes an old version nothing pins or names; the keys of the files no remaining version holds. */
+  deleteVersion(owner: OwnerScope, ref: string, version: number): Promise<DeletedKeys> {
+    return this.#caller.call('xai_delete_dataset_version', { p_owner: ownerArgument(owner), p_ref: ref, p_version: version });
+  }
+
   async lineage(owner: OwnerScope, ref: string, version: string): Promise<DatasetVersionLineage> {
     const args = { p_owner: ownerArgument(owner), p_ref: ref, p_version: version };
     const lineage = await this.#caller.call<DatasetVersionLineage>('xai_dataset_version_lineage', args);

@@ -127,3 +127,34 @@ begin
                               where e.dataset_id = v.dataset_id and e.dataset_version = v.version and e.state = 'ready'
                                 and xai_can_see(e.owner_id, p_owner)), '[]'::jsonb));
 end $$;
+
+-- Prunes an old version nothing needs (not the latest, pinned by no model or explanation, named
+-- by no alias): its row goes, and the files no remaining version holds, whose keys are returned
+-- for the caller to delete. What stays is unchanged, so remaining versions keep their digests.
+create or replace function xai_delete_dataset_version(p_owner text, p_ref text, p_version integer) returns jsonb
+language plpgsql as $$
+declare d datasets := xai_find_dataset(p_owner, p_ref, true); keys text[];
+begin
+  if not exists (select 1 from dataset_versions where dataset_id = d.id and version = p_version) then
+    perform xai_raise('dataset_version_not_found', format('Dataset %s has no version %s.', d.name, p_version));
+  end if;
+  if p_version = d.version then
+    perform xai_raise('version_in_use', format('Version %s is the latest of dataset %s: its files are the dataset''s.', p_version, d.name));
+  end if;
+  if exists (select 1 from models where dataset_id = d.id and dataset_version = p_version)
+     or exists (select 1 from explanations where dataset_id = d.id and dataset_version = p_version) then
+    perform xai_raise('version_in_use', format('Version %s of dataset %s is pinned by models or explanations.', p_version, d.name));
+  end if;
+  if exists (select 1 from aliases where dataset_id = d.id and model_name = '' and version = p_version) then
+    perform xai_raise('version_in_use', format('Version %s of dataset %s is named by an alias.', p_version, d.name));
+  end if;
+  delete from dataset_versions where dataset_id = d.id and version = p_version;
+  with gone as (
+    delete from files f
+    where f.dataset_id = d.id and f.state = 'ready' and f.since_version <= p_version and f.until_version > p_version
+      and not exists (select 1 from dataset_versions v
+                      where v.dataset_id = d.id and v.version >= f.since_version and v.version < f.until_version)
+    returning f.object_key)
+  select coalesce(array_agg(object_key), '{}') into keys from gone;
+  return jsonb_build_object('deletedKeys', to_jsonb(keys));
+end $$;
