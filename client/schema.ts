@@ -1016,6 +1016,9 @@ export interface components {
          *       "dependants": {
          *         "explanations": 1
          *       },
+         *       "aliases": [
+         *         "production"
+         *       ],
          *       "explanations": [
          *         {
          *           "id": "9c0f3e21-5d4b-4a8e-8f61-2e7d9b3c1a05",
@@ -1066,6 +1069,8 @@ export interface components {
             dependants: {
                 explanations: number;
             };
+            /** @description Aliases naming this version (PUT /datasets/{dataset}/models/{name}/aliases/{alias}); not in lists. */
+            aliases?: string[];
             explanations?: {
                 id: string;
                 method: string;

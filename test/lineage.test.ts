@@ -309,7 +309,8 @@ function lineageSuite(backend: Backend) {
         await put(aliasPath, { version: 1 }),
       );
       assert.deepEqual([set.alias, set.version, set.modelId], ['production', 1, models[0]?.id]);
-      assert.equal((await get<Versioned>('/datasets/fraud/models/xgb/production')).id, models[0]?.id);
+      const aliased = await get<Versioned & { aliases: string[] }>('/datasets/fraud/models/xgb/production');
+      assert.deepEqual([aliased.id, aliased.aliases], [models[0]?.id, ['production']]);
       assert.equal((await get<Versioned>('/datasets/fraud/models/xgb/2')).id, models[1]?.id);
       assert.equal((await get<Versioned>('/datasets/fraud/models/xgb/latest')).id, models[2]?.id);
       const beforeMoves = new Date().toISOString();

@@ -139,6 +139,10 @@ export const modelSchema = z
     updatedAt: z.string(),
     dataset: pinnedDatasetSchema.describe('The exact dataset version it was trained on.'),
     dependants: z.object({ explanations: z.number().int() }),
+    aliases: z
+      .array(z.string())
+      .optional()
+      .describe('Aliases naming this version (PUT /datasets/{dataset}/models/{name}/aliases/{alias}); not in lists.'),
     explanations: z.array(z.object({ id: z.string(), method: z.string(), createdAt: z.string() })).optional(),
   })
   .meta({
@@ -178,6 +182,7 @@ export const modelSchema = z
         digest: '0f4c6f2d9a1e3b5c7d8e9f0a1b2c3d4e5f60718293a4b5c6d7e8f9011223344a',
       },
       dependants: { explanations: 1 },
+      aliases: ['production'],
       explanations: [{ id: '9c0f3e21-5d4b-4a8e-8f61-2e7d9b3c1a05', method: 'shap', createdAt: '2026-11-28T11:30:10.004512Z' }],
     },
   });

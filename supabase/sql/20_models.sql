@@ -20,7 +20,8 @@ $$;
 
 create or replace function xai_model_detail_json(m models) returns jsonb
 language sql stable as $$
-  select xai_model_json(m) || jsonb_build_object('explanations', coalesce(
+  select xai_model_json(m) || jsonb_build_object('aliases', xai_version_aliases(m.dataset_id, m.name, m.version))
+  || jsonb_build_object('explanations', coalesce(
     (select jsonb_agg(jsonb_build_object('id', e.id, 'method', e.method, 'createdAt', xai_ts(e.created_at))
                       order by e.created_at desc, e.id desc)
        from explanations e where e.model_id = m.id and e.state = 'ready'), '[]'::jsonb))
