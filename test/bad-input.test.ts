@@ -164,6 +164,10 @@ function suite(backend: Backend) {
         keys: await app.objectKeys(),
         rows: await app.rowCounts(),
         incomplete: await app.incompleteUploads(),
+        // Versions and every alias move, which a refused request must not have made either.
+        lineage: await app.sql(
+          'select (select count(*) from dataset_versions) as versions, (select count(*) from alias_events) as moves',
+        ),
         records: await Promise.all(
           ['/datasets/existing', `/models/${values.modelId}`, `/explanations/${values.explanationId}`].map(async (path) =>
             (await fetch(`${app.baseUrl}${path}`)).text(),

@@ -15,10 +15,10 @@ $$;
 
 -- The version a reference names: null (no reference) is the latest, which may be none yet;
 -- 'latest', a number or an alias must name a version, else null is returned.
-create or replace function xai_dataset_version_of(p_dataset uuid, p_latest integer, p_ref text) returns integer
+create or replace function xai_dataset_version_of(p_dataset uuid, p_ref text) returns integer
 language sql stable as $$
   select case
-    when p_ref is null or p_ref = 'latest' then p_latest
+    when p_ref is null or p_ref = 'latest' then (select version from datasets where id = p_dataset)
     when p_ref ~ '^[0-9]{1,9}$' then
       (select version from dataset_versions where dataset_id = p_dataset and version = p_ref::integer)
     else (select version from aliases where dataset_id = p_dataset and model_name = '' and alias = p_ref)
@@ -28,7 +28,7 @@ $$;
 -- The same, raising dataset_version_not_found when a given reference names nothing.
 create or replace function xai_require_dataset_version(d datasets, p_ref text) returns integer
 language plpgsql stable as $$
-declare v integer := xai_dataset_version_of(d.id, d.version, p_ref);
+declare v integer := xai_dataset_version_of(d.id, p_ref);
 begin
   if v is null and p_ref is not null then
     perform xai_raise('dataset_version_not_found', format('Dataset %s has no version %s.', d.name, p_ref));
@@ -88,7 +88,7 @@ language plpgsql stable as $$
 declare d datasets := xai_find_dataset(p_owner, p_ref); v dataset_versions;
 begin
   select * into v from dataset_versions
-    where dataset_id = d.id and version = xai_dataset_version_of(d.id, d.version, coalesce(p_version, 'latest'));
+    where dataset_id = d.id and version = xai_dataset_version_of(d.id, coalesce(p_version, 'latest'));
   if v.version is null then
     perform xai_raise('dataset_version_not_found', format('Dataset %s has no version %s.', d.name, p_version));
   end if;

@@ -120,7 +120,7 @@ create or replace function xai_list_models(
 declare
   dataset_filter uuid := case when p_dataset_ref is null then null else xai_dataset_id(p_owner, p_dataset_ref) end;
   version_filter integer := case when p_dataset_version is null then null
-    else xai_dataset_version_of(dataset_filter, (select version from datasets where id = dataset_filter), p_dataset_version) end;
+    else xai_dataset_version_of(dataset_filter, p_dataset_version) end;
   result jsonb;
 begin
   if p_dataset_ref is not null and dataset_filter is null then return '[]'::jsonb; end if;
