@@ -1,0 +1,88 @@
+"""Explanations: SHAP values, LIME results, plots, of one model version and the dataset version
+it explains."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ._deliver import download_version
+from ._paging import pages, q
+from ._uploads import file_parts
+
+if TYPE_CHECKING:
+    from .client import Client
+
+
+class Explanations:
+    def __init__(self, client: Client) -> None:
+        self._client = client
+        self._t = client.transport
+
+    def upload(
+        self,
+        model_id: str,
+        method: str,
+        local: str | os.PathLike[str],
+        *,
+        path: str | None = None,
+        summary: Mapping[str, Any] | None = None,
+        params: Mapping[str, Any] | None = None,
+        description: str | None = None,
+        tags: Sequence[str] | None = None,
+        dataset_version: int | str | None = None,
+        progress: bool | None = None,
+    ) -> dict[str, Any]:
+        """An explanation of a model version from a file or a folder's files; ``summary``
+        (feature → number) is what the frontend charts without the file."""
+        parts = file_parts(local, path)
+        fields: dict[str, Any] = {
+            "model": model_id,
+            "method": method,
+            "datasetVersion": dataset_version,
+            "summary": dict(summary) if summary is not None else None,
+            "params": dict(params) if params is not None else None,
+            "description": description,
+            "tags": list(tags) if tags is not None else None,
+        }
+        uploader = self._client.uploader
+        if not uploader.is_large(parts):
+            return uploader.form("/explanations", fields, parts, progress=progress)
+        target = {"type": "explanation", **{k: v for k, v in fields.items() if v is not None}}
+        return uploader.version_by_sessions(target, parts, "explanation-file", "explanation", progress=progress)
+
+    def list(
+        self,
+        *,
+        model: str | None = None,
+        dataset: str | None = None,
+        dataset_version: int | str | None = None,
+        method: str | None = None,
+        tag: str | None = None,
+        page_size: int = 100,
+    ) -> Iterator[dict[str, Any]]:
+        query = {"model": model, "dataset": dataset, "datasetVersion": dataset_version, "method": method, "tag": tag}
+        return pages(self._t, "/explanations", query, page_size=page_size)
+
+    def get(self, explanation_id: str) -> dict[str, Any]:
+        return self._t.json("GET", f"/explanations/{q(explanation_id)}")
+
+    def update(self, explanation_id: str, **fields: Any) -> dict[str, Any]:
+        return self._t.json("PATCH", f"/explanations/{q(explanation_id)}", json=fields)
+
+    def delete(self, explanation_id: str) -> None:
+        self._t.json("DELETE", f"/explanations/{q(explanation_id)}")
+
+    def download(
+        self,
+        explanation: str | Mapping[str, Any],
+        local_path: str | os.PathLike[str] | None = None,
+        *,
+        progress: bool | None = None,
+    ) -> Path:
+        record = dict(explanation) if isinstance(explanation, Mapping) else self.get(explanation)
+        if "files" not in record:
+            record = self.get(record["id"])
+        return download_version(self._client, "explanations", record, local_path, progress=progress)
