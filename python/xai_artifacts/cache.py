@@ -26,6 +26,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import requests
+
 from . import _state
 from ._locks import file_lock
 from .downloads import LinkSource, download_verified
@@ -71,6 +73,8 @@ class Cache:
         self.root = Path(root) if root is not None else default_cache_dir()
         self.max_bytes = max_bytes if max_bytes is not None else default_max_bytes()
         self.stats = CacheStats()
+        #: The HTTP session downloads use (signed storage URLs: no API credential on it).
+        self.session: requests.Session | None = None
 
     # --- paths -------------------------------------------------------------------------------
     @property
@@ -114,7 +118,7 @@ class Cache:
         if found:
             return found
         path = self.blob_path(sha256)
-        download_verified(link, path, sha256=sha256, size=size, progress=progress)
+        download_verified(link, path, sha256=sha256, size=size, progress=progress, session=self.session)
         os.chmod(path, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)  # edits must not reach other snapshots
         self.stats.downloads += 1
         self.stats.downloaded_bytes += size

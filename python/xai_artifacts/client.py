@@ -50,6 +50,7 @@ class Client:
         self.cache = Cache(Path(cache_dir) if cache_dir is not None else None, cache_max_bytes)
         # Signed storage URLs carry their own credential: the API key never goes to storage.
         self.storage_session = requests.Session()
+        self.cache.session = self.storage_session
         self.sessions = SessionUploader(self.transport, self.cache.uploads_dir, workers=workers, part_size=part_size)
         self.uploader = Uploader(self.transport, self.sessions, large_file_threshold)
         self.datasets = Datasets(self)

@@ -109,9 +109,11 @@ class Datasets:
         file = self.file(dataset, path)
         self._t.json("DELETE", f"/datasets/{q(dataset)}/files/{file['id']}")
 
-    def profile(self, dataset: str, path: str, *, version: int | str | None = None) -> dict[str, Any]:
+    def profile(self, dataset: str, path: str, *, version: int | str | None = None) -> dict[str, Any] | None:
+        """The file's whole profile (rows, columns with types, nulls, min/max, top values), or
+        None for a format that is not profiled."""
         file = self.file(dataset, path, version=version)
-        return self._t.json("GET", f"/datasets/{q(dataset)}/files/{file['id']}/profile")
+        return self._t.json("GET", f"/datasets/{q(dataset)}/files/{file['id']}/profile").get("profile")
 
     def preview(self, dataset: str, path: str, *, rows: int = 20, version: int | str | None = None) -> dict[str, Any]:
         file = self.file(dataset, path, version=version)

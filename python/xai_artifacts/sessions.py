@@ -13,6 +13,7 @@ import os
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,8 @@ class SessionUploader:
         self.part_size = part_size
         # Storage URLs carry their own signature: no API credential goes to them.
         self._storage = requests.Session()
+        #: Called with each part number once storage has it (progress reports, logs).
+        self.on_part: Callable[[int], None] | None = None
 
     def state_file(self, local: Path, target: dict[str, Any]) -> Path:
         key = json.dumps([self.transport.api_url, str(local.resolve()), target], sort_keys=True)
@@ -156,6 +159,8 @@ class SessionUploader:
                 if response.ok:
                     with lock:
                         bar.update(len(data))
+                        if self.on_part:
+                            self.on_part(n)
                     return
                 if response.status_code < 500 and response.status_code not in (403, 408, 429):
                     raise ApiError(response.status_code, "part_refused", f"Part {n}: {response.text[:300]}")
