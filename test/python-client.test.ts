@@ -42,7 +42,10 @@ describe('the Python client', () => {
     await run(python, ['-m', 'pip', 'install', '--quiet', '--no-build-isolation', '--no-index', source], {
       env: { ...process.env, PIP_DISABLE_PIP_VERSION_CHECK: '1' },
     });
-    const { stdout } = await run(python, ['-c', 'import xai_artifacts, pathlib; print(pathlib.Path(xai_artifacts.__file__).parent)']);
+    const { stdout } = await run(python, [
+      '-c',
+      'import xai_artifacts, pathlib; print(pathlib.Path(xai_artifacts.__file__).parent)',
+    ]);
     assert.ok(stdout.trim().startsWith(venv), `the package is imported from the venv, not the source tree (${stdout.trim()})`);
     assert.ok(existsSync(path.join(stdout.trim(), 'py.typed')), 'py.typed is installed');
     tests = path.join(source, 'tests');
@@ -52,7 +55,9 @@ describe('the Python client', () => {
   });
 
   for (const backend of ['embedded', 's3-postgres'] as Backend[]) {
-    test(`pytest against the API on ${backend}`, { skip: backend === 's3-postgres' ? postgresSkipReason : undefined }, async () => {
+    test(`pytest against the API on ${backend}`, {
+      skip: backend === 's3-postgres' ? postgresSkipReason : undefined,
+    }, async () => {
       const app = await startApp({ backend });
       try {
         const { stdout } = await run(python, ['-m', 'pytest', '-q', '-p', 'no:cacheprovider', '-rfEs', tests], {

@@ -35,7 +35,7 @@ test('every README code block runs as written, in order, against the embedded de
     const code = atServer(block.code, app.baseUrl);
     const where = `README line ${block.line} (${block.language})`;
     if (block.skip) {
-      assert.equal(block.language, 'sh', `${where}: only the quick start's commands are skipped`);
+      assert.equal(block.language, 'sh', `${where}: only the quick start's commands and install lines are skipped`);
       continue;
     }
     let stdout = '';
@@ -54,7 +54,10 @@ test('every README code block runs as written, in order, against the embedded de
       case 'python': {
         const file = path.join(dir, `block-${index}.py`);
         await fs.writeFile(file, code);
-        ({ stdout } = await run('python3', [file], { cwd: dir, env }));
+        // As after `pip install ./python` (test/python-client.test.ts installs it that way); the
+        // client's built-in address is the local server's, swapped like the others through XAI_API_URL.
+        const pythonEnv = { ...env, PYTHONPATH: path.join(root, 'python'), XAI_API_URL: app.baseUrl };
+        ({ stdout } = await run('python3', [file], { cwd: dir, env: pythonEnv }));
         break;
       }
       case 'js': {
@@ -88,10 +91,10 @@ test('every README code block runs as written, in order, against the embedded de
   }
   assert.deepEqual(
     ran,
-    ['sh', 'sh', 'python', 'python', 'sh', 'python', 'js', 'ts', 'sh', 'json'],
+    ['sh', 'sh', 'python', 'python', 'sh', 'python', 'python', 'python', 'js', 'ts', 'sh', 'json'],
     'the blocks a reader runs, in order',
   );
-  const [datasets, models, training, direct, lineage, reproduced, browser, typed] = printed;
+  const [datasets, models, training, direct, lineage, reproduced, pythonClient, compat, browser, typed] = printed;
   // curl: the dataset, two model versions, an explanation; the downloads wrote the same bytes.
   assert.match(datasets ?? '', /"name":"german-credit"/);
   assert.match(datasets ?? '', /"rows":\[\[35,1169,0\],\[22,5951,1\]\]/, 'the preview is typed');
@@ -108,6 +111,10 @@ test('every README code block runs as written, in order, against the embedded de
   assert.match(lineage ?? '', /"items":\[\{"version":2,"previousVersion":1,"by":"local"/);
   assert.equal(reproduced, 'german-credit v3 verified: 1 file(s), explained by shap\n');
   assert.deepEqual(await fs.readFile(path.join(dir, 'snapshot/raw/german_credit.csv')), csv);
+  // The Python client: a model pinned to the version it snapshotted; the compat layer's calls.
+  assert.match(pythonClient ?? '', /^random-forest v1 trained on german-credit v\d+ \(2 rows\)\n$/);
+  assert.equal(compat, "['models/german-credit/random-forest_v1.json', 'models/german-credit/random-forest_v2.json']\n");
+  assert.deepEqual(await fs.readFile(path.join(dir, 'train_copy.csv')), csv);
   assert.equal(browser, "[ 'raw/train_transaction.csv' ] [ [ 68.5, 0 ], [ 29, 1 ] ]\n");
   assert.equal(typed, "1 [ 'xgboost' ]\n");
   // The clean-up block deleted everything the others made.
