@@ -4,7 +4,8 @@
  * with python3-setuptools), then its pytest suite run against the real API on both backends —
  * every resource method, uploads and downloads resumed after SIGKILL and a cut connection,
  * the cache, snapshots, and the seed's R2StorageClient calls. Nothing may be skipped. Afterwards
- * every stored object has its row and every row its object (the reconciler finds nothing).
+ * every stored object has its row and every row its object (the reconciler finds nothing). Its
+ * type hints are checked with Debian's mypy (python3-mypy) in strict mode.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -52,6 +53,13 @@ describe('the Python client', () => {
   });
   after(async () => {
     if (scratch) await fs.rm(scratch, { recursive: true, force: true });
+  });
+
+  test('its type hints hold: mypy --strict (pyproject.toml) over the package', async () => {
+    const { stdout } = await run(SYSTEM_PYTHON, ['-m', 'mypy', 'xai_artifacts'], { cwd: path.dirname(tests) }).catch(
+      (error: { stdout?: string; stderr?: string }) => assert.fail(`mypy:\n${error.stdout ?? ''}${error.stderr ?? ''}`),
+    );
+    assert.match(stdout, /^Success: no issues found in \d+ source files/);
   });
 
   for (const backend of ['embedded', 's3-postgres'] as Backend[]) {

@@ -54,7 +54,7 @@ def download_version(
 
     def link_for(file: dict[str, Any]) -> LinkSource:
         def link() -> str:
-            answer = client.transport.json("GET", f"/{kind}/{record['id']}/files/{file['id']}/download")
+            answer = client.transport.obj("GET", f"/{kind}/{record['id']}/files/{file['id']}/download")
             return client.transport.url(answer["url"])
 
         return link
@@ -62,6 +62,6 @@ def download_version(
     files = record["files"]
     if len(files) == 1:
         return deliver_file(client, files[0], link_for(files[0]), local_path, progress=progress)
-    folder = client.cache.snapshots_dir(client.transport.api_url, kind) / record["id"]
+    folder: Path = client.cache.snapshots_dir(client.transport.api_url, kind) / record["id"]
     materialize(client, folder, files, link_for, progress=progress)
     return folder if local_path is None else copy_out(folder, files, Path(local_path))

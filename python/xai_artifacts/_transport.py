@@ -22,10 +22,11 @@ def backoff(attempt: int, retry_after: str | None = None) -> float:
     exponential with jitter, at most 30 s."""
     if retry_after:
         try:
-            return min(max(float(retry_after), 0.0), 60.0)
+            seconds: float = float(retry_after)
+            return min(max(seconds, 0.0), 60.0)
         except ValueError:
             pass
-    return min(30.0, 0.25 * (2**attempt)) * (0.5 + random.random() / 2)
+    return float(min(30.0, 0.25 * 2.0**attempt) * (0.5 + random.random() / 2))
 
 
 def problem_of(response: requests.Response) -> ApiError:
@@ -113,9 +114,9 @@ class Transport:
                 attempt += 1
                 continue
             if response.status_code >= 400:
-                error = problem_of(response)
+                problem = problem_of(response)
                 response.close()
-                raise error
+                raise problem
             return response
 
     def json(self, method: str, path: str, **options: Any) -> Any:
@@ -124,6 +125,13 @@ class Transport:
         if response.status_code == 204 or not response.content:
             return None
         return response.json()
+
+    def obj(self, method: str, path: str, **options: Any) -> dict[str, Any]:
+        """The answer's JSON object (every route but the deletes answers one)."""
+        answer = self.json(method, path, **options)
+        if not isinstance(answer, dict):
+            raise ApiError(None, "unexpected_answer", f"{method} {path} answered {type(answer).__name__}, not an object.")
+        return answer
 
 
 def _query_value(value: Any) -> Any:

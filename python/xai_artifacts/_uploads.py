@@ -38,8 +38,9 @@ def file_parts(local: str | os.PathLike[str], path_in: str | None = None, *, fir
     ]
     if not parts:
         raise FileNotFoundError(f"{root} holds no files")
-    if first:
-        parts.sort(key=lambda part: (not first(part.path), part.path))
+    if first is not None:
+        goes_first = first
+        parts.sort(key=lambda part: (not goes_first(part.path), part.path))
     return parts
 
 
@@ -83,7 +84,7 @@ class Uploader:
         *,
         params: Mapping[str, Any] | None = None,
         progress: bool | None = None,
-    ) -> Any:
+    ) -> dict[str, Any]:
         """One multipart request; each file's SHA-256 goes before it, so the server keeps nothing
         that differs. Refusals before storing (429, 503) are retried with a fresh body."""
         sha256s = {part.path: sha256_file(part.local) for part in parts}
@@ -93,7 +94,7 @@ class Uploader:
             with Progress(total, parts[0].path if parts else url_path, progress) as bar:
                 body = MultipartBody(form_fields(fields), list(parts), sha256s=sha256s, on_bytes=bar.update)
                 try:
-                    return self.transport.json(
+                    return self.transport.obj(
                         "POST", url_path, data=body, params=params, headers={"Content-Type": body.content_type}
                     )
                 except ApiError as error:
@@ -124,4 +125,5 @@ class Uploader:
             session = self.sessions.upload(
                 part.local, {"type": other_type, owner_field: version_id, "path": part.path}, progress=progress
             )
-        return session["result"]
+        result: dict[str, Any] = session["result"]
+        return result

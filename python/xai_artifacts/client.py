@@ -87,4 +87,4 @@ class Client:
         )
 
     def health(self) -> dict[str, Any]:
-        return self.transport.json("GET", "/ready")
+        return self.transport.obj("GET", "/ready")

@@ -153,7 +153,7 @@ class R2StorageClient:
         transport = self.client.transport
 
         def link() -> str:
-            return transport.url(transport.json("GET", f"/explanations/{record['id']}/files/{file['id']}/download")["url"])
+            return transport.url(transport.obj("GET", f"/explanations/{record['id']}/files/{file['id']}/download")["url"])
 
         deliver_file(self.client, file, link, destination)
 
@@ -161,7 +161,11 @@ class R2StorageClient:
     def _paths(self, prefix: str) -> Iterator[str]:
         kind, _, rest = prefix.partition("/")
         dataset = rest.split("/", 1)[0] if "/" in rest else None
-        wants = (lambda k: k == kind) if kind in ("datasets", "models", "explanations") and "/" in prefix else (lambda k: k.startswith(kind))
+        exact = kind in ("datasets", "models", "explanations") and "/" in prefix
+
+        def wants(candidate: str) -> bool:
+            return candidate == kind if exact else candidate.startswith(kind)
+
         if wants("datasets"):
             for name in [dataset] if dataset else (d["name"] for d in self.client.datasets.list()):
                 try:

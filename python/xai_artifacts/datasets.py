@@ -17,6 +17,8 @@ from .snapshots import resolve_version, snapshot_download
 if TYPE_CHECKING:
     from .client import Client
 
+Records = list[dict[str, Any]]  # (a module-level name: the class's own list() would shadow the builtin)
+
 
 class Datasets:
     def __init__(self, client: Client) -> None:
@@ -36,7 +38,7 @@ class Datasets:
         """A dataset without files (add them with ``upload``); ``exist_ok`` answers the existing one."""
         body = {k: v for k, v in {"name": name, "description": description, "tags": tags, "status": status}.items() if v is not None}
         try:
-            return self._t.json("POST", "/datasets", json=body)
+            return self._t.obj("POST", "/datasets", json=body)
         except ApiError as error:
             if exist_ok and error.code == "dataset_exists":
                 return self.get(name)
@@ -46,7 +48,7 @@ class Datasets:
         return pages(self._t, "/datasets", {"tag": tag, "q": q}, page_size=page_size)
 
     def get(self, dataset: str) -> dict[str, Any]:
-        return self._t.json("GET", f"/datasets/{q(dataset)}")
+        return self._t.obj("GET", f"/datasets/{q(dataset)}")
 
     def exists(self, dataset: str) -> bool:
         try:
@@ -59,17 +61,19 @@ class Datasets:
 
     def update(self, dataset: str, **fields: Any) -> dict[str, Any]:
         """PATCH: ``description``, ``tags``, ``status``, ``name``."""
-        return self._t.json("PATCH", f"/datasets/{q(dataset)}", json=fields)
+        return self._t.obj("PATCH", f"/datasets/{q(dataset)}", json=fields)
 
     def delete(self, dataset: str, *, cascade: bool = False) -> None:
         self._t.json("DELETE", f"/datasets/{q(dataset)}", params={"cascade": cascade or None})
 
     # --- files -------------------------------------------------------------------------------
-    def files(self, dataset: str, *, version: int | str | None = None) -> list[dict[str, Any]]:
+    def files(self, dataset: str, *, version: int | str | None = None) -> Records:
         """The files of the latest version, or of ``version`` (a number, latest or an alias)."""
         if version is None:
-            return self.get(dataset)["files"]
-        return self.version(dataset, version)["files"]
+            files: Records = self.get(dataset)["files"]
+        else:
+            files = self.version(dataset, version)["files"]
+        return files
 
     def file(self, dataset: str, path: str, *, version: int | str | None = None) -> dict[str, Any]:
         for file in self.files(dataset, version=version):
@@ -113,15 +117,16 @@ class Datasets:
         """The file's whole profile (rows, columns with types, nulls, min/max, top values), or
         None for a format that is not profiled."""
         file = self.file(dataset, path, version=version)
-        return self._t.json("GET", f"/datasets/{q(dataset)}/files/{file['id']}/profile").get("profile")
+        profile: dict[str, Any] | None = self._t.obj("GET", f"/datasets/{q(dataset)}/files/{file['id']}/profile").get("profile")
+        return profile
 
     def preview(self, dataset: str, path: str, *, rows: int = 20, version: int | str | None = None) -> dict[str, Any]:
         file = self.file(dataset, path, version=version)
-        return self._t.json("GET", f"/datasets/{q(dataset)}/files/{file['id']}/preview", params={"rows": rows})
+        return self._t.obj("GET", f"/datasets/{q(dataset)}/files/{file['id']}/preview", params={"rows": rows})
 
     def download_url(self, dataset: str, path: str, *, version: int | str | None = None, expires_in: int | None = None) -> str:
         file = self.file(dataset, path, version=version)
-        answer = self._t.json("GET", f"/datasets/{q(dataset)}/files/{file['id']}/download", params={"expiresIn": expires_in})
+        answer = self._t.obj("GET", f"/datasets/{q(dataset)}/files/{file['id']}/download", params={"expiresIn": expires_in})
         return self._t.url(answer["url"])
 
     def download(
@@ -138,12 +143,13 @@ class Datasets:
         own name). With it: the file written there, verified, resumable, never partial (from
         the cache when it holds the bytes, else straight from storage)."""
         manifest = resolve_version(self._client, dataset, version, offline=offline)
-        file = next((f for f in manifest["files"] if f["path"] == path), None)
-        if file is None:
+        found = next((f for f in manifest["files"] if f["path"] == path), None)
+        if found is None:
             raise ApiError(404, "file_not_found", f"Version {manifest['version']} of {dataset} has no file {path!r}.")
+        file: dict[str, Any] = found
 
         def link() -> str:
-            answer = self._t.json("GET", f"/datasets/{q(dataset)}/files/{file['id']}/download")
+            answer = self._t.obj("GET", f"/datasets/{q(dataset)}/files/{file['id']}/download")
             return self._t.url(answer["url"])
 
         return deliver_file(self._client, file, link, local_path, progress=progress)
@@ -156,20 +162,20 @@ class Datasets:
         return pages(self._t, f"/datasets/{q(dataset)}/versions")
 
     def version(self, dataset: str, ref: int | str = "latest", *, links: bool = False) -> dict[str, Any]:
-        return self._t.json("GET", f"/datasets/{q(dataset)}/versions/{q(ref)}", params={"links": links or None})
+        return self._t.obj("GET", f"/datasets/{q(dataset)}/versions/{q(ref)}", params={"links": links or None})
 
     def delete_version(self, dataset: str, version: int) -> None:
         self._t.json("DELETE", f"/datasets/{q(dataset)}/versions/{q(version)}")
 
     def lineage(self, dataset: str, ref: int | str = "latest") -> dict[str, Any]:
-        return self._t.json("GET", f"/datasets/{q(dataset)}/versions/{q(ref)}/lineage")
+        return self._t.obj("GET", f"/datasets/{q(dataset)}/versions/{q(ref)}/lineage")
 
     def set_alias(self, dataset: str, alias: str, version: int) -> dict[str, Any]:
         """Points (or moves) ``alias`` at a version; every move is kept in its history."""
-        return self._t.json("PUT", f"/datasets/{q(dataset)}/aliases/{q(alias)}", json={"version": version})
+        return self._t.obj("PUT", f"/datasets/{q(dataset)}/aliases/{q(alias)}", json={"version": version})
 
     def alias(self, dataset: str, alias: str) -> dict[str, Any]:
-        return self._t.json("GET", f"/datasets/{q(dataset)}/aliases/{q(alias)}")
+        return self._t.obj("GET", f"/datasets/{q(dataset)}/aliases/{q(alias)}")
 
     def delete_alias(self, dataset: str, alias: str) -> None:
         self._t.json("DELETE", f"/datasets/{q(dataset)}/aliases/{q(alias)}")

@@ -67,10 +67,10 @@ class Explanations:
         return pages(self._t, "/explanations", query, page_size=page_size)
 
     def get(self, explanation_id: str) -> dict[str, Any]:
-        return self._t.json("GET", f"/explanations/{q(explanation_id)}")
+        return self._t.obj("GET", f"/explanations/{q(explanation_id)}")
 
     def update(self, explanation_id: str, **fields: Any) -> dict[str, Any]:
-        return self._t.json("PATCH", f"/explanations/{q(explanation_id)}", json=fields)
+        return self._t.obj("PATCH", f"/explanations/{q(explanation_id)}", json=fields)
 
     def delete(self, explanation_id: str) -> None:
         self._t.json("DELETE", f"/explanations/{q(explanation_id)}")

@@ -88,18 +88,18 @@ class Models:
         return pages(self._t, "/models", query, page_size=page_size)
 
     def get(self, model_id: str) -> dict[str, Any]:
-        return self._t.json("GET", f"/models/{q(model_id)}")
+        return self._t.obj("GET", f"/models/{q(model_id)}")
 
     def version(self, dataset: str, name: str, ref: int | str = "latest") -> dict[str, Any]:
         """A version by number, ``latest`` or an alias such as ``production``."""
-        return self._t.json("GET", f"/datasets/{q(dataset)}/models/{q(name)}/{q(ref)}")
+        return self._t.obj("GET", f"/datasets/{q(dataset)}/models/{q(name)}/{q(ref)}")
 
     def latest(self, dataset: str, name: str) -> dict[str, Any]:
         return self.version(dataset, name, "latest")
 
     def update(self, model_id: str, **fields: Any) -> dict[str, Any]:
         """PATCH: ``description``, ``tags``, ``metrics``, ``params``."""
-        return self._t.json("PATCH", f"/models/{q(model_id)}", json=fields)
+        return self._t.obj("PATCH", f"/models/{q(model_id)}", json=fields)
 
     def delete(self, model_id: str, *, cascade: bool = False) -> None:
         self._t.json("DELETE", f"/models/{q(model_id)}", params={"cascade": cascade or None})
@@ -115,13 +115,13 @@ class Models:
 
     def lineage(self, model_id: str) -> dict[str, Any]:
         """The dataset version it was trained on (with its files) and its explanations."""
-        return self._t.json("GET", f"/models/{q(model_id)}/lineage")
+        return self._t.obj("GET", f"/models/{q(model_id)}/lineage")
 
     def set_alias(self, dataset: str, name: str, alias: str, version: int) -> dict[str, Any]:
-        return self._t.json("PUT", f"/datasets/{q(dataset)}/models/{q(name)}/aliases/{q(alias)}", json={"version": version})
+        return self._t.obj("PUT", f"/datasets/{q(dataset)}/models/{q(name)}/aliases/{q(alias)}", json={"version": version})
 
     def alias(self, dataset: str, name: str, alias: str) -> dict[str, Any]:
-        return self._t.json("GET", f"/datasets/{q(dataset)}/models/{q(name)}/aliases/{q(alias)}")
+        return self._t.obj("GET", f"/datasets/{q(dataset)}/models/{q(name)}/aliases/{q(alias)}")
 
     def delete_alias(self, dataset: str, name: str, alias: str) -> None:
         self._t.json("DELETE", f"/datasets/{q(dataset)}/models/{q(name)}/aliases/{q(alias)}")

@@ -49,16 +49,18 @@ class SessionUploader:
         info = os.stat(local)
         fingerprint = {"size": info.st_size, "mtime_ns": info.st_mtime_ns}
         state_path = self.state_file(local, target)
-        session = self._resume(state_path, fingerprint)
-        if session is None:
-            session = self.transport.json(
+        resumed = self._resume(state_path, fingerprint)
+        if resumed is not None:
+            session = resumed
+        else:
+            session = self.transport.obj(
                 "POST", "/uploads", json={"target": target, "size": info.st_size, "partSize": self.part_size}
             )
             _state.write_json(state_path, {"session": session["id"], **fingerprint})
         try:
             sha256 = self._send_parts(local, session, progress)
             if session["state"] == "uploading":
-                session = self.transport.json("POST", f"/uploads/{session['id']}/complete", retry=True)
+                session = self.transport.obj("POST", f"/uploads/{session['id']}/complete", retry=True)
             session = self._settled(session)
         except ApiError as error:
             if error.code in ("upload_expired", "upload_not_open", "upload_not_found"):
@@ -80,6 +82,7 @@ class SessionUploader:
         return session
 
     def _resume(self, state_path: Path, fingerprint: dict[str, int]) -> dict[str, Any] | None:
+        """The saved session of this file and target, if it can still finish."""
         saved = _state.read_json(state_path)
         if not isinstance(saved, dict) or "session" not in saved:
             return None
@@ -92,7 +95,7 @@ class SessionUploader:
             _state.remove(state_path)
             return None
         try:
-            session = self.transport.json("GET", f"/uploads/{saved['session']}")
+            session = self.transport.obj("GET", f"/uploads/{saved['session']}")
         except ApiError as error:
             if error.status in (404, 409, 410):
                 _state.remove(state_path)
@@ -109,7 +112,7 @@ class SessionUploader:
         size, part_size, count = session["size"], session["partSize"], session["partCount"]
 
         def expected(n: int) -> int:
-            return min(part_size, size - (n - 1) * part_size)
+            return int(min(part_size, size - (n - 1) * part_size))
 
         done = {
             p["partNumber"] for p in session.get("uploadedParts", []) if p["size"] == expected(p["partNumber"])
@@ -146,7 +149,7 @@ class SessionUploader:
         attempts = self.transport.retries + 1
         for attempt in range(attempts):
             # A fresh URL each attempt: an expired one is never reused.
-            signed = self.transport.json(
+            signed = self.transport.obj(
                 "POST",
                 f"/uploads/{session_id}/parts",
                 json={"partNumbers": [n], "sha256": {str(n): checksum}},
@@ -175,7 +178,7 @@ class SessionUploader:
         while session["state"] == "verifying":
             time.sleep(delay)
             delay = min(delay * 1.5, 2.0)
-            session = self.transport.json("GET", f"/uploads/{session['id']}")
+            session = self.transport.obj("GET", f"/uploads/{session['id']}")
         return session
 
 
@@ -185,7 +188,7 @@ def stored_sha256(record: Any, path: str | None) -> str | None:
         return None
     for file in record.get("files") or []:
         if file.get("path") == path:
-            return file.get("sha256")
+            return str(file.get("sha256"))
     return None
 
 

@@ -62,7 +62,7 @@ def resolve_version(client: Client, dataset: str, version: int | str, *, offline
     ref = str(version)
     if not offline_mode(offline):
         try:
-            answer = client.transport.json(
+            answer = client.transport.obj(
                 "GET", f"/datasets/{_q(dataset)}/versions/{_q(ref)}", params={"links": True, "expiresIn": 3600}
             )
         except ApiError as error:
@@ -76,7 +76,7 @@ def resolve_version(client: Client, dataset: str, version: int | str, *, offline
             return answer
     number = ref if ref.isdigit() else (_state.read_json(manifests / f"ref-{ref}.json") or {}).get("version")
     manifest = _state.read_json(manifests / f"v{number}.json") if number is not None else None
-    if manifest is None:
+    if not isinstance(manifest, dict):
         raise ApiError(None, "unreachable", f"Version {ref} of {dataset} is not cached and the API cannot be asked.")
     return manifest
 
@@ -163,7 +163,7 @@ def _link_for(client: Client, dataset: str, file: dict[str, Any]) -> LinkSource:
         first.clear()
         if url:
             return client.transport.url(url)
-        answer = client.transport.json("GET", f"/datasets/{_q(dataset)}/files/{file['id']}/download")
+        answer = client.transport.obj("GET", f"/datasets/{_q(dataset)}/files/{file['id']}/download")
         return client.transport.url(answer["url"])
 
     return link
