@@ -85,6 +85,17 @@ export const settingDocs: Record<keyof Env, SettingDoc> = {
     meaning: '`postgres`, `supabase` or `pglite`, when the choice is ambiguous',
   },
   RECONCILE_OLDER_THAN_MINUTES: { default: '120', meaning: 'the reconciler touches only what is older than this' },
+  IMPORT_S3_ENDPOINT: {
+    default: 'the R2 endpoint',
+    meaning:
+      "`npm run import -- --from s3://bucket/prefix`: the source bucket's S3 endpoint (another R2 account, Supabase Storage's `…/storage/v1/s3`)",
+  },
+  IMPORT_S3_ACCESS_KEY_ID: { default: '`R2_ACCESS_KEY_ID`', meaning: "the import source's access key (read-only is enough)" },
+  IMPORT_S3_SECRET_ACCESS_KEY: { default: '`R2_SECRET_ACCESS_KEY`', meaning: "that key's secret" },
+  IMPORT_S3_REGION: {
+    default: '`S3_REGION`',
+    meaning: "the import source's signing region (Supabase Storage: the project's region)",
+  },
   RECONCILE_INTERVAL_MINUTES: { default: '0 (off)', meaning: 'the server runs the reconciler itself this often' },
   RATE_LIMIT_UPLOADS_PER_MINUTE: {
     default: '60',

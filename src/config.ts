@@ -107,6 +107,13 @@ export interface Config {
   reconcileOlderThanMs: number;
   /** Run the reconciler inside the server this often (0: never; use `npm run reconcile`). */
   reconcileIntervalMs: number;
+  /** `npm run import -- --from s3://…`: the source bucket's endpoint and keys (default: the R2 settings). */
+  importS3: {
+    endpoint?: string | undefined;
+    accessKeyId?: string | undefined;
+    secretAccessKey?: string | undefined;
+    region?: string | undefined;
+  };
 }
 
 export class ConfigError extends Error {
@@ -233,6 +240,10 @@ const envSchema = z.object({
   API_KEYS: optionalString,
   METADATA_BACKEND: z.preprocess(emptyAsUndefined, z.enum(['postgres', 'supabase', 'pglite']).optional()),
   RECONCILE_OLDER_THAN_MINUTES: count(120),
+  IMPORT_S3_ENDPOINT: optionalUrl,
+  IMPORT_S3_ACCESS_KEY_ID: optionalString,
+  IMPORT_S3_SECRET_ACCESS_KEY: optionalString,
+  IMPORT_S3_REGION: optionalString,
   RECONCILE_INTERVAL_MINUTES: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(0)),
   RATE_LIMIT_UPLOADS_PER_MINUTE: count(60),
   RATE_LIMIT_DOWNLOADS_PER_MINUTE: count(600),
@@ -310,6 +321,12 @@ export function loadConfig(environment: NodeJS.ProcessEnv): Config {
     downloads: { defaultTtlSeconds: env.DOWNLOAD_URL_TTL_SECONDS, signingSecret: env.DOWNLOAD_SIGNING_SECRET },
     auth,
     reconcileOlderThanMs: env.RECONCILE_OLDER_THAN_MINUTES * 60_000,
+    importS3: {
+      endpoint: env.IMPORT_S3_ENDPOINT,
+      accessKeyId: env.IMPORT_S3_ACCESS_KEY_ID,
+      secretAccessKey: env.IMPORT_S3_SECRET_ACCESS_KEY,
+      region: env.IMPORT_S3_REGION,
+    },
     reconcileIntervalMs: env.RECONCILE_INTERVAL_MINUTES * 60_000,
     rateLimits: {
       uploadsPerMinute: env.RATE_LIMIT_UPLOADS_PER_MINUTE,
