@@ -144,3 +144,20 @@ def test_large_versions_go_by_sessions(api_url: str, tmp_path: Path, name: str) 
     out = client.models.download(model["id"])
     assert {p.name: sha256_of(p) for p in out.iterdir()} == stored
     assert not list((tmp_path / "cache" / "uploads").glob("*.json"))
+
+
+def test_a_session_aborted_elsewhere_is_started_over(api_url: str, tmp_path: Path, name: str) -> None:
+    client = Client(api_url, cache_dir=tmp_path / "cache")
+    client.datasets.create(name)
+    source = write_csv(tmp_path / "t.csv", 40 * MiB)
+    cache = str(tmp_path / "cache")
+    kill_after(start(["upload", cache, str(source), name, "raw/t.csv"], api_url), 1, "part ")
+    (state,) = list((tmp_path / "cache" / "uploads").glob("*.json"))
+    session_id = json.loads(state.read_text())["session"]
+    settled_session(client, session_id)
+    client.transport.request("DELETE", f"/uploads/{session_id}")  # another process gave up on it
+
+    lines = finish(start(["upload", cache, str(source), name, "raw/t.csv"], api_url))
+    assert sorted(int(line.split()[1]) for line in lines if line.startswith("part ")) == [1, 2, 3], "all parts, anew"
+    assert lines[-1] == f"done {sha256_of(source)}"
+    assert client.transport.obj("GET", f"/uploads/{session_id}")["state"] == "aborted"

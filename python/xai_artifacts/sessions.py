@@ -27,6 +27,8 @@ from .errors import ApiError
 
 MiB = 1024 * 1024
 DEFAULT_PART_SIZE = 16 * MiB
+#: A session's answers that mean it cannot finish: the next attempt starts a new one.
+RESTARTABLE = frozenset({"upload_expired", "upload_not_open", "upload_not_found"})
 
 
 class SessionUploader:
@@ -45,7 +47,17 @@ class SessionUploader:
         return self.state_dir / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.json"
 
     def upload(self, local: Path, target: dict[str, Any], *, progress: bool | None = None) -> dict[str, Any]:
-        """Uploads (or finishes uploading) one file into ``target``; answers the session when ready."""
+        """Uploads (or finishes uploading) one file into ``target``; answers the session when ready.
+        A resumed session that can no longer finish (expired, aborted elsewhere) is replaced by a
+        new one once."""
+        try:
+            return self._upload(local, target, progress)
+        except ApiError as error:
+            if error.code not in RESTARTABLE:
+                raise
+            return self._upload(local, target, progress)
+
+    def _upload(self, local: Path, target: dict[str, Any], progress: bool | None) -> dict[str, Any]:
         info = os.stat(local)
         fingerprint = {"size": info.st_size, "mtime_ns": info.st_mtime_ns}
         state_path = self.state_file(local, target)
@@ -63,7 +75,7 @@ class SessionUploader:
                 session = self.transport.obj("POST", f"/uploads/{session['id']}/complete", retry=True)
             session = self._settled(session)
         except ApiError as error:
-            if error.code in ("upload_expired", "upload_not_open", "upload_not_found"):
+            if error.code in RESTARTABLE:
                 _state.remove(state_path)  # the session cannot finish: the next call starts a new one
             raise
         _state.remove(state_path)
