@@ -283,4 +283,39 @@ describe('npm run import', () => {
     const listed = await client.send(new ListObjectsV2Command({ Bucket: 'legacy-platform' }));
     assert.equal(listed.KeyCount, tree.size, 'the source bucket holds what it held');
   });
+
+  test("the API's own bucket into Postgres + S3: copied server-side, verified by reading back", {
+    skip: postgresSkipReason,
+  }, async (t) => {
+    const { s3, env } = await s3AndPostgres(t);
+    const tree = platformTree(12 * MiB);
+    const client = new S3Client({
+      endpoint: s3.endpoint,
+      region: 'auto',
+      forcePathStyle: true,
+      credentials: { accessKeyId: s3.config.accessKeyId, secretAccessKey: s3.config.secretAccessKey },
+    });
+    t.after(() => client.destroy());
+    for (const [key, bytes] of tree) {
+      await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `legacy/${key}`, Body: bytes }));
+    }
+    const from = ['--from', `s3://${s3.bucket}/legacy`];
+
+    const run = await importCli(from, env);
+    assert.equal(run.code, 0, run.stderr + run.stdout);
+    assert.match(run.stdout, /files are copied server-side/);
+    assert.equal(run.stdout.match(/^\[\d+\/12\] copied server-side /gm)?.length, 12, run.stdout);
+    const state = await servedState(t, env);
+    assertImported(state, tree);
+
+    const again = await importCli(from, env);
+    assert.match(again.stdout, /imported: 0 copied \(0 B\), 12 already there, 0 failed, 2 not mapped/);
+    const check = await cli('src/cli/reconcile.ts', ['--older-than', '0', '--dry-run', '--json'], env);
+    const report = JSON.parse(check.stdout) as Record<string, unknown[]>;
+    for (const finding of ['stalePendingRows', 'staleUploads', 'orphanObjects', 'missingObjects']) {
+      assert.deepEqual(report[finding], [], finding);
+    }
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: 'legacy/' }));
+    assert.equal(listed.KeyCount, tree.size, 'the source objects are all still there');
+  });
 });

@@ -4,7 +4,8 @@
  * this API — in the layout of its R2StorageClient — into the configured storage and metadata
  * (the same environment as the server). --dry-run prints the plan and changes nothing; a real run
  * prints a line per file, skips what is already there with the same SHA-256, can be killed and
- * re-run, and never writes to the source. Exit code 0 when everything mapped is imported, 2 when
+ * re-run, and never writes to the source (a bucket of the target's own account is copied from
+ * server-side). Exit code 0 when everything mapped is imported, 2 when
  * an item failed, 1 when it could not start.
  */
 import fs from 'node:fs/promises';
@@ -27,6 +28,18 @@ const USAGE =
 function fail(message: string): never {
   process.stderr.write(`${message}\n`);
   process.exit(1);
+}
+
+/**
+ * A bucket the target store's own credentials reach at the same endpoint (the same R2 account):
+ * files are then copied server-side, never streamed through this process.
+ */
+function serverSideBucket(from: string, config: Config): { bucket: string; prefix: string } | undefined {
+  const location = from.startsWith('s3://') ? parseS3Url(from) : undefined;
+  const r2 = config.storage.kind === 's3' ? config.storage : undefined;
+  if (!location || !r2) return undefined;
+  const { endpoint = r2.endpoint, accessKeyId = r2.accessKeyId } = config.importS3;
+  return new URL(endpoint).origin === new URL(r2.endpoint).origin && accessKeyId === r2.accessKeyId ? location : undefined;
 }
 
 function sourceFor(from: string, config: Config): ImportSource {
@@ -91,7 +104,10 @@ try {
     try {
       print(describePlan(plan)[0] ?? '');
       for (const skipped of plan.unmapped) print(`not imported: ${skipped.key}: ${skipped.reason}`);
+      const sameAccount = serverSideBucket(values.from, config);
+      if (sameAccount) print(`the source is in the target's account: files are copied server-side (${sameAccount.bucket})`);
       const report = await runImport(plan, {
+        ...(sameAccount ? { serverSideCopy: { directUploads: services.directUploads, ...sameAccount } } : {}),
         datasets: services.datasets,
         models: services.models,
         explanations: services.explanations,

@@ -164,6 +164,24 @@ export class DirectUploadService {
     return this.#sign(session, request);
   }
 
+  /**
+   * Fills every part of a session from an object of the same store account, server-side (the
+   * import from the API's own bucket): no byte passes through this process. Completing it then
+   * reads the object back once, as for any direct upload.
+   */
+  async copyParts(actor: Actor, id: string, source: { bucket: string; key: string }): Promise<void> {
+    const { storage } = this.#deps;
+    if (!storage.copyPart) throw new Error('This store cannot copy server-side.');
+    const session = await this.#deps.metadata.uploadSessions.get(actor.scope, id);
+    assertTakingParts(session);
+    const plan = planOf(session);
+    for (let partNumber = 1; partNumber <= session.partCount; partNumber += 1) {
+      const start = (partNumber - 1) * plan.partSize;
+      const end = start + expectedPartSize(session.size, plan, partNumber);
+      await storage.copyPart(session.objectKey, session.storageUploadId, partNumber, { ...source, start, end });
+    }
+  }
+
   /** GET /uploads/{id}: the session, with the parts the store holds while it takes parts. */
   async get(actor: Actor, id: string): Promise<UploadSessionView> {
     const session = await this.#deps.metadata.uploadSessions.get(actor.scope, id);

@@ -6,11 +6,14 @@
  * SHA-256 is skipped (the source is read to compare only where a stored file has the same path
  * or, for versions, the same size). Each dataset batch, model version and explanation is all or
  * nothing, so a killed import leaves no half-recorded item and a re-run finishes the rest. The
- * source is only read.
+ * source is only read. From a bucket of the target store's own account, files are copied
+ * server-side instead (serverSideCopy).
  */
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { DatasetService } from '../datasets/dataset-service.ts';
+import type { DirectUploadService } from '../direct-uploads/direct-upload-service.ts';
+import type { UploadTarget } from '../direct-uploads/target.ts';
 import type { Actor } from '../domain.ts';
 import { AppError } from '../errors.ts';
 import type { ExplanationService } from '../explanations/explanation-service.ts';
@@ -30,6 +33,12 @@ export interface ImportDeps {
   signal: AbortSignal;
   /** A dataset's new files are stored in batches of at most this many bytes (each one version). */
   batchBytes?: number;
+  /**
+   * When the source is a bucket of the target store's account: files are copied server-side into
+   * direct-upload sessions (no byte passes through this process), then read back once to be
+   * hashed and profiled, as every direct upload is. Each file is then its own dataset version.
+   */
+  serverSideCopy?: { directUploads: DirectUploadService; bucket: string; prefix: string };
 }
 
 export interface ImportReport {
@@ -57,6 +66,7 @@ export async function runImport(plan: ImportPlan, deps: ImportDeps): Promise<Imp
       step(`failed ${key}: ${error.code}: ${error.message}`);
     }
   };
+  const copied = deps.serverSideCopy ? 'copied server-side' : 'copied';
   const context = (overwrite = false): UploadContext & { overwrite: boolean } => ({ signal: deps.signal, overwrite });
 
   for (const [name, files] of plan.datasets) {
@@ -71,20 +81,30 @@ export async function runImport(plan: ImportPlan, deps: ImportDeps): Promise<Imp
         pending.push(file);
       }
     }
-    for (const batch of batches(pending, deps.batchBytes ?? DEFAULT_BATCH_BYTES)) {
+    // Server-side copies go one file per session (and version); streamed files in batches.
+    for (const batch of batches(pending, deps.serverSideCopy ? 0 : (deps.batchBytes ?? DEFAULT_BATCH_BYTES))) {
       try {
-        const dataset = await deps.datasets.addFiles(
-          deps.actor,
-          name,
-          fileParts(deps.source, batch, (f) => f.target.path),
-          context(true),
-        );
+        const [only] = batch;
+        const dataset =
+          deps.serverSideCopy && only
+            ? ((await copyServerSide(deps, deps.serverSideCopy, only, {
+                type: 'dataset-file',
+                dataset: name,
+                path: only.target.path,
+                overwrite: true,
+              })) as Awaited<ReturnType<DatasetService['addFiles']>>)
+            : await deps.datasets.addFiles(
+                deps.actor,
+                name,
+                fileParts(deps.source, batch, (f) => f.target.path),
+                context(true),
+              );
         for (const file of batch) {
           const stored = dataset.files?.find((f) => f.path === file.target.path);
           result.copied += 1;
           result.copiedBytes += file.size;
           step(
-            `copied ${file.key} → ${name}/${file.target.path} v${dataset.version} (${bytes(file.size)}, sha256 ${stored?.sha256})`,
+            `${copied} ${file.key} → ${name}/${file.target.path} v${dataset.version} (${bytes(file.size)}, sha256 ${stored?.sha256})`,
           );
         }
       } catch (error) {
@@ -107,17 +127,20 @@ export async function runImport(plan: ImportPlan, deps: ImportDeps): Promise<Imp
         continue;
       }
       const fields = { dataset, name };
-      const created = await deps.models.create(
-        deps.actor,
-        versionParts(deps.source, fields, model, model.target.filename),
-        context(),
-      );
+      const created = deps.serverSideCopy
+        ? ((await copyServerSide(deps, deps.serverSideCopy, model, {
+            type: 'model',
+            ...fields,
+            filename: model.target.filename,
+            files: 1,
+          })) as Awaited<ReturnType<ModelService['create']>>)
+        : await deps.models.create(deps.actor, versionParts(deps.source, fields, model, model.target.filename), context());
       const renumbered =
         created.version === version ? '' : ` (the API numbers versions in order: ${version} is ${created.version})`;
       result.copied += 1;
       result.copiedBytes += model.size;
       step(
-        `copied ${model.key} → ${dataset}/${name} version ${created.version}${renumbered} (${bytes(model.size)}, sha256 ${created.sha256})`,
+        `${copied} ${model.key} → ${dataset}/${name} version ${created.version}${renumbered} (${bytes(model.size)}, sha256 ${created.sha256})`,
       );
     } catch (error) {
       failed([model], error);
@@ -136,17 +159,55 @@ export async function runImport(plan: ImportPlan, deps: ImportDeps): Promise<Imp
         continue;
       }
       const fields = { model: model.id, method };
-      const created = await deps.explanations.create(deps.actor, versionParts(deps.source, fields, explanation, path), context());
+      const created = deps.serverSideCopy
+        ? ((await copyServerSide(deps, deps.serverSideCopy, explanation, {
+            type: 'explanation',
+            ...fields,
+            filename: path,
+            files: 1,
+          })) as Awaited<ReturnType<ExplanationService['create']>>)
+        : await deps.explanations.create(deps.actor, versionParts(deps.source, fields, explanation, path), context());
       result.copied += 1;
       result.copiedBytes += explanation.size;
       step(
-        `copied ${explanation.key} → ${method} explanation of ${dataset}/${model.name} v${model.version} (${bytes(explanation.size)}, sha256 ${created.sha256})`,
+        `${copied} ${explanation.key} → ${method} explanation of ${dataset}/${model.name} v${model.version} (${bytes(explanation.size)}, sha256 ${created.sha256})`,
       );
     } catch (error) {
       failed([explanation], error);
     }
   }
   return result;
+}
+
+/**
+ * One file copied server-side through a direct-upload session: open (every check of an upload),
+ * parts copied by the store, complete, then the read-back verification. Answers the record the
+ * session made; a refusal aborts the session (nothing is left behind).
+ */
+async function copyServerSide(
+  deps: ImportDeps,
+  copy: NonNullable<ImportDeps['serverSideCopy']>,
+  item: { key: string; size: number },
+  target: UploadTarget,
+): Promise<unknown> {
+  const { directUploads } = copy;
+  const session = await directUploads.open(deps.actor, { target, size: item.size });
+  try {
+    await directUploads.copyParts(deps.actor, session.id, { bucket: copy.bucket, key: copy.prefix + item.key });
+    let state = await directUploads.complete(deps.actor, session.id);
+    while (state.state === 'verifying') {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      state = await directUploads.get(deps.actor, session.id);
+    }
+    if (state.state !== 'ready' || !state.result) {
+      const problem = state.problem as { code?: string; detail?: string } | null | undefined;
+      throw new AppError('invalid_file', `${problem?.code ?? state.state}: ${problem?.detail ?? 'the copy did not verify'}`);
+    }
+    return state.result;
+  } catch (error) {
+    await directUploads.abort(deps.actor, session.id).catch(() => undefined); // else the reconciler ends it
+    throw error;
+  }
 }
 
 /** The dataset (created when missing), as path → the stored file's size and SHA-256. */

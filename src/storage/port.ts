@@ -113,6 +113,17 @@ export interface ObjectStorage {
   signPartUpload(key: string, uploadId: string, partNumber: number, options: SignPartOptions): Promise<SignedPart>;
   /** The parts received so far, by part number; undefined when the upload no longer exists. */
   listParts(key: string, uploadId: string): Promise<StoredPart[] | undefined>;
+  /**
+   * Server-side copy into a direct upload: bytes [start, end) of another object of the same
+   * account (`source.bucket`) become part `partNumber`, no byte passing through the API. S3
+   * stores only (UploadPartCopy); absent on the filesystem store.
+   */
+  copyPart?(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    source: { bucket: string; key: string; start: number; end: number },
+  ): Promise<void>;
   /** Assembles the parts (in part-number order) into the object at `key`. */
   completeMultipart(key: string, uploadId: string, parts: StoredPart[]): Promise<{ etag: string }>;
   /** Streams the object (verification reads it back once). */

@@ -17,6 +17,7 @@ import {
   ListPartsCommand,
   type S3Client,
   S3ServiceException,
+  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import type { StorageConfig } from '../config.ts';
 import { MemoryBudget } from '../uploads/memory-budget.ts';
@@ -238,6 +239,28 @@ export class S3Storage implements ObjectStorage {
     } catch (error) {
       if (isNotFound(error)) return undefined;
       throw asStorageError(error, 'list the parts of an upload');
+    }
+  }
+
+  async copyPart(
+    key: string,
+    uploadId: string,
+    partNumber: number,
+    source: { bucket: string; key: string; start: number; end: number },
+  ): Promise<void> {
+    try {
+      await this.#client.send(
+        new UploadPartCopyCommand({
+          Bucket: this.#bucket,
+          Key: key,
+          UploadId: uploadId,
+          PartNumber: partNumber,
+          CopySource: `${source.bucket}/${source.key.split('/').map(encodeURIComponent).join('/')}`,
+          CopySourceRange: `bytes=${source.start}-${source.end - 1}`,
+        }),
+      );
+    } catch (error) {
+      throw asStorageError(error, 'copy a part');
     }
   }
 
