@@ -15,6 +15,7 @@ import path from 'node:path';
 import { describe, type TestContext, test } from 'node:test';
 import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { parquetWriteBuffer } from 'hyparquet-writer';
+import postgres from 'postgres';
 import { projectRoot } from '../src/project-files.ts';
 import { postgresSkipReason } from './support/postgres.ts';
 import { startServerProcess } from './support/server-process.ts';
@@ -72,25 +73,41 @@ interface Cli {
   stderr: string;
 }
 
-function importCli(args: string[], env: Record<string, string>, killWhen?: (stdout: string) => boolean): Promise<Cli> {
+function importCli(args: string[], env: Record<string, string>, killWhen?: Promise<unknown>): Promise<Cli> {
   return cli('src/cli/import.ts', args, env, killWhen);
 }
 
-function cli(script: string, args: string[], env: Record<string, string>, killWhen?: (stdout: string) => boolean): Promise<Cli> {
+/** Runs a CLI as a process; killed (SIGKILL) when `killWhen` resolves first. */
+function cli(script: string, args: string[], env: Record<string, string>, killWhen?: Promise<unknown>): Promise<Cli> {
   const child = spawn(process.execPath, [path.join(projectRoot(), script), ...args], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
+  let exited = false;
   child.stdout.on('data', (chunk: Buffer) => {
     stdout += chunk.toString();
-    if (killWhen?.(stdout)) child.kill('SIGKILL');
   });
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+  void killWhen?.then(() => {
+    if (!exited) child.kill('SIGKILL');
+  });
+  return new Promise((resolve) =>
+    child.once('exit', (code) => {
+      exited = true;
+      resolve({ code, stdout, stderr });
+    }),
+  );
+}
+
+/** Resolves once `check` answers true (polled every 10 ms), or after `ms` regardless. */
+async function when(check: () => Promise<boolean>, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  // A check that throws (the tables the CLI migrates are not there yet) is a no.
+  while (Date.now() < deadline && !(await check().catch(() => false))) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
 interface StoredState {
@@ -234,10 +251,12 @@ describe('npm run import', () => {
     for (const [key, bytes] of tree) assert.deepEqual(await fs.readFile(path.join(dir, 'tree', key)), bytes, `${key} untouched`);
   });
 
-  test('a bucket on an S3 server into Postgres + S3: killed partway and re-run, the same result', {
+  test('a bucket on an S3 server into Postgres + S3: killed mid-copy and re-run, the same result', {
     skip: postgresSkipReason,
   }, async (t) => {
-    const { s3, env } = await s3AndPostgres(t);
+    const stack = await s3AndPostgres(t);
+    const { s3, database } = stack;
+    const env = { ...stack.env, DATA_DIR: await tempDir(t, 'xai-import-journal-') };
     const tree = platformTree(48 * MiB);
     const client = new S3Client({
       endpoint: s3.endpoint,
@@ -250,16 +269,27 @@ describe('npm run import', () => {
     for (const [key, bytes] of tree) {
       await client.send(new PutObjectCommand({ Bucket: 'legacy-platform', Key: `railway/${key}`, Body: bytes }));
     }
-    const from = ['--from', 's3://legacy-platform/railway'];
+    // The target's own credentials reach this bucket: --stream sends the bytes through the importer.
+    const from = ['--from', 's3://legacy-platform/railway', '--stream'];
 
-    // Killed while the 48 MiB file is being copied (after the datasets before it are done).
-    const killed = await importCli(from, env, (out) => /\[5\/12\] copied /.test(out));
+    // Killed while the 48 MiB file is being copied: its row reserved, its bytes on their way.
+    const sql = postgres(database.url, { max: 1, onnotice: () => undefined });
+    t.after(() => sql.end());
+    const copying = when(async () => {
+      const [row] = await sql<
+        { n: number }[]
+      >`select count(*)::int as n from files where path = 'raw/huge.csv' and state = 'pending'`;
+      return (row?.n ?? 0) > 0;
+    }, 60_000);
+    const killed = await importCli(from, env, copying);
     assert.equal(killed.code, null, `the import was killed: ${killed.stdout}${killed.stderr}`);
     assert.doesNotMatch(killed.stdout, /^imported:/m, 'it did not finish');
+    assert.doesNotMatch(killed.stdout, /huge\.csv →/, 'the large file was not recorded');
 
     const resumed = await importCli(from, env);
     assert.equal(resumed.code, 0, resumed.stderr + resumed.stdout);
-    assert.match(resumed.stdout, /imported: \d+ copied \([\d.]+ MiB\), [1-9]\d* already there, 0 failed, 2 not mapped/);
+    assert.match(resumed.stdout, /^removed what a killed import left of zz-large-table: 1 half-copied file\(s\)$/m);
+    assert.match(resumed.stdout, /imported: 7 copied \([\d.]+ MiB\), 5 already there, 0 failed, 2 not mapped/);
     const state = await servedState(t, env);
     assertImported(state, tree);
     assert.equal(state.models.length, 4, 'no model version twice');
@@ -287,7 +317,9 @@ describe('npm run import', () => {
   test("the API's own bucket into Postgres + S3: copied server-side, verified by reading back", {
     skip: postgresSkipReason,
   }, async (t) => {
-    const { s3, env } = await s3AndPostgres(t);
+    const stack = await s3AndPostgres(t);
+    const { s3 } = stack;
+    const env = { ...stack.env, DATA_DIR: await tempDir(t, 'xai-import-journal-') };
     const tree = platformTree(12 * MiB);
     const client = new S3Client({
       endpoint: s3.endpoint,

@@ -153,6 +153,9 @@ describe('upload limits', () => {
     const slow = [gatedFile(MiB, 1024), gatedFile(MiB, 1024)];
     const running = slow.map((file, index) => createWith(app, `slow-${index}`, file));
     await eventually(async () => assert.equal(app.services.uploads.size, 2));
+    // Both admitted uploads are writing (their temp files exist) before the snapshot: else, on a
+    // busy machine, the second one's file could appear after it and look like the refused one's.
+    await eventually(async () => assert.equal(await app.incompleteUploads(), 2));
     const before = await snapshot(app);
     const refused = await createWith(app, 'third', patternFile(MiB, 'third'));
     assert.equal(refused.status, 429);

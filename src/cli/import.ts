@@ -5,15 +5,18 @@
  * (the same environment as the server). --dry-run prints the plan and changes nothing; a real run
  * prints a line per file, skips what is already there with the same SHA-256, can be killed and
  * re-run, and never writes to the source (a bucket of the target's own account is copied from
- * server-side). Exit code 0 when everything mapped is imported, 2 when
- * an item failed, 1 when it could not start.
+ * server-side, unless --stream). Exit code 0 when everything mapped is imported, 2 when an item
+ * failed, 1 when it could not start.
  */
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Config } from '../config.ts';
 import { actorOf, PRINCIPAL_ID } from '../domain.ts';
 import { FolderSource } from '../import/folder-source.ts';
+import { ImportJournal } from '../import/journal.ts';
 import { buildPlan, bytes, describePlan, parseMapping } from '../import/plan.ts';
+import { reclaimBatch } from '../import/reclaim.ts';
 import { runImport } from '../import/run.ts';
 import { parseS3Url, S3Source } from '../import/s3-source.ts';
 import type { ImportSource } from '../import/source.ts';
@@ -23,7 +26,7 @@ import { createServices, type Services } from '../services.ts';
 import { loadConfigOrExit } from './load-config.ts';
 
 const USAGE =
-  'usage: npm run import -- --from <folder | s3://bucket/prefix> [--dry-run] [--mapping file.json] [--owner <user id>]';
+  'usage: npm run import -- --from <folder | s3://bucket/prefix> [--dry-run] [--mapping file.json] [--owner <user id>] [--stream]';
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n`);
@@ -63,6 +66,7 @@ const { values } = (() => {
         'dry-run': { type: 'boolean', default: false },
         mapping: { type: 'string' },
         owner: { type: 'string', default: 'local' },
+        stream: { type: 'boolean', default: false },
       },
     });
   } catch (error) {
@@ -104,10 +108,14 @@ try {
     try {
       print(describePlan(plan)[0] ?? '');
       for (const skipped of plan.unmapped) print(`not imported: ${skipped.key}: ${skipped.reason}`);
-      const sameAccount = serverSideBucket(values.from, config);
+      const sameAccount = values.stream ? undefined : serverSideBucket(values.from, config);
       if (sameAccount) print(`the source is in the target's account: files are copied server-side (${sameAccount.bucket})`);
       const report = await runImport(plan, {
         ...(sameAccount ? { serverSideCopy: { directUploads: services.directUploads, ...sameAccount } } : {}),
+        journal: {
+          journal: new ImportJournal(path.join(config.dataDir, 'import-journal.json')),
+          reclaim: (batch) => reclaimBatch(services, batch),
+        },
         datasets: services.datasets,
         models: services.models,
         explanations: services.explanations,

@@ -19,6 +19,7 @@ import { AppError } from '../errors.ts';
 import type { ExplanationService } from '../explanations/explanation-service.ts';
 import type { ModelService } from '../models/model-service.ts';
 import type { FieldPart, FilePart, IncomingPart, UploadContext } from '../uploads/parts.ts';
+import type { BatchEntry, ImportJournal } from './journal.ts';
 import { bytes, type ImportPlan, type Item } from './plan.ts';
 import type { ImportSource } from './source.ts';
 
@@ -39,7 +40,12 @@ export interface ImportDeps {
    * hashed and profiled, as every direct upload is. Each file is then its own dataset version.
    */
   serverSideCopy?: { directUploads: DirectUploadService; bucket: string; prefix: string };
+  /** Where the batches in flight are noted, and how to remove what a killed run's batch left. */
+  journal?: { journal: ImportJournal; reclaim(batch: BatchEntry): Promise<number> };
 }
+
+/** Clocks of this process and of the database differ: a batch's rows are matched from a minute before it. */
+const CLOCK_MARGIN_MS = 60_000;
 
 export interface ImportReport {
   copied: number;
@@ -69,8 +75,21 @@ export async function runImport(plan: ImportPlan, deps: ImportDeps): Promise<Imp
   const copied = deps.serverSideCopy ? 'copied server-side' : 'copied';
   const context = (overwrite = false): UploadContext & { overwrite: boolean } => ({ signal: deps.signal, overwrite });
 
+  const left = (await deps.journal?.journal.leftByDeadRun()) ?? [];
+  for (const batch of left) {
+    const removed = await deps.journal?.reclaim(batch);
+    deps.report(`removed what a killed import left of ${batch.dataset}: ${removed} half-copied file(s)`);
+  }
+  if (left.length > 0) await deps.journal?.journal.forget();
+
   for (const [name, files] of plan.datasets) {
-    const current = await ensureDataset(deps, name, plan.source);
+    let current: Map<string, { size: number; sha256: string }>;
+    try {
+      current = await ensureDataset(deps, name, plan.source);
+    } catch (error) {
+      failed(files, error);
+      continue;
+    }
     const pending: Item<'dataset-file'>[] = [];
     for (const file of files) {
       const stored = current.get(file.target.path);
@@ -93,11 +112,13 @@ export async function runImport(plan: ImportPlan, deps: ImportDeps): Promise<Imp
                 path: only.target.path,
                 overwrite: true,
               })) as Awaited<ReturnType<DatasetService['addFiles']>>)
-            : await deps.datasets.addFiles(
-                deps.actor,
-                name,
-                fileParts(deps.source, batch, (f) => f.target.path),
-                context(true),
+            : await journaled(deps, name, batch, () =>
+                deps.datasets.addFiles(
+                  deps.actor,
+                  name,
+                  fileParts(deps.source, batch, (f) => f.target.path),
+                  context(true),
+                ),
               );
         for (const file of batch) {
           const stored = dataset.files?.find((f) => f.path === file.target.path);
@@ -179,6 +200,27 @@ export async function runImport(plan: ImportPlan, deps: ImportDeps): Promise<Imp
   return result;
 }
 
+/** Notes the batch in the journal while it is copied (a killed run's batch is then reclaimable). */
+async function journaled<T>(
+  deps: ImportDeps,
+  dataset: string,
+  batch: Array<{ target: { path: string } }>,
+  copy: () => Promise<T>,
+): Promise<T> {
+  if (!deps.journal) return copy();
+  const entry: BatchEntry = {
+    dataset,
+    paths: batch.map((file) => file.target.path),
+    startedAt: new Date(Date.now() - CLOCK_MARGIN_MS).toISOString(),
+  };
+  await deps.journal.journal.begin(entry);
+  try {
+    return await copy();
+  } finally {
+    await deps.journal.journal.end(entry);
+  }
+}
+
 /**
  * One file copied server-side through a direct-upload session: open (every check of an upload),
  * parts copied by the store, complete, then the read-back verification. Answers the record the
@@ -216,16 +258,27 @@ async function ensureDataset(
   name: string,
   source: string,
 ): Promise<Map<string, { size: number; sha256: string }>> {
-  let dataset: Awaited<ReturnType<DatasetService['get']>>;
-  try {
-    dataset = await deps.datasets.get(deps.actor, name);
-  } catch (error) {
-    if (!(error instanceof AppError && error.code === 'dataset_not_found')) throw error;
+  let dataset: Awaited<ReturnType<DatasetService['get']>> | undefined;
+  // A dataset another process is creating is pending for a moment: wait for it to be ready. One
+  // that stays pending was left by a process killed while creating it: the reconciler's to remove.
+  for (let attempt = 0; dataset === undefined; attempt += 1) {
     try {
-      dataset = await deps.datasets.createEmpty(deps.actor, { name, description: `Imported from ${source}` });
-    } catch (raced) {
-      if (!(raced instanceof AppError && raced.code === 'dataset_exists')) throw raced;
       dataset = await deps.datasets.get(deps.actor, name);
+    } catch (error) {
+      if (!(error instanceof AppError && error.code === 'dataset_not_found')) throw error;
+      try {
+        dataset = await deps.datasets.createEmpty(deps.actor, { name, description: `Imported from ${source}` });
+      } catch (raced) {
+        if (!(raced instanceof AppError && raced.code === 'dataset_exists')) throw raced;
+        if (attempt >= 20) {
+          throw new AppError(
+            'upload_in_progress',
+            `The dataset ${name} is still being created: by another upload, or left half-made by a process that was killed. ` +
+              'Once no upload is running, `npm run reconcile -- --older-than 1m` removes it; then run the import again.',
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
     }
   }
   return new Map((dataset.files ?? []).map((f) => [f.path, { size: f.size, sha256: f.sha256 }]));
