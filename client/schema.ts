@@ -366,6 +366,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/explanations/{id}/importances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Feature importances of an explanation, most important first (a bar chart, without the file)
+         * @description From its SHAP matrix (a CSV or TSV with a numeric column per feature; `base_value` and `prediction` are not features): mean |value| per feature, with mean, min and max, computed while the file was uploaded. Else from its `summary` (feature → number). Else none, and `reason` says why.
+         */
+        get: operations["getExplanationImportances"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -478,6 +498,26 @@ export interface paths {
          * @description Any file listed in the model's files. Model files are often Python pickles: `safeToLoad` is false for pickle, joblib, PyTorch and Keras files, which can run arbitrary code when loaded. The server never loads a model.
          */
         get: operations["downloadModelFile"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/datasets/{dataset}/models/{name}/importances": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Feature importances across the versions of a model: did a feature stop mattering in v3?
+         * @description For every version (oldest first), its newest explanation by `method` that has importances; for each feature in some version's top `top`: its importance and rank in each version and the change of rank from the version before.
+         */
+        get: operations["compareModelImportances"];
         put?: never;
         post?: never;
         delete?: never;
@@ -684,6 +724,8 @@ export interface components {
                 min: number | string | null;
                 max: number | string | null;
                 mean: number | null;
+                /** @description Numbers: the mean of the absolute values (of a SHAP matrix column, the feature importance). */
+                meanAbs?: number | null;
                 /** @description Up to 20 most frequent values of a string or boolean column with at most 128 distinct values. */
                 top: {
                     value: string;
@@ -883,6 +925,74 @@ export interface components {
             sha256: string;
             contentType: string;
         };
+        ImportanceSource: {
+            /** @description matrix: mean |value| per column of a SHAP matrix file; summary: the numbers of `summary`; null: none. */
+            source: ("matrix" | "summary") | null;
+            /** @description The matrix file. */
+            file?: string;
+            rows?: number | null;
+            /** @description Rows the importances describe (all, unless sampled). */
+            profiledRows?: number | null;
+            /** @description Feature columns past PROFILE_MAX_COLUMNS: counted, not ranked. */
+            untracked?: number;
+            hasBaseValue?: boolean;
+            hasPrediction?: boolean;
+            /** @description Why there are none. */
+            reason?: string;
+        };
+        ExplanationImportances: {
+            explanationId: string;
+            method: string;
+            model: {
+                id: string;
+                name: string;
+                version: number;
+            };
+            dataset: components["schemas"]["PinnedDataset"];
+            source: ("matrix" | "summary") | null;
+            /** @description Why there are no importances, when there are none. */
+            reason: string | null;
+            rows: number | null;
+            profiledRows: number | null;
+            /** @description Features ranked (items holds the top ones). */
+            features: number;
+            untracked: number;
+            items: {
+                feature: string;
+                /** @description mean |SHAP value| (or the summary number). */
+                importance: number;
+                /** @description 1 = most important. */
+                rank: number;
+                /** @description Mean SHAP value (matrix only). */
+                mean: number | null;
+                min: number | null;
+                max: number | null;
+            }[];
+        };
+        ImportanceComparison: {
+            dataset: {
+                id: string;
+                name: string;
+            };
+            model: string;
+            method: string;
+            /** @description Every feature in some version's top N, by name. */
+            features: string[];
+            versions: {
+                version: number;
+                modelId: string;
+                /** @description The newest explanation of this version by the method. */
+                explanationId: string;
+                items: {
+                    feature: string;
+                    importance: number | null;
+                    /** @description null: the feature is not ranked in this version. */
+                    rank: number | null;
+                    /** @description Rank in the version before minus rank here: positive, it moved up; null for the first or unranked. */
+                    rankChange: number | null;
+                }[];
+            }[];
+        };
         /**
          * @example {
          *       "id": "9c0f3e21-5d4b-4a8e-8f61-2e7d9b3c1a05",
@@ -923,6 +1033,13 @@ export interface components {
          *         "id": "2b7e1516-28ae-4d2a-abf7-158809cf4f3c",
          *         "name": "xgboost",
          *         "version": 2
+         *       },
+         *       "importances": {
+         *         "source": "matrix",
+         *         "file": "shap_values.csv",
+         *         "rows": 1000,
+         *         "profiledRows": 1000,
+         *         "untracked": 0
          *       },
          *       "dataset": {
          *         "id": "6f1c2a7e-3b1d-4c55-9a0e-1d2f3c4b5a69",
@@ -969,6 +1086,8 @@ export interface components {
             };
             /** @description The exact dataset version this explains. */
             dataset: components["schemas"]["PinnedDataset"];
+            /** @description Where its feature importances come from (GET /explanations/{id}/importances), or why it has none. */
+            importances: components["schemas"]["ImportanceSource"] | null;
         };
         /**
          * @example {
@@ -4244,6 +4363,10 @@ export interface operations {
                 datasetVersion?: string;
                 method?: string;
                 tag?: string;
+                /** @description Only explanations that rank this feature (see maxRank). */
+                feature?: string;
+                /** @description With feature: only those where it ranks at most this (1 = the most important). */
+                maxRank?: number;
             };
             header?: never;
             path?: never;
@@ -4398,7 +4521,7 @@ export interface operations {
                     path?: string;
                     /**
                      * Format: binary
-                     * @description One or more files, each part's filename (or the path field before it) its path within the explanation; each one of: pkl, pickle, npy, npz, parquet, json, html, png, svg, csv.
+                     * @description One or more files, each part's filename (or the path field before it) its path within the explanation; each one of: pkl, pickle, npy, npz, parquet, json, html, png, svg, csv, tsv.
                      */
                     file: string;
                 };
@@ -5168,6 +5291,126 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: unauthenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getExplanationImportances: {
+        parameters: {
+            query?: {
+                /** @description How many of the most important features. */
+                top?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExplanationImportances"];
+                };
             };
             /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
             400: {
@@ -6344,6 +6587,130 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: unauthenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    compareModelImportances: {
+        parameters: {
+            query?: {
+                /** @description How many of the most important features. */
+                top?: number;
+                /** @description Explanations by this method (the newest of each version). */
+                method?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Dataset id or name. */
+                dataset: string;
+                name: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportanceComparison"];
+                };
             };
             /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
             400: {

@@ -11,6 +11,8 @@ import { directKinds, verificationKinds } from './direct-uploads/direct-kinds.ts
 import { DirectUploadService } from './direct-uploads/direct-upload-service.ts';
 import { UploadVerifier } from './direct-uploads/verifier.ts';
 import { createExplanationService, type ExplanationService } from './explanations/explanation-service.ts';
+import { Importances } from './explanations/importances.ts';
+import { matrixProfiling } from './explanations/matrix-profiling.ts';
 import type { Logger } from './logger.ts';
 import { createMetadataCaller } from './metadata/choose-metadata.ts';
 import { MetadataStore } from './metadata/metadata-store.ts';
@@ -32,6 +34,8 @@ export interface Services {
   datasets: DatasetService;
   models: ModelService;
   explanations: ExplanationService;
+  /** Feature importances of explanations: per explanation and across a model's versions. */
+  importances: Importances;
   aliases: Aliases;
   directUploads: DirectUploadService;
   /** Verifies completed direct uploads; `start()` also resumes those a crash interrupted. */
@@ -74,7 +78,7 @@ export async function createServices(config: Config, log: Logger, overrides: Ser
   const thread = new ProfilingThread({ budget });
   const datasets = new DatasetService({ ...deps, profiles: { ...config.profiles, parquet, thread } });
   const models = new ModelService(deps);
-  const explanations = createExplanationService(deps);
+  const explanations = createExplanationService({ ...deps, profiling: matrixProfiling(datasets) });
   const verifier = new UploadVerifier({
     metadata,
     storage,
@@ -90,6 +94,7 @@ export async function createServices(config: Config, log: Logger, overrides: Ser
     datasets,
     models,
     explanations,
+    importances: new Importances(metadata.explanations),
     aliases: new Aliases(metadata.aliases),
     verifier,
     directUploads: new DirectUploadService({

@@ -1,8 +1,11 @@
 /** /explanations: thin HTTP over ExplanationService; the routes every versioned kind has come from versionRoutes. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { explanationImportancesSchema } from '../../src/explanations/importances.ts';
 import { explanationPatch, explanationSchema } from '../../src/explanations/schema.ts';
 import { versionRoutes } from '../http/version-routes.ts';
-import { createExplanationForm, explanationPageSchema, listExplanationsQuery } from '../schemas/explanations.ts';
+import { uuidParam } from '../schemas/common.ts';
+import { createExplanationForm, explanationPageSchema, listExplanationsQuery, topQuery } from '../schemas/explanations.ts';
 
 const tags = ['explanations'];
 
@@ -27,6 +30,22 @@ const explanations: FastifyPluginAsyncZod = async (app) => {
       'multipart/form-data: `model` (id of a ready model), `method` (shap, lime, …), `params` (JSON object), ' +
       '`summary` (JSON object, at most 256 KiB), `description`, `tags`, then one or more `file` parts, the filename of ' +
       'each (or a `path` field before it) being its path within the explanation: e.g. `shap_values.parquet` beside `summary.json`.',
+  });
+
+  app.get('/explanations/:id/importances', {
+    schema: {
+      tags,
+      operationId: 'getExplanationImportances',
+      summary: 'Feature importances of an explanation, most important first (a bar chart, without the file)',
+      description:
+        'From its SHAP matrix (a CSV or TSV with a numeric column per feature; `base_value` and `prediction` are not features): ' +
+        'mean |value| per feature, with mean, min and max, computed while the file was uploaded. Else from its `summary` ' +
+        '(feature → number). Else none, and `reason` says why.',
+      params: z.object({ id: uuidParam }),
+      querystring: topQuery,
+      response: { 200: explanationImportancesSchema },
+    },
+    handler: async (request) => app.services.importances.ofExplanation(request.actor, request.params.id, request.query.top),
   });
 
   app.get('/explanations', {

@@ -1,12 +1,14 @@
 /** /models: thin HTTP over ModelService; the routes every versioned kind has come from versionRoutes. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { importanceComparisonSchema } from '../../src/explanations/importances.ts';
 import { modelLineageSchema } from '../../src/lineage/schema.ts';
 import { modelPatch, modelSchema } from '../../src/models/schema.ts';
 import { versionRoutes } from '../http/version-routes.ts';
 import { uuidParam } from '../schemas/common.ts';
+import { compareImportancesQuery } from '../schemas/explanations.ts';
 import { createModelForm, listModelsQuery, modelPageSchema } from '../schemas/models.ts';
-import { modelVersionParams } from '../schemas/versions.ts';
+import { modelNameParams, modelVersionParams } from '../schemas/versions.ts';
 
 const tags = ['models'];
 
@@ -47,6 +49,25 @@ const models: FastifyPluginAsyncZod = async (app) => {
       response: { 200: modelPageSchema },
     },
     handler: async (request) => service.list(request.actor, request.query),
+  });
+
+  app.get('/datasets/:dataset/models/:name/importances', {
+    schema: {
+      tags,
+      operationId: 'compareModelImportances',
+      summary: 'Feature importances across the versions of a model: did a feature stop mattering in v3?',
+      description:
+        'For every version (oldest first), its newest explanation by `method` that has importances; for each feature in ' +
+        "some version's top `top`: its importance and rank in each version and the change of rank from the version before.",
+      params: modelNameParams,
+      querystring: compareImportancesQuery,
+      response: { 200: importanceComparisonSchema },
+    },
+    handler: async (request) => {
+      const { dataset, name } = request.params;
+      const { method, top } = request.query;
+      return app.services.importances.acrossVersions(request.actor, { dataset, name, method, top });
+    },
   });
 
   app.get('/datasets/:dataset/models/:name/:ref', {

@@ -1,5 +1,6 @@
 /** Route schemas of /explanations; the explanation's own rules and shape: src/explanations/schema.ts. */
 import { z } from 'zod';
+import { MAX_TOP } from '../../src/explanations/importances.ts';
 import { explanationFields, explanationFileTypes, explanationSchema } from '../../src/explanations/schema.ts';
 import { datasetRef, versionRef } from '../../src/fields/common.ts';
 import { listQuery, multipartForm, uuidParam } from './common.ts';
@@ -15,6 +16,22 @@ export const listExplanationsQuery = z.strictObject({
     .describe('With dataset: only those pinning this version of it (a number, latest or an alias).'),
   method: z.string().min(1).max(63).optional(),
   tag: z.string().min(1).max(64).optional(),
+  feature: z.string().min(1).max(1024).optional().describe('Only explanations that rank this feature (see maxRank).'),
+  maxRank: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_TOP)
+    .optional()
+    .describe('With feature: only those where it ranks at most this (1 = the most important).'),
+});
+
+export const topQuery = z.strictObject({
+  top: z.coerce.number().int().min(1).max(MAX_TOP).default(20).describe('How many of the most important features.'),
+});
+
+export const compareImportancesQuery = topQuery.extend({
+  method: z.string().min(1).max(63).default('shap').describe('Explanations by this method (the newest of each version).'),
 });
 
 export const createExplanationForm = multipartForm(explanationFields, {

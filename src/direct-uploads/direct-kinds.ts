@@ -9,6 +9,7 @@ import type { Limits } from '../config.ts';
 import type { DatasetService } from '../datasets/dataset-service.ts';
 import { type Actor, type OwnerScope, ownScope } from '../domain.ts';
 import type { ExplanationService } from '../explanations/explanation-service.ts';
+import { matrixVerification } from '../explanations/matrix-profiling.ts';
 import type { UploadSessionRecord } from '../metadata/upload-session-records.ts';
 import type { ModelService } from '../models/model-service.ts';
 import { FileProfiling } from '../profiles/profile-file.ts';
@@ -24,7 +25,7 @@ export interface DirectKind<T extends UploadTarget> {
 /** A verification's extra work for a stored session kind. */
 export interface VerificationHooks {
   /** Fed with the read-back's chunks; its result recorded on the pending row before finalize. */
-  profiling?(session: UploadSessionRecord): FileProfiling;
+  profiling?(session: UploadSessionRecord): FileProfiling | undefined;
   recordProfile?(owner: OwnerScope, session: UploadSessionRecord, size: number, profiling: FileProfiling): Promise<void>;
 }
 
@@ -58,6 +59,7 @@ export function verificationKinds({ datasets }: Pick<KindServices, 'datasets'>):
       recordProfile: (owner, session, size, profiling) =>
         datasets.recordProfile(owner, session.rowId, session.objectKey, size, profiling),
     },
+    explanation: matrixVerification(datasets),
   };
 }
 

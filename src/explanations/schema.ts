@@ -10,6 +10,7 @@ import type { FileType } from '../fields/file-types.ts';
 import { checkJsonObject, jsonObject, jsonText } from '../fields/json.ts';
 import { matching } from '../fields/problems.ts';
 import { type StoredVersion, versionFileFields } from '../versions/schema.ts';
+import { importanceSourceSchema } from './importances.ts';
 
 export const MAX_SUMMARY_BYTES = 256 * 1024;
 
@@ -25,6 +26,7 @@ export const explanationFileTypes: Readonly<Record<string, FileType>> = {
   png: { contentType: 'image/png' },
   svg: { contentType: 'image/svg+xml' },
   csv: { contentType: 'text/csv' },
+  tsv: { contentType: 'text/tab-separated-values' },
 };
 
 export const method = matching({
@@ -97,6 +99,9 @@ export const explanationSchema = z
     updatedAt: z.string(),
     model: ref.extend({ version: z.number().int() }),
     dataset: pinnedDatasetSchema.describe('The exact dataset version this explains.'),
+    importances: importanceSourceSchema
+      .nullable()
+      .describe('Where its feature importances come from (GET /explanations/{id}/importances), or why it has none.'),
   })
   .meta({
     id: 'Explanation',
@@ -125,6 +130,7 @@ export const explanationSchema = z
       createdAt: '2026-11-28T11:30:10.004512Z',
       updatedAt: '2026-11-28T11:30:10.338190Z',
       model: { id: '2b7e1516-28ae-4d2a-abf7-158809cf4f3c', name: 'xgboost', version: 2 },
+      importances: { source: 'matrix', file: 'shap_values.csv', rows: 1000, profiledRows: 1000, untracked: 0 },
       dataset: {
         id: '6f1c2a7e-3b1d-4c55-9a0e-1d2f3c4b5a69',
         name: 'german-credit',

@@ -47,13 +47,17 @@ export const status = matching({
 /** A dataset named by id or by name, as in the URLs. */
 export const datasetRef = z.string().min(1).max(100).describe('Dataset id or name.');
 
-/** Alias names: a letter, then lowercase letters, digits, - or _; `latest` names the newest version itself. */
+/**
+ * Alias names: a letter, then lowercase letters, digits, - or _. Reserved: `latest` (the newest
+ * version itself) and `importances` (GET /datasets/{d}/models/{name}/importances).
+ */
+const RESERVED_ALIASES = new Set(['latest', 'importances']);
 export const ALIAS_PATTERN = /^[a-z][a-z0-9_-]{0,63}$/;
 export const aliasName = matching(
   {
     pattern: ALIAS_PATTERN,
-    test: (value) => ALIAS_PATTERN.test(value) && value !== 'latest',
-    message: 'An alias is 1-64 lowercase letters, digits, - or _, starting with a letter; latest is reserved.',
+    test: (value) => ALIAS_PATTERN.test(value) && !RESERVED_ALIASES.has(value),
+    message: 'An alias is 1-64 lowercase letters, digits, - or _, starting with a letter; latest and importances are reserved.',
   },
   'invalid_alias',
 ).meta({ example: 'production' });

@@ -1,7 +1,9 @@
 /** Explanation records: the explanation list (the calls every version kind shares are in VersionRecords). */
 import type { OwnerScope, Page } from '../domain.ts';
+import type { ExplanationImportances, ImportanceComparison } from '../explanations/importances.ts';
 import type { Explanation } from '../explanations/schema.ts';
 import { EXPLANATION_JSON_FIELDS } from './client-json.ts';
+import { ownerArgument } from './owner-argument.ts';
 import type { RecordCheck } from './record-checks.ts';
 import type { SqlFunctionCaller } from './sql-caller.ts';
 import { VersionRecords } from './version-records.ts';
@@ -15,6 +17,9 @@ export interface ListExplanations {
   datasetVersion?: string | undefined;
   method?: string | undefined;
   tag?: string | undefined;
+  /** Only explanations in which this feature ranks at most `maxRank` (any rank without it). */
+  feature?: string | undefined;
+  maxRank?: number | undefined;
 }
 
 export class ExplanationRecords extends VersionRecords<Explanation, ListExplanations> {
@@ -29,6 +34,25 @@ export class ExplanationRecords extends VersionRecords<Explanation, ListExplanat
       p_dataset_version: query.datasetVersion ?? null,
       p_method: query.method ?? null,
       p_tag: query.tag ?? null,
+      p_feature: query.feature ?? null,
+      p_max_rank: query.maxRank ?? null,
+    });
+  }
+
+  importances(owner: OwnerScope, id: string, top: number): Promise<ExplanationImportances> {
+    return this.caller.call('xai_explanation_importances', { p_owner: ownerArgument(owner), p_id: id, p_top: top });
+  }
+
+  compareImportances(
+    owner: OwnerScope,
+    query: { dataset: string; name: string; method: string; top: number },
+  ): Promise<ImportanceComparison> {
+    return this.caller.call('xai_compare_importances', {
+      p_owner: ownerArgument(owner),
+      p_dataset_ref: query.dataset,
+      p_name: query.name,
+      p_method: query.method,
+      p_top: query.top,
     });
   }
 }

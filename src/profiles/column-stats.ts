@@ -22,6 +22,7 @@ export class ColumnStats {
   #seen: Seen = Seen.None;
   #count = 0;
   #sum = 0;
+  #absSum = 0;
   #min = Number.POSITIVE_INFINITY;
   #max = Number.NEGATIVE_INFINITY;
   #minText: string | undefined;
@@ -103,6 +104,7 @@ export class ColumnStats {
       min: numeric ? this.#min : type === 'datetime' ? (this.#minText ?? null) : null,
       max: numeric ? this.#max : type === 'datetime' ? (this.#maxText ?? null) : null,
       mean: numeric && this.#count > 0 ? this.#sum / this.#count : null,
+      meanAbs: numeric && this.#count > 0 ? this.#absSum / this.#count : null,
       top: (type === 'string' || type === 'boolean') && this.#distinct ? topOf(this.#distinct) : null,
     };
   }
@@ -121,6 +123,7 @@ export class ColumnStats {
   #addNumber(value: number): void {
     this.#count += 1;
     this.#sum += value;
+    this.#absSum += Math.abs(value);
     if (value < this.#min) this.#min = value;
     if (value > this.#max) this.#max = value;
   }

@@ -63,6 +63,7 @@ function columnOf(name: string, chunks: ColumnMetaData[], element: FileMetaData[
     min: ranged ? min : null,
     max: ranged ? max : null,
     mean: null,
+    meanAbs: null,
     top: null,
     physicalType,
     logicalType: logical,

@@ -17,6 +17,11 @@ export const columnProfileSchema = z.object({
   min: z.union([z.number(), z.string()]).nullable(),
   max: z.union([z.number(), z.string()]).nullable(),
   mean: z.number().nullable(),
+  meanAbs: z
+    .number()
+    .nullable()
+    .optional()
+    .describe('Numbers: the mean of the absolute values (of a SHAP matrix column, the feature importance).'),
   top: z
     .array(z.object({ value: z.string(), count: z.number().int() }))
     .nullable()

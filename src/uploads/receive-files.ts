@@ -17,8 +17,8 @@ export interface FileSink {
   contentTypeOf(path: string, index: number): string;
   /** Reserves the file's row; its id and where its bytes go. */
   reserve(path: string, contentType: string): Promise<{ id: string; objectKey: string }>;
-  /** Kinds that profile their files: the profiling the stream feeds, and where its result goes. */
-  profiling?(path: string): FileProfiling;
+  /** Kinds that profile their files: the profiling the stream feeds (none for a file it does not profile), and where its result goes. */
+  profiling?(path: string): FileProfiling | undefined;
   recordProfile?(fileId: string, key: string, size: number, profiling: FileProfiling): Promise<void>;
 }
 

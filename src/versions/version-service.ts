@@ -15,6 +15,7 @@ import { AppError } from '../errors.ts';
 import { basename, validateRelativePath } from '../fields/paths.ts';
 import type { Logger } from '../logger.ts';
 import type { VersionRecords } from '../metadata/version-records.ts';
+import type { FileProfiling } from '../profiles/profile-file.ts';
 import type { ObjectStorage } from '../storage/port.ts';
 import { type FormSpec, readForm } from '../uploads/form-reader.ts';
 import type { IncomingPart, UploadContext } from '../uploads/parts.ts';
@@ -49,6 +50,14 @@ export interface VersionServiceDeps<R extends StoredVersion, ListQuery> {
   storage: ObjectStorage;
   limits: Limits;
   log: Logger;
+  /** Kinds whose files are profiled while they stream (an explanation's SHAP matrix), and how. */
+  profiling?: VersionFileProfiling | undefined;
+}
+
+/** Profiling of a version's files in the upload pass: which it starts for, where results go. */
+export interface VersionFileProfiling {
+  start(path: string): FileProfiling | undefined;
+  record(owner: OwnerScope, fileId: string, key: string, size: number, profiling: FileProfiling): Promise<void>;
 }
 
 export class VersionService<R extends StoredVersion, Input, ListQuery> {
@@ -62,7 +71,7 @@ export class VersionService<R extends StoredVersion, Input, ListQuery> {
 
   /** POST /models, POST /explanations: fields, then one or more files, each part's filename (or path field) its path. */
   async create(actor: Actor, parts: AsyncIterable<IncomingPart>, context: UploadContext): Promise<R> {
-    const { records, storage, limits, log } = this.deps;
+    const { records, storage, limits, log, profiling } = this.deps;
     const owner = actor.scope;
     const form = await readForm(parts, this.#spec.form, context);
     await using batch = new UploadBatch(storage, log);
@@ -81,6 +90,13 @@ export class VersionService<R extends StoredVersion, Input, ListQuery> {
           }
           return records.reserveFile(owner, version.id, { batchId, id: randomUUID(), path, contentType });
         },
+        ...(profiling
+          ? {
+              profiling: (path: string) => profiling.start(path),
+              recordProfile: (fileId: string, key: string, size: number, fed: FileProfiling) =>
+                profiling.record(owner, fileId, key, size, fed),
+            }
+          : {}),
       },
       batch,
       context,

@@ -166,6 +166,7 @@ begin
     where id = p_model_id;
   update explanations set state = 'ready', files_json = xai_version_files_json(null, id), updated_at = clock_timestamp()
     where id = p_explanation_id;
+  if p_explanation_id is not null then perform xai_record_importances(p_explanation_id); end if;
   return xai_version_json(p_model_id, p_explanation_id);
 end $$;
 

@@ -12,7 +12,7 @@ language sql stable as $$
   select jsonb_build_object(
     'id', e.id, 'ownerId', e.owner_id, 'method', e.method, 'params', e.params::text, 'summary', e.summary::text,
     'description', e.description, 'tags', to_jsonb(e.tags), 'state', e.state,
-    'createdAt', xai_ts(e.created_at), 'updatedAt', xai_ts(e.updated_at),
+    'createdAt', xai_ts(e.created_at), 'updatedAt', xai_ts(e.updated_at), 'importances', e.importances,
     'model', (select jsonb_build_object('id', m.id, 'name', m.name, 'version', m.version) from models m where m.id = e.model_id),
     'dataset', xai_pinned_dataset_json(e.dataset_id, e.dataset_version))
   || coalesce(e.files_json, xai_version_files_json(null, e.id))
@@ -77,9 +77,11 @@ begin
   return xai_explanation_json(e);
 end $$;
 
+-- p_feature / p_max_rank: only explanations in which that feature ranks at most p_max_rank
+-- (any rank when null).
 create or replace function xai_list_explanations(
   p_owner text, p_limit integer, p_model_id uuid, p_dataset_ref text, p_dataset_version text, p_method text, p_tag text,
-  p_after_created timestamptz, p_after_id uuid
+  p_after_created timestamptz, p_after_id uuid, p_feature text, p_max_rank integer
 ) returns jsonb language plpgsql stable as $$
 declare
   dataset_filter uuid := case when p_dataset_ref is null then null else xai_dataset_id(p_owner, p_dataset_ref) end;
@@ -98,6 +100,8 @@ begin
         and (version_filter is null or dataset_version = version_filter)
         and (p_method is null or method = p_method)
         and (p_tag is null or tags @> array[p_tag])
+        and (p_feature is null or exists (select 1 from explanation_importances i
+             where i.explanation_id = explanations.id and i.feature = p_feature and i.rank <= coalesce(p_max_rank, 2147483647)))
         and (p_after_created is null or (created_at, id) < (p_after_created, p_after_id))
       order by created_at desc, id desc
       limit p_limit

@@ -1,0 +1,293 @@
+/**
+ * Explanations as data: feature importances computed in the upload pass from SHAP matrices (CSV,
+ * TSV; proxied and direct uploads) or taken from the summary, recorded as rows, and read per
+ * explanation, across a model's versions and as list filters — on both stacks (embedded;
+ * Postgres + S3 server). Values are known by construction, so importances and ranks are exact.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { type Backend, buildForTwoUsers, startApp, type TestApp } from './support/app.ts';
+import { expectProblem } from './support/checks.ts';
+import { bufferFile, type TestFile } from './support/data.ts';
+import { type Part, upload } from './support/multipart.ts';
+import { postgresSkipReason } from './support/postgres.ts';
+
+const file = (path: string, content: TestFile): Part => ({ name: 'file', filename: path, file: content });
+const field = (name: string, value: string): Part => ({ name, value });
+
+async function json<T>(response: Response, status = 200): Promise<T> {
+  const text = await response.text();
+  assert.equal(response.status, status, text);
+  return JSON.parse(text) as T;
+}
+
+/** A SHAP matrix: columns by name, the same number of rows each. */
+function matrix(columns: Record<string, number[]>, separator = ','): TestFile {
+  const names = Object.keys(columns);
+  const rows = (columns[names[0] as string] as number[]).map((_, row) => names.map((n) => columns[n]?.[row]).join(separator));
+  return bufferFile(`${names.join(separator)}\n${rows.join('\n')}\n`);
+}
+
+const meanAbs = (values: number[]) => values.reduce((sum, v) => sum + Math.abs(v), 0) / values.length;
+const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
+
+interface Importances {
+  source: string | null;
+  reason: string | null;
+  rows: number | null;
+  features: number;
+  items: Array<{
+    feature: string;
+    importance: number;
+    rank: number;
+    mean: number | null;
+    min: number | null;
+    max: number | null;
+  }>;
+}
+interface Comparison {
+  features: string[];
+  versions: Array<{
+    version: number;
+    explanationId: string;
+    items: Array<{ feature: string; importance: number | null; rank: number | null; rankChange: number | null }>;
+  }>;
+}
+
+// v1: a_amount matters most; v3 (TSV): c_card does.
+const V1 = {
+  a_amount: [3, -3, 3, -3],
+  b_age: [1, 1, -1, 1],
+  c_card: [2, -2, 2, 2],
+  base_value: [0.1, 0.1, 0.1, 0.1],
+  prediction: [0.9, 0.2, 0.8, 0.3],
+};
+const V3 = { a_amount: [4, -4, 4, 4], b_age: [0.1, -0.1, 0.1, 0.1], c_card: [-5, 5, 5, 5] };
+
+function importancesSuite(backend: Backend) {
+  describe(`feature importances on ${backend}`, { skip: backend === 's3-postgres' ? postgresSkipReason : undefined }, () => {
+    let app: TestApp;
+    const ids: Record<string, string> = {};
+    before(async () => {
+      app = await startApp({ backend });
+      await json(
+        await upload(`${app.baseUrl}/datasets`, [field('name', 'fraud'), file('raw/t.csv', bufferFile('a,b,c\n1,2,3\n'))]),
+        201,
+      );
+      for (const version of [1, 2, 3]) {
+        const model = await json<{ id: string }>(
+          await upload(`${app.baseUrl}/models`, [
+            field('dataset', 'fraud'),
+            field('name', 'xgb'),
+            file('m.json', bufferFile(`{"v":${version}}`)),
+          ]),
+          201,
+        );
+        ids[`m${version}`] = model.id;
+      }
+      const explain = async (model: string, parts: Part[]) =>
+        (
+          await json<{ id: string }>(
+            await upload(`${app.baseUrl}/explanations`, [field('model', model), field('method', 'shap'), ...parts]),
+            201,
+          )
+        ).id;
+      ids.e1 = await explain(ids.m1 as string, [file('shap_values.csv', matrix(V1)), file('plot.png', bufferFile('png'))]);
+      ids.e2 = await explain(ids.m2 as string, [
+        field('summary', '{"a_amount":0.5,"b_age":2,"c_card":1,"note":"text"}'),
+        file('shap.json', bufferFile('{}')),
+      ]);
+      ids.e3 = await explain(ids.m3 as string, [file('shap_values.tsv', matrix(V3, '\t'))]);
+      ids.none = await explain(ids.m3 as string, [file('shap_values.pkl', bufferFile('\x80\x04pickle'))]);
+      ids.text = await explain(ids.m3 as string, [file('lime.csv', bufferFile('feature,weight\nage,0.3\nincome,0.1\n'))]);
+    });
+    after(() => app?.close());
+
+    test('a SHAP matrix: mean |value| per feature column, exact, ranked; base_value and prediction are not features', async () => {
+      const answer = await json<Importances>(await fetch(`${app.baseUrl}/explanations/${ids.e1}/importances`));
+      assert.equal(answer.source, 'matrix');
+      assert.equal(answer.rows, 4);
+      assert.equal(answer.features, 3);
+      assert.deepEqual(
+        answer.items.map((i) => [i.feature, i.importance, i.rank, i.mean, i.min, i.max]),
+        [
+          ['a_amount', meanAbs(V1.a_amount), 1, mean(V1.a_amount), -3, 3],
+          ['c_card', meanAbs(V1.c_card), 2, mean(V1.c_card), -2, 2],
+          ['b_age', meanAbs(V1.b_age), 3, mean(V1.b_age), -1, 1],
+        ],
+      );
+      const top = await json<Importances>(await fetch(`${app.baseUrl}/explanations/${ids.e1}/importances?top=2`));
+      assert.deepEqual(
+        top.items.map((i) => i.feature),
+        ['a_amount', 'c_card'],
+      );
+      assert.equal(top.features, 3, 'the count says how many there are beyond the top');
+      const record = await json<{ importances: { source: string; file: string; hasBaseValue: boolean; hasPrediction: boolean } }>(
+        await fetch(`${app.baseUrl}/explanations/${ids.e1}`),
+      );
+      assert.deepEqual(
+        { ...record.importances },
+        {
+          source: 'matrix',
+          file: 'shap_values.csv',
+          rows: 4,
+          profiledRows: 4,
+          untracked: 0,
+          hasBaseValue: true,
+          hasPrediction: true,
+        },
+      );
+    });
+
+    test('only a summary: its numbers are the importances; a pickle or a table of text gives none, with the reason', async () => {
+      const summary = await json<Importances>(await fetch(`${app.baseUrl}/explanations/${ids.e2}/importances`));
+      assert.equal(summary.source, 'summary');
+      assert.deepEqual(
+        summary.items.map((i) => [i.feature, i.importance, i.rank, i.mean]),
+        [
+          ['b_age', 2, 1, null],
+          ['c_card', 1, 2, null],
+          ['a_amount', 0.5, 3, null],
+        ],
+      );
+      const none = await json<Importances>(await fetch(`${app.baseUrl}/explanations/${ids.none}/importances`));
+      assert.deepEqual([none.source, none.items], [null, []]);
+      assert.match(none.reason ?? '', /No SHAP matrix/);
+      const text = await json<Importances>(await fetch(`${app.baseUrl}/explanations/${ids.text}/importances`));
+      assert.equal(text.source, null);
+      assert.match(text.reason ?? '', /lime\.csv is not a SHAP matrix: column feature is not numeric/);
+    });
+
+    test('across the versions of a model: each feature’s importance and rank per version, with rank changes', async () => {
+      const answer = await json<Comparison>(
+        await fetch(`${app.baseUrl}/datasets/fraud/models/xgb/importances?method=shap&top=3`),
+      );
+      assert.deepEqual(answer.features, ['a_amount', 'b_age', 'c_card']);
+      assert.deepEqual(
+        answer.versions.map((v) => [v.version, v.explanationId]),
+        [
+          [1, ids.e1],
+          [2, ids.e2],
+          [3, ids.e3],
+        ],
+        'v3: its newest shap explanation that has importances (not the later pickle or text table)',
+      );
+      const ranks = (version: number) =>
+        Object.fromEntries(answer.versions[version - 1]?.items.map((i) => [i.feature, [i.rank, i.rankChange]]) ?? []);
+      assert.deepEqual(ranks(1), { a_amount: [1, null], c_card: [2, null], b_age: [3, null] });
+      assert.deepEqual(ranks(2), { b_age: [1, 2], c_card: [2, 0], a_amount: [3, -2] });
+      assert.deepEqual(ranks(3), { c_card: [1, 1], a_amount: [2, 1], b_age: [3, -2] });
+      assert.equal(answer.versions[2]?.items[0]?.importance, meanAbs(V3.c_card));
+      const top1 = await json<Comparison>(await fetch(`${app.baseUrl}/datasets/fraud/models/xgb/importances?top=1`));
+      assert.deepEqual(top1.features, ['a_amount', 'b_age', 'c_card'], "every version's top feature");
+      const lime = await json<Comparison>(await fetch(`${app.baseUrl}/datasets/fraud/models/xgb/importances?method=lime`));
+      assert.deepEqual([lime.features, lime.versions], [[], []]);
+    });
+
+    test('list filter: explanations in which a feature is among the top N', async () => {
+      const list = async (query: string) =>
+        (await json<{ items: Array<{ id: string }> }>(await fetch(`${app.baseUrl}/explanations?${query}`))).items
+          .map((e) => e.id)
+          .sort();
+      assert.deepEqual(await list('feature=a_amount&maxRank=1'), [ids.e1]);
+      assert.deepEqual(await list('feature=c_card&maxRank=1'), [ids.e3]);
+      assert.deepEqual(await list('feature=a_amount&maxRank=2'), [ids.e1, ids.e3].sort());
+      assert.deepEqual(await list('feature=b_age'), [ids.e1, ids.e2, ids.e3].sort());
+      assert.deepEqual(await list('feature=nobody'), []);
+    });
+
+    test('an explanation sent by direct upload gets its importances in the verification read-back', async () => {
+      const bytes = Buffer.from(`a_amount,b_age\n${'1,-2\n'.repeat(1000)}`);
+      const session = await json<{ id: string; parts: Array<{ url: string; headers: Record<string, string> }> }>(
+        await fetch(`${app.baseUrl}/uploads`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            target: { type: 'explanation', model: ids.m2, method: 'shap', filename: 'direct_shap.csv' },
+            size: bytes.length,
+            sha256: createHash('sha256').update(bytes).digest('hex'),
+          }),
+        }),
+        201,
+      );
+      const part = session.parts[0] as { url: string; headers: Record<string, string> };
+      const put = await fetch(new URL(part.url, app.baseUrl), { method: 'PUT', headers: part.headers, body: bytes });
+      assert.equal(put.status, 200, await put.text());
+      let state = await json<{ state: string; artifactId?: string; result?: { id: string } }>(
+        await fetch(`${app.baseUrl}/uploads/${session.id}/complete`, { method: 'POST' }),
+        202,
+      );
+      while (state.state === 'verifying') {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        state = await json(await fetch(`${app.baseUrl}/uploads/${session.id}`));
+      }
+      assert.equal(state.state, 'ready');
+      const answer = await json<Importances>(await fetch(`${app.baseUrl}/explanations/${state.result?.id}/importances`));
+      assert.deepEqual(
+        answer.items.map((i) => [i.feature, i.importance, i.rank]),
+        [
+          ['b_age', 2, 1],
+          ['a_amount', 1, 2],
+        ],
+      );
+    });
+
+    test('bad input: a clear 4xx, nothing changed', async () => {
+      await expectProblem(await fetch(`${app.baseUrl}/explanations/${ids.e1}/importances?top=0`), 400, 'validation_failed');
+      await expectProblem(await fetch(`${app.baseUrl}/explanations/${ids.e1}/importances?top=abc`), 400, 'validation_failed');
+      await expectProblem(await fetch(`${app.baseUrl}/explanations/not-a-uuid/importances`), 400, 'validation_failed');
+      await expectProblem(
+        await fetch(`${app.baseUrl}/explanations/00000000-0000-4000-8000-000000000000/importances`),
+        404,
+        'explanation_not_found',
+      );
+      await expectProblem(await fetch(`${app.baseUrl}/datasets/nowhere/models/xgb/importances`), 404, 'dataset_not_found');
+      await expectProblem(await fetch(`${app.baseUrl}/explanations?feature=a&maxRank=0`), 400, 'validation_failed');
+      const alias = await fetch(`${app.baseUrl}/datasets/fraud/models/xgb/aliases/importances`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ version: 1 }),
+      });
+      await expectProblem(alias, 400, 'invalid_alias');
+    });
+  });
+}
+
+importancesSuite('embedded');
+importancesSuite('s3-postgres');
+
+describe('importances belong to their owner', () => {
+  test("another owner's explanation and model importances are 404", async (t) => {
+    const { app, alice, bob } = await buildForTwoUsers(t);
+    const as = (who: { key: string }) => ({ 'x-api-key': who.key });
+    await json(
+      await upload(`${app.baseUrl}/datasets`, [field('name', 'mine'), file('a.csv', bufferFile('a\n1\n'))], {
+        headers: as(alice),
+      }),
+      201,
+    );
+    const model = await json<{ id: string }>(
+      await upload(`${app.baseUrl}/models`, [field('dataset', 'mine'), field('name', 'm'), file('m.json', bufferFile('{}'))], {
+        headers: as(alice),
+      }),
+      201,
+    );
+    const explanation = await json<{ id: string }>(
+      await upload(
+        `${app.baseUrl}/explanations`,
+        [field('model', model.id), field('method', 'shap'), file('s.csv', matrix({ f: [1, -1] }))],
+        {
+          headers: as(alice),
+        },
+      ),
+      201,
+    );
+    const get = (who: { key: string }, path: string) => fetch(`${app.baseUrl}${path}`, { headers: as(who) });
+    assert.equal((await get(alice, `/explanations/${explanation.id}/importances`)).status, 200);
+    await expectProblem(await get(bob, `/explanations/${explanation.id}/importances`), 404, 'explanation_not_found');
+    await expectProblem(await get(bob, '/datasets/mine/models/m/importances'), 404, 'dataset_not_found');
+    const filtered = await json<{ items: unknown[] }>(await get(bob, '/explanations?feature=f&maxRank=1'));
+    assert.deepEqual(filtered.items, []);
+  });
+});
