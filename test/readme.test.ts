@@ -91,10 +91,10 @@ test('every README code block runs as written, in order, against the embedded de
   }
   assert.deepEqual(
     ran,
-    ['sh', 'sh', 'python', 'python', 'sh', 'python', 'python', 'python', 'js', 'ts', 'sh', 'json'],
+    ['sh', 'sh', 'python', 'python', 'sh', 'python', 'js', 'python', 'python', 'js', 'ts', 'sh', 'json'],
     'the blocks a reader runs, in order',
   );
-  const [datasets, models, training, direct, lineage, reproduced, pythonClient, compat, browser, typed] = printed;
+  const [datasets, models, training, direct, lineage, reproduced, importances, pythonClient, compat, browser, typed] = printed;
   // curl: the dataset, two model versions, an explanation; the downloads wrote the same bytes.
   assert.match(datasets ?? '', /"name":"german-credit"/);
   assert.match(datasets ?? '', /"rows":\[\[35,1169,0\],\[22,5951,1\]\]/, 'the preview is typed');
@@ -111,6 +111,8 @@ test('every README code block runs as written, in order, against the embedded de
   assert.match(lineage ?? '', /"items":\[\{"version":2,"previousVersion":1,"by":"local"/);
   assert.equal(reproduced, 'german-credit v3 verified: 1 file(s), explained by shap\n');
   assert.deepEqual(await fs.readFile(path.join(dir, 'snapshot/raw/german_credit.csv')), csv);
+  // Importances of the production model's explanation (from its summary), its versions, the filter.
+  assert.equal(importances, '1. TransactionAmt 0.31, 2. card1 0.12 | v2 | 1\n');
   // The Python client: a model pinned to the version it snapshotted; the compat layer's calls.
   assert.match(pythonClient ?? '', /^random-forest v1 trained on german-credit v\d+ \(2 rows\)\n$/);
   assert.equal(compat, "['models/german-credit/random-forest_v1.json', 'models/german-credit/random-forest_v2.json']\n");
