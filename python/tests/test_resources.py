@@ -162,3 +162,26 @@ def sha256_of_bytes(data: bytes) -> str:
     import hashlib
 
     return hashlib.sha256(data).hexdigest()
+
+
+def test_importances_from_a_shap_matrix_and_across_versions(client: Client, name: str, tmp_path: Path) -> None:
+    data = tmp_path / "d.csv"
+    data.write_bytes(CSV)
+    client.datasets.upload(name, data, "raw/d.csv")
+    weights = tmp_path / "m.json"
+    weights.write_text("{}")
+    v1 = client.models.upload(name, "xgb", weights)
+    v2 = client.models.upload(name, "xgb", weights)
+    shap = tmp_path / "shap_values.csv"
+    shap.write_text("age,credit_amount,base_value\n0.5,-2,0.1\n-0.5,2,0.1\n")
+    e1 = client.explanations.upload(v1["id"], "shap", shap)
+    client.explanations.upload(v2["id"], "shap", weights, path="summary.json", summary={"age": 3, "credit_amount": 1})
+    bars = client.explanations.importances(e1["id"])
+    assert bars["source"] == "matrix"
+    assert [(i["feature"], i["importance"], i["rank"]) for i in bars["items"]] == [("credit_amount", 2, 1), ("age", 0.5, 2)]
+    trend = client.models.importances(name, "xgb")
+    assert [[(i["feature"], i["rank"], i["rankChange"]) for i in v["items"]] for v in trend["versions"]] == [
+        [("credit_amount", 1, None), ("age", 2, None)],
+        [("age", 1, 1), ("credit_amount", 2, -1)],
+    ]
+    assert [e["id"] for e in client.explanations.list(dataset=name, feature="credit_amount", max_rank=1)] == [e1["id"]]

@@ -61,9 +61,20 @@ class Explanations:
         dataset_version: int | str | None = None,
         method: str | None = None,
         tag: str | None = None,
+        feature: str | None = None,
+        max_rank: int | None = None,
         page_size: int = 100,
     ) -> Iterator[dict[str, Any]]:
-        query = {"model": model, "dataset": dataset, "datasetVersion": dataset_version, "method": method, "tag": tag}
+        """``feature`` (with ``max_rank``): only those in which that feature ranks among the top N."""
+        query = {
+            "model": model,
+            "dataset": dataset,
+            "datasetVersion": dataset_version,
+            "method": method,
+            "tag": tag,
+            "feature": feature,
+            "maxRank": max_rank,
+        }
         return pages(self._t, "/explanations", query, page_size=page_size)
 
     def get(self, explanation_id: str) -> dict[str, Any]:
@@ -71,6 +82,11 @@ class Explanations:
 
     def update(self, explanation_id: str, **fields: Any) -> dict[str, Any]:
         return self._t.obj("PATCH", f"/explanations/{q(explanation_id)}", json=fields)
+
+    def importances(self, explanation_id: str, *, top: int = 20) -> dict[str, Any]:
+        """Its feature importances, most important first (from its SHAP matrix or summary):
+        ``{"source", "reason", "items": [{"feature", "importance", "rank", "mean", "min", "max"}], …}``."""
+        return self._t.obj("GET", f"/explanations/{q(explanation_id)}/importances", params={"top": top})
 
     def delete(self, explanation_id: str) -> None:
         self._t.json("DELETE", f"/explanations/{q(explanation_id)}")

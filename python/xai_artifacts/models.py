@@ -117,6 +117,10 @@ class Models:
         """The dataset version it was trained on (with its files) and its explanations."""
         return self._t.obj("GET", f"/models/{q(model_id)}/lineage")
 
+    def importances(self, dataset: str, name: str, *, method: str = "shap", top: int = 20) -> dict[str, Any]:
+        """Feature importances across the versions of the model, with each feature's rank change."""
+        return self._t.obj("GET", f"/datasets/{q(dataset)}/models/{q(name)}/importances", params={"method": method, "top": top})
+
     def set_alias(self, dataset: str, name: str, alias: str, version: int) -> dict[str, Any]:
         return self._t.obj("PUT", f"/datasets/{q(dataset)}/models/{q(name)}/aliases/{q(alias)}", json={"version": version})
 
