@@ -38,6 +38,8 @@ export type Alias = components['schemas']['Alias'];
 export type AliasEvent = components['schemas']['AliasEvent'];
 export type DatasetVersionLineage = components['schemas']['DatasetVersionLineage'];
 export type ModelLineage = components['schemas']['ModelLineage'];
+export type ExplanationImportances = components['schemas']['ExplanationImportances'];
+export type ImportanceComparison = components['schemas']['ImportanceComparison'];
 /** A version as URLs and upload fields name it: its number, 'latest' or an alias. */
 export type VersionRef = number | string;
 
@@ -286,6 +288,9 @@ export function createArtifactClient(options: ClientOptions) {
       request<Model>('GET', `${datasetPath(dataset)}/models/${segment(name)}/${segment(String(ref))}`),
     /** The exact dataset version it was trained on (with its files) and its explanations. */
     lineage: (id: string) => request<ModelLineage>('GET', `/models/${segment(id)}/lineage`),
+    /** Feature importances across the model's versions (its newest explanation by `method` in each), with rank changes. */
+    importances: (dataset: string, name: string, query: { method?: string; top?: number } = {}) =>
+      request<ImportanceComparison>('GET', `${datasetPath(dataset)}/models/${segment(name)}/importances`, { query }),
     aliases: (dataset: string, name: string) => aliasesAt(`${datasetPath(dataset)}/models/${segment(name)}`),
     create: (input: ModelInput, upload?: UploadOptions) =>
       send<Model>(
@@ -313,9 +318,15 @@ export function createArtifactClient(options: ClientOptions) {
         datasetVersion?: VersionRef;
         method?: string;
         tag?: string;
+        /** Only those in which this feature ranks at most `maxRank`. */
+        feature?: string;
+        maxRank?: number;
       } = {},
     ) => request<Page<Explanation>>('GET', '/explanations', { query }),
     get: (id: string) => request<Explanation>('GET', `/explanations/${segment(id)}`),
+    /** Its feature importances, most important first (from its SHAP matrix, or its summary). */
+    importances: (id: string, query: { top?: number } = {}) =>
+      request<ExplanationImportances>('GET', `/explanations/${segment(id)}/importances`, { query }),
     create: (input: ExplanationInput, upload?: UploadOptions) =>
       send<Explanation>(
         '/explanations',

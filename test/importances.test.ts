@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { createArtifactClient } from '../client/index.ts';
 import { type Backend, buildForTwoUsers, startApp, type TestApp } from './support/app.ts';
 import { expectProblem } from './support/checks.ts';
 import { bufferFile, type TestFile } from './support/data.ts';
@@ -183,6 +184,25 @@ function importancesSuite(backend: Backend) {
       assert.deepEqual(top1.features, ['a_amount', 'b_age', 'c_card'], "every version's top feature");
       const lime = await json<Comparison>(await fetch(`${app.baseUrl}/datasets/fraud/models/xgb/importances?method=lime`));
       assert.deepEqual([lime.features, lime.versions], [[], []]);
+    });
+
+    test('the typed client reads the same answers', async () => {
+      const client = createArtifactClient({ baseUrl: app.baseUrl });
+      const bars = await client.explanations.importances(ids.e1 as string, { top: 2 });
+      assert.deepEqual(
+        bars.items.map((i) => i.feature),
+        ['a_amount', 'c_card'],
+      );
+      const trend = await client.models.importances('fraud', 'xgb', { method: 'shap', top: 3 });
+      assert.deepEqual(
+        trend.versions.map((v) => v.version),
+        [1, 2, 3],
+      );
+      const ranked = await client.explanations.list({ feature: 'c_card', maxRank: 1 });
+      assert.deepEqual(
+        ranked.items.map((e) => e.id),
+        [ids.e3],
+      );
     });
 
     test('list filter: explanations in which a feature is among the top N', async () => {
