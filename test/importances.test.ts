@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
+import { parquetWriteBuffer } from 'hyparquet-writer';
 import { createArtifactClient } from '../client/index.ts';
 import { type Backend, buildForTwoUsers, startApp, type TestApp } from './support/app.ts';
 import { expectProblem } from './support/checks.ts';
@@ -64,6 +65,12 @@ const V1 = {
   base_value: [0.1, 0.1, 0.1, 0.1],
   prediction: [0.9, 0.2, 0.8, 0.3],
 };
+// v2's second explanation: a Parquet matrix in several row groups (float64 and int32 columns).
+const ROWS = 2500;
+const PARQUET = {
+  a_amount: Array.from({ length: ROWS }, (_, i) => ((i % 7) - 3) * 0.5),
+  b_age: Array.from({ length: ROWS }, (_, i) => (i % 2 === 0 ? 4 : -4)),
+};
 const V3 = { a_amount: [4, -4, 4, 4], b_age: [0.1, -0.1, 0.1, 0.1], c_card: [-5, 5, 5, 5] };
 
 function importancesSuite(backend: Backend) {
@@ -100,6 +107,24 @@ function importancesSuite(backend: Backend) {
         file('shap.json', bufferFile('{}')),
       ]);
       ids.e3 = await explain(ids.m3 as string, [file('shap_values.tsv', matrix(V3, '\t'))]);
+      // Another model, so the comparisons of xgb below stay as they are.
+      const net = await json<{ id: string }>(
+        await upload(`${app.baseUrl}/models`, [
+          field('dataset', 'fraud'),
+          field('name', 'net'),
+          file('n.onnx', bufferFile('onnx')),
+        ]),
+        201,
+      );
+      const parquet = parquetWriteBuffer({
+        columnData: [
+          { name: 'a_amount', data: Float64Array.from(PARQUET.a_amount), type: 'DOUBLE' },
+          { name: 'b_age', data: Int32Array.from(PARQUET.b_age), type: 'INT32' },
+          { name: 'base_value', data: Float64Array.from({ length: ROWS }, () => 0.25), type: 'DOUBLE' },
+        ],
+        rowGroupSize: 1000,
+      });
+      ids.parquet = await explain(net.id, [file('shap_values.parquet', bufferFile(Buffer.from(parquet)))]);
       ids.none = await explain(ids.m3 as string, [file('shap_values.pkl', bufferFile('\x80\x04pickle'))]);
       ids.text = await explain(ids.m3 as string, [file('lime.csv', bufferFile('feature,weight\nage,0.3\nincome,0.1\n'))]);
     });
@@ -138,6 +163,19 @@ function importancesSuite(backend: Backend) {
           hasBaseValue: true,
           hasPrediction: true,
         },
+      );
+    });
+
+    test('a Parquet matrix: every row of every row group read back once stored, exact', async () => {
+      const answer = await json<Importances>(await fetch(`${app.baseUrl}/explanations/${ids.parquet}/importances`));
+      assert.equal(answer.source, 'matrix');
+      assert.equal(answer.rows, ROWS);
+      assert.deepEqual(
+        answer.items.map((i) => [i.feature, i.importance, i.rank, i.mean, i.min, i.max]),
+        [
+          ['b_age', 4, 1, 0, -4, 4],
+          ['a_amount', meanAbs(PARQUET.a_amount), 2, mean(PARQUET.a_amount), -1.5, 1.5],
+        ],
       );
     });
 
@@ -211,9 +249,10 @@ function importancesSuite(backend: Backend) {
           .map((e) => e.id)
           .sort();
       assert.deepEqual(await list('feature=a_amount&maxRank=1'), [ids.e1]);
+      assert.deepEqual(await list('feature=b_age&maxRank=1'), [ids.e2, ids.parquet].sort());
       assert.deepEqual(await list('feature=c_card&maxRank=1'), [ids.e3]);
-      assert.deepEqual(await list('feature=a_amount&maxRank=2'), [ids.e1, ids.e3].sort());
-      assert.deepEqual(await list('feature=b_age'), [ids.e1, ids.e2, ids.e3].sort());
+      assert.deepEqual(await list('feature=a_amount&maxRank=2'), [ids.e1, ids.e3, ids.parquet].sort());
+      assert.deepEqual(await list('feature=b_age'), [ids.e1, ids.e2, ids.e3, ids.parquet].sort());
       assert.deepEqual(await list('feature=nobody'), []);
     });
 

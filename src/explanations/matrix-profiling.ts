@@ -10,11 +10,12 @@ import { extensionOf } from '../fields/file-types.ts';
 import { FileProfiling } from '../profiles/profile-file.ts';
 import type { VersionFileProfiling } from '../versions/version-service.ts';
 
-const MATRIX_FORMATS = new Set(['csv', 'tsv']);
+const MATRIX_FORMATS = new Set(['csv', 'tsv', 'parquet']);
 
 export function matrixProfiling(datasets: DatasetService): VersionFileProfiling {
   return {
-    start: (path) => (MATRIX_FORMATS.has(extensionOf(path)) ? new FileProfiling(path, datasets.profileSettings) : undefined),
+    start: (path) =>
+      MATRIX_FORMATS.has(extensionOf(path)) ? new FileProfiling(path, datasets.profileSettings, { matrix: true }) : undefined,
     record: (owner, fileId, key, size, profiling) => datasets.recordProfile(owner, fileId, key, size, profiling),
   };
 }

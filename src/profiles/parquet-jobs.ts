@@ -10,7 +10,10 @@ import { profileOfMetadata } from './parquet-profile.ts';
 import { boundedCell } from './preview-cells.ts';
 import type { DatasetProfile, Preview } from './profile.ts';
 
-export type ParquetJob = { kind: 'preview'; rows: number } | { kind: 'profile'; maxColumns: number };
+export type ParquetJob =
+  | { kind: 'preview'; rows: number }
+  | { kind: 'profile'; maxColumns: number }
+  | { kind: 'matrix'; maxColumns: number };
 export type ParquetResult = Omit<Preview, 'bytesRead'> | DatasetProfile;
 
 /** The last bytes hyparquet reads first: they hold the footer of most files. */
@@ -19,6 +22,10 @@ const TAIL_BYTES = 64 * 1024;
 export async function runParquetJob(job: ParquetJob, file: AsyncBuffer): Promise<ParquetResult> {
   const metadata = await footerOf(file);
   if (job.kind === 'profile') return profileOfMetadata(metadata, job.maxColumns);
+  if (job.kind === 'matrix') {
+    const { matrixOf } = await import('./parquet-matrix.ts');
+    return matrixOf(file, metadata, job.maxColumns);
+  }
   return previewOf(file, metadata, job.rows);
 }
 

@@ -47,6 +47,8 @@ interface Job {
   /** Bytes the job may read in all; past it, `tooMuch`. */
   maxBytes: number;
   tooMuch: () => AppError;
+  /** How long the job may take before its thread is ended. */
+  deadlineMs: number;
   bytesRead: number;
   resolve(result: ParquetResult): void;
   reject(error: Error): void;
@@ -108,6 +110,17 @@ export class ParquetReading {
     return (await this.#run(job, size, readRange, maxBytes, tooMuch)).result;
   }
 
+  /**
+   * A SHAP matrix's statistics from every value (parquet-matrix.ts): the whole file is read, one
+   * column chunk at a time, on a thread, with a deadline that grows with the file (1 s per 8 MiB
+   * beyond the usual 15 s).
+   */
+  async matrix(size: number, readRange: ReadRange, maxColumns: number): Promise<ParquetResult> {
+    const tooMuch = () => new AppError('invalid_file', 'The Parquet file asked for more bytes than it holds.');
+    const deadlineMs = this.#deadlineMs + Math.ceil(size / (8 * 1024 * 1024)) * 1000;
+    return (await this.#run({ kind: 'matrix', maxColumns }, size, readRange, size + 1024 * 1024, tooMuch, deadlineMs)).result;
+  }
+
   /** Threads reading now (for tests). */
   get threadsRunning(): number {
     return this.#running.size;
@@ -127,6 +140,7 @@ export class ParquetReading {
     readRange: ReadRange,
     maxBytes: number,
     tooMuch: () => AppError,
+    deadlineMs = this.#deadlineMs,
   ): Promise<{ result: ParquetResult; bytesRead: number }> {
     if (this.#closed) return Promise.reject(new AppError('shutting_down', 'The server is shutting down.'));
     return new Promise((resolve, reject) => {
@@ -137,6 +151,7 @@ export class ParquetReading {
         readRange,
         maxBytes,
         tooMuch,
+        deadlineMs,
         bytesRead: 0,
         resolve: (result) => resolve({ result, bytesRead: queued.bytesRead }),
         reject,
@@ -192,9 +207,9 @@ export class ParquetReading {
     thread.timer = setTimeout(() => {
       void this.#end(
         thread,
-        new AppError('invalid_file', `Reading this Parquet file took longer than ${this.#deadlineMs / 1000} s; it was stopped.`),
+        new AppError('invalid_file', `Reading this Parquet file took longer than ${job.deadlineMs / 1000} s; it was stopped.`),
       );
-    }, this.#deadlineMs);
+    }, job.deadlineMs);
     thread.worker.postMessage({ type: 'job', id: job.id, job: job.job, size: job.size } satisfies ToParquetWorker);
   }
 

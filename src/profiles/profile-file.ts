@@ -44,9 +44,13 @@ export class FileProfiling {
   readonly #job: ThreadProfileJob | undefined;
   #failure: string | undefined;
 
-  constructor(path: string, settings: ProfileSettings) {
+  readonly #matrix: boolean;
+
+  /** `matrix`: a SHAP matrix (an explanation's): a Parquet file is read whole for its columns' values. */
+  constructor(path: string, settings: ProfileSettings, options: { matrix?: boolean } = {}) {
     this.#path = path;
     this.#settings = settings;
+    this.#matrix = options.matrix ?? false;
     const format = settings.maxColumns > 0 ? textFormatOf(path) : undefined;
     this.#job = format ? settings.thread.job(format, settings.maxColumns) : undefined;
   }
@@ -82,6 +86,14 @@ export class FileProfiling {
       }
     }
     const extension = extensionOf(this.#path);
+    if (extension === 'parquet' && this.#matrix) {
+      try {
+        const profile = await this.#settings.parquet.matrix(size, readRange, this.#settings.maxColumns);
+        return { profile: profile as DatasetProfile };
+      } catch (error) {
+        return { profile: null, reason: `The Parquet matrix could not be read: ${(error as Error).message}` };
+      }
+    }
     if (extension === 'parquet') {
       try {
         // The footer, its length and the first bytes hyparquet asks for with it: nothing else.

@@ -5,7 +5,7 @@
 create or replace function xai_is_matrix_extra(p_column text) returns boolean
 language sql immutable as $$ select p_column in ('base_value', 'prediction') $$;
 
--- Records an explanation's importances: from its first CSV/TSV file (by path) whose profile is
+-- Records an explanation's importances: from its first file (by path: CSV, TSV, Parquet) whose profile is
 -- a matrix (every column but base_value and prediction numeric: importance = mean |value|),
 -- else from its summary (feature -> number: the numbers are the importances), else none, with
 -- the reason. Ranks: 1 = most important (ties by feature name).
