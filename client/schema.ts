@@ -375,7 +375,7 @@ export interface paths {
         };
         /**
          * Feature importances of an explanation, most important first (a bar chart, without the file)
-         * @description From its SHAP matrix (a CSV, TSV or Parquet file with a numeric column per feature; `base_value` and `prediction` are not features): mean |value| per feature, with mean, min and max, computed while the file was uploaded. Else from its `summary` (feature → number). Else none, and `reason` says why.
+         * @description From its SHAP matrix (a CSV, TSV, Parquet or .npy file with a numeric column per feature; `base_value` and `prediction` are not features): mean |value| per feature, with mean, min and max, computed while the file was uploaded. Else from its `summary` (feature → number). Else none, and `reason` says why.
          */
         get: operations["getExplanationImportances"];
         put?: never;
@@ -705,7 +705,7 @@ export interface components {
         };
         DatasetProfile: {
             /** @enum {string} */
-            format: "csv" | "tsv" | "jsonl" | "parquet";
+            format: "csv" | "tsv" | "jsonl" | "parquet" | "npy";
             /**
              * @description complete: every row profiled; sampled: every row counted, the column statistics describe profiledRows of them (profiling skipped ahead to keep up with the upload); partial: some rows could not be parsed (see problems).
              * @enum {string}
@@ -768,7 +768,7 @@ export interface components {
              * @enum {string}
              */
             status: "complete" | "sampled" | "partial" | "none";
-            format: ("csv" | "tsv" | "jsonl" | "parquet") | null;
+            format: ("csv" | "tsv" | "jsonl" | "parquet" | "npy") | null;
             rows: number | null;
             columns: number | null;
             /** @description Only when the column statistics describe fewer rows than `rows` (see DatasetProfile.profiledRows). */
@@ -801,7 +801,7 @@ export interface components {
          */
         DatasetPreview: {
             /** @enum {string} */
-            format: "csv" | "tsv" | "jsonl" | "parquet";
+            format: "csv" | "tsv" | "jsonl" | "parquet" | "npy";
             columns: string[];
             /** @description CSV and TSV cells typed as the profile types their column: numbers, booleans, null for empty/NA/NaN/null; text where a number would lose digits (past 15 significant digits, integers past 2^53). JSON lines and Parquet keep their own types. */
             rows: unknown[][];
@@ -4497,6 +4497,8 @@ export interface operations {
                      * @example {"TransactionAmt":0.31,"card1":0.12}
                      */
                     summary?: string;
+                    /** @example  */
+                    features?: string;
                     /**
                      * @description At most 10000 characters.
                      * @example SHAP values of the test split
@@ -7267,6 +7269,14 @@ export interface operations {
                         summary?: {
                             [key: string]: unknown;
                         };
+                        /**
+                         * @description .npy matrices: the columns' feature names, in order (default: the dataset version's columns, when one of its files has as many).
+                         * @example [
+                         *       "TransactionAmt",
+                         *       "card1"
+                         *     ]
+                         */
+                        features?: string[];
                         /**
                          * @description At most 10000 characters.
                          * @example SHAP values of the test split

@@ -31,6 +31,23 @@ function matrix(columns: Record<string, number[]>, separator = ','): TestFile {
   return bufferFile(`${names.join(separator)}\n${rows.join('\n')}\n`);
 }
 
+/** A .npy file: the header as NumPy writes it (version 1.0, padded to 64 bytes), then the values row by row. */
+function npy(rows: number[][], descr = '<f8', shape = `(${rows.length}, ${rows[0]?.length ?? 0})`): TestFile {
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shape}, }`;
+  header += ' '.repeat(64 - ((10 + header.length + 1) % 64)) + '\n';
+  const size = descr.endsWith('4') ? 4 : 8;
+  const data = Buffer.alloc(rows.length * (rows[0]?.length ?? 0) * size);
+  rows.flat().forEach((value, index) => {
+    if (size === 8) data.writeDoubleLE(value, index * 8);
+    else data.writeFloatLE(value, index * 4);
+  });
+  const length = Buffer.alloc(2);
+  length.writeUInt16LE(header.length);
+  return bufferFile(
+    Buffer.concat([Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]), length, Buffer.from(header, 'latin1'), data]),
+  );
+}
+
 const meanAbs = (values: number[]) => values.reduce((sum, v) => sum + Math.abs(v), 0) / values.length;
 const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
 
@@ -125,6 +142,18 @@ function importancesSuite(backend: Backend) {
         rowGroupSize: 1000,
       });
       ids.parquet = await explain(net.id, [file('shap_values.parquet', bufferFile(Buffer.from(parquet)))]);
+      const NPY = [
+        [0.5, -2, 1.25],
+        [-0.5, 2, -1.25],
+        [0.5, 2, 0],
+        [0.5, -2, 0],
+      ];
+      ids.npyNamed = await explain(net.id, [field('features', '["amt","age","card"]'), file('shap_values.npy', npy(NPY))]);
+      ids.npyF4 = await explain(net.id, [field('features', 'amt, age, card'), file('values32.npy', npy(NPY, '<f4'))]);
+      ids.npyFromDataset = await explain(net.id, [file('shap_values.npy', npy(NPY))]); // raw/t.csv has columns a, b, c
+      ids.npyUnnamed = await explain(net.id, [file('two.npy', npy([[1, 2]]))]);
+      ids.npyShort = await explain(net.id, [field('features', 'x,y,z'), file('short.npy', npy(NPY, '<f8', '(1000, 3)'))]);
+      ids.npyInts = await explain(net.id, [file('ints.npy', npy([[1, 2, 3]], '<i8'))]);
       ids.none = await explain(ids.m3 as string, [file('shap_values.pkl', bufferFile('\x80\x04pickle'))]);
       ids.text = await explain(ids.m3 as string, [file('lime.csv', bufferFile('feature,weight\nage,0.3\nincome,0.1\n'))]);
     });
@@ -177,6 +206,34 @@ function importancesSuite(backend: Backend) {
           ['a_amount', meanAbs(PARQUET.a_amount), 2, mean(PARQUET.a_amount), -1.5, 1.5],
         ],
       );
+    });
+
+    test("a .npy matrix (float64, float32): named by features, or by the dataset version's columns; checked against its header", async () => {
+      const ranked = async (id: string | undefined) => {
+        const answer = await json<Importances>(await fetch(`${app.baseUrl}/explanations/${id}/importances`));
+        return {
+          source: answer.source,
+          reason: answer.reason,
+          items: answer.items.map((i) => [i.feature, i.importance, i.rank, i.mean]),
+        };
+      };
+      const byImportance = [
+        ['age', 2, 1, 0],
+        ['card', 0.625, 2, 0],
+        ['amt', 0.5, 3, 0.25],
+      ];
+      assert.deepEqual(await ranked(ids.npyNamed), { source: 'matrix', reason: null, items: byImportance });
+      assert.deepEqual(await ranked(ids.npyF4), { source: 'matrix', reason: null, items: byImportance });
+      assert.deepEqual((await ranked(ids.npyFromDataset)).items, [
+        ['b', 2, 1, 0],
+        ['c', 0.625, 2, 0],
+        ['a', 0.5, 3, 0.25],
+      ]);
+      const unnamed = await ranked(ids.npyUnnamed);
+      assert.equal(unnamed.source, null);
+      assert.match(unnamed.reason ?? '', /two\.npy has 2 columns and nothing names them: send features/);
+      assert.match((await ranked(ids.npyShort)).reason ?? '', /declares 1000 × 3 values; the file holds 12/);
+      assert.match((await ranked(ids.npyInts)).reason ?? '', /not little-endian float32 or float64/);
     });
 
     test('only a summary: its numbers are the importances; a pickle or a table of text gives none, with the reason', async () => {

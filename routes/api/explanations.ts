@@ -38,7 +38,7 @@ const explanations: FastifyPluginAsyncZod = async (app) => {
       operationId: 'getExplanationImportances',
       summary: 'Feature importances of an explanation, most important first (a bar chart, without the file)',
       description:
-        'From its SHAP matrix (a CSV, TSV or Parquet file with a numeric column per feature; `base_value` and `prediction` are not features): ' +
+        'From its SHAP matrix (a CSV, TSV, Parquet or .npy file with a numeric column per feature; `base_value` and `prediction` are not features): ' +
         'mean |value| per feature, with mean, min and max, computed while the file was uploaded. Else from its `summary` ' +
         '(feature → number). Else none, and `reason` says why.',
       params: z.object({ id: uuidParam }),

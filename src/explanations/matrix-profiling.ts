@@ -10,7 +10,7 @@ import { extensionOf } from '../fields/file-types.ts';
 import { FileProfiling } from '../profiles/profile-file.ts';
 import type { VersionFileProfiling } from '../versions/version-service.ts';
 
-const MATRIX_FORMATS = new Set(['csv', 'tsv', 'parquet']);
+const MATRIX_FORMATS = new Set(['csv', 'tsv', 'parquet', 'npy']);
 
 export function matrixProfiling(datasets: DatasetService): VersionFileProfiling {
   return {

@@ -43,6 +43,29 @@ function summaryRule(value: Record<string, unknown>): Record<string, unknown> {
   return summary;
 }
 
+/** Feature names of a .npy matrix's columns: at most as many as a profile tracks columns. */
+const MAX_FEATURES = 10_000;
+const featureNames = z
+  .array(z.string().min(1).max(1024))
+  .max(MAX_FEATURES)
+  .describe(
+    ".npy matrices: the columns' feature names, in order (default: the dataset version's columns, when one of its files has as many).",
+  );
+/** In a form: a JSON array, or names separated by commas. */
+const featureNamesText = z
+  .string()
+  .max(1024 * 1024)
+  .transform((text, context) => {
+    if (!text.trimStart().startsWith('[')) return text.split(',').map((name) => name.trim());
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      context.addIssue({ code: 'custom', message: 'features is a JSON array of names or names separated by commas.' });
+      return z.NEVER;
+    }
+  })
+  .pipe(featureNames);
+
 /** JSON-valued fields arrive as text in a form and as values in JSON bodies. */
 function shape(json: 'text' | 'value') {
   const text = json === 'text';
@@ -64,6 +87,7 @@ function shape(json: 'text' | 'value') {
       .optional()
       .describe('JSON object, at most 256 KiB: e.g. global feature importance, for charts without downloading the file.')
       .meta({ example: text ? '{"TransactionAmt":0.31,"card1":0.12}' : { TransactionAmt: 0.31, card1: 0.12 } }),
+    features: (text ? featureNamesText : featureNames).optional().meta({ example: text ? '' : ['TransactionAmt', 'card1'] }),
     description: description.optional().meta({ example: 'SHAP values of the test split' }),
     tags: tags.optional().meta({ example: ['shap'] }),
   };

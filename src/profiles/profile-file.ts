@@ -4,6 +4,7 @@
  * verification read-back), Parquet from its footer once stored, anything else not at all.
  */
 import { extensionOf } from '../fields/file-types.ts';
+import { NpyMatrix } from './npy-matrix.ts';
 import { FOOTER_MAX_BYTES } from './parquet-bounds.ts';
 import type { ParquetReading } from './parquet-reading.ts';
 import type { DatasetProfile, ProfileRecord, ProfileSummary } from './profile.ts';
@@ -45,17 +46,22 @@ export class FileProfiling {
   #failure: string | undefined;
 
   readonly #matrix: boolean;
+  /** An explanation's .npy matrix: profiled on this thread as it streams (a few numbers per column). */
+  readonly #npy: NpyMatrix | undefined;
 
   /** `matrix`: a SHAP matrix (an explanation's): a Parquet file is read whole for its columns' values. */
   constructor(path: string, settings: ProfileSettings, options: { matrix?: boolean } = {}) {
     this.#path = path;
     this.#settings = settings;
     this.#matrix = options.matrix ?? false;
+    this.#npy =
+      this.#matrix && settings.maxColumns > 0 && extensionOf(path) === 'npy' ? new NpyMatrix(settings.maxColumns) : undefined;
     const format = settings.maxColumns > 0 ? textFormatOf(path) : undefined;
     this.#job = format ? settings.thread.job(format, settings.maxColumns) : undefined;
   }
 
   readonly observe = (chunk: Buffer): Promise<void> | undefined => {
+    this.#npy?.observe(chunk);
     if (!this.#job || this.#failure !== undefined) return undefined;
     try {
       return this.#job.write(chunk);
@@ -83,6 +89,13 @@ export class FileProfiling {
       } catch (error) {
         if (error instanceof NotProfiled) return { profile: null, reason: error.message };
         return { profile: null, reason: `Profiling failed: ${(error as Error).message}` };
+      }
+    }
+    if (this.#npy) {
+      try {
+        return { profile: this.#npy.result() };
+      } catch (error) {
+        return { profile: null, reason: (error as Error).message };
       }
     }
     const extension = extensionOf(this.#path);

@@ -7,7 +7,7 @@
 import { z } from 'zod';
 
 export const columnTypeSchema = z.enum(['integer', 'number', 'boolean', 'string', 'datetime', 'empty']);
-export const profileFormatSchema = z.enum(['csv', 'tsv', 'jsonl', 'parquet']);
+export const profileFormatSchema = z.enum(['csv', 'tsv', 'jsonl', 'parquet', 'npy']);
 
 export const columnProfileSchema = z.object({
   name: z.string(),

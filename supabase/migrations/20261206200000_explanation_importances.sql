@@ -19,6 +19,9 @@ alter table explanation_importances enable row level security;
 -- Where the importances came from: {source: matrix|summary, file, rows, profiledRows, untracked}
 -- or {source: null, reason}.
 alter table explanations add column if not exists importances jsonb;
+-- A .npy matrix's feature names, in column order, as sent with the explanation (else the
+-- dataset version's columns name them).
+alter table explanations add column if not exists features jsonb;
 
 -- The list gains feature and rank filters: its old signature goes (one current form).
 drop function if exists xai_list_explanations(text, integer, uuid, text, text, text, text, timestamptz, uuid);

@@ -45,13 +45,14 @@ begin
   end if;
   select * into d from datasets where id = m.dataset_id;
   insert into explanations (id, owner_id, model_id, dataset_id, dataset_version, method, params, summary, description,
-                            tags, key_prefix, expected_files, state)
+                            tags, key_prefix, expected_files, state, features)
   values (p_id, m.owner_id, m.id, m.dataset_id,
           case when p_fields ->> 'datasetVersion' is null then m.dataset_version
                else xai_require_dataset_version(d, p_fields ->> 'datasetVersion') end,
           p_fields ->> 'method', coalesce(p_fields -> 'params', '{}'),
           coalesce(p_fields -> 'summary', '{}'), p_fields ->> 'description', xai_text_array((p_fields -> 'tags')::jsonb),
-          xai_explanation_key(d.name, m.name, m.version, p_fields ->> 'method', p_id, ''), p_expected_files, 'pending')
+          xai_explanation_key(d.name, m.name, m.version, p_fields ->> 'method', p_id, ''), p_expected_files, 'pending',
+          (p_fields -> 'features')::jsonb)
   returning * into e;
   return xai_explanation_json(e);
 end $$;

@@ -14,10 +14,12 @@ language plpgsql as $$
 declare
   e explanations;
   matrix files;
-  columns jsonb;
-  profile jsonb;
+  mcols jsonb;  -- the matrix's columns (not "columns" or "profile": files has columns of those names)
+  mp jsonb;     -- its profile
   not_numeric text;
   why text;
+  names jsonb;
+  candidates jsonb;
 begin
   select * into e from explanations where id = p_explanation;
   delete from explanation_importances where explanation_id = p_explanation;
@@ -27,9 +29,35 @@ begin
       and jsonb_typeof(f.profile -> 'profile') = 'object'
     order by f.path collate "C"
   loop
-    profile := matrix.profile -> 'profile';
-    columns := coalesce(profile -> 'columns', '[]'::jsonb);
-    select c ->> 'name' into not_numeric from jsonb_array_elements(columns) c
+    mp := matrix.profile -> 'profile';
+    mcols := coalesce(mp -> 'columns', '[]'::jsonb);
+    if mp ->> 'format' = 'npy' then
+      -- A .npy matrix's columns are positions: named by the explanation's features, else by the
+      -- columns of the one file of the dataset version explained that has as many.
+      names := null;
+      if jsonb_typeof(e.features) = 'array' and jsonb_array_length(e.features) = (mp ->> 'columnCount')::integer then
+        names := e.features;
+      else
+        select coalesce(jsonb_agg(candidate.cols), '[]'::jsonb) into candidates from (
+          select f.profile -> 'profile' -> 'columns' as cols from files f
+          where f.dataset_id = e.dataset_id and f.state = 'ready'
+            and f.since_version <= e.dataset_version and (f.until_version is null or f.until_version > e.dataset_version)
+            and (f.profile -> 'profile' ->> 'columnCount')::integer = (mp ->> 'columnCount')::integer
+            and coalesce((f.profile -> 'profile' ->> 'untrackedColumns')::integer, 0) = 0
+          limit 2) candidate;
+        if jsonb_array_length(candidates) = 1 then
+          select jsonb_agg(c -> 'name' order by o) into names from jsonb_array_elements(candidates -> 0) with ordinality t(c, o);
+        end if;
+      end if;
+      if names is null then
+        why := format('%s has %s columns and nothing names them: send features (a JSON array or names separated by commas), '
+          'or explain a dataset version with exactly one file of as many columns.', matrix.path, mp ->> 'columnCount');
+        continue;
+      end if;
+      select jsonb_agg(c || jsonb_build_object('name', names -> (o - 1)::integer) order by o) into mcols
+      from jsonb_array_elements(mcols) with ordinality t(c, o);
+    end if;
+    select c ->> 'name' into not_numeric from jsonb_array_elements(mcols) c
       where not xai_is_matrix_extra(c ->> 'name') and c ->> 'type' not in ('integer', 'number') limit 1;
     if not_numeric is not null then
       why := format('%s is not a SHAP matrix: column %s is not numeric.', matrix.path, not_numeric);
@@ -39,15 +67,15 @@ begin
     select p_explanation, c ->> 'name', (c ->> 'meanAbs')::double precision, (c ->> 'mean')::double precision,
       (c ->> 'min')::double precision, (c ->> 'max')::double precision,
       row_number() over (order by (c ->> 'meanAbs')::double precision desc, c ->> 'name' collate "C")
-    from jsonb_array_elements(columns) c
+    from jsonb_array_elements(mcols) c
     where not xai_is_matrix_extra(c ->> 'name') and c ->> 'meanAbs' is not null;
     if found then
       update explanations set importances = jsonb_build_object(
-        'source', 'matrix', 'file', matrix.path, 'rows', profile -> 'rows',
-        'profiledRows', coalesce(profile -> 'profiledRows', profile -> 'rows'),
-        'untracked', coalesce((profile ->> 'untrackedColumns')::integer, 0),
-        'hasBaseValue', exists (select 1 from jsonb_array_elements(columns) c where c ->> 'name' = 'base_value'),
-        'hasPrediction', exists (select 1 from jsonb_array_elements(columns) c where c ->> 'name' = 'prediction'))
+        'source', 'matrix', 'file', matrix.path, 'rows', mp -> 'rows',
+        'profiledRows', coalesce(mp -> 'profiledRows', mp -> 'rows'),
+        'untracked', coalesce((mp ->> 'untrackedColumns')::integer, 0),
+        'hasBaseValue', exists (select 1 from jsonb_array_elements(mcols) c where c ->> 'name' = 'base_value'),
+        'hasPrediction', exists (select 1 from jsonb_array_elements(mcols) c where c ->> 'name' = 'prediction'))
       where id = p_explanation;
       return;
     end if;
@@ -64,8 +92,14 @@ begin
       return;
     end if;
   end if;
+  -- A matrix file that could not be read as one says why (its profile record's reason).
+  if why is null then
+    select format('%s: %s', f.path, f.profile ->> 'reason') into why from files f
+    where f.explanation_id = p_explanation and f.profile ->> 'reason' is not null
+    order by f.path collate "C" limit 1;
+  end if;
   update explanations set importances = jsonb_build_object('source', null, 'reason', coalesce(why,
-    'No SHAP matrix (a CSV or TSV with a numeric column per feature) and no summary of numbers.'))
+    'No SHAP matrix (a CSV, TSV, Parquet or .npy file with a numeric column per feature) and no summary of numbers.'))
   where id = p_explanation;
 end $$;
 
