@@ -34,7 +34,7 @@ const RATE_SECONDS = Number(process.env.BENCH_RATE_SECONDS ?? 20);
 const PART_SIZE = Number(process.env.UPLOAD_PART_SIZE_BYTES ?? 8 * MiB);
 const QUEUE_SIZE = Number(process.env.UPLOAD_QUEUE_SIZE ?? 4);
 const root = projectRoot();
-/** BENCH_ONLY=links,listing runs those sections only (uploads, direct, profiles, memory, links, listing, coldstart). */
+/** BENCH_ONLY=links,listing runs those sections only (uploads, direct, profiles, importances, memory, links, listing, coldstart). */
 const ONLY = new Set((process.env.BENCH_ONLY ?? '').split(',').filter(Boolean));
 const want = (section: string) => ONLY.size === 0 || ONLY.has(section);
 const readRssMiB = async (pid: number) =>
@@ -191,6 +191,34 @@ async function writeWideCsv(file: string, size: number): Promise<number> {
   }
   await pipeline(Readable.from(rows()), createWriteStream(file));
   return count;
+}
+
+/** A .npy SHAP matrix (float32, C order) of `rows` × `columns` pseudo-random values in (-1, 1), written to disk. */
+async function writeNpyMatrix(file: string, rows: number, columns: number): Promise<void> {
+  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${rows}, ${columns}), }`;
+  header += `${' '.repeat(64 - ((10 + header.length + 1) % 64))}\n`;
+  const length = Buffer.alloc(2);
+  length.writeUInt16LE(header.length);
+  let state = 7;
+  async function* chunks() {
+    yield Buffer.concat([Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]), length, Buffer.from(header, 'latin1')]);
+    const rowsPerChunk = 1024;
+    for (let row = 0; row < rows; row += rowsPerChunk) {
+      const values = new Float32Array(Math.min(rowsPerChunk, rows - row) * columns);
+      for (let index = 0; index < values.length; index += 1) {
+        state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+        values[index] = state / 2 ** 31 - 1;
+      }
+      yield Buffer.from(values.buffer);
+    }
+  }
+  await pipeline(Readable.from(chunks()), createWriteStream(file));
+}
+
+/** A multipart body of fields and files for fetch, streamed. */
+function formOf(parts: Parameters<typeof multipart>[0]): Pick<RequestInit, 'headers' | 'body'> & { duplex: 'half' } {
+  const form = multipart(parts);
+  return { headers: { 'content-type': form.contentType }, body: form.body as unknown as RequestInit['body'], duplex: 'half' };
 }
 
 /**
@@ -753,6 +781,92 @@ async function main() {
       } finally {
         off.child.kill('SIGTERM');
         await fs.rm(csvPath, { force: true });
+      }
+    }
+
+    // 2c. Importances: a SHAP matrix (.npy, float32, 400 features) uploaded as an explanation, its
+    // importances computed in the upload pass, against the same bytes as a .pkl (stored as they
+    // are), alternating; then the importances read back in one call.
+    if (want('importances')) {
+      const features = 400;
+      const matrixRows = Math.floor((Number(process.env.BENCH_MATRIX_MIB ?? 256) * MiB) / (features * 4));
+      const npyPath = path.join(os.tmpdir(), `bench-shap-${randomUUID()}.npy`);
+      await writeNpyMatrix(npyPath, matrixRows, features);
+      const npySize = (await fs.stat(npyPath)).size;
+      const model = (await (
+        await fetch(`${api.base}/models`, {
+          method: 'POST',
+          ...formOf([
+            { name: 'dataset', value: 'bench' },
+            { name: 'name', value: 'importances' },
+            { name: 'file', filename: 'm.json', file: patternFile(2, 'model') },
+          ]),
+        } as RequestInit)
+      ).json()) as { id: string };
+      const explain = async (filename: string) => {
+        const names = Array.from({ length: features }, (_, index) => `f${index}`).join(',');
+        const t0 = performance.now();
+        const response = await fetch(`${api.base}/explanations`, {
+          method: 'POST',
+          ...formOf([
+            { name: 'model', value: model.id },
+            { name: 'method', value: 'shap' },
+            { name: 'features', value: names },
+            {
+              name: 'file',
+              filename,
+              file: {
+                size: npySize,
+                sha256: '',
+                chunks: async function* () {
+                  yield* createReadStream(npyPath, { highWaterMark: MiB }) as AsyncIterable<Buffer>;
+                },
+                stream: () => createReadStream(npyPath),
+              },
+            },
+          ]),
+        } as RequestInit);
+        const body = (await response.json()) as { id: string; importances: { source: string | null; reason?: string } };
+        if (response.status !== 201) throw new Error(`explanation upload answered ${response.status}`);
+        return { seconds: (performance.now() - t0) / 1000, ...body };
+      };
+      const withRates: number[] = [];
+      const withoutRates: number[] = [];
+      let matrixId = '';
+      try {
+        for (let run = 0; run < RUNS; run += 1) {
+          const computed = await explain('shap_values.npy');
+          if (computed.importances.source !== 'matrix') throw new Error(`importances: ${JSON.stringify(computed.importances)}`);
+          withRates.push(npySize / MiB / computed.seconds);
+          matrixId = computed.id;
+          const stored = await explain('shap_values.pkl');
+          withoutRates.push(npySize / MiB / stored.seconds);
+        }
+        rows.push({
+          scenario: `explanation upload, ${Math.round(npySize / MiB)} MiB .npy SHAP matrix, ${features} features (MiB/s)`,
+          measure: 'importances computed in the upload pass',
+          runs: withRates,
+          baseline: { name: 'the same bytes as a .pkl (no importances)', runs: withoutRates },
+          target: 'ratio ≥ 0.9 (< 10 % of upload throughput)',
+          met: median(withRates) / median(withoutRates) >= 0.9,
+        });
+        const times: number[] = [];
+        for (let index = 0; index < 21; index += 1) {
+          const t0 = performance.now();
+          const response = await fetch(`${api.base}/explanations/${matrixId}/importances?top=20`);
+          if (response.status !== 200) throw new Error(`importances answered ${response.status}`);
+          await response.arrayBuffer();
+          times.push(performance.now() - t0);
+        }
+        rows.push({
+          scenario: `importances of that explanation, top 20 of ${features} (ms)`,
+          measure: 'p50 of 21, GET /explanations/{id}/importances on Postgres',
+          runs: [median(times)],
+          target: '< 10',
+          met: median(times) < 10,
+        });
+      } finally {
+        await fs.rm(npyPath, { force: true });
       }
     }
 

@@ -149,7 +149,8 @@ function importancesSuite(backend: Backend) {
         [0.5, -2, 0],
       ];
       ids.npyNamed = await explain(net.id, [field('features', '["amt","age","card"]'), file('shap_values.npy', npy(NPY))]);
-      ids.npyF4 = await explain(net.id, [field('features', 'amt, age, card'), file('values32.npy', npy(NPY, '<f4'))]);
+      // After the file, as Swagger UI sends fields in the order they were filled.
+      ids.npyF4 = await explain(net.id, [file('values32.npy', npy(NPY, '<f4')), field('features', 'amt, age, card')]);
       ids.npyFromDataset = await explain(net.id, [file('shap_values.npy', npy(NPY))]); // raw/t.csv has columns a, b, c
       ids.npyUnnamed = await explain(net.id, [file('two.npy', npy([[1, 2]]))]);
       ids.npyShort = await explain(net.id, [field('features', 'x,y,z'), file('short.npy', npy(NPY, '<f8', '(1000, 3)'))]);

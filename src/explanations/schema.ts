@@ -104,7 +104,7 @@ export const explanationPatch = z
   .partial();
 
 /** Fields that may also follow the file: they describe it, they do not place it. */
-export const EXPLANATION_LATE_FIELDS = ['params', 'summary', 'description', 'tags'] as const;
+export const EXPLANATION_LATE_FIELDS = ['params', 'summary', 'features', 'description', 'tags'] as const;
 
 const ref = z.object({ id: z.string(), name: z.string() });
 

@@ -73,6 +73,7 @@ begin
     tags = case when xai_json_has(p_patch, 'tags') then xai_text_array((p_patch -> 'tags')::jsonb) else tags end,
     summary = case when xai_json_has(p_patch, 'summary') then p_patch -> 'summary' else summary end,
     params = case when xai_json_has(p_patch, 'params') then p_patch -> 'params' else params end,
+    features = case when xai_json_has(p_patch, 'features') then (p_patch -> 'features')::jsonb else features end,
     updated_at = case when p_pending then updated_at else clock_timestamp() end
   where id = e.id returning * into e;
   return xai_explanation_json(e);
