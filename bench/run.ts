@@ -827,7 +827,7 @@ async function main() {
           ]),
         } as RequestInit);
         const body = (await response.json()) as { id: string; importances: { source: string | null; reason?: string } };
-        if (response.status !== 201) throw new Error(`explanation upload answered ${response.status}`);
+        if (response.status !== 201) throw new Error(`explanation upload answered ${response.status}: ${JSON.stringify(body)}`);
         return { seconds: (performance.now() - t0) / 1000, ...body };
       };
       const withRates: number[] = [];
