@@ -155,6 +155,14 @@ function importancesSuite(backend: Backend) {
       ids.npyUnnamed = await explain(net.id, [file('two.npy', npy([[1, 2]]))]);
       ids.npyShort = await explain(net.id, [field('features', 'x,y,z'), file('short.npy', npy(NPY, '<f8', '(1000, 3)'))]);
       ids.npyInts = await explain(net.id, [file('ints.npy', npy([[1, 2, 3]], '<i8'))]);
+      // 12.5 MiB: many chunks, which the stores reuse once written (the S3 store's part buffers).
+      const LARGE = Array.from({ length: 8192 }, (_, row) =>
+        Array.from({ length: 400 }, (_, column) => ((row % 4) - 1.5) * (column + 1)),
+      );
+      ids.npyLarge = await explain(net.id, [
+        field('features', LARGE[0]?.map((_, column) => `v${column}`).join(',') ?? ''),
+        file('large.npy', npy(LARGE, '<f4')),
+      ]);
       ids.none = await explain(ids.m3 as string, [file('shap_values.pkl', bufferFile('\x80\x04pickle'))]);
       ids.text = await explain(ids.m3 as string, [file('lime.csv', bufferFile('feature,weight\nage,0.3\nincome,0.1\n'))]);
     });
@@ -235,6 +243,18 @@ function importancesSuite(backend: Backend) {
       assert.match(unnamed.reason ?? '', /two\.npy has 2 columns and nothing names them: send features/);
       assert.match((await ranked(ids.npyShort)).reason ?? '', /declares 1000 × 3 values; the file holds 12/);
       assert.match((await ranked(ids.npyInts)).reason ?? '', /not little-endian float32 or float64/);
+      const large = await json<Importances>(await fetch(`${app.baseUrl}/explanations/${ids.npyLarge}/importances?top=3`));
+      assert.equal(large.source, 'matrix');
+      assert.equal(large.features, 400);
+      // |row % 4 - 1.5| averages 1: column c's importance is c + 1.
+      assert.deepEqual(
+        large.items.map((i) => [i.feature, i.importance, i.rank]),
+        [
+          ['v399', 400, 1],
+          ['v398', 399, 2],
+          ['v397', 398, 3],
+        ],
+      );
     });
 
     test('only a summary: its numbers are the importances; a pickle or a table of text gives none, with the reason', async () => {
