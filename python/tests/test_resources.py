@@ -185,3 +185,23 @@ def test_importances_from_a_shap_matrix_and_across_versions(client: Client, name
         [("age", 1, 1), ("credit_amount", 2, -1)],
     ]
     assert [e["id"] for e in client.explanations.list(dataset=name, feature="credit_amount", max_rank=1)] == [e1["id"]]
+
+
+def test_a_npy_matrix_named_by_features(client: Client, name: str, tmp_path: Path) -> None:
+    import struct
+
+    data = tmp_path / "d.csv"
+    data.write_bytes(CSV)
+    client.datasets.upload(name, data, "raw/d.csv")
+    weights = tmp_path / "m.json"
+    weights.write_text("{}")
+    model = client.models.upload(name, "xgb", weights)
+    header = "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }"
+    header += " " * (64 - ((10 + len(header) + 1) % 64)) + "\n"
+    matrix = tmp_path / "shap_values.npy"
+    matrix.write_bytes(
+        b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode("latin1") + struct.pack("<4d", 1, -3, -1, 3)
+    )
+    explanation = client.explanations.upload(model["id"], "shap", matrix, features=["income", "debt"])
+    ranked = client.explanations.importances(explanation["id"])
+    assert [(i["feature"], i["importance"]) for i in ranked["items"]] == [("debt", 3), ("income", 1)]

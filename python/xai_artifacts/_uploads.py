@@ -44,13 +44,17 @@ def file_parts(local: str | os.PathLike[str], path_in: str | None = None, *, fir
     return parts
 
 
+#: List fields the API reads as one JSON field (tags, by contrast, repeat).
+JSON_LIST_FIELDS = frozenset({"features"})
+
+
 def form_fields(values: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Form fields as the API reads them: objects as JSON text, lists as repeated fields."""
     fields: list[tuple[str, str]] = []
     for name, value in values.items():
         if value is None:
             continue
-        if isinstance(value, dict):
+        if isinstance(value, dict) or name in JSON_LIST_FIELDS:
             fields.append((name, json.dumps(value)))
         elif isinstance(value, (list, tuple)):
             fields.extend((name, str(item)) for item in value)

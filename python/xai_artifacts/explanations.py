@@ -30,13 +30,16 @@ class Explanations:
         path: str | None = None,
         summary: Mapping[str, Any] | None = None,
         params: Mapping[str, Any] | None = None,
+        features: Sequence[str] | None = None,
         description: str | None = None,
         tags: Sequence[str] | None = None,
         dataset_version: int | str | None = None,
         progress: bool | None = None,
     ) -> dict[str, Any]:
         """An explanation of a model version from a file or a folder's files; ``summary``
-        (feature → number) is what the frontend charts without the file."""
+        (feature → number) is what the frontend charts without the file. A SHAP matrix (CSV,
+        TSV, Parquet, .npy) gets importances computed as it uploads; ``features`` names a .npy
+        matrix's columns (default: the dataset version's columns)."""
         parts = file_parts(local, path)
         fields: dict[str, Any] = {
             "model": model_id,
@@ -44,6 +47,7 @@ class Explanations:
             "datasetVersion": dataset_version,
             "summary": dict(summary) if summary is not None else None,
             "params": dict(params) if params is not None else None,
+            "features": list(features) if features is not None else None,
             "description": description,
             "tags": list(tags) if tags is not None else None,
         }
