@@ -9,8 +9,8 @@ import { after, before, describe, test } from 'node:test';
 import { parse as parseDisposition } from 'content-disposition';
 import { type Backend, startApp, type TestApp } from './support/app.ts';
 import { eventually, expectProblem, snapshot } from './support/checks.ts';
-import { bufferFile, digestResponse, patternFile, type TestFile } from './support/data.ts';
-import { type Part, upload } from './support/multipart.ts';
+import { bufferFile, digestResponse, patternFile } from './support/data.ts';
+import { field, file, upload } from './support/multipart.ts';
 import { postgresSkipReason } from './support/postgres.ts';
 
 const MiB = 1024 * 1024;
@@ -23,9 +23,6 @@ interface DatasetBody {
   fileCount: number;
   files: Array<{ id: string; path: string; size: number; sha256: string; contentType: string }>;
 }
-
-const file = (path: string, content: TestFile): Part => ({ name: 'file', filename: path, file: content });
-const field = (name: string, value: string): Part => ({ name, value });
 
 async function json<T>(response: Response): Promise<T> {
   return (await response.json()) as T;

@@ -18,6 +18,7 @@ import { parquetWriteBuffer } from 'hyparquet-writer';
 import postgres from 'postgres';
 import { projectRoot } from '../src/project-files.ts';
 import { postgresSkipReason } from './support/postgres.ts';
+import type { TestS3Server } from './support/s3-server.ts';
 import { startServerProcess } from './support/server-process.ts';
 import { s3AndPostgres, tempDir } from './support/test-stack.ts';
 
@@ -108,6 +109,18 @@ async function when(check: () => Promise<boolean>, ms: number): Promise<void> {
   const deadline = Date.now() + ms;
   // A check that throws (the tables the CLI migrates are not there yet) is a no.
   while (Date.now() < deadline && !(await check().catch(() => false))) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+/** An S3 client of the test server's account (the source buckets are filled with it). */
+function bucketClient(t: TestContext, s3: TestS3Server): S3Client {
+  const client = new S3Client({
+    endpoint: s3.endpoint,
+    region: 'auto',
+    forcePathStyle: true,
+    credentials: { accessKeyId: s3.config.accessKeyId, secretAccessKey: s3.config.secretAccessKey },
+  });
+  t.after(() => client.destroy());
+  return client;
 }
 
 interface StoredState {
@@ -258,13 +271,7 @@ describe('npm run import', () => {
     const { s3, database } = stack;
     const env = { ...stack.env, DATA_DIR: await tempDir(t, 'xai-import-journal-') };
     const tree = platformTree(48 * MiB);
-    const client = new S3Client({
-      endpoint: s3.endpoint,
-      region: 'auto',
-      forcePathStyle: true,
-      credentials: { accessKeyId: s3.config.accessKeyId, secretAccessKey: s3.config.secretAccessKey },
-    });
-    t.after(() => client.destroy());
+    const client = bucketClient(t, s3);
     await client.send(new CreateBucketCommand({ Bucket: 'legacy-platform' }));
     for (const [key, bytes] of tree) {
       await client.send(new PutObjectCommand({ Bucket: 'legacy-platform', Key: `railway/${key}`, Body: bytes }));
@@ -320,14 +327,8 @@ describe('npm run import', () => {
     const stack = await s3AndPostgres(t);
     const { s3 } = stack;
     const env = { ...stack.env, DATA_DIR: await tempDir(t, 'xai-import-journal-') };
-    const tree = platformTree(12 * MiB);
-    const client = new S3Client({
-      endpoint: s3.endpoint,
-      region: 'auto',
-      forcePathStyle: true,
-      credentials: { accessKeyId: s3.config.accessKeyId, secretAccessKey: s3.config.secretAccessKey },
-    });
-    t.after(() => client.destroy());
+    const tree = platformTree(40 * MiB); // the large file in three 16 MiB parts: ranges copied in order
+    const client = bucketClient(t, s3);
     for (const [key, bytes] of tree) {
       await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: `legacy/${key}`, Body: bytes }));
     }

@@ -10,19 +10,13 @@ import { after, before, describe, test } from 'node:test';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { createArtifactClient } from '../client/index.ts';
 import { type Backend, buildForTwoUsers, startApp, type TestApp } from './support/app.ts';
-import { expectProblem } from './support/checks.ts';
+import { answer, expectProblem, snapshot } from './support/checks.ts';
 import { bufferFile, type TestFile } from './support/data.ts';
-import { type Part, upload } from './support/multipart.ts';
+import { hostileParquet } from './support/hostile-parquet.ts';
+import { field, file, type Part, upload } from './support/multipart.ts';
 import { postgresSkipReason } from './support/postgres.ts';
 
-const file = (path: string, content: TestFile): Part => ({ name: 'file', filename: path, file: content });
-const field = (name: string, value: string): Part => ({ name, value });
-
-async function json<T>(response: Response, status = 200): Promise<T> {
-  const text = await response.text();
-  assert.equal(response.status, status, text);
-  return JSON.parse(text) as T;
-}
+const json = answer;
 
 /** A SHAP matrix: columns by name, the same number of rows each. */
 function matrix(columns: Record<string, number[]>, separator = ','): TestFile {
@@ -368,6 +362,89 @@ function importancesSuite(backend: Backend) {
           ['a_amount', 1, 2],
         ],
       );
+    });
+
+    test('hostile matrices: lying .npy headers and Parquet footers upload, with no importances and the reason', async () => {
+      const header = (text: string, declaredLength?: number) => {
+        const length = Buffer.alloc(2);
+        length.writeUInt16LE(declaredLength ?? text.length);
+        return Buffer.concat([Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]), length, Buffer.from(text, 'latin1')]);
+      };
+      const hostile: Array<[string, Buffer, RegExp]> = [
+        // A trillion columns declared, 16 bytes sent: bounded columns tracked, the count checked.
+        [
+          'wide.npy',
+          Buffer.concat([header(`{'descr': '<f8', 'fortran_order': False, 'shape': (2, 1000000000000), }\n`), Buffer.alloc(16)]),
+          /declares 2 × 1000000000000 values; the file holds 2/,
+        ],
+        // A header length past the end of the file.
+        ['cut.npy', header("{'descr': '<f8'", 60_000), /header is incomplete/],
+        [
+          'fortran.npy',
+          Buffer.concat([header(`{'descr': '<f8', 'fortran_order': True, 'shape': (1, 1), }\n`), Buffer.alloc(8)]),
+          /Fortran order/,
+        ],
+        ['lies.parquet', hostileParquet({ chunkLength: 1 << 30 }), /Parquet matrix could not be read/],
+        ['rows.parquet', hostileParquet({ declaredRows: 1e12 }), /Parquet matrix could not be read/],
+      ];
+      const model = ids.m3 as string;
+      for (const [name, bytes, reason] of hostile) {
+        const created = await json<{ id: string; importances: { source: null; reason: string } }>(
+          await upload(`${app.baseUrl}/explanations`, [
+            field('model', model),
+            field('method', 'audit'),
+            file(name, bufferFile(bytes)),
+          ]),
+          201,
+        );
+        assert.equal(created.importances.source, null, name);
+        assert.match(created.importances.reason, reason, name);
+        const read = await json<Importances>(await fetch(`${app.baseUrl}/explanations/${created.id}/importances`));
+        assert.deepEqual(read.items, [], name);
+      }
+    });
+
+    test('two explanations of one model uploaded at once: each gets its own importances', async () => {
+      const [first, second] = await Promise.all(
+        [V1, V3].map((values) =>
+          upload(`${app.baseUrl}/explanations`, [
+            field('model', ids.m1 as string),
+            field('method', 'race'),
+            file('s.csv', matrix(values)),
+          ]),
+        ),
+      );
+      for (const [response, values] of [
+        [first, V1],
+        [second, V3],
+      ] as const) {
+        const created = await json<{ id: string }>(response as Response, 201);
+        const answer = await json<Importances>(await fetch(`${app.baseUrl}/explanations/${created.id}/importances`));
+        assert.deepEqual(Object.fromEntries(answer.items.map((i) => [i.feature, i.importance])), {
+          a_amount: meanAbs(values.a_amount),
+          b_age: meanAbs(values.b_age),
+          c_card: meanAbs(values.c_card),
+        });
+      }
+    });
+
+    test('refused features fields keep nothing', async () => {
+      const before = await snapshot(app);
+      for (const features of [
+        Array.from({ length: 10_001 }, (_, index) => `f${index}`).join(','),
+        '[',
+        '[["nested"]]',
+        '["ok", ""]',
+      ]) {
+        const refused = await upload(`${app.baseUrl}/explanations`, [
+          field('model', ids.m1 as string),
+          field('method', 'shap'),
+          field('features', features),
+          file('shap_values.npy', npy([[1]])),
+        ]);
+        await expectProblem(refused, 400, 'validation_failed');
+      }
+      assert.deepEqual(await snapshot(app), before);
     });
 
     test('bad input: a clear 4xx, nothing changed', async () => {

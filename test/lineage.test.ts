@@ -8,10 +8,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { createArtifactClient } from '../client/index.ts';
 import { type Backend, buildForTwoUsers, startApp, type TestApp } from './support/app.ts';
-import { expectProblem, snapshot } from './support/checks.ts';
-import { bufferFile, digestResponse, type TestFile } from './support/data.ts';
+import { answer, expectProblem, snapshot } from './support/checks.ts';
+import { bufferFile, digestResponse } from './support/data.ts';
 import { manifestDigest } from './support/manifest.ts';
-import { type Part, upload } from './support/multipart.ts';
+import { field, file, type Part, upload } from './support/multipart.ts';
 import { postgresSkipReason } from './support/postgres.ts';
 
 interface VersionFile {
@@ -42,14 +42,7 @@ interface Versioned {
   dataset: Pinned;
 }
 
-const file = (path: string, content: TestFile): Part => ({ name: 'file', filename: path, file: content });
-const field = (name: string, value: string): Part => ({ name, value });
-
-async function json<T>(response: Response, status = 200): Promise<T> {
-  const text = await response.text();
-  assert.equal(response.status, status, text);
-  return JSON.parse(text) as T;
-}
+const json = answer;
 
 function lineageSuite(backend: Backend) {
   describe(`exact lineage on ${backend}`, { skip: backend === 's3-postgres' ? postgresSkipReason : undefined }, () => {

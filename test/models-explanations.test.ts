@@ -10,8 +10,8 @@ import type { Explanation } from '../src/explanations/schema.ts';
 import type { Model } from '../src/models/schema.ts';
 import { type Backend, startApp, type TestApp } from './support/app.ts';
 import { eventually, expectProblem, snapshot } from './support/checks.ts';
-import { bufferFile, digestResponse, patternFile, type TestFile } from './support/data.ts';
-import { type Part, upload } from './support/multipart.ts';
+import { bufferFile, digestResponse, patternFile } from './support/data.ts';
+import { field, file, type Part, upload } from './support/multipart.ts';
 import { postgresSkipReason } from './support/postgres.ts';
 
 const MiB = 1024 * 1024;
@@ -19,9 +19,6 @@ const MiB = 1024 * 1024;
 /** What the API answers, typed by the schemas it is serialized with. */
 type ModelBody = Model;
 type ExplanationBody = Explanation;
-
-const field = (name: string, value: string): Part => ({ name, value });
-const file = (filename: string, content: TestFile): Part => ({ name: 'file', filename, file: content });
 
 function suite(backend: Backend) {
   describe(`models and explanations on ${backend}`, { skip: backend === 's3-postgres' ? postgresSkipReason : undefined }, () => {

@@ -110,24 +110,25 @@ class Uploader:
                 finally:
                     body.close()
 
-    def version_by_sessions(
+    def version(
         self,
-        first_target: dict[str, Any],
+        kind: str,
+        url_path: str,
+        fields: Mapping[str, Any],
         parts: Sequence[FilePart],
-        other_type: str,
-        owner_field: str,
         *,
         progress: bool | None = None,
     ) -> dict[str, Any]:
-        """A model version or an explanation of several files, one resumable session per file:
-        the first reserves the version, the others name it. Answers the last session's result."""
-        session = self.sessions.upload(
-            parts[0].local, {**first_target, "filename": parts[0].path, "files": len(parts)}, progress=progress
-        )
+        """A model version or an explanation (``kind``) of one or more files: one multipart
+        request when they are small, else one resumable session per file — the first reserves
+        the version (``{kind}`` target), the others name it (``{kind}-file``). Answers the version."""
+        if not self.is_large(parts):
+            return self.form(url_path, fields, parts, progress=progress)
+        first = {"type": kind, **{k: v for k, v in fields.items() if v is not None}}
+        session = self.sessions.upload(parts[0].local, {**first, "filename": parts[0].path, "files": len(parts)}, progress=progress)
         version_id = session["artifactId"]
         for part in parts[1:]:
-            session = self.sessions.upload(
-                part.local, {"type": other_type, owner_field: version_id, "path": part.path}, progress=progress
-            )
+            target = {"type": f"{kind}-file", kind: version_id, "path": part.path}
+            session = self.sessions.upload(part.local, target, progress=progress)
         result: dict[str, Any] = session["result"]
         return result

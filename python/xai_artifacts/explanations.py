@@ -51,11 +51,7 @@ class Explanations:
             "description": description,
             "tags": list(tags) if tags is not None else None,
         }
-        uploader = self._client.uploader
-        if not uploader.is_large(parts):
-            return uploader.form("/explanations", fields, parts, progress=progress)
-        target = {"type": "explanation", **{k: v for k, v in fields.items() if v is not None}}
-        return uploader.version_by_sessions(target, parts, "explanation-file", "explanation", progress=progress)
+        return self._client.uploader.version("explanation", "/explanations", fields, parts, progress=progress)
 
     def list(
         self,

@@ -57,11 +57,7 @@ class Models:
             "description": description,
             "tags": list(tags) if tags is not None else None,
         }
-        uploader = self._client.uploader
-        if not uploader.is_large(parts):
-            return uploader.form("/models", fields, parts, progress=progress)
-        target = {"type": "model", **{k: v for k, v in fields.items() if v is not None}}
-        return uploader.version_by_sessions(target, parts, "model-file", "model", progress=progress)
+        return self._client.uploader.version("model", "/models", fields, parts, progress=progress)
 
     def list(
         self,

@@ -48,6 +48,12 @@ export async function matrixOf(file: AsyncBuffer, metadata: FileMetaData, maxCol
       });
       groupStart = groupEnd;
     }
+    // Counts a footer declares are not trusted: the values read must be the rows it claims.
+    if (stats.count + stats.nulls !== profile.rows) {
+      throw invalidFile(
+        `its footer declares ${profile.rows} rows; column ${column.name} holds ${stats.count + stats.nulls} values`,
+      );
+    }
     sums.set(column.name, stats);
   }
   return {

@@ -14,6 +14,13 @@ export async function expectProblem(response: Response, status: number, code: st
   return problem;
 }
 
+/** The JSON body of a response that must have this status (the body is in the message otherwise). */
+export async function answer<T>(response: Response, status = 200): Promise<T> {
+  const text = await response.text();
+  assert.equal(response.status, status, text);
+  return JSON.parse(text) as T;
+}
+
 /** What storage and metadata hold, to compare before and after a refused request. */
 export async function snapshot(app: TestApp) {
   return { keys: await app.objectKeys(), rows: await app.rowCounts(), incomplete: await app.incompleteUploads() };

@@ -52,3 +52,8 @@ export function upload(url: string, parts: Part[], options: UploadOptions = {}):
     signal: options.signal,
   } as RequestInit);
 }
+
+/** A form field, for `multipart` / `upload`. */
+export const field = (name: string, value: string): Part => ({ name, value });
+/** A file part named "file", its filename the path it takes. */
+export const file = (path: string, content: TestFile): Part => ({ name: 'file', filename: path, file: content });
