@@ -292,5 +292,22 @@ export function storageContract(name: string, setup: () => Promise<StorageFixtur
       await fixture.storage.delete(keys[0] as string); // deleting twice is fine
       await fixture.storage.delete(`${prefix().slice(0, -1)}-other/x.csv`);
     });
+
+    test('a listing while other folders are being deleted still holds every key that stays', async () => {
+      run += 1;
+      const kept = `${prefix()}kept/file.csv`;
+      await fixture.storage.put(kept, bufferFile('kept').stream(), { contentType: 'text/csv' });
+      for (let round = 0; round < 5; round += 1) {
+        const doomed = Array.from({ length: 20 }, (_, index) => `${prefix()}doomed-${round}/${index}/file.csv`);
+        for (const key of doomed) await fixture.storage.put(key, bufferFile(key).stream(), { contentType: 'text/csv' });
+        // The deletes remove the emptied folders while the listing walks them.
+        const [listed] = await Promise.all([
+          allKeys(fixture.storage, prefix()),
+          Promise.all(doomed.map((key) => fixture.storage.delete(key))),
+        ]);
+        assert.ok(listed.includes(kept), `round ${round}: the kept key is listed`);
+      }
+      await fixture.storage.delete(kept);
+    });
   });
 }

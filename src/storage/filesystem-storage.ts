@@ -352,22 +352,33 @@ export class FilesystemStorage implements ObjectStorage, SelfServedObjects {
     return path.join(this.root, ...segments);
   }
 
+  /**
+   * Walks folder by folder rather than with readdir's `recursive`: that one fails as a whole when a
+   * concurrent delete removes any subfolder mid-walk, which would list nothing at all. A folder that
+   * vanished holds nothing any more, so it is skipped.
+   */
   async *#walk(folder: string): AsyncGenerator<StoredObject> {
-    const start = folder ? path.join(this.root, ...folder.split('/')) : this.root;
-    let entries: import('node:fs').Dirent[];
-    try {
-      entries = await fs.readdir(start, { withFileTypes: true, recursive: true });
-    } catch (error) {
-      if (isMissing(error)) return;
-      throw error;
-    }
-    for (const entry of entries) {
-      if (!entry.isFile()) continue;
-      const full = path.join(entry.parentPath, entry.name);
-      const key = path.relative(this.root, full).split(path.sep).join('/');
-      if (key.startsWith(`${INCOMPLETE_DIR}/`)) continue;
-      const stat = await fs.stat(full).catch(() => undefined);
-      if (stat) yield { key, size: stat.size, lastModified: stat.mtime };
+    const pending = [folder ? path.join(this.root, ...folder.split('/')) : this.root];
+    for (let current = pending.pop(); current !== undefined; current = pending.pop()) {
+      let entries: import('node:fs').Dirent[];
+      try {
+        entries = await fs.readdir(current, { withFileTypes: true });
+      } catch (error) {
+        if (isMissing(error) || (error as NodeJS.ErrnoException).code === 'ENOTDIR') continue;
+        throw error;
+      }
+      for (const entry of entries) {
+        const full = path.join(current, entry.name);
+        const key = path.relative(this.root, full).split(path.sep).join('/');
+        if (key === INCOMPLETE_DIR || key.startsWith(`${INCOMPLETE_DIR}/`)) continue;
+        if (entry.isDirectory()) {
+          pending.push(full);
+          continue;
+        }
+        if (!entry.isFile()) continue;
+        const stat = await fs.stat(full).catch(() => undefined);
+        if (stat) yield { key, size: stat.size, lastModified: stat.mtime };
+      }
     }
   }
 
