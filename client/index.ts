@@ -40,6 +40,8 @@ export type DatasetVersionLineage = components['schemas']['DatasetVersionLineage
 export type ModelLineage = components['schemas']['ModelLineage'];
 export type ExplanationImportances = components['schemas']['ExplanationImportances'];
 export type ImportanceComparison = components['schemas']['ImportanceComparison'];
+export type ExplanationRowAnswer = components['schemas']['ExplanationRowAnswer'];
+export type ExplanationRowsPage = components['schemas']['ExplanationRowsPage'];
 /** A version as URLs and upload fields name it: its number, 'latest' or an alias. */
 export type VersionRef = number | string;
 
@@ -120,7 +122,11 @@ export interface ExplanationFields {
   model: string;
   /** The dataset version explained (default: the one the model pins). */
   datasetVersion?: VersionRef;
+  /** The file of that version whose rows the SHAP matrix explains, row for row (default: the one with as many rows). */
+  datasetFile?: string;
   method: string;
+  /** A .npy matrix's feature names, in column order. */
+  features?: string[];
   params?: Record<string, unknown>;
   summary?: Record<string, unknown>;
   description?: string;
@@ -327,10 +333,20 @@ export function createArtifactClient(options: ClientOptions) {
     /** Its feature importances, most important first (from its SHAP matrix, or its summary). */
     importances: (id: string, query: { top?: number } = {}) =>
       request<ExplanationImportances>('GET', `/explanations/${segment(id)}/importances`, { query }),
+    /** One row's SHAP values (a waterfall), with `withData` the same row of the dataset file beside them. */
+    row: (id: string, index: number, query: { withData?: boolean } = {}) =>
+      request<ExplanationRowAnswer>('GET', `/explanations/${segment(id)}/rows/${index}`, { query }),
+    /** A page of rows (at most 500). */
+    rows: (id: string, query: { offset?: number; limit?: number; withData?: boolean } = {}) =>
+      request<ExplanationRowsPage>('GET', `/explanations/${segment(id)}/rows`, { query }),
     create: (input: ExplanationInput, upload?: UploadOptions) =>
       send<Explanation>(
         '/explanations',
-        formFields(input, ['model', 'datasetVersion', 'method', 'params', 'summary', 'description', 'tags']),
+        formFields(
+          // Feature names may hold commas: sent as a JSON array.
+          { ...input, features: input.features ? JSON.stringify(input.features) : undefined },
+          ['model', 'datasetVersion', 'datasetFile', 'method', 'features', 'params', 'summary', 'description', 'tags'],
+        ),
         input.files ?? [input.file],
         upload,
       ),

@@ -386,6 +386,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/explanations/{id}/rows/{index}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One row's explanation (a waterfall), and with withData=true the row's feature values beside it
+         * @description Read from the SHAP matrix file with Range requests, never whole: CSV and TSV through a row index written while the file was uploaded, Parquet through its row groups and offset index, .npy by arithmetic. `bytesRead` says what it cost.
+         */
+        get: operations["getExplanationRow"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/explanations/{id}/rows": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A page of rows of an explanation (at most 500), each with its SHAP values and optionally its data */
+        get: operations["listExplanationRows"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -917,6 +954,71 @@ export interface components {
             version: number | null;
             digest: string | null;
         };
+        ExplanationRow: {
+            /** @description The row, from 0, in the SHAP matrix (and in the dataset file beside it). */
+            index: number;
+            /** @description Feature → SHAP value, in the matrix's column order. */
+            values: {
+                [key: string]: number | null;
+            };
+            /** @description The `base_value` column, when the matrix has one. */
+            baseValue?: number | null;
+            /** @description The `prediction` column, when the matrix has one. */
+            prediction?: number | string | boolean | null;
+            /** @description With withData=true: the same row of the dataset file, column → value (null: see dataReason). */
+            data?: {
+                [key: string]: unknown;
+            } | null;
+        };
+        ExplanationRowAnswer: {
+            /** @description The row, from 0, in the SHAP matrix (and in the dataset file beside it). */
+            index: number;
+            /** @description Feature → SHAP value, in the matrix's column order. */
+            values: {
+                [key: string]: number | null;
+            };
+            /** @description The `base_value` column, when the matrix has one. */
+            baseValue?: number | null;
+            /** @description The `prediction` column, when the matrix has one. */
+            prediction?: number | string | boolean | null;
+            /** @description With withData=true: the same row of the dataset file, column → value (null: see dataReason). */
+            data?: {
+                [key: string]: unknown;
+            } | null;
+            explanationId: string;
+            /** @description The SHAP matrix file the rows are read from. */
+            file: string;
+            /** @description Rows in the matrix. */
+            total: number | null;
+            /** @description With withData=true: the dataset file the data is read from. */
+            dataFile?: {
+                id: string;
+                path: string;
+            } | null;
+            /** @description With withData=true: why there is no data beside the rows. */
+            dataReason?: string;
+            /** @description Bytes read from storage for this answer (both files). */
+            bytesRead: number;
+        };
+        ExplanationRowsPage: {
+            explanationId: string;
+            /** @description The SHAP matrix file the rows are read from. */
+            file: string;
+            /** @description Rows in the matrix. */
+            total: number | null;
+            /** @description With withData=true: the dataset file the data is read from. */
+            dataFile?: {
+                id: string;
+                path: string;
+            } | null;
+            /** @description With withData=true: why there is no data beside the rows. */
+            dataReason?: string;
+            /** @description Bytes read from storage for this answer (both files). */
+            bytesRead: number;
+            offset: number;
+            limit: number;
+            rows: components["schemas"]["ExplanationRow"][];
+        };
         VersionFile: {
             id: string;
             /** @description Path within the version, e.g. model/MLmodel. */
@@ -1086,6 +1188,8 @@ export interface components {
             };
             /** @description The exact dataset version this explains. */
             dataset: components["schemas"]["PinnedDataset"];
+            /** @description The file of that version whose rows it explains, when named at upload. */
+            datasetFile: string | null;
             /** @description Where its feature importances come from (GET /explanations/{id}/importances), or why it has none. */
             importances: components["schemas"]["ImportanceSource"] | null;
         };
@@ -1383,7 +1487,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1509,7 +1613,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1626,7 +1730,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1774,7 +1878,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1894,7 +1998,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2021,7 +2125,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2139,7 +2243,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2288,7 +2392,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2414,7 +2518,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2539,7 +2643,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2657,7 +2761,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2796,7 +2900,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3086,7 +3190,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3163,7 +3267,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: checksum_mismatch, empty_file, model_not_ready, preview_unavailable, preview_too_large, invalid_file. */
+            /** @description Problem details. code: checksum_mismatch, empty_file, model_not_ready, preview_unavailable, preview_too_large, rows_unavailable, rows_too_large, invalid_file. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3281,7 +3385,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3399,7 +3503,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3546,7 +3650,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3705,7 +3809,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3782,7 +3886,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: checksum_mismatch, empty_file, model_not_ready, preview_unavailable, preview_too_large, invalid_file. */
+            /** @description Problem details. code: checksum_mismatch, empty_file, model_not_ready, preview_unavailable, preview_too_large, rows_unavailable, rows_too_large, invalid_file. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -3899,7 +4003,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4049,7 +4153,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4168,7 +4272,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4290,7 +4394,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4488,6 +4592,11 @@ export interface operations {
                      */
                     datasetVersion?: string;
                     /**
+                     * @description The dataset version's file whose rows the SHAP matrix explains, row for row (GET /explanations/{id}/rows?withData=true). Default: the one file of that version with as many rows.
+                     * @example
+                     */
+                    datasetFile?: string;
+                    /**
                      * @description JSON object: explainer settings.
                      * @example {"nsamples":500}
                      */
@@ -4577,7 +4686,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4654,7 +4763,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: checksum_mismatch, empty_file, model_not_ready, preview_unavailable, preview_too_large, invalid_file. */
+            /** @description Problem details. code: checksum_mismatch, empty_file, model_not_ready, preview_unavailable, preview_too_large, rows_unavailable, rows_too_large, invalid_file. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -4771,7 +4880,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4886,7 +4995,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5054,7 +5163,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5202,7 +5311,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5332,7 +5441,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5452,7 +5561,253 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getExplanationRow: {
+        parameters: {
+            query?: {
+                /** @description true: beside each row, the same row of the dataset file it explains (datasetFile, or the version's one file with as many rows). */
+                withData?: "true" | "false";
+            };
+            header?: never;
+            path: {
+                id: string;
+                /** @description The row, from 0. */
+                index: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExplanationRowAnswer"];
+                };
+            };
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: unauthenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Not Found",
+                     *       "status": 404,
+                     *       "code": "dataset_not_found",
+                     *       "detail": "No dataset german-credit.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: rate_limited, too_many_uploads. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Too Many Requests",
+                     *       "status": 429,
+                     *       "code": "rate_limited",
+                     *       "detail": "Too many requests; retry in 12 s.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: server_busy, storage_unavailable, metadata_unavailable, auth_unavailable, shutting_down. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Service Unavailable",
+                     *       "status": 503,
+                     *       "code": "storage_unavailable",
+                     *       "detail": "Object storage could not reach the bucket; try again shortly.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listExplanationRows: {
+        parameters: {
+            query?: {
+                /** @description The first row, from 0. */
+                offset?: number;
+                /** @description Rows, at most 500. */
+                limit?: number;
+                /** @description true: beside each row, the same row of the dataset file it explains (datasetFile, or the version's one file with as many rows). */
+                withData?: "true" | "false";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Default Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExplanationRowsPage"];
+                };
+            };
+            /** @description Problem details. code: validation_failed, invalid_path, invalid_name, ambiguous_name, invalid_cursor, invalid_json_field, invalid_digest, invalid_alias, invalid_version, field_after_file, missing_field, missing_file, too_many_files, unexpected_part, malformed_multipart, malformed_request. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Bad Request",
+                     *       "status": 400,
+                     *       "code": "validation_failed",
+                     *       "detail": "querystring/limit must be <= 100",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: unauthenticated. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "about:blank",
+                     *       "title": "Unauthorized",
+                     *       "status": 401,
+                     *       "code": "unauthenticated",
+                     *       "detail": "The access token has expired; refresh the session.",
+                     *       "requestId": "0b5f5e0e-4a7c-4d0e-9f55-2f3f7f0a9c11"
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5869,7 +6224,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -5946,7 +6301,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: checksum_mismatch, empty_file, model_not_ready, preview_unavailable, preview_too_large, invalid_file. */
+            /** @description Problem details. code: checksum_mismatch, empty_file, model_not_ready, preview_unavailable, preview_too_large, rows_unavailable, rows_too_large, invalid_file. */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -6063,7 +6418,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6180,7 +6535,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6350,7 +6705,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6498,7 +6853,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6628,7 +6983,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6752,7 +7107,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6873,7 +7228,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -6990,7 +7345,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7251,6 +7606,11 @@ export interface operations {
                          */
                         datasetVersion?: number | string;
                         /**
+                         * @description The dataset version's file whose rows the SHAP matrix explains, row for row (GET /explanations/{id}/rows?withData=true). Default: the one file of that version with as many rows.
+                         * @example test.csv
+                         */
+                        datasetFile?: string;
+                        /**
                          * @description JSON object: explainer settings.
                          * @example {
                          *       "nsamples": 500
@@ -7499,7 +7859,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7616,7 +7976,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7731,7 +8091,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -7867,7 +8227,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found. */
+            /** @description Problem details. code: not_found, route_not_found, dataset_not_found, file_not_found, model_not_found, explanation_not_found, upload_not_found, dataset_version_not_found, alias_not_found, row_not_found. */
             404: {
                 headers: {
                     [name: string]: unknown;

@@ -10,6 +10,7 @@ import { DatasetService } from './datasets/dataset-service.ts';
 import { directKinds, verificationKinds } from './direct-uploads/direct-kinds.ts';
 import { DirectUploadService } from './direct-uploads/direct-upload-service.ts';
 import { UploadVerifier } from './direct-uploads/verifier.ts';
+import { ExplanationRows } from './explanations/explanation-rows.ts';
 import { createExplanationService, type ExplanationService } from './explanations/explanation-service.ts';
 import { Importances } from './explanations/importances.ts';
 import { matrixProfiling } from './explanations/matrix-profiling.ts';
@@ -36,6 +37,8 @@ export interface Services {
   explanations: ExplanationService;
   /** Feature importances of explanations: per explanation and across a model's versions. */
   importances: Importances;
+  /** Any row of an explanation's SHAP matrix, beside the dataset row it explains. */
+  explanationRows: ExplanationRows;
   aliases: Aliases;
   directUploads: DirectUploadService;
   /** Verifies completed direct uploads; `start()` also resumes those a crash interrupted. */
@@ -95,6 +98,7 @@ export async function createServices(config: Config, log: Logger, overrides: Ser
     models,
     explanations,
     importances: new Importances(metadata.explanations),
+    explanationRows: new ExplanationRows({ records: metadata.explanations, storage, parquet }),
     aliases: new Aliases(metadata.aliases),
     verifier,
     directUploads: new DirectUploadService({

@@ -1,11 +1,20 @@
 /** /explanations: thin HTTP over ExplanationService; the routes every versioned kind has come from versionRoutes. */
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { explanationRowAnswerSchema, explanationRowsPageSchema } from '../../src/explanations/explanation-rows.ts';
 import { explanationImportancesSchema } from '../../src/explanations/importances.ts';
 import { explanationPatch, explanationSchema } from '../../src/explanations/schema.ts';
 import { versionRoutes } from '../http/version-routes.ts';
 import { uuidParam } from '../schemas/common.ts';
-import { createExplanationForm, explanationPageSchema, listExplanationsQuery, topQuery } from '../schemas/explanations.ts';
+import {
+  createExplanationForm,
+  explanationPageSchema,
+  listExplanationsQuery,
+  rowParams,
+  rowQuery,
+  rowsQuery,
+  topQuery,
+} from '../schemas/explanations.ts';
 
 const tags = ['explanations'];
 
@@ -46,6 +55,37 @@ const explanations: FastifyPluginAsyncZod = async (app) => {
       response: { 200: explanationImportancesSchema },
     },
     handler: async (request) => app.services.importances.ofExplanation(request.actor, request.params.id, request.query.top),
+  });
+
+  app.get('/explanations/:id/rows/:index', {
+    schema: {
+      tags,
+      operationId: 'getExplanationRow',
+      summary: "One row's explanation (a waterfall), and with withData=true the row's feature values beside it",
+      description:
+        'Read from the SHAP matrix file with Range requests, never whole: CSV and TSV through a row index written while ' +
+        'the file was uploaded, Parquet through its row groups and offset index, .npy by arithmetic. `bytesRead` says what it cost.',
+      params: rowParams,
+      querystring: rowQuery,
+      response: { 200: explanationRowAnswerSchema },
+    },
+    handler: async (request) =>
+      app.services.explanationRows.row(request.actor, request.params.id, request.params.index, request.query.withData ?? false),
+  });
+
+  app.get('/explanations/:id/rows', {
+    schema: {
+      tags,
+      operationId: 'listExplanationRows',
+      summary: 'A page of rows of an explanation (at most 500), each with its SHAP values and optionally its data',
+      params: z.object({ id: uuidParam }),
+      querystring: rowsQuery,
+      response: { 200: explanationRowsPageSchema },
+    },
+    handler: async (request) => {
+      const { offset, limit, withData } = request.query;
+      return app.services.explanationRows.page(request.actor, request.params.id, offset, limit, withData ?? false);
+    },
   });
 
   app.get('/explanations', {

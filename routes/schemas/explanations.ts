@@ -1,9 +1,10 @@
 /** Route schemas of /explanations; the explanation's own rules and shape: src/explanations/schema.ts. */
 import { z } from 'zod';
+import { MAX_ROWS_PAGE } from '../../src/explanations/explanation-rows.ts';
 import { MAX_TOP } from '../../src/explanations/importances.ts';
 import { explanationFields, explanationFileTypes, explanationSchema } from '../../src/explanations/schema.ts';
 import { datasetRef, versionRef } from '../../src/fields/common.ts';
-import { listQuery, multipartForm, uuidParam } from './common.ts';
+import { booleanQuery, listQuery, multipartForm, uuidParam } from './common.ts';
 
 export const explanationPageSchema = z.object({ items: z.array(explanationSchema), nextCursor: z.string().nullable() });
 
@@ -40,4 +41,21 @@ export const createExplanationForm = multipartForm(explanationFields, {
     `each one of: ${Object.keys(explanationFileTypes).join(', ')}.`,
   required: true,
   paths: true,
+});
+
+const withData = booleanQuery.describe(
+  "true: beside each row, the same row of the dataset file it explains (datasetFile, or the version's one file with as many rows).",
+);
+
+export const rowQuery = z.strictObject({ withData });
+
+export const rowsQuery = z.strictObject({
+  offset: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).default(0).describe('The first row, from 0.'),
+  limit: z.coerce.number().int().min(1).max(MAX_ROWS_PAGE).default(100).describe(`Rows, at most ${MAX_ROWS_PAGE}.`),
+  withData,
+});
+
+export const rowParams = z.object({
+  id: uuidParam,
+  index: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).describe('The row, from 0.'),
 });

@@ -162,13 +162,13 @@ export class DatasetService {
   async recordProfile(owner: OwnerScope, fileId: string, key: string, size: number, profiling: FileProfiling): Promise<void> {
     const record = await profiling.result(size, (start, end) => this.#deps.storage.readRange(key, start, end));
     try {
-      await this.#deps.metadata.datasets.setProfile(owner, fileId, record, summaryOf(record));
+      await this.#deps.metadata.datasets.setProfile(owner, fileId, record, summaryOf(record), profiling.rowIndex);
     } catch (error) {
       // A profile the database refuses (say, too large) must not cost the user their upload.
       if (!isAppError(error) || error.code !== 'validation_failed') throw error;
       this.#deps.log.warn({ err: error, fileId }, 'profile not stored');
       const none = { profile: null, reason: 'The profile could not be stored.' };
-      await this.#deps.metadata.datasets.setProfile(owner, fileId, none, summaryOf(none));
+      await this.#deps.metadata.datasets.setProfile(owner, fileId, none, summaryOf(none), undefined);
     }
   }
 

@@ -31,9 +31,9 @@ export function createExplanationService(
       maxBytes: (limits) => limits.explanationFileBytes,
       contentTypeOf: (path) => fileTypeOf('explanation', explanationFileTypes, path).contentType,
       // The database checks the model (yours, ready).
-      fields: async (_owner, { model, datasetVersion, method, params, summary, features, description, tags }) => ({
+      fields: async (_owner, { model, datasetVersion, datasetFile, method, params, summary, features, description, tags }) => ({
         modelId: model,
-        ...{ datasetVersion, method, params, summary, features, description, tags },
+        ...{ datasetVersion, datasetFile, method, params, summary, features, description, tags },
       }),
     },
   );

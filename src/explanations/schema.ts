@@ -79,6 +79,15 @@ function shape(json: 'text' | 'value') {
       .describe('The dataset version explained: a number, latest or an alias. Default: the one the model pins.')
       // An empty example (an empty field is an absent one): else Swagger UI fills in a value made from the pattern.
       .meta({ example: text ? '' : 2 }),
+    datasetFile: z
+      .string()
+      .min(1)
+      .max(512)
+      .optional()
+      .describe(
+        "The dataset version's file whose rows the SHAP matrix explains, row for row (GET /explanations/{id}/rows?withData=true). Default: the one file of that version with as many rows.",
+      )
+      .meta({ example: text ? '' : 'test.csv' }),
     params: (text ? jsonText('params') : jsonObject('params'))
       .optional()
       .describe('JSON object: explainer settings.')
@@ -123,6 +132,7 @@ export const explanationSchema = z
     updatedAt: z.string(),
     model: ref.extend({ version: z.number().int() }),
     dataset: pinnedDatasetSchema.describe('The exact dataset version this explains.'),
+    datasetFile: z.string().nullable().describe('The file of that version whose rows it explains, when named at upload.'),
     importances: importanceSourceSchema
       .nullable()
       .describe('Where its feature importances come from (GET /explanations/{id}/importances), or why it has none.'),

@@ -4,6 +4,7 @@ import type { Dataset, DatasetFile, DatasetPatch, DatasetVersion } from '../data
 import type { DeletedKeys, OwnerScope, OwnScope, Page } from '../domain.ts';
 import type { DatasetVersionLineage } from '../lineage/schema.ts';
 import type { ProfileRecord, ProfileSummary } from '../profiles/profile.ts';
+import type { RowIndex } from '../profiles/row-index.ts';
 import { EXPLANATION_JSON_FIELDS, MODEL_JSON_FIELDS, withClientJson } from './client-json.ts';
 import { keysetPage, numberedPage } from './keyset-page.ts';
 import { ownerArgument } from './owner-argument.ts';
@@ -149,12 +150,19 @@ export class DatasetRecords {
   }
 
   /** On the pending row, before the finalize that makes the file (and its profile) visible. */
-  setProfile(owner: OwnerScope, fileId: string, profile: ProfileRecord, summary: ProfileSummary): Promise<void> {
+  setProfile(
+    owner: OwnerScope,
+    fileId: string,
+    profile: ProfileRecord,
+    summary: ProfileSummary,
+    rowIndex: RowIndex | undefined,
+  ): Promise<void> {
     return this.#caller.call('xai_set_dataset_file_profile', {
       p_owner: ownerArgument(owner),
       p_file_id: fileId,
       p_profile: { ...profile },
       p_summary: { ...summary },
+      p_row_index: rowIndex ? { ...rowIndex } : null,
     });
   }
 

@@ -43,6 +43,11 @@ export class ExplanationRecords extends VersionRecords<Explanation, ListExplanat
     return this.caller.call('xai_explanation_importances', { p_owner: ownerArgument(owner), p_id: id, p_top: top });
   }
 
+  /** Where an explanation's rows are read from (supabase/sql/36_explanation_rows.sql). */
+  rowsSource(owner: OwnerScope, id: string, withData: boolean): Promise<unknown> {
+    return this.caller.call('xai_explanation_rows_source', { p_owner: ownerArgument(owner), p_id: id, p_with_data: withData });
+  }
+
   compareImportances(
     owner: OwnerScope,
     query: { dataset: string; name: string; method: string; top: number },

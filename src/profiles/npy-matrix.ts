@@ -14,10 +14,41 @@ const MAX_HEADER_BYTES = 64 * 1024;
 /** Values are summed in batches of about this many bytes (the column-at-a-time loop is fastest on long runs). */
 const BATCH_BYTES = 1024 * 1024;
 
-interface Header {
+export interface NpyHeader {
   itemSize: 4 | 8;
   rows: number;
   columns: number;
+}
+type Header = NpyHeader;
+
+/** The bytes a .npy header may take at most, with its magic and length. */
+export const NPY_HEADER_MAX_BYTES = MAX_HEADER_BYTES + 12;
+
+/**
+ * A .npy header from the file's first bytes: its matrix (2-D, C order, little-endian float32 or
+ * float64) and where the values start; 'more' when `head` ends before the header does; else why it is no matrix.
+ */
+export function parseNpyHeader(head: Buffer): (NpyHeader & { dataStart: number }) | 'more' | string {
+  if (head.length < 10) return 'more';
+  if (!head.subarray(0, 6).equals(MAGIC)) return 'it does not start with the .npy magic bytes.';
+  const major = head[6];
+  const lengthBytes = major === 1 ? 2 : major === 2 || major === 3 ? 4 : 0;
+  if (lengthBytes === 0) return `.npy format version ${major} is not known.`;
+  if (head.length < 8 + lengthBytes) return 'more';
+  const headerLength = lengthBytes === 2 ? head.readUInt16LE(8) : head.readUInt32LE(8);
+  if (headerLength > MAX_HEADER_BYTES) return `its header declares ${headerLength} bytes.`;
+  const start = 8 + lengthBytes;
+  if (head.length < start + headerLength) return 'more';
+  const text = head.subarray(start, start + headerLength).toString('latin1');
+  const descr = /'descr'\s*:\s*'([<|=]?)(f[48])'/.exec(text);
+  if (!descr) return "its values are not little-endian float32 or float64 ('<f4', '<f8').";
+  if (!/'fortran_order'\s*:\s*False/.test(text)) return 'it is in Fortran order (rows must be contiguous).';
+  const shape = /'shape'\s*:\s*\(\s*(\d{1,15})\s*,\s*(\d{1,15})\s*,?\s*\)/.exec(text);
+  if (!shape) return 'its shape is not 2-D (rows, features).';
+  const rows = Number(shape[1]);
+  const columns = Number(shape[2]);
+  if (columns < 1 || !Number.isSafeInteger(rows * columns * 8)) return 'its shape is not a matrix of features.';
+  return { itemSize: descr[2] === 'f4' ? 4 : 8, rows, columns, dataStart: start + headerLength };
 }
 
 export class NpyMatrix {
@@ -111,31 +142,12 @@ export class NpyMatrix {
   }
 
   #parseHeader(): { rest: Buffer } | undefined {
-    const head = this.#head;
-    if (head.length < 10) return undefined;
-    if (!head.subarray(0, 6).equals(MAGIC)) return this.#fail('it does not start with the .npy magic bytes.');
-    const major = head[6];
-    const lengthBytes = major === 1 ? 2 : major === 2 || major === 3 ? 4 : 0;
-    if (lengthBytes === 0) return this.#fail(`.npy format version ${major} is not known.`);
-    if (head.length < 8 + lengthBytes) return undefined;
-    const headerLength = lengthBytes === 2 ? head.readUInt16LE(8) : head.readUInt32LE(8);
-    if (headerLength > MAX_HEADER_BYTES) return this.#fail(`its header declares ${headerLength} bytes.`);
-    const start = 8 + lengthBytes;
-    if (head.length < start + headerLength) {
-      if (head.length > start + MAX_HEADER_BYTES) return this.#fail('its header does not end.');
-      return undefined;
-    }
-    const text = head.subarray(start, start + headerLength).toString('latin1');
-    const descr = /'descr'\s*:\s*'([<|=]?)(f[48])'/.exec(text);
-    if (!descr || descr[1] === '>') return this.#fail("its values are not little-endian float32 or float64 ('<f4', '<f8').");
-    if (!/'fortran_order'\s*:\s*False/.test(text)) return this.#fail('it is in Fortran order (rows must be contiguous).');
-    const shape = /'shape'\s*:\s*\(\s*(\d{1,15})\s*,\s*(\d{1,15})\s*,?\s*\)/.exec(text);
-    if (!shape) return this.#fail('its shape is not 2-D (rows, features).');
-    const rows = Number(shape[1]);
-    const columns = Number(shape[2]);
-    if (columns < 1 || !Number.isSafeInteger(rows * columns)) return this.#fail('its shape is not a matrix of features.');
-    this.#header = { itemSize: descr[2] === 'f4' ? 4 : 8, rows, columns };
-    const tracked = Math.min(columns, this.#maxColumns);
+    const parsed = parseNpyHeader(this.#head);
+    if (parsed === 'more') return undefined;
+    if (typeof parsed === 'string') return this.#fail(parsed);
+    const { dataStart, ...header } = parsed;
+    this.#header = header;
+    const tracked = Math.min(header.columns, this.#maxColumns);
     this.#count = new Float64Array(tracked);
     this.#sum = new Float64Array(tracked);
     this.#absSum = new Float64Array(tracked);
@@ -143,8 +155,8 @@ export class NpyMatrix {
     this.#max = new Float64Array(tracked).fill(Number.NEGATIVE_INFINITY);
     this.#nans = new Float64Array(tracked);
     // Whole values only, so that a batch's bytes are a typed array's (allocated alone: aligned).
-    this.#batch = Buffer.alloc(BATCH_BYTES - (BATCH_BYTES % (this.#header.itemSize * 1)));
-    const rest = head.subarray(start + headerLength);
+    this.#batch = Buffer.alloc(BATCH_BYTES - (BATCH_BYTES % header.itemSize));
+    const rest = this.#head.subarray(dataStart);
     this.#head = Buffer.alloc(0);
     return { rest };
   }

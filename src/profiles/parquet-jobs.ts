@@ -5,6 +5,7 @@
  * the JSON rules (preview-cells.ts), so they can be sent and serialized safely.
  */
 import type { AsyncBuffer, FileMetaData } from 'hyparquet';
+import { AppError } from '../errors.ts';
 import { checkFooter, checkMetadata, chunkRange, invalidFile } from './parquet-bounds.ts';
 import { profileOfMetadata } from './parquet-profile.ts';
 import { boundedCell } from './preview-cells.ts';
@@ -13,8 +14,15 @@ import type { DatasetProfile, Preview } from './profile.ts';
 export type ParquetJob =
   | { kind: 'preview'; rows: number }
   | { kind: 'profile'; maxColumns: number }
-  | { kind: 'matrix'; maxColumns: number };
-export type ParquetResult = Omit<Preview, 'bytesRead'> | DatasetProfile;
+  | { kind: 'matrix'; maxColumns: number }
+  | { kind: 'rows'; first: number; count: number };
+/** Rows at any depth (table-rows.ts): cells within the JSON rules; `total`: the rows the file holds. */
+export interface ParquetRows {
+  columns: string[];
+  rows: unknown[][];
+  total: number;
+}
+export type ParquetResult = Omit<Preview, 'bytesRead'> | DatasetProfile | ParquetRows;
 
 /** The last bytes hyparquet reads first: they hold the footer of most files. */
 const TAIL_BYTES = 64 * 1024;
@@ -26,7 +34,30 @@ export async function runParquetJob(job: ParquetJob, file: AsyncBuffer): Promise
     const { matrixOf } = await import('./parquet-matrix.ts');
     return matrixOf(file, metadata, job.maxColumns);
   }
+  if (job.kind === 'rows') return rowsOf(file, metadata, job.first, job.count);
   return previewOf(file, metadata, job.rows);
+}
+
+async function rowsOf(file: AsyncBuffer, metadata: FileMetaData, first: number, count: number): Promise<ParquetRows> {
+  const { rowsOfFlatFile } = await import('./parquet-flat-rows.ts');
+  const columns = topLevelColumns(metadata);
+  // The rows the row groups hold (what the footer's num_rows says is not what is read).
+  const total = metadata.row_groups.reduce((sum, group) => sum + Number(group.num_rows), 0);
+  const rows = await rowsOfFlatFile(file, metadata, first, Math.max(0, Math.min(count, total - first)));
+  if (rows === undefined) {
+    throw new AppError(
+      'rows_unavailable',
+      'This Parquet file has nested columns (lists, maps or structs): its rows are not read at depth.',
+    );
+  }
+  return { columns, rows: rows.map((row) => row.map((cell) => jsonValue(boundedCell(cell).value))), total };
+}
+
+function topLevelColumns(metadata: FileMetaData): string[] {
+  return metadata.schema
+    .slice(1)
+    .filter((_element, index, all) => isTopLevel(all, index))
+    .map((element) => element.name);
 }
 
 /** The footer, parsed only once its length and place are known to be sane. */
@@ -57,14 +88,11 @@ async function footerOf(file: AsyncBuffer): Promise<FileMetaData> {
 
 async function previewOf(file: AsyncBuffer, metadata: FileMetaData, wanted: number): Promise<Omit<Preview, 'bytesRead'>> {
   const { parquetReadObjects } = await import('hyparquet');
-  const { firstRowsOfFlatFile } = await import('./parquet-first-rows.ts');
-  const columns = metadata.schema
-    .slice(1)
-    .filter((_element, index, all) => isTopLevel(all, index))
-    .map((element) => element.name);
+  const { firstRowsOfFlatFile } = await import('./parquet-flat-rows.ts');
+  const columns = topLevelColumns(metadata);
   let rows = await firstRowsOfFlatFile(file, metadata, wanted);
   if (rows === undefined) {
-    // Nested columns, or a short first row group: hyparquet's own reader, over chunks whose place
+    // Nested columns: hyparquet's own reader, over chunks whose place
     // was checked (its page headers are decoded on this thread, under its heap limit and deadline).
     for (const group of metadata.row_groups) for (const chunk of group.columns) chunkRange(chunk, file.byteLength);
     rows = (await parquetReadObjects({ file, metadata, rowStart: 0, rowEnd: wanted, useOffsetIndex: true })).map((row) =>

@@ -18,7 +18,7 @@ import type { AsyncBuffer } from 'hyparquet';
 import { AppError, isErrorCode } from '../errors.ts';
 import { MemoryBudget } from '../uploads/memory-budget.ts';
 import { checkFooter } from './parquet-bounds.ts';
-import { type ParquetJob, type ParquetResult, runParquetJob } from './parquet-jobs.ts';
+import { type ParquetJob, type ParquetResult, type ParquetRows, runParquetJob } from './parquet-jobs.ts';
 import type { FromParquetWorker, ToParquetWorker, WorkerError } from './parquet-messages.ts';
 import { toWorkerError } from './parquet-messages.ts';
 
@@ -92,6 +92,19 @@ export class ParquetReading {
     tooMuch: () => AppError,
   ): Promise<{ result: ParquetResult; bytesRead: number }> {
     return this.#run({ kind: 'preview', rows }, size, readRange, maxBytes, tooMuch);
+  }
+
+  /** Rows `first` … `first + count - 1` of a flat file, read through its row groups and offset index. */
+  async rows(
+    size: number,
+    readRange: ReadRange,
+    first: number,
+    count: number,
+    maxBytes: number,
+    tooMuch: () => AppError,
+  ): Promise<{ result: ParquetRows; bytesRead: number }> {
+    const { result, bytesRead } = await this.#run({ kind: 'rows', first, count }, size, readRange, maxBytes, tooMuch);
+    return { result: result as ParquetRows, bytesRead };
   }
 
   /**

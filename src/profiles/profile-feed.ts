@@ -12,6 +12,7 @@
  * small file never depends on how busy the server was.
  */
 import { RecordCounter } from './record-counter.ts';
+import type { RowIndex } from './row-index.ts';
 
 export const WHOLE_BYTES = 16 * 1024 * 1024;
 /**
@@ -97,6 +98,11 @@ export class ProfileFeed {
     this.#endsInCr = this.#crEnds && rest.at(-1) === CR && !this.#counter.inQuotes;
     this.#skipping = false;
     return { skipLines: this.#skippedLines, send: rest };
+  }
+
+  /** The file's sparse row index (row-index.ts), once it ended. */
+  rowIndex(): RowIndex {
+    return this.#counter.rowIndex();
   }
 
   /**

@@ -10,6 +10,7 @@ import type { ParquetReading } from './parquet-reading.ts';
 import type { DatasetProfile, ProfileRecord, ProfileSummary } from './profile.ts';
 import { NotProfiled } from './profile-feed.ts';
 import type { ProfilingThread, ThreadProfileJob } from './profile-thread.ts';
+import type { RowIndex } from './row-index.ts';
 
 export interface ProfileSettings {
   maxColumns: number;
@@ -44,6 +45,7 @@ export class FileProfiling {
   readonly #settings: ProfileSettings;
   readonly #job: ThreadProfileJob | undefined;
   #failure: string | undefined;
+  #rowIndex: RowIndex | undefined;
 
   readonly #matrix: boolean;
   /** An explanation's .npy matrix: profiled on this thread as it streams (a few numbers per column). */
@@ -76,6 +78,11 @@ export class FileProfiling {
     this.#job?.abandon();
   }
 
+  /** A text file's sparse row index (row-index.ts), once `result` gave its profile. */
+  get rowIndex(): RowIndex | undefined {
+    return this.#rowIndex;
+  }
+
   async result(size: number, readRange: (start: number, end: number) => Promise<Buffer>): Promise<ProfileRecord> {
     return storable(await this.#result(size, readRange));
   }
@@ -85,7 +92,9 @@ export class FileProfiling {
     if (this.#failure !== undefined) return { profile: null, reason: `Profiling failed: ${this.#failure}` };
     if (this.#job) {
       try {
-        return { profile: await this.#job.finish() };
+        const profile = await this.#job.finish();
+        this.#rowIndex = this.#job.rowIndex();
+        return { profile };
       } catch (error) {
         if (error instanceof NotProfiled) return { profile: null, reason: error.message };
         return { profile: null, reason: `Profiling failed: ${(error as Error).message}` };

@@ -17,6 +17,7 @@ import { MemoryBudget } from '../uploads/memory-budget.ts';
 import type { DatasetProfile } from './profile.ts';
 import { NotProfiled, ProfileFeed } from './profile-feed.ts';
 import type { FromWorker, ToWorker } from './profile-worker.ts';
+import type { RowIndex } from './row-index.ts';
 
 const IN_FLIGHT_BYTES = 16 * 1024 * 1024;
 /**
@@ -203,6 +204,11 @@ export class ThreadProfileJob {
     // Rows skipped to keep up were counted, not profiled: the statistics are a sample, and say so.
     const sampled = skippedRecords > 0 && profile.status === 'complete';
     return { ...profile, rows: profile.rows + skippedRecords, ...(sampled ? { status: 'sampled' as const } : {}) };
+  }
+
+  /** The file's sparse row index, written as its bytes passed (every byte, skipped ones too). */
+  rowIndex(): RowIndex {
+    return this.#feed.rowIndex();
   }
 
   /** The upload failed: the thread forgets the job. */

@@ -7,7 +7,12 @@
  *
  * A chunk without a quote costs native line-feed searches only; a chunk with quotes, a byte loop.
  * Files whose lines end in a bare CR are counted exactly only where nothing was skipped.
+ *
+ * As it counts, it writes the file's sparse row index (row-index.ts): it is the one reader that
+ * sees every byte of the upload.
  */
+import { type RowIndex, RowIndexBuilder } from './row-index.ts';
+
 const QUOTE = 0x22;
 const LF = 0x0a;
 
@@ -25,6 +30,9 @@ export class RecordCounter {
   #open = false;
   /** Records ended so far, whole file. */
   recordsSeen = 0;
+  /** Bytes scanned before the current call. */
+  #offset = 0;
+  readonly #index = new RowIndexBuilder();
 
   constructor(format: 'csv' | 'tsv' | 'jsonl') {
     this.#quoted = format !== 'jsonl';
@@ -32,7 +40,14 @@ export class RecordCounter {
 
   /** Scans all of `bytes`. */
   count(bytes: Uint8Array): Counted {
-    return this.#scan(bytes, false).counted;
+    const { counted } = this.#scan(bytes, false);
+    this.#offset += bytes.length;
+    return counted;
+  }
+
+  /** The row index of everything scanned (the whole file, once it ended). */
+  rowIndex(): RowIndex {
+    return this.#index.result(this.recordsSeen + (this.#open ? 1 : 0));
   }
 
   /**
@@ -41,6 +56,7 @@ export class RecordCounter {
    */
   toNextRecord(bytes: Uint8Array): Counted & { next: number } {
     const { counted, next } = this.#scan(bytes, true);
+    this.#offset += next === -1 ? bytes.length : next;
     return { ...counted, next };
   }
 
@@ -62,9 +78,12 @@ export class RecordCounter {
       // No quote state to follow: every line feed ends a record (native search).
       let lines = 0;
       let lastEnd = -1;
+      const index = this.#index;
+      const base = this.#offset + 1;
       for (let at = buffer.indexOf(LF); at !== -1; at = buffer.indexOf(LF, at + 1)) {
         lines += 1;
         lastEnd = at + 1;
+        if (index.wants(base + at)) index.add(this.recordsSeen + lines, base + at);
         if (stopAtRecord) break;
       }
       if (lines === 0) {
@@ -85,6 +104,7 @@ export class RecordCounter {
         if (!inQuotes) {
           records += 1;
           lastEnd = index + 1;
+          if (this.#index.wants(this.#offset + lastEnd)) this.#index.add(this.recordsSeen + records, this.#offset + lastEnd);
           if (stopAtRecord) {
             this.#inQuotes = inQuotes;
             return this.#ended({ records, lines }, lastEnd, length, lastEnd);

@@ -116,11 +116,13 @@ exception when unique_violation then
   perform xai_raise('upload_in_progress', format('Another upload to %s is in progress.', p_path));
 end $$;
 
--- Sets a file's profile while its upload is pending (the finalize that follows makes it visible).
-create or replace function xai_set_dataset_file_profile(p_owner text, p_file_id uuid, p_profile jsonb, p_summary jsonb)
-returns void language plpgsql as $$
+-- Sets a file's profile (and a text file's row index) while its upload is pending (the finalize
+-- that follows makes it visible). Any kind's file: an explanation's SHAP matrix is profiled too.
+create or replace function xai_set_dataset_file_profile(
+  p_owner text, p_file_id uuid, p_profile jsonb, p_summary jsonb, p_row_index jsonb
+) returns void language plpgsql as $$
 begin
-  update files set profile = p_profile, profile_summary = p_summary
+  update files set profile = p_profile, profile_summary = p_summary, row_index = p_row_index
   where id = p_file_id and state = 'pending' and xai_can_see(owner_id, p_owner);
   if not found then
     perform xai_raise('upload_cancelled', 'The file was removed while its upload was in progress.');

@@ -14,7 +14,7 @@ language sql stable as $$
     'description', e.description, 'tags', to_jsonb(e.tags), 'state', e.state,
     'createdAt', xai_ts(e.created_at), 'updatedAt', xai_ts(e.updated_at), 'importances', e.importances,
     'model', (select jsonb_build_object('id', m.id, 'name', m.name, 'version', m.version) from models m where m.id = e.model_id),
-    'dataset', xai_pinned_dataset_json(e.dataset_id, e.dataset_version))
+    'dataset', xai_pinned_dataset_json(e.dataset_id, e.dataset_version), 'datasetFile', e.dataset_file)
   || coalesce(e.files_json, xai_version_files_json(null, e.id))
 $$;
 
@@ -30,12 +30,13 @@ begin
   return e;
 end $$;
 
--- p_fields: the explanation's fields as the API names them (modelId, datasetVersion, method, params,
--- summary, description, tags). The dataset version explained: the one given (a number, latest or an
--- alias of the model's dataset), else the one the model pins.
+-- p_fields: the explanation's fields as the API names them (modelId, datasetVersion, datasetFile,
+-- method, params, summary, features, description, tags). The dataset version explained: the one
+-- given (a number, latest or an alias of the model's dataset), else the one the model pins.
 create or replace function xai_reserve_explanation(p_owner text, p_id uuid, p_fields json, p_expected_files integer)
 returns jsonb language plpgsql as $$
-declare m models; d datasets; e explanations; explained uuid := (p_fields ->> 'modelId')::uuid;
+declare
+  m models; d datasets; e explanations; explained uuid := (p_fields ->> 'modelId')::uuid; explained_version integer;
 begin
   -- Share lock: the model cannot be deleted between this check and the insert.
   select * into m from models where id = explained and xai_can_see(owner_id, p_owner) for share;
@@ -44,15 +45,22 @@ begin
     perform xai_raise('model_not_ready', format('Model %s is still uploading; explain it once it is ready.', explained));
   end if;
   select * into d from datasets where id = m.dataset_id;
+  explained_version := case when p_fields ->> 'datasetVersion' is null then m.dataset_version
+                            else xai_require_dataset_version(d, p_fields ->> 'datasetVersion') end;
+  -- The dataset file whose rows the explanation's rows are: a file of the version explained.
+  if p_fields ->> 'datasetFile' is not null and not exists (
+    select 1 from xai_dataset_version_files(d.id, explained_version) f where f.path = p_fields ->> 'datasetFile'
+  ) then
+    perform xai_raise('file_not_found',
+      format('Version %s of dataset %s has no file %s (datasetFile).', explained_version, d.name, p_fields ->> 'datasetFile'));
+  end if;
   insert into explanations (id, owner_id, model_id, dataset_id, dataset_version, method, params, summary, description,
-                            tags, key_prefix, expected_files, state, features)
-  values (p_id, m.owner_id, m.id, m.dataset_id,
-          case when p_fields ->> 'datasetVersion' is null then m.dataset_version
-               else xai_require_dataset_version(d, p_fields ->> 'datasetVersion') end,
+                            tags, key_prefix, expected_files, state, features, dataset_file)
+  values (p_id, m.owner_id, m.id, m.dataset_id, explained_version,
           p_fields ->> 'method', coalesce(p_fields -> 'params', '{}'),
           coalesce(p_fields -> 'summary', '{}'), p_fields ->> 'description', xai_text_array((p_fields -> 'tags')::jsonb),
           xai_explanation_key(d.name, m.name, m.version, p_fields ->> 'method', p_id, ''), p_expected_files, 'pending',
-          (p_fields -> 'features')::jsonb)
+          (p_fields -> 'features')::jsonb, p_fields ->> 'datasetFile')
   returning * into e;
   return xai_explanation_json(e);
 end $$;

@@ -5,6 +5,23 @@
 create or replace function xai_is_matrix_extra(p_column text) returns boolean
 language sql immutable as $$ select p_column in ('base_value', 'prediction') $$;
 
+-- The names of a .npy matrix's columns (positions in the file): the explanation's features, else
+-- the columns of the one file of the dataset version explained that has as many; else null.
+create or replace function xai_npy_feature_names(e explanations, p_columns integer) returns jsonb
+language plpgsql stable as $$
+declare candidates jsonb; names jsonb;
+begin
+  if jsonb_typeof(e.features) = 'array' and jsonb_array_length(e.features) = p_columns then return e.features; end if;
+  select coalesce(jsonb_agg(candidate.cols), '[]'::jsonb) into candidates from (
+    select f.profile -> 'profile' -> 'columns' as cols from xai_dataset_version_files(e.dataset_id, e.dataset_version) f
+    where (f.profile -> 'profile' ->> 'columnCount')::integer = p_columns
+      and coalesce((f.profile -> 'profile' ->> 'untrackedColumns')::integer, 0) = 0
+    limit 2) candidate;
+  if jsonb_array_length(candidates) <> 1 then return null; end if;
+  select jsonb_agg(c -> 'name' order by o) into names from jsonb_array_elements(candidates -> 0) with ordinality t(c, o);
+  return names;
+end $$;
+
 -- Records an explanation's importances: from its first file (by path: CSV, TSV, Parquet) whose profile is
 -- a matrix (every column but base_value and prediction numeric: importance = mean |value|),
 -- else from its summary (feature -> number: the numbers are the importances), else none, with
@@ -19,7 +36,6 @@ declare
   not_numeric text;
   why text;
   names jsonb;
-  candidates jsonb;
 begin
   select * into e from explanations where id = p_explanation;
   delete from explanation_importances where explanation_id = p_explanation;
@@ -34,21 +50,7 @@ begin
     if mp ->> 'format' = 'npy' then
       -- A .npy matrix's columns are positions: named by the explanation's features, else by the
       -- columns of the one file of the dataset version explained that has as many.
-      names := null;
-      if jsonb_typeof(e.features) = 'array' and jsonb_array_length(e.features) = (mp ->> 'columnCount')::integer then
-        names := e.features;
-      else
-        select coalesce(jsonb_agg(candidate.cols), '[]'::jsonb) into candidates from (
-          select f.profile -> 'profile' -> 'columns' as cols from files f
-          where f.dataset_id = e.dataset_id and f.state = 'ready'
-            and f.since_version <= e.dataset_version and (f.until_version is null or f.until_version > e.dataset_version)
-            and (f.profile -> 'profile' ->> 'columnCount')::integer = (mp ->> 'columnCount')::integer
-            and coalesce((f.profile -> 'profile' ->> 'untrackedColumns')::integer, 0) = 0
-          limit 2) candidate;
-        if jsonb_array_length(candidates) = 1 then
-          select jsonb_agg(c -> 'name' order by o) into names from jsonb_array_elements(candidates -> 0) with ordinality t(c, o);
-        end if;
-      end if;
+      names := xai_npy_feature_names(e, (mp ->> 'columnCount')::integer);
       if names is null then
         why := format('%s has %s columns and nothing names them: send features (a JSON array or names separated by commas), '
           'or explain a dataset version with exactly one file of as many columns.', matrix.path, mp ->> 'columnCount');

@@ -1,6 +1,6 @@
 /**
- * The Parquet preview's own row assembly for flat files (src/profiles/parquet-first-rows.ts)
- * answers what hyparquet's parquetReadObjects answers, on files written with hyparquet-writer in
+ * The own row assembly for flat Parquet files (src/profiles/parquet-flat-rows.ts: previews' first
+ * rows, an explanation's rows at any depth) answers what hyparquet's parquetReadObjects answers, on files written with hyparquet-writer in
  * the layouts writers produce, and reads data pages v1 (pyarrow's default), which
  * hyparquet-writer does not write: those are built here, page by page.
  */
@@ -13,7 +13,7 @@ import { writePageHeader } from 'hyparquet-writer/src/datapage.js';
 import { writeRleBitPackedHybrid } from 'hyparquet-writer/src/encoding.js';
 import { writeMetadata } from 'hyparquet-writer/src/metadata.js';
 import { writePlain } from 'hyparquet-writer/src/plain.js';
-import { firstRowsOfFlatFile } from '../src/profiles/parquet-first-rows.ts';
+import { firstRowsOfFlatFile, rowsOfFlatFile } from '../src/profiles/parquet-flat-rows.ts';
 
 function memoryFile(bytes: ArrayBuffer): AsyncBuffer & { reads: number } {
   const file = {
@@ -27,14 +27,16 @@ function memoryFile(bytes: ArrayBuffer): AsyncBuffer & { reads: number } {
   return file;
 }
 
-async function bothReaders(bytes: ArrayBuffer, rows: number) {
+async function bothReaders(bytes: ArrayBuffer, rows: number, first = 0) {
   const file = memoryFile(bytes);
   const metadata = await parquetMetadataAsync(file);
   const columns = metadata.schema.slice(1).map((element) => element.name);
-  const expected = (await parquetReadObjects({ file, metadata, rowStart: 0, rowEnd: rows })).map((row) =>
+  const expected = (await parquetReadObjects({ file, metadata, rowStart: first, rowEnd: first + rows })).map((row) =>
     columns.map((column) => row[column]),
   );
-  return { actual: await firstRowsOfFlatFile(file, metadata, rows), expected };
+  const actual =
+    first === 0 ? await firstRowsOfFlatFile(file, metadata, rows) : await rowsOfFlatFile(file, metadata, first, rows);
+  return { actual, expected };
 }
 
 const count = 30_000;
@@ -53,7 +55,7 @@ const layouts: Array<[string, Parameters<typeof parquetWriteBuffer>[0]['rowGroup
 ];
 
 for (const [layout, rowGroupSize, pageSize] of layouts) {
-  test(`the same first rows as parquetReadObjects: ${layout}`, async () => {
+  test(`the same rows as parquetReadObjects, first and at any depth: ${layout}`, async () => {
     const bytes = parquetWriteBuffer({
       columnData: [
         { name: 'TransactionID', data: ids, type: 'INT32', nullable: false },
@@ -72,8 +74,18 @@ for (const [layout, rowGroupSize, pageSize] of layouts) {
       assert.equal(expected.length, rows);
       assert.deepEqual(actual, expected, `${rows} rows`);
     }
-    // Rows past the first row group are hyparquet's to read (the reader declines).
-    if (rowGroupSize === 5_000) assert.equal((await bothReaders(bytes, 5_001)).actual, undefined);
+    // Any depth: across row group and page boundaries, the last rows, and past the end.
+    for (const [first, rows] of [
+      [4_990, 20],
+      [12_345, 1],
+      [17_000, 500],
+      [count - 3, 3],
+      [count - 2, 10],
+    ] as const) {
+      const { actual, expected } = await bothReaders(bytes, rows, first);
+      assert.equal(expected.length, Math.min(rows, count - first));
+      assert.deepEqual(actual, expected, `rows ${first}+${rows}`);
+    }
   });
 }
 
@@ -204,4 +216,31 @@ test('a file without rows answers none, reading nothing past its footer', async 
   const footerReads = file.reads;
   assert.deepEqual(await firstRowsOfFlatFile(file, metadata, 50), []);
   assert.equal(file.reads, footerReads);
+});
+
+test('with an offset index, a row deep in a row group reads its pages, not its column chunks', async () => {
+  const rows = 200_000;
+  const columnData = Array.from({ length: 4 }, (_, column) => ({
+    name: `f${column}`,
+    data: Float64Array.from({ length: rows }, (_, row) => row + column / 10),
+    type: 'DOUBLE' as const,
+    offsetIndex: true,
+  }));
+  const bytes = parquetWriteBuffer({ columnData, rowGroupSize: rows, pageSize: 8 * 1024, codec: 'UNCOMPRESSED' });
+  const file = memoryFile(bytes);
+  const metadata = await parquetMetadataAsync(file);
+  let bytesRead = 0;
+  const counted: AsyncBuffer = {
+    byteLength: file.byteLength,
+    slice(start, end) {
+      bytesRead += (end ?? file.byteLength) - start;
+      return file.slice(start, end);
+    },
+  };
+  assert.deepEqual(await rowsOfFlatFile(counted, metadata, 150_000, 2), [
+    [150_000, 150_000.1, 150_000.2, 150_000.3],
+    [150_001, 150_001.1, 150_001.2, 150_001.3],
+  ]);
+  // 4 columns × (one 8 KiB page + its offset index) — not 4 × 1.6 MB of column chunk.
+  assert.ok(bytesRead < 4 * 64 * 1024, `${bytesRead} bytes read`);
 });
