@@ -27,6 +27,7 @@ import { createS3Client } from '../src/storage/s3-client.ts';
 import { patternFile } from '../test/support/data.ts';
 import { globalSetup, globalTeardown } from '../test/support/global-setup.ts';
 import { multipart } from '../test/support/multipart.ts';
+import { benchExplanationRows } from './explanation-rows.ts';
 
 const MiB = 1024 * 1024;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -34,7 +35,7 @@ const RATE_SECONDS = Number(process.env.BENCH_RATE_SECONDS ?? 20);
 const PART_SIZE = Number(process.env.UPLOAD_PART_SIZE_BYTES ?? 8 * MiB);
 const QUEUE_SIZE = Number(process.env.UPLOAD_QUEUE_SIZE ?? 4);
 const root = projectRoot();
-/** BENCH_ONLY=links,listing runs those sections only (uploads, direct, profiles, importances, memory, links, listing, coldstart). */
+/** BENCH_ONLY=links,listing runs those sections only (uploads, direct, profiles, importances, rows, memory, links, listing, coldstart). */
 const ONLY = new Set((process.env.BENCH_ONLY ?? '').split(',').filter(Boolean));
 const want = (section: string) => ONLY.size === 0 || ONLY.has(section);
 const readRssMiB = async (pid: number) =>
@@ -869,6 +870,9 @@ async function main() {
         await fs.rm(npyPath, { force: true });
       }
     }
+
+    // 2d. One row's explanation at any depth: row 1 and row 1,000,000 of ~1 GiB SHAP matrices.
+    if (want('rows')) rows.push(...(await benchExplanationRows({ api, startEmbeddedApi, median, fmt })));
 
     // 3. Download-URL rate: the API endpoint vs a bare route that only presigns with the SDK.
     const signer = spawnNode('bench/bare-signer.ts', { S3_CONFIG: JSON.stringify(s3Config) });

@@ -13,6 +13,7 @@ import { ROW_INDEX_STRIDE } from '../src/profiles/row-index.ts';
 import { type Backend, buildForTwoUsers, startApp, type TestApp } from './support/app.ts';
 import { answer, expectProblem, snapshot } from './support/checks.ts';
 import { bufferFile, type TestFile } from './support/data.ts';
+import { hostileParquet } from './support/hostile-parquet.ts';
 import { field, file, type Part, upload } from './support/multipart.ts';
 import { postgresSkipReason } from './support/postgres.ts';
 
@@ -359,5 +360,43 @@ describe('rows belong to their owner', () => {
     assert.deepEqual([mine.values, mine.data], [{ a: -1 }, { a: 2 }]);
     await expectProblem(await get(bob, `/explanations/${explanation.id}/rows/1`), 404, 'explanation_not_found');
     await expectProblem(await get(bob, `/explanations/${explanation.id}/rows?withData=true`), 404, 'explanation_not_found');
+  });
+});
+
+describe('hostile files behind rows', () => {
+  test('a data file whose footer declares rows its pages do not hold, and a matrix row that cannot be parsed: 200 or 422, never 5xx', async () => {
+    const app = await startApp({ backend: 'embedded' });
+    try {
+      // Declares a billion rows; its one page holds 0, 1, 2.
+      const lying = hostileParquet({ rows: 3, declaredRows: 1_000_000_000 });
+      await json(await upload(`${app.baseUrl}/datasets`, [field('name', 'h'), file('lying.parquet', bufferFile(lying))]), 201);
+      const model = await json<{ id: string }>(
+        await upload(`${app.baseUrl}/models`, [field('dataset', 'h'), field('name', 'm'), file('m.json', bufferFile('{}'))]),
+        201,
+      );
+      const explain = async (parts: Part[]) =>
+        await json<{ id: string; importances: { source: string | null } }>(
+          await upload(`${app.baseUrl}/explanations`, [field('model', model.id), field('method', 'shap'), ...parts]),
+          201,
+        );
+      const beside = await explain([field('datasetFile', 'lying.parquet'), file('s.csv', shapCsv(5))]);
+      const real = await json<RowAnswer>(await fetch(`${app.baseUrl}/explanations/${beside.id}/rows/2?withData=true`));
+      assert.deepEqual(real.data, { x: 2 });
+      const past = await json<RowAnswer>(await fetch(`${app.baseUrl}/explanations/${beside.id}/rows/4?withData=true`));
+      assert.deepEqual(past.values, csvRow(4).values, 'the SHAP row still answers');
+      assert.equal(past.data, null);
+      assert.match(String(past.dataReason), /^lying\.parquet: .*holds 0 of rows/);
+      // Row 3's quote never closes: the profile counts it, the matrix is numeric, the row is refused.
+      const broken = await explain([file('q.csv', bufferFile('a,b\n1,2\n3,4\n5,6\n"7,8\n'))]);
+      assert.equal(broken.importances.source, 'matrix');
+      assert.deepEqual((await json<RowAnswer>(await fetch(`${app.baseUrl}/explanations/${broken.id}/rows/2`))).values, {
+        a: 5,
+        b: 6,
+      });
+      await expectProblem(await fetch(`${app.baseUrl}/explanations/${broken.id}/rows/3`), 422, 'invalid_file');
+      assert.equal((await fetch(`${app.baseUrl}/health`)).status, 200);
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -112,7 +112,10 @@ test('every README code block runs as written, in order, against the embedded de
   assert.equal(reproduced, 'german-credit v3 verified: 1 file(s), explained by shap\n');
   assert.deepEqual(await fs.readFile(path.join(dir, 'snapshot/raw/german_credit.csv')), csv);
   // Importances of the production model's explanation (from its summary), its versions, the filter.
-  assert.equal(importances, '1. TransactionAmt 0.31, 2. card1 0.12 | v2 | 1\n');
+  assert.equal(
+    importances,
+    '1. TransactionAmt 0.31, 2. card1 0.12 | v2 | 1\n0.3 { age: -0.2, credit_amount: 0.55 } { age: 22, credit_amount: 5951, default: 1 }\n',
+  );
   // The Python client: a model pinned to the version it snapshotted; the compat layer's calls.
   assert.match(pythonClient ?? '', /^random-forest v1 trained on german-credit v\d+ \(2 rows\)\n$/);
   assert.equal(compat, "['models/german-credit/random-forest_v1.json', 'models/german-credit/random-forest_v2.json']\n");

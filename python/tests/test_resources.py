@@ -205,3 +205,26 @@ def test_a_npy_matrix_named_by_features(client: Client, name: str, tmp_path: Pat
     explanation = client.explanations.upload(model["id"], "shap", matrix, features=["income", "debt"])
     ranked = client.explanations.importances(explanation["id"])
     assert [(i["feature"], i["importance"]) for i in ranked["items"]] == [("debt", 3), ("income", 1)]
+
+
+def test_one_rows_explanation_beside_its_data(client: Client, name: str, tmp_path: Path) -> None:
+    data = tmp_path / "train.csv"
+    data.write_text("age,credit_amount,purpose\n31,1200,car\n45,800,\"tv, radio\"\n")
+    client.datasets.upload(name, data, "train.csv")
+    weights = tmp_path / "m.json"
+    weights.write_text("{}")
+    model = client.models.upload(name, "xgb", weights)
+    shap = tmp_path / "shap_values.csv"
+    shap.write_text("age,credit_amount,purpose,base_value,prediction\n0.5,-2,0.25,0.1,0.7\n-0.5,2,-0.25,0.1,0.2\n")
+    explanation = client.explanations.upload(model["id"], "shap", shap, dataset_file="train.csv")
+    assert explanation["datasetFile"] == "train.csv"
+    row = client.explanations.row(explanation["id"], 1, with_data=True)
+    assert row["values"] == {"age": -0.5, "credit_amount": 2, "purpose": -0.25}
+    assert (row["baseValue"], row["prediction"]) == (0.1, 0.2)
+    assert row["data"] == {"age": 45, "credit_amount": 800, "purpose": "tv, radio"}
+    page = client.explanations.rows(explanation["id"], limit=10)
+    assert page["total"] == 2 and [r["index"] for r in page["rows"]] == [0, 1]
+    assert "data" not in page["rows"][0]
+    with pytest.raises(ApiError) as past:
+        client.explanations.row(explanation["id"], 2)
+    assert (past.value.status, past.value.code) == (404, "row_not_found")

@@ -34,17 +34,21 @@ class Explanations:
         description: str | None = None,
         tags: Sequence[str] | None = None,
         dataset_version: int | str | None = None,
+        dataset_file: str | None = None,
         progress: bool | None = None,
     ) -> dict[str, Any]:
         """An explanation of a model version from a file or a folder's files; ``summary``
         (feature → number) is what the frontend charts without the file. A SHAP matrix (CSV,
         TSV, Parquet, .npy) gets importances computed as it uploads; ``features`` names a .npy
-        matrix's columns (default: the dataset version's columns)."""
+        matrix's columns (default: the dataset version's columns); ``dataset_file`` is the
+        dataset version's file whose rows it explains, row for row (default: the one file with
+        as many rows), read beside each row by ``row(..., with_data=True)``."""
         parts = file_parts(local, path)
         fields: dict[str, Any] = {
             "model": model_id,
             "method": method,
             "datasetVersion": dataset_version,
+            "datasetFile": dataset_file,
             "summary": dict(summary) if summary is not None else None,
             "params": dict(params) if params is not None else None,
             "features": list(features) if features is not None else None,
@@ -87,6 +91,21 @@ class Explanations:
         """Its feature importances, most important first (from its SHAP matrix or summary):
         ``{"source", "reason", "items": [{"feature", "importance", "rank", "mean", "min", "max"}], …}``."""
         return self._t.obj("GET", f"/explanations/{q(explanation_id)}/importances", params={"top": top})
+
+    def row(self, explanation_id: str, index: int, *, with_data: bool = False) -> dict[str, Any]:
+        """One row's SHAP values without downloading the file: ``{"index", "values": {feature:
+        value}, "baseValue", "prediction", "data": {column: value} (with_data), "bytesRead", …}``."""
+        params = {"withData": "true"} if with_data else None
+        return self._t.obj("GET", f"/explanations/{q(explanation_id)}/rows/{int(index)}", params=params)
+
+    def rows(
+        self, explanation_id: str, *, offset: int = 0, limit: int = 100, with_data: bool = False
+    ) -> dict[str, Any]:
+        """A page of rows (``limit`` at most 500): ``{"total", "offset", "limit", "rows": [...]}``."""
+        params: dict[str, Any] = {"offset": offset, "limit": limit}
+        if with_data:
+            params["withData"] = "true"
+        return self._t.obj("GET", f"/explanations/{q(explanation_id)}/rows", params=params)
 
     def delete(self, explanation_id: str) -> None:
         self._t.json("DELETE", f"/explanations/{q(explanation_id)}")

@@ -109,7 +109,19 @@ function skipRecords(bytes: Buffer, records: number): number {
 
 type CsvParse = typeof import('csv-parse/sync').parse;
 
+/** The first `records` records of `text`; a record that cannot be parsed is the file's fault (422). */
 function parseRecords(parse: CsvParse, text: string, delimiter: string, records: number): string[][] {
+  try {
+    return parseText(parse, text, delimiter, records);
+  } catch (error) {
+    throw new AppError(
+      'invalid_file',
+      `These rows cannot be read as ${delimiter === ',' ? 'CSV' : 'TSV'}: ${(error as Error).message}`,
+    );
+  }
+}
+
+function parseText(parse: CsvParse, text: string, delimiter: string, records: number): string[][] {
   return parse(text, {
     delimiter,
     bom: true,
