@@ -244,3 +244,43 @@ test('with an offset index, a row deep in a row group reads its pages, not its c
   // 4 columns × (one 8 KiB page + its offset index) — not 4 × 1.6 MB of column chunk.
   assert.ok(bytesRead < 4 * 64 * 1024, `${bytesRead} bytes read`);
 });
+
+test('requests, not bytes: a row of a 40-column row group is two reads (its offset indexes, then its pages merged)', async () => {
+  const rows = 5000;
+  const columnData = Array.from({ length: 40 }, (_, column) => ({
+    name: `f${column}`,
+    data: Float64Array.from({ length: rows }, (_, row) => row * 100 + column),
+    type: 'DOUBLE' as const,
+  }));
+  const bytes = parquetWriteBuffer({ columnData, rowGroupSize: rows, pageSize: 8 * 1024, codec: 'UNCOMPRESSED' });
+  const file = memoryFile(bytes);
+  const metadata = await parquetMetadataAsync(file);
+  const before = file.reads;
+  assert.deepEqual(await rowsOfFlatFile(file, metadata, 2500, 1), [Array.from({ length: 40 }, (_, column) => 250_000 + column)]);
+  assert.equal(file.reads - before, 2);
+});
+
+test("a file's footer is read once for its rows, by its immutable key; another key reads its own", async () => {
+  const { runParquetJob } = await import('../src/profiles/parquet-jobs.ts');
+  const bytes = parquetWriteBuffer({
+    columnData: [{ name: 'x', data: Int32Array.from({ length: 3000 }, (_, row) => row), type: 'INT32' }],
+    rowGroupSize: 1000,
+  });
+  const file = memoryFile(bytes);
+  const job = (first: number, key: string) => ({ kind: 'rows' as const, first, count: 2, key });
+  assert.deepEqual(await runParquetJob(job(1500, 'explanations/a.parquet'), file), {
+    columns: ['x'],
+    rows: [[1500], [1501]],
+    total: 3000,
+  });
+  const first = file.reads;
+  assert.deepEqual(await runParquetJob(job(2998, 'explanations/a.parquet'), file), {
+    columns: ['x'],
+    rows: [[2998], [2999]],
+    total: 3000,
+  });
+  const again = file.reads - first;
+  await runParquetJob(job(0, 'explanations/b.parquet'), file);
+  const other = file.reads - first - again;
+  assert.ok(again < other, `kept footer: ${again} reads; another key: ${other}`);
+});

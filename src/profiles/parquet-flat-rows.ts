@@ -40,7 +40,12 @@ export async function firstRowsOfFlatFile(
 /**
  * Rows `first` … `first + count - 1` (fewer past the end) as arrays in schema order, or undefined
  * when the file has nested columns. Only the row groups that hold them are read, and within a
- * row group, with an offset index, only the pages that hold them (and the dictionary page).
+ * row group, with an offset index, only the pages that hold them (and the dictionary pages).
+ *
+ * Requests, not bytes, are what a row costs on an object store (each is a round trip; the S3
+ * test server spends ~1 ms on one): a row group's offset indexes, which writers put side by
+ * side, are read in one request, and the byte ranges of all its columns are merged where less
+ * than MERGE_GAP_BYTES lies between them, so a small row group is one read, not one per column.
  */
 export async function rowsOfFlatFile(
   file: AsyncBuffer,
@@ -61,7 +66,22 @@ export async function rowsOfFlatFile(
     if (groupEnd > first && groupStart < end) {
       const from = Math.max(first, groupStart) - groupStart;
       const to = Math.min(end, groupEnd) - groupStart;
-      const columns = await Promise.all(group.columns.map((chunk) => valuesOf(file, tree, chunk, from, to)));
+      const locations = await offsetIndexes(file, group.columns);
+      const plans = group.columns.map((chunk, column) =>
+        planChunk(chunk, chunkRange(chunk, file.byteLength), locations[column], from, to),
+      );
+      const read = await mergedReads(
+        file,
+        plans.flatMap((plan) =>
+          plan.dictionaryEnd > plan.chunkStart
+            ? [
+                [plan.chunkStart, plan.dictionaryEnd],
+                [plan.start, plan.end],
+              ]
+            : [[plan.start, plan.end]],
+        ) as Array<[number, number]>,
+      );
+      const columns = group.columns.map((chunk, column) => valuesOf(read, tree, chunk, plans[column] as ReadPlan, from, to));
       for (let row = 0; row < to - from; row += 1) rows.push(columns.map((values) => values[row]));
     }
     groupStart = groupEnd;
@@ -70,8 +90,109 @@ export async function rowsOfFlatFile(
   return rows;
 }
 
+/** Ranges of one file closer than this are read as one (the bytes between are cheaper than a request)… */
+const MERGE_GAP_BYTES = 256 * 1024;
+/** …as long as one read stays within this. */
+const MERGED_MAX_BYTES = 16 * 1024 * 1024;
+/** Offset indexes of one row group read in one request when they span at most this. */
+const INDEX_SPAN_BYTES = 4 * 1024 * 1024;
+
+type Slice = (start: number, end: number) => ArrayBuffer;
+
+/** Reads `ranges` in as few requests as MERGE_GAP_BYTES allows; answers slices of what was read. */
+async function mergedReads(file: AsyncBuffer, ranges: Array<[number, number]>): Promise<Slice> {
+  const sorted = ranges.filter(([start, end]) => end > start).sort((a, b) => a[0] - b[0]);
+  const merged: Array<[number, number]> = [];
+  for (const [start, end] of sorted) {
+    const last = merged.at(-1);
+    if (last && start - last[1] <= MERGE_GAP_BYTES && Math.max(last[1], end) - last[0] <= MERGED_MAX_BYTES) {
+      last[1] = Math.max(last[1], end);
+    } else merged.push([start, end]);
+  }
+  const buffers = await Promise.all(merged.map(([start, end]) => file.slice(start, end)));
+  return (start, end) => {
+    const index = merged.findIndex(([from, to]) => from <= start && end <= to);
+    const [from] = merged[index] as [number, number];
+    return (buffers[index] as ArrayBuffer).slice(start - from, end - from);
+  };
+}
+
+type PageLocations = ReturnType<typeof readOffsetIndex>['page_locations'];
+
+/**
+ * The page locations of each column chunk of a row group (undefined for a chunk without an
+ * offset index), its indexes read in one request when they lie together, else one each. An index
+ * that points outside the file is the file's fault.
+ */
+async function offsetIndexes(file: AsyncBuffer, chunks: ColumnChunk[]): Promise<Array<PageLocations | undefined>> {
+  const spans = chunks.map((chunk) => {
+    if (!chunk.offset_index_offset || !chunk.offset_index_length) return undefined;
+    const start = Number(chunk.offset_index_offset);
+    const end = start + chunk.offset_index_length;
+    if (!Number.isSafeInteger(end) || start < 4 || end > file.byteLength - 8 || end < start) {
+      throw invalidFile(`the offset index of a column chunk is at bytes ${start}-${end}, outside the file`);
+    }
+    return [start, end] as [number, number];
+  });
+  const present = spans.filter((span) => span !== undefined);
+  if (present.length === 0) return spans.map(() => undefined);
+  const low = Math.min(...present.map(([start]) => start));
+  const high = Math.max(...present.map(([, end]) => end));
+  let slice: Slice;
+  if (high - low <= INDEX_SPAN_BYTES) {
+    const bytes = await file.slice(low, high);
+    slice = (start, end) => bytes.slice(start - low, end - low);
+  } else {
+    const read = await Promise.all(present.map(([start, end]) => file.slice(start, end)));
+    slice = (start) => read[present.findIndex(([from]) => from === start)] as ArrayBuffer;
+  }
+  return spans.map((span) =>
+    span ? readOffsetIndex({ view: new DataView(slice(span[0], span[1])), offset: 0 }).page_locations : undefined,
+  );
+}
+
+interface ReadPlan {
+  chunkStart: number;
+  /** The pages to read: from the one holding the first row wanted to the end of the one holding the last. */
+  start: number;
+  end: number;
+  /** The row (within the row group) the first page read starts at. */
+  firstRow: number;
+  /** Where the dictionary page (at the chunk's start) ends, when it is read apart from the pages. */
+  dictionaryEnd: number;
+}
+
+/**
+ * What of a column chunk to read for rows `from` … `to - 1`: with an offset index, the pages
+ * holding them (and the dictionary page before them); without one, or with one that points
+ * outside its chunk (not believed), the whole chunk.
+ */
+function planChunk(
+  chunk: ColumnChunk,
+  range: { start: number; end: number },
+  locations: PageLocations | undefined,
+  from: number,
+  to: number,
+): ReadPlan {
+  const whole = { chunkStart: range.start, start: range.start, end: range.end, firstRow: 0, dictionaryEnd: range.start };
+  if (!chunk.meta_data || !locations || locations.length === 0) return whole;
+  let chosen: { start: number; end: number; firstRow: number } | undefined;
+  for (const page of locations) {
+    const firstRow = Number(page.first_row_index);
+    const start = Number(page.offset);
+    const end = start + page.compressed_page_size;
+    if (firstRow >= to) break;
+    if (!chosen || firstRow <= from) chosen = { start, end, firstRow };
+    else chosen.end = end;
+  }
+  const firstPage = Number(locations[0]?.offset ?? range.start);
+  if (!chosen || chosen.start < range.start || chosen.end > range.end || chosen.end <= chosen.start) return whole;
+  if (firstPage < range.start || firstPage > chosen.start) return whole;
+  return { chunkStart: range.start, ...chosen, dictionaryEnd: chosen.start === range.start ? range.start : firstPage };
+}
+
 /** The values of rows `from` … `to - 1` of one column chunk (row numbers within its row group). */
-async function valuesOf(file: AsyncBuffer, tree: SchemaTree, chunk: ColumnChunk, from: number, to: number): Promise<unknown[]> {
+function valuesOf(read: Slice, tree: SchemaTree, chunk: ColumnChunk, plan: ReadPlan, from: number, to: number): unknown[] {
   const meta = chunk.meta_data;
   if (!meta || chunk.file_path) throw new Error('parquet column chunk without metadata');
   const schemaPath = getTreePath(tree, meta.path_in_schema);
@@ -83,15 +204,12 @@ async function valuesOf(file: AsyncBuffer, tree: SchemaTree, chunk: ColumnChunk,
     codec: meta.codec,
     parsers: DEFAULT_PARSERS,
   };
-  const range = chunkRange(chunk, file.byteLength);
-  const pages = await pagesHolding(file, chunk, range, from, to);
   const maxDefinition = getMaxDefinitionLevel(schemaPath);
   const values: unknown[] = [];
   let dictionary: DecodedArray | undefined;
   // The dictionary page, when the pages read start after it.
-  if (pages.dictionaryEnd > range.start) {
-    const bytes = await file.slice(range.start, pages.dictionaryEnd);
-    const reader = { view: new DataView(bytes), offset: 0 };
+  if (plan.dictionaryEnd > plan.chunkStart) {
+    const reader = { view: new DataView(read(plan.chunkStart, plan.dictionaryEnd)), offset: 0 };
     const header = parquetHeader(reader);
     checkPage(header, reader.view.byteLength - reader.offset, meta.codec);
     if (header.type === 'DICTIONARY_PAGE') {
@@ -99,9 +217,8 @@ async function valuesOf(file: AsyncBuffer, tree: SchemaTree, chunk: ColumnChunk,
       if (data) dictionary = convert(data, decoder);
     }
   }
-  const bytes = await file.slice(pages.start, pages.end);
-  const reader = { view: new DataView(bytes), offset: 0 };
-  let row = pages.firstRow;
+  const reader = { view: new DataView(read(plan.start, plan.end)), offset: 0 };
+  let row = plan.firstRow;
   while (row < to && reader.offset < reader.view.byteLength - 1) {
     const header = parquetHeader(reader);
     checkPage(header, reader.view.byteLength - reader.offset, meta.codec);
@@ -134,43 +251,6 @@ async function valuesOf(file: AsyncBuffer, tree: SchemaTree, chunk: ColumnChunk,
     );
   }
   return values;
-}
-
-/**
- * The bytes of a column chunk to read for rows `from` … `to - 1`: with an offset index, from the
- * page holding `from` to the end of the page holding `to - 1` (and where the dictionary page ends,
- * when the chunk has one before them); without one, or with one that points outside its chunk
- * (not believed), the whole chunk.
- */
-async function pagesHolding(
-  file: AsyncBuffer,
-  chunk: ColumnChunk,
-  range: { start: number; end: number },
-  from: number,
-  to: number,
-): Promise<{ start: number; end: number; firstRow: number; dictionaryEnd: number }> {
-  const whole = { start: range.start, end: range.end, firstRow: 0, dictionaryEnd: range.start };
-  if (!chunk.offset_index_offset || !chunk.offset_index_length) return whole;
-  const indexStart = Number(chunk.offset_index_offset);
-  const indexEnd = indexStart + chunk.offset_index_length;
-  if (!Number.isSafeInteger(indexEnd) || indexStart < 4 || indexEnd > file.byteLength - 8 || indexEnd < indexStart) {
-    throw invalidFile(`the offset index of a column chunk is at bytes ${indexStart}-${indexEnd}, outside the file`);
-  }
-  const index = await file.slice(indexStart, indexEnd);
-  const locations = readOffsetIndex({ view: new DataView(index), offset: 0 }).page_locations;
-  let chosen: { start: number; end: number; firstRow: number } | undefined;
-  for (const page of locations) {
-    const firstRow = Number(page.first_row_index);
-    const start = Number(page.offset);
-    const end = start + page.compressed_page_size;
-    if (firstRow >= to) break;
-    if (!chosen || firstRow <= from) chosen = { start, end, firstRow };
-    else chosen.end = end;
-  }
-  const firstPage = Number(locations[0]?.offset ?? range.start);
-  if (!chosen || chosen.start < range.start || chosen.end > range.end || chosen.end <= chosen.start) return whole;
-  if (firstPage < range.start || firstPage > chosen.start) return whole;
-  return { ...chosen, dictionaryEnd: chosen.start === range.start ? range.start : firstPage };
 }
 
 type Decoder = Parameters<typeof readDataPage>[2];

@@ -15,7 +15,8 @@ export type ParquetJob =
   | { kind: 'preview'; rows: number }
   | { kind: 'profile'; maxColumns: number }
   | { kind: 'matrix'; maxColumns: number }
-  | { kind: 'rows'; first: number; count: number };
+  /** `key`: the object's key, which names one immutable content: its footer may be kept (FOOTER_CACHE_BYTES). */
+  | { kind: 'rows'; first: number; count: number; key: string };
 /** Rows at any depth (table-rows.ts): cells within the JSON rules; `total`: the rows the file holds. */
 export interface ParquetRows {
   columns: string[];
@@ -27,8 +28,40 @@ export type ParquetResult = Omit<Preview, 'bytesRead'> | DatasetProfile | Parque
 /** The last bytes hyparquet reads first: they hold the footer of most files. */
 const TAIL_BYTES = 64 * 1024;
 
-export async function runParquetJob(job: ParquetJob, file: AsyncBuffer): Promise<ParquetResult> {
+/**
+ * Footers of files whose rows were read, by object key (keys are never reused for other bytes, so
+ * a kept footer is never stale): a frontend paging through an explanation's rows reads and parses
+ * its footer once per thread, not per page. Bounded by the footers' own sizes (a parsed footer
+ * takes many times its bytes of heap; the thread's heap limit holds the rest).
+ */
+const FOOTER_CACHE_BYTES = 1024 * 1024;
+const footers = new Map<string, { metadata: FileMetaData; bytes: number }>();
+
+async function cachedFooterOf(file: AsyncBuffer, key: string): Promise<FileMetaData> {
+  const id = `${key}\u0000${file.byteLength}`;
+  const kept = footers.get(id);
+  if (kept) {
+    footers.delete(id);
+    footers.set(id, kept); // most recently used last
+    return kept.metadata;
+  }
   const metadata = await footerOf(file);
+  const bytes = Number(metadata.metadata_length);
+  if (bytes <= FOOTER_CACHE_BYTES) {
+    footers.set(id, { metadata, bytes });
+    let total = 0;
+    for (const entry of footers.values()) total += entry.bytes;
+    for (const [oldest, entry] of footers) {
+      if (total <= FOOTER_CACHE_BYTES) break;
+      footers.delete(oldest);
+      total -= entry.bytes;
+    }
+  }
+  return metadata;
+}
+
+export async function runParquetJob(job: ParquetJob, file: AsyncBuffer): Promise<ParquetResult> {
+  const metadata = job.kind === 'rows' ? await cachedFooterOf(file, job.key) : await footerOf(file);
   if (job.kind === 'profile') return profileOfMetadata(metadata, job.maxColumns);
   if (job.kind === 'matrix') {
     const { matrixOf } = await import('./parquet-matrix.ts');

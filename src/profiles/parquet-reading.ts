@@ -94,8 +94,9 @@ export class ParquetReading {
     return this.#run({ kind: 'preview', rows }, size, readRange, maxBytes, tooMuch);
   }
 
-  /** Rows `first` … `first + count - 1` of a flat file, read through its row groups and offset index. */
+  /** Rows `first` … `first + count - 1` of a flat file, read through its row groups and offset index; `key` names its bytes. */
   async rows(
+    key: string,
     size: number,
     readRange: ReadRange,
     first: number,
@@ -103,7 +104,7 @@ export class ParquetReading {
     maxBytes: number,
     tooMuch: () => AppError,
   ): Promise<{ result: ParquetRows; bytesRead: number }> {
-    const { result, bytesRead } = await this.#run({ kind: 'rows', first, count }, size, readRange, maxBytes, tooMuch);
+    const { result, bytesRead } = await this.#run({ kind: 'rows', first, count, key }, size, readRange, maxBytes, tooMuch);
     return { result: result as ParquetRows, bytesRead };
   }
 

@@ -20,6 +20,8 @@ const UNINDEXED_BYTES = 16 * 1024 * 1024;
 type ReadRange = (start: number, end: number) => Promise<Buffer>;
 
 export interface TableFile {
+  /** Its object key: names one immutable content (a Parquet footer read once may be kept by it). */
+  objectKey: string;
   path: string;
   size: number;
   rowIndex?: RowIndex | null | undefined;
@@ -61,6 +63,7 @@ export async function readTableRows(
       break;
     case 'parquet': {
       const { result, bytesRead: parquetBytes } = await parquet.rows(
+        file.objectKey,
         file.size,
         readRange,
         first,
