@@ -91,7 +91,7 @@ export async function rowsOfFlatFile(
 }
 
 /** Ranges of one file closer than this are read as one (the bytes between are cheaper than a request)… */
-const MERGE_GAP_BYTES = 256 * 1024;
+const MERGE_GAP_BYTES = 64 * 1024;
 /** …as long as one read stays within this. */
 const MERGED_MAX_BYTES = 16 * 1024 * 1024;
 /** Offset indexes of one row group read in one request when they span at most this. */
