@@ -19,12 +19,10 @@ $$;
 -- What a dataset's record counts (its current files and their bytes, the models and explanations
 -- that depend on it) and its latest version's digest, for many datasets in one pass: a list counts its whole page at once
 -- instead of scanning the models table once per dataset.
-create or replace function xai_dataset_counts(p_ids uuid[]) returns table (dataset_id uuid, counts jsonb)
+create or replace function xai_dataset_counts(p_ids uuid[])
+returns table (dataset_id uuid, file_count bigint, total_bytes numeric, models bigint, explanations bigint, digest text)
 language sql stable as $$
-  select i.id, jsonb_build_object(
-    'fileCount', coalesce(f.n, 0), 'totalBytes', coalesce(f.bytes, 0),
-    'dependants', jsonb_build_object('models', coalesce(m.n, 0), 'explanations', coalesce(e.n, 0)),
-    'digest', v.digest)
+  select i.id, coalesce(f.n, 0), coalesce(f.bytes, 0), coalesce(m.n, 0), coalesce(e.n, 0), v.digest
   from unnest(p_ids) i (id)
   left join datasets d on d.id = i.id
   left join dataset_versions v on v.dataset_id = d.id and v.version = d.version
@@ -36,19 +34,39 @@ language sql stable as $$
     on e.dataset_id = i.id
 $$;
 
--- p_counts: the dataset's xai_dataset_counts when the caller has them (a list), else counted here.
-create or replace function xai_dataset_json(d datasets, p_with_files boolean, p_counts jsonb default null) returns jsonb
-language sql stable as $$
+-- A dataset's record from its row and its counts: one expression, no subquery, so that the
+-- planner inlines it into the query that lists many (a function called per row, with
+-- subqueries of its own, cost a list of 20 about 4 ms of the database's time instead of 0.7).
+create or replace function xai_dataset_record(
+  d datasets, p_files bigint, p_bytes numeric, p_models bigint, p_explanations bigint, p_digest text
+) returns jsonb language sql stable as $$
   select jsonb_build_object(
     'id', d.id, 'ownerId', d.owner_id, 'name', d.name, 'description', d.description,
     'tags', to_jsonb(d.tags), 'status', d.status, 'state', d.state, 'version', d.version,
-    'createdAt', xai_ts(d.created_at), 'updatedAt', xai_ts(d.updated_at))
-  || coalesce(p_counts, (select c.counts from xai_dataset_counts(array[d.id]) c))
-  || case when p_with_files then jsonb_build_object('files', coalesce(
-       (select jsonb_agg(xai_file_json(f) order by f.path) from files f
-         where f.dataset_id = d.id and f.state = 'ready' and f.until_version is null), '[]'::jsonb))
-     else '{}'::jsonb end
+    'createdAt', xai_ts(d.created_at), 'updatedAt', xai_ts(d.updated_at),
+    'fileCount', coalesce(p_files, 0), 'totalBytes', coalesce(p_bytes, 0),
+    'dependants', jsonb_build_object('models', coalesce(p_models, 0), 'explanations', coalesce(p_explanations, 0)),
+    'digest', p_digest)
 $$;
+
+-- The records of the datasets p_ids, in that order, counted in one pass (with their current
+-- files when p_with_files): what a list answers, and, for one id, what a get answers.
+create or replace function xai_dataset_records(p_ids uuid[], p_with_files boolean) returns jsonb
+language sql stable as $$
+  select coalesce(jsonb_agg(
+      xai_dataset_record(d, c.file_count, c.total_bytes, c.models, c.explanations, c.digest)
+      || case when p_with_files then jsonb_build_object('files', coalesce(
+           (select jsonb_agg(xai_file_json(f) order by f.path) from files f
+             where f.dataset_id = d.id and f.state = 'ready' and f.until_version is null), '[]'::jsonb))
+         else '{}'::jsonb end
+      order by i.ord), '[]'::jsonb)
+  from unnest(p_ids) with ordinality i (id, ord)
+  join datasets d on d.id = i.id
+  left join xai_dataset_counts(p_ids) c on c.dataset_id = d.id
+$$;
+
+create or replace function xai_dataset_json(d datasets, p_with_files boolean) returns jsonb
+language sql stable as $$ select xai_dataset_records(array[d.id], p_with_files) -> 0 $$;
 
 -- Resolves a dataset by uuid or by name within the owner's datasets; locks it when asked.
 create or replace function xai_find_dataset(p_owner text, p_ref text, p_lock boolean default false)
@@ -197,21 +215,21 @@ end $$;
 
 -- Keyset page, newest first: rows strictly after (p_after_created, p_after_id). plpgsql, so the
 -- query is planned with the actual owner and walks the (owner_id, created_at, id) index.
+-- The page's ids go through a variable: passed as a subquery, the records took 2.5 ms instead of 0.9.
 create or replace function xai_list_datasets(
   p_owner text, p_limit integer, p_after_created timestamptz, p_after_id uuid, p_tag text, p_q text
 ) returns jsonb language plpgsql stable as $$
+declare ids uuid[];
 begin
-  return (
-    with page as (
-      select * from datasets
-      where xai_can_see(owner_id, p_owner) and state = 'ready'
-        and (p_after_created is null or (created_at, id) < (p_after_created, p_after_id))
-        and (p_tag is null or tags @> array[p_tag])
-        and (p_q is null or strpos(name, lower(p_q)) > 0)
-      order by created_at desc, id desc
-      limit p_limit)
-    select coalesce(jsonb_agg(xai_dataset_json(d, false, c.counts) order by d.created_at desc, d.id desc), '[]'::jsonb)
-    from page d join xai_dataset_counts(array(select id from page)) c on c.dataset_id = d.id);
+  ids := array(
+    select id from datasets
+    where xai_can_see(owner_id, p_owner) and state = 'ready'
+      and (p_after_created is null or (created_at, id) < (p_after_created, p_after_id))
+      and (p_tag is null or tags @> array[p_tag])
+      and (p_q is null or strpos(name, lower(p_q)) > 0)
+    order by created_at desc, id desc
+    limit p_limit);
+  return xai_dataset_records(ids, false);
 end $$;
 
 create or replace function xai_update_dataset(p_owner text, p_ref text, p_patch jsonb) returns jsonb

@@ -6,17 +6,35 @@ returns text language sql immutable as $$
   select 'models/' || p_dataset || '/' || p_name || '/v' || p_version || '-' || p_id || '/' || p_filename
 $$;
 
-create or replace function xai_model_json(m models) returns jsonb
+-- A model's record from its row, its pinned dataset version and its explanation count: one
+-- expression, no subquery, so that the planner inlines it into a list's query (see
+-- xai_dataset_record).
+create or replace function xai_model_record(m models, p_dataset jsonb, p_explanations bigint) returns jsonb
 language sql stable as $$
   select jsonb_build_object(
     'id', m.id, 'ownerId', m.owner_id, 'name', m.name, 'version', m.version,
     'framework', m.framework, 'format', m.format, 'safeToLoad', m.safe_to_load,
     'metrics', m.metrics::text, 'params', m.params::text, 'description', m.description, 'tags', to_jsonb(m.tags),
     'state', m.state, 'createdAt', xai_ts(m.created_at), 'updatedAt', xai_ts(m.updated_at),
-    'dataset', xai_pinned_dataset_json(m.dataset_id, m.dataset_version),
-    'dependants', jsonb_build_object('explanations', (select count(*) from explanations e where e.model_id = m.id)))
+    'dataset', p_dataset, 'dependants', jsonb_build_object('explanations', p_explanations))
   || coalesce(m.files_json, xai_version_files_json(m.id, null))
 $$;
+
+-- The records of the models p_ids, in that order; with p_sort_values (a list by a metric) each
+-- with its sortValue.
+create or replace function xai_model_records(p_ids uuid[], p_sort_values double precision[] default null) returns jsonb
+language sql stable as $$
+  select coalesce(jsonb_agg(
+      xai_model_record(m, xai_pinned_dataset_json(m.dataset_id, m.dataset_version),
+                       (select count(*) from explanations e where e.model_id = m.id))
+      || case when p_sort_values is null then '{}'::jsonb else jsonb_build_object('sortValue', i.sort_value) end
+      order by i.ord), '[]'::jsonb)
+  from unnest(p_ids, coalesce(p_sort_values, '{}')) with ordinality i (id, sort_value, ord)
+  join models m on m.id = i.id
+$$;
+
+create or replace function xai_model_json(m models) returns jsonb
+language sql stable as $$ select xai_model_records(array[m.id]) -> 0 $$;
 
 create or replace function xai_model_detail_json(m models) returns jsonb
 language sql stable as $$
@@ -121,14 +139,14 @@ declare
   dataset_filter uuid := case when p_dataset_ref is null then null else xai_dataset_id(p_owner, p_dataset_ref) end;
   version_filter integer := case when p_dataset_version is null then null
     else xai_dataset_version_of(dataset_filter, p_dataset_version) end;
-  result jsonb;
+  ids uuid[];
+  sort_values double precision[];
 begin
   if p_dataset_ref is not null and dataset_filter is null then return '[]'::jsonb; end if;
   if p_dataset_version is not null and version_filter is null then return '[]'::jsonb; end if;
   if p_metric is null and p_desc then
-    select coalesce(jsonb_agg(xai_model_json(m) order by m.created_at desc, m.id desc), '[]'::jsonb) into result
-    from (
-      select * from models
+    ids := array(
+      select id from models
       where xai_can_see(owner_id, p_owner) and state = 'ready'
         and (dataset_filter is null or dataset_id = dataset_filter)
         and (version_filter is null or dataset_version = version_filter)
@@ -137,14 +155,12 @@ begin
         and (p_tag is null or tags @> array[p_tag])
         and (p_after_created is null or (created_at, id) < (p_after_created, p_after_id))
       order by created_at desc, id desc
-      limit p_limit
-    ) m;
-    return result;
+      limit p_limit);
+    return xai_model_records(ids);
   end if;
   if p_metric is null then
-    select coalesce(jsonb_agg(xai_model_json(m) order by m.created_at, m.id), '[]'::jsonb) into result
-    from (
-      select * from models
+    ids := array(
+      select id from models
       where xai_can_see(owner_id, p_owner) and state = 'ready'
         and (dataset_filter is null or dataset_id = dataset_filter)
         and (version_filter is null or dataset_version = version_filter)
@@ -153,13 +169,12 @@ begin
         and (p_tag is null or tags @> array[p_tag])
         and (p_after_created is null or (created_at, id) > (p_after_created, p_after_id))
       order by created_at, id
-      limit p_limit
-    ) m;
-    return result;
+      limit p_limit);
+    return xai_model_records(ids);
   end if;
   -- By a metric: no index can serve an arbitrary JSON key, so this one sorts the owner's models.
   with filtered as (
-    select m as model, m.created_at, m.id, (m.metrics ->> p_metric)::double precision as sort_value
+    select m.created_at, m.id, (m.metrics ->> p_metric)::double precision as sort_value
     from models m
     where xai_can_see(m.owner_id, p_owner) and m.state = 'ready'
       and (dataset_filter is null or m.dataset_id = dataset_filter)
@@ -183,13 +198,18 @@ begin
       f.created_at desc, f.id desc
     limit p_limit
   )
-  select coalesce(jsonb_agg(xai_model_json(p.model) || jsonb_build_object('sortValue', p.sort_value)
-    order by
+  select
+    array_agg(p.id order by
       case when p_desc then p.sort_value end desc nulls last,
       case when not p_desc then p.sort_value end asc nulls last,
-      p.created_at desc, p.id desc), '[]'::jsonb) into result
+      p.created_at desc, p.id desc),
+    array_agg(p.sort_value order by
+      case when p_desc then p.sort_value end desc nulls last,
+      case when not p_desc then p.sort_value end asc nulls last,
+      p.created_at desc, p.id desc) into ids, sort_values
   from page p;
-  return result;
+  -- Through variables, as xai_list_datasets does.
+  return xai_model_records(coalesce(ids, '{}'), coalesce(sort_values, '{}'));
 end $$;
 
 -- Aliases naming the version go with it, each removal kept in its history.

@@ -7,16 +7,33 @@ create or replace function xai_explanation_key(
          || '/' || p_filename
 $$;
 
-create or replace function xai_explanation_json(e explanations) returns jsonb
+-- An explanation's record from its row, its model and its pinned dataset version: one
+-- expression, no subquery, so that the planner inlines it into a list's query (see
+-- xai_dataset_record).
+create or replace function xai_explanation_record(e explanations, p_model jsonb, p_dataset jsonb) returns jsonb
 language sql stable as $$
   select jsonb_build_object(
     'id', e.id, 'ownerId', e.owner_id, 'method', e.method, 'params', e.params::text, 'summary', e.summary::text,
     'description', e.description, 'tags', to_jsonb(e.tags), 'state', e.state,
     'createdAt', xai_ts(e.created_at), 'updatedAt', xai_ts(e.updated_at), 'importances', e.importances,
-    'model', (select jsonb_build_object('id', m.id, 'name', m.name, 'version', m.version) from models m where m.id = e.model_id),
-    'dataset', xai_pinned_dataset_json(e.dataset_id, e.dataset_version), 'datasetFile', e.dataset_file)
+    'model', p_model, 'dataset', p_dataset, 'datasetFile', e.dataset_file)
   || coalesce(e.files_json, xai_version_files_json(null, e.id))
 $$;
+
+-- The records of the explanations p_ids, in that order.
+create or replace function xai_explanation_records(p_ids uuid[]) returns jsonb
+language sql stable as $$
+  select coalesce(jsonb_agg(
+      xai_explanation_record(e, jsonb_build_object('id', m.id, 'name', m.name, 'version', m.version),
+                             xai_pinned_dataset_json(e.dataset_id, e.dataset_version))
+      order by i.ord), '[]'::jsonb)
+  from unnest(p_ids) with ordinality i (id, ord)
+  join explanations e on e.id = i.id
+  join models m on m.id = e.model_id
+$$;
+
+create or replace function xai_explanation_json(e explanations) returns jsonb
+language sql stable as $$ select xai_explanation_records(array[e.id]) -> 0 $$;
 
 create or replace function xai_find_explanation(p_owner text, p_id uuid, p_lock boolean default false) returns explanations
 language plpgsql as $$
@@ -97,13 +114,13 @@ declare
   dataset_filter uuid := case when p_dataset_ref is null then null else xai_dataset_id(p_owner, p_dataset_ref) end;
   version_filter integer := case when p_dataset_version is null then null
     else xai_dataset_version_of(dataset_filter, p_dataset_version) end;
+  ids uuid[];
 begin
   if p_dataset_ref is not null and dataset_filter is null then return '[]'::jsonb; end if;
   if p_dataset_version is not null and version_filter is null then return '[]'::jsonb; end if;
-  return (
-    select coalesce(jsonb_agg(xai_explanation_json(e) order by e.created_at desc, e.id desc), '[]'::jsonb)
-    from (
-      select * from explanations
+  -- Through a variable, as xai_list_datasets does.
+  ids := array(
+      select id from explanations
       where xai_can_see(owner_id, p_owner) and state = 'ready'
         and (p_model_id is null or model_id = p_model_id)
         and (dataset_filter is null or dataset_id = dataset_filter)
@@ -114,8 +131,8 @@ begin
              where i.explanation_id = explanations.id and i.feature = p_feature and i.rank <= coalesce(p_max_rank, 2147483647)))
         and (p_after_created is null or (created_at, id) < (p_after_created, p_after_id))
       order by created_at desc, id desc
-      limit p_limit
-    ) e);
+      limit p_limit);
+  return xai_explanation_records(ids);
 end $$;
 
 -- p_by and p_cascade: as for every kind; nothing depends on an explanation.
