@@ -49,10 +49,14 @@ language sql as $$
   update datasets set version = p_version, updated_at = clock_timestamp() where id = p_dataset;
 $$;
 
--- {id, name, version, digest} of the dataset version a model or explanation pins.
+-- {id, name, version, digest} of the dataset version a model or explanation pins: one
+-- expression, inlined into the queries that list many (xai_model_records, xai_explanation_records).
+create or replace function xai_pinned_dataset_record(d datasets, p_version integer, p_digest text) returns jsonb
+language sql stable as $$ select jsonb_build_object('id', d.id, 'name', d.name, 'version', p_version, 'digest', p_digest) $$;
+
 create or replace function xai_pinned_dataset_json(p_dataset uuid, p_version integer) returns jsonb
 language sql stable as $$
-  select jsonb_build_object('id', d.id, 'name', d.name, 'version', p_version, 'digest', v.digest)
+  select xai_pinned_dataset_record(d, p_version, v.digest)
   from datasets d left join dataset_versions v on v.dataset_id = d.id and v.version = p_version
   where d.id = p_dataset
 $$;

@@ -23,15 +23,19 @@ $$;
 -- The records of the models p_ids, in that order; with p_sort_values (a list by a metric) each
 -- with its sortValue.
 create or replace function xai_model_records(p_ids uuid[], p_sort_values double precision[] default null) returns jsonb
-language sql stable as $$
-  select coalesce(jsonb_agg(
-      xai_model_record(m, xai_pinned_dataset_json(m.dataset_id, m.dataset_version),
-                       (select count(*) from explanations e where e.model_id = m.id))
-      || case when p_sort_values is null then '{}'::jsonb else jsonb_build_object('sortValue', i.sort_value) end
-      order by i.ord), '[]'::jsonb)
-  from unnest(p_ids, coalesce(p_sort_values, '{}')) with ordinality i (id, sort_value, ord)
-  join models m on m.id = i.id
-$$;
+language plpgsql stable set plan_cache_mode = force_generic_plan as $$
+begin
+  return (
+    select coalesce(jsonb_agg(
+        xai_model_record(m, xai_pinned_dataset_record(d, m.dataset_version, v.digest),
+                         (select count(*) from explanations e where e.model_id = m.id))
+        || case when p_sort_values is null then '{}'::jsonb else jsonb_build_object('sortValue', i.sort_value) end
+        order by i.ord), '[]'::jsonb)
+    from unnest(p_ids, coalesce(p_sort_values, '{}')) with ordinality i (id, sort_value, ord)
+    join models m on m.id = i.id
+    join datasets d on d.id = m.dataset_id
+    left join dataset_versions v on v.dataset_id = m.dataset_id and v.version = m.dataset_version);
+end $$;
 
 create or replace function xai_model_json(m models) returns jsonb
 language sql stable as $$ select xai_model_records(array[m.id]) -> 0 $$;

@@ -22,15 +22,19 @@ $$;
 
 -- The records of the explanations p_ids, in that order.
 create or replace function xai_explanation_records(p_ids uuid[]) returns jsonb
-language sql stable as $$
-  select coalesce(jsonb_agg(
-      xai_explanation_record(e, jsonb_build_object('id', m.id, 'name', m.name, 'version', m.version),
-                             xai_pinned_dataset_json(e.dataset_id, e.dataset_version))
-      order by i.ord), '[]'::jsonb)
-  from unnest(p_ids) with ordinality i (id, ord)
-  join explanations e on e.id = i.id
-  join models m on m.id = e.model_id
-$$;
+language plpgsql stable set plan_cache_mode = force_generic_plan as $$
+begin
+  return (
+    select coalesce(jsonb_agg(
+        xai_explanation_record(e, jsonb_build_object('id', m.id, 'name', m.name, 'version', m.version),
+                               xai_pinned_dataset_record(d, e.dataset_version, v.digest))
+        order by i.ord), '[]'::jsonb)
+    from unnest(p_ids) with ordinality i (id, ord)
+    join explanations e on e.id = i.id
+    join models m on m.id = e.model_id
+    join datasets d on d.id = e.dataset_id
+    left join dataset_versions v on v.dataset_id = e.dataset_id and v.version = e.dataset_version);
+end $$;
 
 create or replace function xai_explanation_json(e explanations) returns jsonb
 language sql stable as $$ select xai_explanation_records(array[e.id]) -> 0 $$;
