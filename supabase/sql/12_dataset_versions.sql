@@ -75,16 +75,33 @@ language sql stable as $$
       'status', 'none', 'format', null, 'rows', null, 'columns', null, 'reason', 'Not profiled.')))
 $$;
 
-create or replace function xai_dataset_version_json(v dataset_versions, p_with_files boolean) returns jsonb
+-- A dataset version's record from its row and its aliases: one expression, inlined into the
+-- query that answers many (xai_dataset_version_records).
+create or replace function xai_dataset_version_record(v dataset_versions, p_aliases jsonb) returns jsonb
 language sql stable as $$
   select jsonb_build_object('version', v.version, 'digest', v.digest, 'fileCount', v.file_count, 'size', v.size,
-                            'createdAt', xai_ts(v.created_at), 'createdBy', v.created_by,
-                            'aliases', xai_version_aliases(v.dataset_id, '', v.version))
-  || case when p_with_files then jsonb_build_object('files', coalesce(
-       (select jsonb_agg(xai_dataset_version_file_json(f) order by f.path collate "C")
-        from xai_dataset_version_files(v.dataset_id, v.version) f), '[]'::jsonb))
-     else '{}'::jsonb end
+                            'createdAt', xai_ts(v.created_at), 'createdBy', v.created_by, 'aliases', p_aliases)
 $$;
+
+-- The records of versions p_versions of one dataset, in that order (with their files when
+-- p_with_files); plpgsql with one generic plan per connection, as xai_dataset_records.
+create or replace function xai_dataset_version_records(p_dataset uuid, p_versions integer[], p_with_files boolean)
+returns jsonb language plpgsql stable set plan_cache_mode = force_generic_plan as $$
+begin
+  return (
+    select coalesce(jsonb_agg(
+        xai_dataset_version_record(v, xai_version_aliases(v.dataset_id, '', v.version))
+        || case when p_with_files then jsonb_build_object('files', coalesce(
+             (select jsonb_agg(xai_dataset_version_file_json(f) order by f.path collate "C")
+              from xai_dataset_version_files(v.dataset_id, v.version) f), '[]'::jsonb))
+           else '{}'::jsonb end
+        order by i.ord), '[]'::jsonb)
+    from unnest(p_versions) with ordinality i (version, ord)
+    join dataset_versions v on v.dataset_id = p_dataset and v.version = i.version);
+end $$;
+
+create or replace function xai_dataset_version_json(v dataset_versions, p_with_files boolean) returns jsonb
+language sql stable as $$ select xai_dataset_version_records(v.dataset_id, array[v.version], p_with_files) -> 0 $$;
 
 -- One version of a dataset the caller may see, by number, 'latest' or alias.
 create or replace function xai_find_dataset_version(p_owner text, p_ref text, p_version text) returns dataset_versions
@@ -108,13 +125,12 @@ end $$;
 -- Keyset page, newest first: versions below p_after_version.
 create or replace function xai_list_dataset_versions(p_owner text, p_ref text, p_limit integer, p_after_version integer)
 returns jsonb language plpgsql stable as $$
-declare d datasets := xai_find_dataset(p_owner, p_ref);
+declare d datasets := xai_find_dataset(p_owner, p_ref); versions integer[];
 begin
-  return (
-    select coalesce(jsonb_agg(xai_dataset_version_json(v, false) order by v.version desc), '[]'::jsonb)
-    from (select * from dataset_versions
-          where dataset_id = d.id and (p_after_version is null or version < p_after_version)
-          order by version desc limit p_limit) v);
+  versions := array(select version from dataset_versions
+                    where dataset_id = d.id and (p_after_version is null or version < p_after_version)
+                    order by version desc limit p_limit);
+  return xai_dataset_version_records(d.id, versions, false);
 end $$;
 
 -- What was made from one dataset version: the ready models and explanations that pin it.
