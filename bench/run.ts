@@ -28,6 +28,7 @@ import { patternFile } from '../test/support/data.ts';
 import { globalSetup, globalTeardown } from '../test/support/global-setup.ts';
 import { multipart } from '../test/support/multipart.ts';
 import { benchExplanationRows } from './explanation-rows.ts';
+import { benchMillion } from './million.ts';
 
 const MiB = 1024 * 1024;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -35,7 +36,7 @@ const RATE_SECONDS = Number(process.env.BENCH_RATE_SECONDS ?? 20);
 const PART_SIZE = Number(process.env.UPLOAD_PART_SIZE_BYTES ?? 8 * MiB);
 const QUEUE_SIZE = Number(process.env.UPLOAD_QUEUE_SIZE ?? 4);
 const root = projectRoot();
-/** BENCH_ONLY=links,listing runs those sections only (uploads, direct, profiles, importances, rows, memory, links, listing, coldstart). */
+/** BENCH_ONLY=links,listing runs those sections only (uploads, direct, profiles, importances, rows, memory, links, listing, million, coldstart). */
 const ONLY = new Set((process.env.BENCH_ONLY ?? '').split(',').filter(Boolean));
 const want = (section: string) => ONLY.size === 0 || ONLY.has(section);
 const readRssMiB = async (pid: number) =>
@@ -1029,6 +1030,10 @@ async function main() {
         target: 'deep ≤ 1.5 × first, both < 10',
         met: deepPage.p50 <= Math.max(first.p50 * 1.5, 1) && first.p50 < 10 && deepPage.p50 < 10,
       });
+    }
+    // 4b. A million files: its own database and API process (bench/million.ts).
+    if (want('million')) {
+      rows.push(...(await benchMillion({ adminUrl, startApi, apiEnv, median, log: (line) => console.log(line) })));
     }
     const exited = (child: ChildProcess) =>
       child.exitCode !== null || child.signalCode !== null
