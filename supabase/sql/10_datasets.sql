@@ -62,7 +62,7 @@ begin
     select coalesce(jsonb_agg(
         xai_dataset_record(d, c.file_count, c.total_bytes, c.models, c.explanations, c.digest)
         || case when p_with_files then jsonb_build_object('files', coalesce(
-             (select jsonb_agg(xai_file_json(f) order by f.path) from files f
+             (select jsonb_agg(xai_file_json(f) order by f.path collate "C") from files f
                where f.dataset_id = d.id and f.state = 'ready' and f.until_version is null), '[]'::jsonb))
            else '{}'::jsonb end
         order by i.ord), '[]'::jsonb)
