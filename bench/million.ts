@@ -56,6 +56,8 @@ async function generate(sql: postgres.Sql): Promise<void> {
     select gen_random_uuid(), m.id, 'local', 'm.json', m.key_prefix || 'm.json', 'application/json', 10, repeat('a', 64), 'ready', m.id
     from m`;
   await sql`update models set files_json = xai_version_files_json(id, null) where files_json is null`;
+  // The metric rows xai_reserve_model writes for each model.
+  await sql`select xai_sync_model_metrics(m) from models m`;
   // One explanation of each model version.
   await sql`with e as (
       insert into explanations (id, owner_id, model_id, dataset_id, dataset_version, method, key_prefix, state, created_at,
@@ -177,6 +179,10 @@ export async function benchMillion(context: {
       [
         'models page (inside xai_list_models)',
         `select id from models where owner_id = 'local' and state = 'ready' order by created_at desc, id desc limit 21`,
+      ],
+      [
+        'models page by a metric (inside xai_list_models)',
+        `select mm.model_id from model_metrics mm join models m on m.id = mm.model_id where mm.owner_id = 'local' and mm.metric = 'auc' and m.state = 'ready' order by mm.value desc, m.created_at desc, m.id desc limit 21`,
       ],
       [
         'explanations page (inside xai_list_explanations)',

@@ -959,8 +959,10 @@ async function main() {
           returning id, key_prefix)
         insert into files (id, model_id, owner_id, path, object_key, content_type, size, sha256, state, batch_id)
         select gen_random_uuid(), m.id, 'local', 'm.json', m.key_prefix || 'm.json', 'application/json', 10, repeat('a', 64), 'ready', m.id from m`;
-      // What xai_finalize_version stores with a version made ready through the API.
+      // What xai_finalize_version stores with a version made ready through the API, and the
+      // metric rows xai_reserve_model writes.
       await sql`update models set files_json = xai_version_files_json(id, null) where files_json is null`;
+      await sql`select xai_sync_model_metrics(m) from models m where not exists (select 1 from model_metrics mm where mm.model_id = m.id)`;
       // Each listed dataset's files are its version 1, as an upload makes them.
       await sql`update files set since_version = 1 from datasets d where d.id = files.dataset_id and d.name like 'listed-%'`;
       await sql`select xai_record_dataset_version(id, 1, 'local') from datasets where name like 'listed-%'`;
@@ -1011,8 +1013,10 @@ async function main() {
           returning id, key_prefix)
         insert into files (id, model_id, owner_id, path, object_key, content_type, size, sha256, state, batch_id)
         select gen_random_uuid(), m.id, 'local', 'm.json', m.key_prefix || 'm.json', 'application/json', 10, repeat('a', 64), 'ready', m.id from m`;
-      // What xai_finalize_version stores with a version made ready through the API.
+      // What xai_finalize_version stores with a version made ready through the API, and the
+      // metric rows xai_reserve_model writes.
       await sql`update models set files_json = xai_version_files_json(id, null) where files_json is null`;
+      await sql`select xai_sync_model_metrics(m) from models m where not exists (select 1 from model_metrics mm where mm.model_id = m.id)`;
       await sql`analyze models`;
       await sql`analyze files`;
       const [deep] = await sql<

@@ -61,6 +61,16 @@ begin
   return m;
 end $$;
 
+-- A model's numeric metrics as rows of model_metrics (the index a sort by metric walks): called
+-- by every function that writes a model's metrics.
+create or replace function xai_sync_model_metrics(m models) returns void
+language sql as $$
+  delete from model_metrics where model_id = m.id;
+  insert into model_metrics (model_id, owner_id, metric, value)
+  select m.id, m.owner_id, k.key, (k.value #>> '{}')::double precision
+  from json_each(m.metrics) k where json_typeof(k.value) = 'number';
+$$;
+
 -- Reserves the next version of (dataset, name), pinned to the dataset version it was trained
 -- on (datasetVersion: a number, latest or an alias; default the latest). The dataset row is
 -- locked, so concurrent uploads of one name get consecutive versions, and the pinned version
@@ -82,6 +92,7 @@ begin
           p_fields ->> 'description', xai_text_array((p_fields -> 'tags')::jsonb),
           xai_model_key(d.name, model_name, v, p_id, ''), p_expected_files, 'pending')
   returning * into m;
+  perform xai_sync_model_metrics(m);
   return xai_model_json(m);
 end $$;
 
@@ -108,6 +119,7 @@ begin
     params = case when xai_json_has(p_patch, 'params') then p_patch -> 'params' else params end,
     updated_at = case when p_pending then updated_at else clock_timestamp() end
   where id = m.id returning * into m;
+  if xai_json_has(p_patch, 'metrics') then perform xai_sync_model_metrics(m); end if;
   return xai_model_detail_json(m);
 end $$;
 
@@ -145,6 +157,7 @@ declare
     else xai_dataset_version_of(dataset_filter, p_dataset_version) end;
   ids uuid[];
   sort_values double precision[];
+  missing uuid[];
 begin
   if p_dataset_ref is not null and dataset_filter is null then return '[]'::jsonb; end if;
   if p_dataset_version is not null and version_filter is null then return '[]'::jsonb; end if;
@@ -176,44 +189,48 @@ begin
       limit p_limit);
     return xai_model_records(ids);
   end if;
-  -- By a metric: no index can serve an arbitrary JSON key, so this one sorts the owner's models.
-  with filtered as (
-    select m.created_at, m.id, (m.metrics ->> p_metric)::double precision as sort_value
-    from models m
-    where xai_can_see(m.owner_id, p_owner) and m.state = 'ready'
-      and (dataset_filter is null or m.dataset_id = dataset_filter)
-      and (version_filter is null or m.dataset_version = version_filter)
-      and (p_name is null or m.name = p_name)
-      and (p_framework is null or m.framework = p_framework)
-      and (p_tag is null or m.tags @> array[p_tag])
-  ), page as (
-    select * from filtered f
-    where p_after_created is null
-       or case
-            when p_after_value is null then f.sort_value is null and (f.created_at, f.id) < (p_after_created, p_after_id)
-            when f.sort_value is null then true
-            when f.sort_value = p_after_value then (f.created_at, f.id) < (p_after_created, p_after_id)
-            when p_desc then f.sort_value < p_after_value
-            else f.sort_value > p_after_value
-          end
-    order by
-      case when p_desc then f.sort_value end desc nulls last,
-      case when not p_desc then f.sort_value end asc nulls last,
-      f.created_at desc, f.id desc
-    limit p_limit
-  )
-  select
-    array_agg(p.id order by
-      case when p_desc then p.sort_value end desc nulls last,
-      case when not p_desc then p.sort_value end asc nulls last,
-      p.created_at desc, p.id desc),
-    array_agg(p.sort_value order by
-      case when p_desc then p.sort_value end desc nulls last,
-      case when not p_desc then p.sort_value end asc nulls last,
-      p.created_at desc, p.id desc) into ids, sort_values
-  from page p;
-  -- Through variables, as xai_list_datasets does.
-  return xai_model_records(coalesce(ids, '{}'), coalesce(sort_values, '{}'));
+  -- By a metric: the models that have it walk model_metrics' index (by value, from the cursor's
+  -- place; ties newest first), then those without it follow, newest first. A cursor with a null
+  -- value is in that second part.
+  ids := '{}';
+  if p_after_created is null or p_after_value is not null then
+    ids := array(
+      select mm.model_id from model_metrics mm join models m on m.id = mm.model_id
+      where xai_can_see(mm.owner_id, p_owner) and mm.metric = p_metric and m.state = 'ready'
+        and (dataset_filter is null or m.dataset_id = dataset_filter)
+        and (version_filter is null or m.dataset_version = version_filter)
+        and (p_name is null or m.name = p_name)
+        and (p_framework is null or m.framework = p_framework)
+        and (p_tag is null or m.tags @> array[p_tag])
+        and (p_after_created is null
+             or (p_desc and mm.value <= p_after_value
+                 and (mm.value < p_after_value or (m.created_at, m.id) < (p_after_created, p_after_id)))
+             or (not p_desc and mm.value >= p_after_value
+                 and (mm.value > p_after_value or (m.created_at, m.id) < (p_after_created, p_after_id))))
+      order by case when p_desc then mm.value end desc, case when not p_desc then mm.value end asc,
+               m.created_at desc, m.id desc
+      limit p_limit);
+  end if;
+  sort_values := array(
+    select mm.value from unnest(ids) with ordinality i (id, n)
+    join model_metrics mm on mm.model_id = i.id and mm.metric = p_metric order by i.n);
+  if cardinality(ids) < p_limit then
+    missing := array(
+      select m.id from models m
+      where xai_can_see(m.owner_id, p_owner) and m.state = 'ready'
+        and (dataset_filter is null or m.dataset_id = dataset_filter)
+        and (version_filter is null or m.dataset_version = version_filter)
+        and (p_name is null or m.name = p_name)
+        and (p_framework is null or m.framework = p_framework)
+        and (p_tag is null or m.tags @> array[p_tag])
+        and not exists (select 1 from model_metrics mm where mm.model_id = m.id and mm.metric = p_metric)
+        and (p_after_value is not null or p_after_created is null or (m.created_at, m.id) < (p_after_created, p_after_id))
+      order by m.created_at desc, m.id desc
+      limit p_limit - cardinality(ids));
+    ids := ids || missing;
+    sort_values := sort_values || array_fill(null::double precision, array[cardinality(missing)]);
+  end if;
+  return xai_model_records(ids, sort_values);
 end $$;
 
 -- Aliases naming the version go with it, each removal kept in its history.
