@@ -29,6 +29,7 @@ import { globalSetup, globalTeardown } from '../test/support/global-setup.ts';
 import { multipart } from '../test/support/multipart.ts';
 import { benchExplanationRows } from './explanation-rows.ts';
 import { benchMillion } from './million.ts';
+import { benchSoak } from './soak.ts';
 
 const MiB = 1024 * 1024;
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
@@ -36,7 +37,7 @@ const RATE_SECONDS = Number(process.env.BENCH_RATE_SECONDS ?? 20);
 const PART_SIZE = Number(process.env.UPLOAD_PART_SIZE_BYTES ?? 8 * MiB);
 const QUEUE_SIZE = Number(process.env.UPLOAD_QUEUE_SIZE ?? 4);
 const root = projectRoot();
-/** BENCH_ONLY=links,listing runs those sections only (uploads, direct, profiles, importances, rows, memory, links, listing, million, coldstart). */
+/** BENCH_ONLY=links,listing runs those sections only (uploads, direct, profiles, importances, rows, memory, links, listing, million, soak, coldstart). */
 const ONLY = new Set((process.env.BENCH_ONLY ?? '').split(',').filter(Boolean));
 const want = (section: string) => ONLY.size === 0 || ONLY.has(section);
 const readRssMiB = async (pid: number) =>
@@ -1035,6 +1036,9 @@ async function main() {
         met: deepPage.p50 <= Math.max(first.p50 * 1.5, 1) && first.p50 < 10 && deepPage.p50 < 10,
       });
     }
+    // 4c. Soak: ten minutes of mixed load on an API process of its own (bench/soak.ts).
+    if (want('soak')) rows.push(...(await benchSoak({ adminUrl, startApi, apiEnv, log: (line) => console.log(line) })));
+
     // 4b. A million files: its own database and API process (bench/million.ts).
     if (want('million')) {
       rows.push(...(await benchMillion({ adminUrl, startApi, apiEnv, median, log: (line) => console.log(line) })));

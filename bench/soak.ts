@@ -1,0 +1,220 @@
+/**
+ * `BENCH_ONLY=soak`: ten minutes of mixed load (`BENCH_SOAK_SECONDS`, 600) against an API process
+ * of its own on Postgres + the S3 test server (#33): proxied uploads of 1–64 MiB (most deleted
+ * again), listings, download links, previews, deletes, and direct uploads of 8–40 MiB of which
+ * one in four is abandoned after its first part, as a client that vanished. Measured: answers
+ * of 500 or more (target none), the API's RSS growth from minute 2 to the end (target ≤ 16 MiB),
+ * and, once the load stopped and the abandoned sessions expired, what the reconciler's dry run
+ * finds (target: no object without its row, no row without its object).
+ */
+import type { ChildProcess } from 'node:child_process';
+import fs from 'node:fs/promises';
+import postgres from 'postgres';
+import { createArtifactClient } from '../client/index.ts';
+import { patternFile } from '../test/support/data.ts';
+import { multipart } from '../test/support/multipart.ts';
+
+const MiB = 1024 * 1024;
+
+export interface SoakRow {
+  scenario: string;
+  measure: string;
+  runs: number[];
+  target: string;
+  met: boolean | undefined;
+}
+
+interface Counts {
+  requests: number;
+  errors5xx: number;
+  failures: string[];
+  byKind: Record<string, number>;
+}
+
+const readRssMiB = async (pid: number) =>
+  Number(/VmRSS:\s+(\d+) kB/.exec(await fs.readFile(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+
+/** A pseudo-random source with a seed, so two soaks send the same mix. */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+export async function benchSoak(context: {
+  adminUrl: string;
+  startApi: (env: Record<string, string>) => Promise<{ base: string; pid: number; child: ChildProcess }>;
+  apiEnv: Record<string, string>;
+  log: (line: string) => void;
+}): Promise<SoakRow[]> {
+  const seconds = Number(process.env.BENCH_SOAK_SECONDS ?? 600);
+  const ttlSeconds = 30;
+  const name = `xai_bench_soak_${process.pid}`;
+  const admin = postgres(context.adminUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  const databaseUrl = Object.assign(new URL(context.adminUrl), { pathname: `/${name}` }).toString();
+  const api = await context.startApi({
+    ...context.apiEnv,
+    DATABASE_URL: databaseUrl,
+    // Abandoned direct uploads expire within the soak, so the reconciler can account for them.
+    UPLOAD_SESSION_TTL: String(ttlSeconds),
+  });
+  const base = api.base;
+  const counts: Counts = { requests: 0, errors5xx: 0, failures: [], byKind: {} };
+  const note = async (kind: string, response: Response) => {
+    counts.requests += 1;
+    counts.byKind[kind] = (counts.byKind[kind] ?? 0) + 1;
+    if (response.status >= 500) {
+      counts.errors5xx += 1;
+      if (counts.failures.length < 10) counts.failures.push(`${kind}: ${response.status} ${await response.text()}`);
+    } else await response.arrayBuffer().catch(() => undefined);
+    return response;
+  };
+  const client = createArtifactClient({ baseUrl: base });
+  const created = new FormData();
+  created.append('name', 'soak');
+  created.append('file', new Blob(['age,amount,label\n35,1169,0\n22,5951,1\n']), 'seed.csv');
+  await note('create', await fetch(`${base}/datasets`, { method: 'POST', body: created }));
+  const seed = ((await (await fetch(`${base}/datasets/soak`)).json()) as { files: Array<{ id: string }> }).files[0]?.id;
+  if (!seed) throw new Error('soak: no seed file');
+
+  const kept: string[] = [];
+  let serial = 0;
+  const deadline = Date.now() + seconds * 1000;
+  const samples: Array<{ at: number; rss: number }> = [];
+  const started = Date.now();
+  const sampler = setInterval(() => {
+    void readRssMiB(api.pid).then((rss) => samples.push({ at: (Date.now() - started) / 1000, rss }));
+  }, 5000);
+
+  const proxied = async (next: () => number) => {
+    const size = Math.floor(1 + next() * 63) * MiB;
+    const path = `up/${serial++}.bin`;
+    const form = multipart([{ name: 'file', filename: path, file: patternFile(size) }]);
+    const response = await fetch(`${base}/datasets/soak/files`, {
+      method: 'POST',
+      headers: { 'content-type': form.contentType },
+      body: form.body as unknown as RequestInit['body'],
+      duplex: 'half',
+    } as RequestInit);
+    await note('upload', response.clone());
+    if (response.status !== 201) return;
+    const stored = (await response.json()) as { files: Array<{ id: string; path: string }> };
+    const file = stored.files.find((entry) => entry.path === path);
+    if (!file) return;
+    // Most go again (the disk is bounded); a few stay for the links and deletes.
+    if (next() < 0.8) await note('delete', await fetch(`${base}/datasets/soak/files/${file.id}`, { method: 'DELETE' }));
+    else kept.push(file.id);
+  };
+  const direct = async (next: () => number) => {
+    const size = Math.floor(8 + next() * 32) * MiB;
+    const path = `direct/${serial++}.bin`;
+    const bytes = new Uint8Array(size).fill(serial % 251);
+    if (next() < 0.25) {
+      // A client that vanishes after its first part: the session stays open until it expires.
+      const opened = await fetch(`${base}/uploads`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ target: { type: 'dataset-file', dataset: 'soak', path }, size, partSize: 8 * MiB }),
+      });
+      await note('direct-open', opened.clone());
+      if (opened.status !== 201) return;
+      const session = (await opened.json()) as { parts?: Array<{ url: string; headers?: Record<string, string> }> };
+      const part = session.parts?.[0];
+      if (!part) return;
+      const url = part.url.startsWith('/') ? `${base}${part.url}` : part.url;
+      await fetch(url, { method: 'PUT', body: bytes.subarray(0, 8 * MiB), headers: part.headers ?? {} }).catch(() => undefined);
+      return;
+    }
+    try {
+      await client.uploadDirect(new Blob([bytes]), { type: 'dataset-file', dataset: 'soak', path });
+      counts.requests += 1;
+      counts.byKind.direct = (counts.byKind.direct ?? 0) + 1;
+    } catch (error) {
+      const status = (error as { status?: number }).status ?? 0;
+      counts.requests += 1;
+      if (status >= 500 || status === 0) {
+        counts.errors5xx += 1;
+        if (counts.failures.length < 10) counts.failures.push(`direct: ${String(error)}`);
+      }
+    }
+  };
+  const worker = async (index: number) => {
+    const next = random(1000 + index);
+    while (Date.now() < deadline) {
+      const pick = next();
+      if (pick < 0.2) await proxied(next);
+      else if (pick < 0.45) {
+        await note('list', await fetch(`${base}/datasets?limit=20`));
+        await note('list', await fetch(`${base}/datasets/soak/versions?limit=20`));
+      } else if (pick < 0.65) {
+        const id = kept[Math.floor(next() * kept.length)] ?? seed;
+        await note('link', await fetch(`${base}/datasets/soak/files/${id}/download`));
+      } else if (pick < 0.8) await note('preview', await fetch(`${base}/datasets/soak/files/${seed}/preview?rows=20`));
+      else if (pick < 0.9) await direct(next);
+      else {
+        const id = kept.pop();
+        if (id) await note('delete', await fetch(`${base}/datasets/soak/files/${id}`, { method: 'DELETE' }));
+        else await note('get', await fetch(`${base}/datasets/soak`));
+      }
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: 8 }, (_, index) => worker(index)));
+    clearInterval(sampler);
+    // The abandoned sessions expire; the reconciler then sees what is left.
+    await new Promise((resolve) => setTimeout(resolve, (ttlSeconds + 5) * 1000));
+    const report = (await (
+      await fetch(`${base}/operations/reconcile`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ dryRun: true, olderThan: '0s' }),
+      })
+    ).json()) as Record<string, unknown[]>;
+    const orphans = report.orphanObjects?.length ?? -1;
+    const missing = report.missingObjects?.length ?? -1;
+    const around = (at: number) => {
+      const near = samples.filter((sample) => Math.abs(sample.at - at) <= 15).map((sample) => sample.rss);
+      return near.length ? (near.sort((a, b) => a - b)[Math.floor(near.length / 2)] as number) : Number.NaN;
+    };
+    const from = Math.min(120, seconds / 5);
+    const growth = around(seconds) - around(from);
+    context.log(
+      `soak: ${counts.requests} requests (${JSON.stringify(counts.byKind)}); reconcile dry run: ${JSON.stringify(
+        Object.fromEntries(Object.entries(report).map(([key, value]) => [key, Array.isArray(value) ? value.length : value])),
+      )}${counts.failures.length ? `; 5xx: ${counts.failures.join(' | ')}` : ''}`,
+    );
+    return [
+      {
+        scenario: `soak, ${Math.round(seconds / 60)} min of mixed load: answers ≥ 500`,
+        measure: `of ${counts.requests} requests and uploads`,
+        runs: [counts.errors5xx],
+        target: '0',
+        met: counts.errors5xx === 0,
+      },
+      {
+        scenario: 'soak: API RSS growth (MiB)',
+        measure: `minute ${Math.round(from / 60)} (${around(from).toFixed(0)} MiB) to the end (${around(seconds).toFixed(0)} MiB)`,
+        runs: [growth],
+        target: '≤ 16',
+        met: growth <= 16,
+      },
+      {
+        scenario: 'soak: objects without rows, rows without objects, after it',
+        measure: `the reconciler's dry run once the abandoned sessions expired (${report.expiredUploads?.length ?? 0} to abort, ${report.staleUploads?.length ?? 0} stale multipart uploads, ${report.stalePendingRows?.length ?? 0} stale pending rows)`,
+        runs: [orphans + missing],
+        target: '0',
+        met: orphans === 0 && missing === 0,
+      },
+    ];
+  } finally {
+    clearInterval(sampler);
+    const exited = new Promise((resolve) => api.child.once('exit', resolve));
+    api.child.kill('SIGTERM');
+    await exited;
+    await admin.unsafe(`drop database if exists ${name} with (force)`).catch(() => undefined);
+    await admin.end();
+  }
+}
