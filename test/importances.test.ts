@@ -14,6 +14,7 @@ import { answer, expectProblem, snapshot } from './support/checks.ts';
 import { bufferFile, type TestFile } from './support/data.ts';
 import { hostileParquet } from './support/hostile-parquet.ts';
 import { field, file, type Part, upload } from './support/multipart.ts';
+import { ownedExplanation } from './support/owned-explanation.ts';
 import { postgresSkipReason } from './support/postgres.ts';
 
 const json = answer;
@@ -475,28 +476,7 @@ describe('importances belong to their owner', () => {
   test("another owner's explanation and model importances are 404", async (t) => {
     const { app, alice, bob } = await buildForTwoUsers(t);
     const as = (who: { key: string }) => ({ 'x-api-key': who.key });
-    await json(
-      await upload(`${app.baseUrl}/datasets`, [field('name', 'mine'), file('a.csv', bufferFile('a\n1\n'))], {
-        headers: as(alice),
-      }),
-      201,
-    );
-    const model = await json<{ id: string }>(
-      await upload(`${app.baseUrl}/models`, [field('dataset', 'mine'), field('name', 'm'), file('m.json', bufferFile('{}'))], {
-        headers: as(alice),
-      }),
-      201,
-    );
-    const explanation = await json<{ id: string }>(
-      await upload(
-        `${app.baseUrl}/explanations`,
-        [field('model', model.id), field('method', 'shap'), file('s.csv', matrix({ f: [1, -1] }))],
-        {
-          headers: as(alice),
-        },
-      ),
-      201,
-    );
+    const { explanation } = await ownedExplanation(app, alice, { data: 'a\n1\n', shap: 'f\n1\n-1\n' });
     const get = (who: { key: string }, path: string) => fetch(`${app.baseUrl}${path}`, { headers: as(who) });
     assert.equal((await get(alice, `/explanations/${explanation.id}/importances`)).status, 200);
     await expectProblem(await get(bob, `/explanations/${explanation.id}/importances`), 404, 'explanation_not_found');

@@ -16,7 +16,6 @@ import type { ObjectStorage } from '../storage/port.ts';
 
 /** Rows one page answers at most. */
 export const MAX_ROWS_PAGE = 500;
-const EXTRAS = new Set(['base_value', 'prediction']);
 
 const rowFileSchema = z.object({
   id: z.string(),
@@ -129,7 +128,7 @@ export class ExplanationRows {
         const name = names[column] as string;
         if (name === 'base_value') row.baseValue = typeof value === 'number' ? value : null;
         else if (name === 'prediction') row.prediction = value as ExplanationRow['prediction'];
-        else if (!EXTRAS.has(name)) row.values[name] = typeof value === 'number' ? value : null;
+        else row.values[name] = typeof value === 'number' ? value : null;
       });
       if (withData) {
         const dataCells = data?.rows[at];

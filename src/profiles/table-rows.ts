@@ -169,13 +169,14 @@ async function delimitedRows(
   }
   const total = Math.max(0, index.records - 1);
   const headerEnd = index.entries[0]?.[1] ?? 0;
-  const [header = []] = parseRecords(parse, (await readRange(0, headerEnd)).toString('utf8'), delimiter, 1);
+  const headerOf = async () => parseRecords(parse, (await readRange(0, headerEnd)).toString('utf8'), delimiter, 1)[0] ?? [];
   const last = Math.min(total, first + count);
-  if (first >= last) return { columns: header, rows: [], total };
+  if (first >= last) return { columns: await headerOf(), rows: [], total };
   const from = segmentOf(index, firstRecord, file.size);
   const to = segmentOf(index, last, file.size);
   if (to.end - from.start > MAX_ROWS_BYTES) throw tooLarge();
-  const bytes = await readRange(from.start, to.end);
+  // The header and the rows' segment are two reads side by side, not one after the other.
+  const [header, bytes] = await Promise.all([headerOf(), readRange(from.start, to.end)]);
   const start = skipRecords(bytes, firstRecord - from.record);
   if (start === -1) throw new AppError('invalid_file', 'The file is shorter than its row index says.');
   const records = parseRecords(parse, bytes.toString('utf8', start), delimiter, last - first);
