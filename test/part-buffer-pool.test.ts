@@ -51,12 +51,16 @@ test('never fewer than one buffer, whatever is reserved', async () => {
   pool.release(buffer);
 });
 
-test('free buffers are dropped once the pool has gone unused for a while; a new upload allocates again', async () => {
+test('a buffer left free for the idle time is dropped, while others are in use too; a new upload allocates again', async () => {
   const pool = new PartBufferPool(1024, 4 * 1024, () => 0, { idleMs: 50 });
   const held = await Promise.all([pool.acquire(), pool.acquire()]);
   pool.release(held[0] as Buffer);
-  await new Promise((resolve) => setTimeout(resolve, 120));
-  assert.equal(pool.stats.allocated, 2, 'kept while an upload still uses the pool');
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal(pool.stats.allocated, 2, 'kept for reuse within the idle time');
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(pool.stats.allocated, 1, 'dropped after it, though the other buffer is still in use');
+  assert.equal(held[0]?.length, 0);
+  assert.equal(held[1]?.length, 1024, 'the buffer in use is untouched');
   pool.release(held[1] as Buffer);
   await new Promise((resolve) => setTimeout(resolve, 120));
   assert.equal(pool.stats.allocated, 0, 'dropped after the idle time');
@@ -69,6 +73,21 @@ test('free buffers are dropped once the pool has gone unused for a while; a new 
   assert.equal(again.length, 1024);
   assert.equal(pool.stats.allocated, 1);
   pool.release(again);
+});
+
+test('after a burst, a steady load keeps only the buffers it uses: the ones free the longest go', async () => {
+  const pool = new PartBufferPool(1024, 8 * 1024, () => 0, { idleMs: 60 });
+  const burst = await Promise.all(Array.from({ length: 6 }, () => pool.acquire()));
+  for (const buffer of burst) pool.release(buffer);
+  assert.equal(pool.stats.allocated, 6);
+  // One upload keeps taking and giving back a buffer, never leaving the pool unused.
+  const started = performance.now();
+  while (performance.now() - started < 250) {
+    const buffer = await pool.acquire();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    pool.release(buffer);
+  }
+  assert.equal(pool.stats.allocated, 1, 'the five buffers the steady load never took again are gone');
 });
 
 test('dropping buffers gives their memory back to the system at once, not when the garbage collector runs', async () => {

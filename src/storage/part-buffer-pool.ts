@@ -9,9 +9,11 @@
  * that fill the parts; MemoryBudget: the profiling thread while it runs), never
  * less than one. When it shrinks, buffers coming back beyond it are dropped rather than pooled.
  *
- * Once no upload has used the pool for IDLE_MS, its free buffers are dropped too: reuse is
- * what matters during a burst of uploads, and after one the process goes back to its idle
- * size rather than keep up to the whole budget for good.
+ * A free buffer no upload has taken for IDLE_MS is dropped too, whether or not other buffers are
+ * in use: reuse is what matters during a burst of uploads, and after one the pool shrinks to
+ * what the uploads still running use, rather than keep its peak (up to the whole budget) for
+ * as long as any upload runs. Free buffers are a stack, so the ones at its bottom are those
+ * free the longest: under a steady load they are the ones that go.
  *
  * Each buffer is a view of its own resizable ArrayBuffer, and a dropped one is shrunk to zero.
  * V8 maps such buffers from the system directly and shrinking returns their pages at once,
@@ -30,7 +32,8 @@ export class PartBufferPool {
   readonly #reserved: () => number;
   readonly #idleMs: number;
   readonly #readBytesPerPart: number;
-  readonly #free: Buffer[] = [];
+  /** Free buffers, the longest free first, each with when it came back. */
+  readonly #free: Array<{ buffer: Buffer; since: number }> = [];
   readonly #waiting: Array<{ resolve(buffer: Buffer): void }> = [];
   #allocated = 0;
   #inUse = 0;
@@ -67,9 +70,7 @@ export class PartBufferPool {
 
   async acquire(signal?: AbortSignal): Promise<Buffer> {
     signal?.throwIfAborted();
-    clearTimeout(this.#idle);
-    this.#idle = undefined;
-    const ready = this.#free.pop() ?? (this.#allocated < this.count ? this.#allocate() : undefined);
+    const ready = this.#free.pop()?.buffer ?? (this.#allocated < this.count ? this.#allocate() : undefined);
     if (ready) return this.#handOut(ready);
     return new Promise<Buffer>((resolve, reject) => {
       const waiter = {
@@ -96,24 +97,34 @@ export class PartBufferPool {
     } else {
       const next = this.#waiting.shift();
       if (next) next.resolve(buffer);
-      else this.#free.push(buffer);
+      else {
+        this.#free.push({ buffer, since: performance.now() });
+        this.#dropIdleLater();
+      }
     }
-    if (this.#inUse === 0) this.#dropWhenIdle();
   }
 
-  #dropWhenIdle(): void {
-    clearTimeout(this.#idle);
-    this.#idle = setTimeout(() => {
-      this.#idle = undefined;
-      if (this.#inUse > 0) return;
-      for (const buffer of this.#free.splice(0)) this.#drop(buffer);
-    }, this.#idleMs);
+  /** While buffers are free, drops each one once it has been free for the idle time. */
+  #dropIdleLater(): void {
+    const oldest = this.#free[0];
+    if (this.#idle || !oldest) return;
+    this.#idle = setTimeout(
+      () => {
+        this.#idle = undefined;
+        const cutoff = performance.now() - this.#idleMs;
+        while (this.#free.length > 0 && (this.#free[0] as { since: number }).since <= cutoff) {
+          this.#drop((this.#free.shift() as { buffer: Buffer }).buffer);
+        }
+        this.#dropIdleLater();
+      },
+      Math.max(0, oldest.since + this.#idleMs - performance.now()),
+    );
     this.#idle.unref();
   }
 
   /** The budget grew, or shrank: allocate for waiters, or drop idle buffers beyond it. */
   resize(): void {
-    while (this.#allocated > this.count && this.#free.length > 0) this.#drop(this.#free.pop() as Buffer);
+    while (this.#allocated > this.count && this.#free.length > 0) this.#drop((this.#free.pop() as { buffer: Buffer }).buffer);
     while (this.#waiting.length > 0 && this.#allocated < this.count) {
       (this.#waiting.shift() as { resolve(buffer: Buffer): void }).resolve(this.#allocate());
     }
