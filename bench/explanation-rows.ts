@@ -13,18 +13,10 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileWriter, ParquetWriter } from 'hyparquet-writer';
-import { multipart } from '../test/support/multipart.ts';
+import { multipart, sendForm } from '../test/support/multipart.ts';
+import { belowRow, type Row, ratioRow } from './rows.ts';
 
 const MiB = 1024 * 1024;
-
-export interface BenchRow {
-  scenario: string;
-  measure: string;
-  runs: number[];
-  baseline?: { name: string; runs: number[] };
-  target: string;
-  met: boolean | undefined;
-}
 
 interface Api {
   base: string;
@@ -99,12 +91,7 @@ async function upload(base: string, fields: Array<{ name: string; value: string 
     },
   ]);
   const t0 = performance.now();
-  const response = await fetch(`${base}/explanations`, {
-    method: 'POST',
-    headers: { 'content-type': form.contentType },
-    body: form.body as unknown as RequestInit['body'],
-    duplex: 'half',
-  } as RequestInit);
+  const response = await sendForm(`${base}/explanations`, form);
   const body = (await response.json()) as { id: string; importances: { source: string | null; reason?: string } };
   if (response.status !== 201) throw new Error(`explanation upload answered ${response.status}: ${JSON.stringify(body)}`);
   return { ...body, mibPerSecond: size / MiB / ((performance.now() - t0) / 1000) };
@@ -140,9 +127,9 @@ export async function benchExplanationRows(context: {
   startEmbeddedApi: () => Promise<Api & { stop(): Promise<void> }>;
   median: (values: number[]) => number;
   fmt: (value: number) => string;
-}): Promise<BenchRow[]> {
+}): Promise<Row[]> {
   const { api, median, fmt } = context;
-  const results: BenchRow[] = [];
+  const results: Row[] = [];
   // Values print as up to 8 characters and a separator (~8.4 bytes on average); a double is 8.
   const budget = Number(process.env.BENCH_ROWS_MIB ?? 1000) * MiB;
   const csvFeatures = Math.floor(budget / ROWS / 8.6) - 1;
@@ -178,24 +165,27 @@ export async function benchExplanationRows(context: {
         if (base === api.base && !filename.includes('small')) {
           // The same bytes stored as they are: what the importances cost the upload.
           const stored = await upload(base, fields, filename.replace(/\.\w+$/, '.pkl'), filePath);
-          results.push({
-            scenario: `explanation upload, ${Math.round(size / MiB)} MiB ${kind} SHAP matrix, ${features} features (MiB/s)`,
-            measure: `importances computed${kind === 'CSV' ? ' in the upload pass' : ' (the stored file read once more, column by column)'}`,
-            runs: [explanation.mibPerSecond],
-            baseline: { name: 'the same bytes as a .pkl (no importances)', runs: [stored.mibPerSecond] },
-            target: 'ratio ≥ 0.9 (< 10 % of upload throughput)',
-            met: explanation.mibPerSecond / stored.mibPerSecond >= 0.9,
-          });
+          results.push(
+            ratioRow(
+              `explanation upload, ${Math.round(size / MiB)} MiB ${kind} SHAP matrix, ${features} features (MiB/s)`,
+              `importances computed${kind === 'CSV' ? ' in the upload pass' : ' (the stored file read once more, column by column)'}`,
+              [explanation.mibPerSecond],
+              { name: 'the same bytes as a .pkl (no importances)', runs: [stored.mibPerSecond] },
+              0.9,
+              '< 10 % of upload throughput',
+            ),
+          );
         }
         for (const index of [1, 1_000_000]) {
           const { p50, bytesRead } = await rowLatency(base, explanation.id, index, median);
-          results.push({
-            scenario: `row ${index.toLocaleString('en')} of a ${Math.round(size / MiB)} MiB SHAP ${kind} (ms)`,
-            measure: `p50 of 21, GET /explanations/{id}/rows/{index}, ${label}; ${fmt(bytesRead / 1024)} KiB read from storage`,
-            runs: [p50],
-            target: '< 100',
-            met: p50 < 100,
-          });
+          results.push(
+            belowRow(
+              `row ${index.toLocaleString('en')} of a ${Math.round(size / MiB)} MiB SHAP ${kind} (ms)`,
+              `p50 of 21, GET /explanations/{id}/rows/{index}, ${label}; ${fmt(bytesRead / 1024)} KiB read from storage`,
+              [p50],
+              100,
+            ),
+          );
         }
       }
     }

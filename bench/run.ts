@@ -26,9 +26,10 @@ import { projectRoot } from '../src/project-files.ts';
 import { createS3Client } from '../src/storage/s3-client.ts';
 import { patternFile } from '../test/support/data.ts';
 import { globalSetup, globalTeardown } from '../test/support/global-setup.ts';
-import { multipart } from '../test/support/multipart.ts';
+import { multipart, sendForm } from '../test/support/multipart.ts';
 import { benchExplanationRows } from './explanation-rows.ts';
 import { benchMillion } from './million.ts';
+import { belowRow, median, type Row, ratioRow } from './rows.ts';
 import { benchSoak } from './soak.ts';
 
 const MiB = 1024 * 1024;
@@ -44,23 +45,31 @@ const readRssMiB = async (pid: number) =>
   Number(/VmRSS:\s+(\d+) kB/.exec(await fs.readFile(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 const children: ChildProcess[] = [];
 
-interface Row {
-  scenario: string;
-  measure: string;
-  runs: number[];
-  baseline?: { name: string; runs: number[] };
-  target: string;
-  met: boolean | undefined;
-  note?: string;
-}
 const rows: Row[] = [];
-
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
-};
 const fmt = (value: number) => (value >= 100 ? value.toFixed(0) : value >= 10 ? value.toFixed(1) : value.toFixed(2));
+
+/**
+ * `count` ready models of the dataset `bench` (names m0…m{names-1}, versions from firstVersion + 1,
+ * one second apart, an auc each), each with one file, written straight into the database with
+ * what xai_finalize_version stores for a version made ready through the API (files_json) and
+ * the metric rows xai_reserve_model writes.
+ */
+async function insertModels(
+  sql: postgres.Sql,
+  { count, names, firstVersion }: { count: number; names: number; firstVersion: number },
+) {
+  await sql`with m as (
+      insert into models (id, owner_id, dataset_id, name, version, framework, format, safe_to_load, metrics, key_prefix, state, created_at)
+      select gen_random_uuid(), 'local', d.id, 'm' || (n % ${names}::integer), ${firstVersion}::integer + n, 'xgboost', 'xgboost-json', true,
+             jsonb_build_object('auc', random()), 'models/bench/m/v' || n || '-' || gen_random_uuid() || '/', 'ready',
+             now() - (n || ' seconds')::interval
+      from generate_series(1, ${count}::integer) n, datasets d where d.name = 'bench'
+      returning id, key_prefix)
+    insert into files (id, model_id, owner_id, path, object_key, content_type, size, sha256, state, batch_id)
+    select gen_random_uuid(), m.id, 'local', 'm.json', m.key_prefix || 'm.json', 'application/json', 10, repeat('a', 64), 'ready', m.id from m`;
+  await sql`update models set files_json = xai_version_files_json(id, null) where files_json is null`;
+  await sql`select xai_sync_model_metrics(m) from models m where not exists (select 1 from model_metrics mm where mm.model_id = m.id)`;
+}
 
 function spawnNode(
   script: string,
@@ -340,13 +349,15 @@ async function main() {
     }
     await new Promise((resolve) => setTimeout(resolve, 2000));
     const idleMiB = await readRssMiB(api.pid);
-    rows.push({
-      scenario: 'idle RSS (MiB)',
-      measure: 'API process, Postgres + S3, ready',
-      runs: [idleMiB],
-      target: '≤ 100',
-      met: idleMiB <= 100,
+    /** A peak of the API process's RSS, at most 64 MiB above its idle RSS. */
+    const peakRow = (scenario: string, peaks: number[]): Row => ({
+      scenario,
+      measure: 'API process',
+      runs: peaks,
+      target: '≤ idle + 64',
+      met: median(peaks) <= idleMiB + 64,
     });
+    rows.push(belowRow('idle RSS (MiB)', 'API process, Postgres + S3, ready', [idleMiB], 100, true));
     await fetch(`${api.base}/datasets`, {
       method: 'POST',
       body: (() => {
@@ -360,12 +371,7 @@ async function main() {
       const file = patternFile(size, seed);
       const form = multipart([{ name: 'file', filename: `${seed}.parquet`, file }]);
       const t0 = performance.now();
-      const response = await fetch(`${api.base}/datasets/bench/files`, {
-        method: 'POST',
-        headers: { 'content-type': form.contentType },
-        body: form.body as unknown as RequestInit['body'],
-        duplex: 'half',
-      } as RequestInit);
+      const response = await sendForm(`${api.base}/datasets/bench/files`, form);
       const body = (await response.json()) as { files: Array<{ id: string; path: string; sha256: string }> };
       const seconds = (performance.now() - t0) / 1000;
       if (response.status !== 201) throw new Error(`upload answered ${response.status}: ${JSON.stringify(body)}`);
@@ -398,23 +404,17 @@ async function main() {
         oneGiBPeaks.push(peakMiB);
         await removeFile(result.fileId);
       }
-      const throughputRatio = median(apiRates) / median(directRates);
-      rows.push({
-        scenario: 'upload 1 GiB (MiB/s)',
-        measure: 'through the API',
-        runs: apiRates,
-        baseline: { name: 'lib-storage direct to S3', runs: directRates },
-        target: 'ratio ≥ 0.9',
-        met: throughputRatio >= 0.9,
-      });
+      rows.push(
+        ratioRow(
+          'upload 1 GiB (MiB/s)',
+          'through the API',
+          apiRates,
+          { name: 'lib-storage direct to S3', runs: directRates },
+          0.9,
+        ),
+      );
 
-      rows.push({
-        scenario: 'peak RSS, one 1 GiB upload (MiB)',
-        measure: 'API process',
-        runs: oneGiBPeaks,
-        target: '≤ idle + 64',
-        met: median(oneGiBPeaks) <= idleMiB + 64,
-      });
+      rows.push(peakRow('peak RSS, one 1 GiB upload (MiB)', oneGiBPeaks));
     }
 
     // 1b. Direct uploads: the client sends parts to the S3 server with the API's presigned URLs
@@ -503,29 +503,25 @@ async function main() {
       } finally {
         await fs.rm(source, { force: true });
       }
-      rows.push({
-        scenario: `direct upload ${size / MiB} MiB, parts (MiB/s)`,
-        measure: 'presigned part URLs from the API, open → complete',
-        runs: partRates,
-        baseline: { name: 'lib-storage direct to S3', runs: libRates },
-        target: 'ratio ≥ 0.95',
-        met: median(partRates) / median(libRates) >= 0.95,
-      });
-      rows.push({
-        scenario: `verification read-back ${size / MiB} MiB (MiB/s)`,
-        measure: 'complete → ready (read, count, SHA-256, finalize)',
-        runs: verifyRates,
-        baseline: { name: 'plain GetObject stream, drained', runs: getRates },
-        target: 'ratio ≥ 0.9',
-        met: median(verifyRates) / median(getRates) >= 0.9,
-      });
-      rows.push({
-        scenario: `peak RSS during the verification of ${size / MiB} MiB (MiB)`,
-        measure: 'API process',
-        runs: verifyPeaks,
-        target: '≤ idle + 64',
-        met: median(verifyPeaks) <= idleMiB + 64,
-      });
+      rows.push(
+        ratioRow(
+          `direct upload ${size / MiB} MiB, parts (MiB/s)`,
+          'presigned part URLs from the API, open → complete',
+          partRates,
+          { name: 'lib-storage direct to S3', runs: libRates },
+          0.95,
+        ),
+      );
+      rows.push(
+        ratioRow(
+          `verification read-back ${size / MiB} MiB (MiB/s)`,
+          'complete → ready (read, count, SHA-256, finalize)',
+          verifyRates,
+          { name: 'plain GetObject stream, drained', runs: getRates },
+          0.9,
+        ),
+      );
+      rows.push(peakRow(`peak RSS during the verification of ${size / MiB} MiB (MiB)`, verifyPeaks));
     }
 
     // 2. Memory: peak RSS of the API process; uploads share one budget of part buffers.
@@ -536,13 +532,7 @@ async function main() {
       // than at the 1 GiB rows above, and its resident code and heap grew with it, not with uploads.
       const one = await peakRss(api.pid, () => uploadThroughApi(1024 * MiB, 'api-1g-before-4g'));
       await removeFile(one.result.fileId);
-      rows.push({
-        scenario: 'peak RSS, one 1 GiB upload just before the 4 GiB (MiB)',
-        measure: 'API process',
-        runs: [one.peakMiB],
-        target: '≤ idle + 64',
-        met: one.peakMiB <= idleMiB + 64,
-      });
+      rows.push(peakRow('peak RSS, one 1 GiB upload just before the 4 GiB (MiB)', [one.peakMiB]));
       const four = await peakRss(api.pid, () => uploadThroughApi(4096 * MiB, 'api-4g'));
       await removeFile(four.result.fileId);
       rows.push({
@@ -612,12 +602,7 @@ async function main() {
         const file = patternFile(1024 * MiB, 'embedded-1g');
         const form = multipart([{ name: 'file', filename: 'embedded-1g.parquet', file }]);
         const sent = await peakRss(embedded.pid, async () => {
-          const response = await fetch(`${embedded.base}/datasets/bench/files`, {
-            method: 'POST',
-            headers: { 'content-type': form.contentType },
-            body: form.body as unknown as RequestInit['body'],
-            duplex: 'half',
-          } as RequestInit);
+          const response = await sendForm(`${embedded.base}/datasets/bench/files`, form);
           const body = (await response.json()) as { files: Array<{ path: string; sha256: string }> };
           if (body.files?.find((item) => item.path === 'embedded-1g.parquet')?.sha256 !== file.sha256) {
             throw new Error(`embedded upload answered ${response.status}`);
@@ -670,12 +655,7 @@ async function main() {
           },
         ]);
         const t0 = performance.now();
-        const response = await fetch(`${base}/datasets/${dataset}/files`, {
-          method: 'POST',
-          headers: { 'content-type': form.contentType },
-          body: form.body as unknown as RequestInit['body'],
-          duplex: 'half',
-        } as RequestInit);
+        const response = await sendForm(`${base}/datasets/${dataset}/files`, form);
         const body = (await response.json()) as {
           files: Array<{ id: string; path: string; profile: { status: string; rows: number | null } }>;
         };
@@ -723,14 +703,15 @@ async function main() {
           met: pacedProfile.profile.profiledRows === pacedProfile.profile.rows,
         });
         const msPerMiB = (1000 / median(onRates) - 1000 / median(offRates)) / 1;
-        rows.push({
-          scenario: `upload ${Math.round(csvSize / MiB)} MiB CSV, 394 columns (MiB/s)`,
-          measure: `through the API, profiling on (≈ ${fmt(Math.max(0, msPerMiB))} ms more per MiB; rows profiled: ${coverage.map((part) => `${Math.round(part * 100)} %`).join(', ')})`,
-          runs: onRates,
-          baseline: { name: 'profiling off', runs: offRates },
-          target: 'ratio ≥ 0.9',
-          met: median(onRates) / median(offRates) >= 0.9,
-        });
+        rows.push(
+          ratioRow(
+            `upload ${Math.round(csvSize / MiB)} MiB CSV, 394 columns (MiB/s)`,
+            `through the API, profiling on (≈ ${fmt(Math.max(0, msPerMiB))} ms more per MiB; rows profiled: ${coverage.map((part) => `${Math.round(part * 100)} %`).join(', ')})`,
+            onRates,
+            { name: 'profiling off', runs: offRates },
+            0.9,
+          ),
+        );
 
         const parquetPath = path.join(os.tmpdir(), `bench-${randomUUID()}.parquet`);
         const pagedPath = path.join(os.tmpdir(), `bench-${randomUUID()}-paged.parquet`);
@@ -767,13 +748,14 @@ async function main() {
               ['Parquet (20,000-row pages, offset index)', pagedFile.fileId, pagedSize],
             ] as const) {
               const { p50, bytesRead } = await previewLatency(base, 'bench', fileId);
-              rows.push({
-                scenario: `preview, 50 rows of a ${Math.round(bytes / MiB)} MiB ${kind} (ms)`,
-                measure: `p50 of 21, ${label}; ${fmt(bytesRead / 1024)} KiB read from storage`,
-                runs: [p50],
-                target: '< 150',
-                met: p50 < 150,
-              });
+              rows.push(
+                belowRow(
+                  `preview, 50 rows of a ${Math.round(bytes / MiB)} MiB ${kind} (ms)`,
+                  `p50 of 21, ${label}; ${fmt(bytesRead / 1024)} KiB read from storage`,
+                  [p50],
+                  150,
+                ),
+              );
             }
           }
         } finally {
@@ -845,14 +827,16 @@ async function main() {
           const stored = await explain('shap_values.pkl');
           withoutRates.push(npySize / MiB / stored.seconds);
         }
-        rows.push({
-          scenario: `explanation upload, ${Math.round(npySize / MiB)} MiB .npy SHAP matrix, ${features} features (MiB/s)`,
-          measure: 'importances computed in the upload pass',
-          runs: withRates,
-          baseline: { name: 'the same bytes as a .pkl (no importances)', runs: withoutRates },
-          target: 'ratio ≥ 0.9 (< 10 % of upload throughput)',
-          met: median(withRates) / median(withoutRates) >= 0.9,
-        });
+        rows.push(
+          ratioRow(
+            `explanation upload, ${Math.round(npySize / MiB)} MiB .npy SHAP matrix, ${features} features (MiB/s)`,
+            'importances computed in the upload pass',
+            withRates,
+            { name: 'the same bytes as a .pkl (no importances)', runs: withoutRates },
+            0.9,
+            '< 10 % of upload throughput',
+          ),
+        );
         const times: number[] = [];
         for (let index = 0; index < 21; index += 1) {
           const t0 = performance.now();
@@ -861,13 +845,14 @@ async function main() {
           await response.arrayBuffer();
           times.push(performance.now() - t0);
         }
-        rows.push({
-          scenario: `importances of that explanation, top 20 of ${features} (ms)`,
-          measure: 'p50 of 21, GET /explanations/{id}/importances on Postgres',
-          runs: [median(times)],
-          target: '< 10',
-          met: median(times) < 10,
-        });
+        rows.push(
+          belowRow(
+            `importances of that explanation, top 20 of ${features} (ms)`,
+            'p50 of 21, GET /explanations/{id}/importances on Postgres',
+            [median(times)],
+            10,
+          ),
+        );
       } finally {
         await fs.rm(npyPath, { force: true });
       }
@@ -904,14 +889,15 @@ async function main() {
         endpointRates.push(endpoint.rps);
         p99s.push(endpoint.p99);
       }
-      rows.push({
-        scenario: 'download URLs, 32 connections (req/s)',
-        measure: 'GET …/download on Postgres',
-        runs: endpointRates,
-        baseline: { name: 'bare route presigning with the SDK', runs: bareRates },
-        target: 'ratio ≥ 0.8',
-        met: median(endpointRates) / median(bareRates) >= 0.8,
-      });
+      rows.push(
+        ratioRow(
+          'download URLs, 32 connections (req/s)',
+          'GET …/download on Postgres',
+          endpointRates,
+          { name: 'bare route presigning with the SDK', runs: bareRates },
+          0.8,
+        ),
+      );
       rows.push({
         scenario: 'signing alone, 32 connections (req/s)',
         measure: 'bare route signing with S3LinkSigner',
@@ -920,25 +906,21 @@ async function main() {
         target: '— (what signing directly saves)',
         met: undefined,
       });
-      rows.push({
-        scenario: 'download URLs, p99 latency (ms)',
-        measure: 'GET …/download, 32 connections',
-        runs: p99s,
-        target: '< 25',
-        met: median(p99s) < 25,
-      });
+      rows.push(belowRow('download URLs, p99 latency (ms)', 'GET …/download, 32 connections', p99s, 25));
       // Memory under sustained link traffic: RSS after 10,000 requests, then after 100,000.
       await requests(linkUrl, 10_000);
       const after10k = await readRssMiB(api.pid);
       await requests(linkUrl, 90_000);
       const after100k = await readRssMiB(api.pid);
-      rows.push({
-        scenario: 'RSS growth over 100,000 link requests (MiB)',
-        measure: `after 100k (${fmt(after100k)}) − after 10k (${fmt(after10k)})`,
-        runs: [after100k - after10k],
-        target: '≤ 32',
-        met: after100k - after10k <= 32,
-      });
+      rows.push(
+        belowRow(
+          'RSS growth over 100,000 link requests (MiB)',
+          `after 100k (${fmt(after100k)}) − after 10k (${fmt(after10k)})`,
+          [after100k - after10k],
+          32,
+          true,
+        ),
+      );
       await removeFile(small.fileId);
     }
 
@@ -952,18 +934,7 @@ async function main() {
         select gen_random_uuid(), d.id, 'local', 'raw/part-' || f || '.csv', 'datasets/' || d.name || '/' || gen_random_uuid() || '/part.csv',
                'text/csv', 1000, repeat('a', 64), 'ready', gen_random_uuid()
         from datasets d, generate_series(1, 2) f where d.name like 'listed-%'`;
-      await sql`with m as (
-          insert into models (id, owner_id, dataset_id, name, version, framework, format, safe_to_load, metrics, key_prefix, state)
-          select gen_random_uuid(), 'local', d.id, 'm' || (n % 10), n, 'xgboost', 'xgboost-json', true, jsonb_build_object('auc', random()),
-                 'models/bench/m/v' || n || '-' || gen_random_uuid() || '/', 'ready'
-          from generate_series(1, 200) n, datasets d where d.name = 'bench'
-          returning id, key_prefix)
-        insert into files (id, model_id, owner_id, path, object_key, content_type, size, sha256, state, batch_id)
-        select gen_random_uuid(), m.id, 'local', 'm.json', m.key_prefix || 'm.json', 'application/json', 10, repeat('a', 64), 'ready', m.id from m`;
-      // What xai_finalize_version stores with a version made ready through the API, and the
-      // metric rows xai_reserve_model writes.
-      await sql`update models set files_json = xai_version_files_json(id, null) where files_json is null`;
-      await sql`select xai_sync_model_metrics(m) from models m where not exists (select 1 from model_metrics mm where mm.model_id = m.id)`;
+      await insertModels(sql, { count: 200, names: 10, firstVersion: 0 });
       // Each listed dataset's files are its version 1, as an upload makes them.
       await sql`update files set since_version = 1 from datasets d where d.id = files.dataset_id and d.name like 'listed-%'`;
       await sql`select xai_record_dataset_version(id, 1, 'local') from datasets where name like 'listed-%'`;
@@ -988,36 +959,20 @@ async function main() {
         ['GET /datasets/{d}/versions?limit=20 (50 versions)', versions],
         ['GET /datasets/{d}/versions/latest?links=true (20 files, 20 links)', snapshot],
       ] as const) {
-        rows.push({
-          scenario: 'listing, 32 connections (req/s)',
-          measure: label,
-          runs: [result.rps],
-          baseline: { name: 'bare route presigning with the SDK', runs: [bareList.rps] },
-          target: 'ratio ≥ 0.5',
-          met: result.rps / bareList.rps >= 0.5,
-        });
-        rows.push({
-          scenario: 'listing, p99 latency (ms)',
-          measure: label,
-          runs: [result.p99],
-          target: '< 40',
-          met: result.p99 < 40,
-        });
+        rows.push(
+          ratioRow(
+            'listing, 32 connections (req/s)',
+            label,
+            [result.rps],
+            { name: 'bare route presigning with the SDK', runs: [bareList.rps] },
+            0.5,
+          ),
+        );
+        rows.push(belowRow('listing, p99 latency (ms)', label, [result.p99], 40));
       }
 
       // With 100,000 models: the first page vs a page 50,000 rows deep.
-      await sql`with m as (
-          insert into models (id, owner_id, dataset_id, name, version, framework, format, safe_to_load, metrics, key_prefix, state, created_at)
-          select gen_random_uuid(), 'local', d.id, 'm' || (n % 100), 1000 + n, 'xgboost', 'xgboost-json', true, jsonb_build_object('auc', random()),
-                 'models/bench/m/v' || n || '-' || gen_random_uuid() || '/', 'ready', now() - (n || ' seconds')::interval
-          from generate_series(1, 100000) n, datasets d where d.name = 'bench'
-          returning id, key_prefix)
-        insert into files (id, model_id, owner_id, path, object_key, content_type, size, sha256, state, batch_id)
-        select gen_random_uuid(), m.id, 'local', 'm.json', m.key_prefix || 'm.json', 'application/json', 10, repeat('a', 64), 'ready', m.id from m`;
-      // What xai_finalize_version stores with a version made ready through the API, and the
-      // metric rows xai_reserve_model writes.
-      await sql`update models set files_json = xai_version_files_json(id, null) where files_json is null`;
-      await sql`select xai_sync_model_metrics(m) from models m where not exists (select 1 from model_metrics mm where mm.model_id = m.id)`;
+      await insertModels(sql, { count: 100_000, names: 100, firstVersion: 1000 });
       await sql`analyze models`;
       await sql`analyze files`;
       const [deep] = await sql<
@@ -1077,27 +1032,11 @@ async function main() {
         postgresS3.push(await coldStart(apiEnv));
       }
       await fs.rm(embeddedDir, { recursive: true, force: true });
-      rows.push({
-        scenario: 'cold start to /ready (ms)',
-        measure: 'Postgres + S3',
-        runs: postgresS3,
-        target: '< 1500',
-        met: median(postgresS3) < 1500,
-      });
-      rows.push({
-        scenario: 'cold start to /ready (ms)',
-        measure: 'embedded, existing DATA_DIR',
-        runs: embedded,
-        target: '< 1500',
-        met: median(embedded) < 1500,
-      });
-      rows.push({
-        scenario: 'cold start to /ready (ms)',
-        measure: 'embedded, first start (creates the PGlite database)',
-        runs: [firstEmbedded],
-        target: '< 1500',
-        met: firstEmbedded < 1500,
-      });
+      rows.push(belowRow('cold start to /ready (ms)', 'Postgres + S3', postgresS3, 1500));
+      rows.push(belowRow('cold start to /ready (ms)', 'embedded, existing DATA_DIR', embedded, 1500));
+      rows.push(
+        belowRow('cold start to /ready (ms)', 'embedded, first start (creates the PGlite database)', [firstEmbedded], 1500),
+      );
     }
   } finally {
     s3Client.destroy();

@@ -12,7 +12,7 @@ import fs from 'node:fs/promises';
 import postgres from 'postgres';
 import { createArtifactClient } from '../client/index.ts';
 import { patternFile } from '../test/support/data.ts';
-import { multipart } from '../test/support/multipart.ts';
+import { multipart, sendForm } from '../test/support/multipart.ts';
 
 const MiB = 1024 * 1024;
 
@@ -112,12 +112,7 @@ export async function benchSoak(context: {
     const size = Math.floor(1 + next() * 63) * MiB;
     const path = `up/${serial++}.gz`;
     const form = multipart([{ name: 'file', filename: path, file: patternFile(size) }]);
-    const response = await fetch(`${base}/datasets/soak/files`, {
-      method: 'POST',
-      headers: { 'content-type': form.contentType },
-      body: form.body as unknown as RequestInit['body'],
-      duplex: 'half',
-    } as RequestInit);
+    const response = await sendForm(`${base}/datasets/soak/files`, form);
     await note('upload', response.clone());
     if (response.status !== 201) return;
     const stored = (await response.json()) as { files?: Array<{ id: string; path: string }> };

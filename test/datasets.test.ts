@@ -5,11 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { parse as parseDisposition } from 'content-disposition';
-import { type Backend, startApp, type TestApp } from './support/app.ts';
+import { appFor, type Backend, type TestApp } from './support/app.ts';
 import { eventually, expectProblem, snapshot } from './support/checks.ts';
 import { bufferFile, digestResponse, patternFile } from './support/data.ts';
+import { sendJson } from './support/json-request.ts';
 import { field, file, upload } from './support/multipart.ts';
 import { postgresSkipReason } from './support/postgres.ts';
 
@@ -42,11 +43,7 @@ async function downloadAndDigest(app: TestApp, datasetId: string, fileId: string
 
 function datasetSuite(backend: Backend) {
   describe(`datasets on ${backend}`, { skip: backend === 's3-postgres' ? postgresSkipReason : undefined }, () => {
-    let app: TestApp;
-    before(async () => {
-      app = await startApp({ backend });
-    });
-    after(() => app?.close());
+    const app = appFor({ backend });
 
     const url = (path: string) => `${app.baseUrl}${path}`;
 
@@ -111,11 +108,7 @@ function datasetSuite(backend: Backend) {
       const followed = await fetch(redirect.headers.get('location') ?? '');
       assert.equal((await digestResponse(followed)).sha256, val.sha256);
 
-      const patched = await fetch(url(`/datasets/${dataset.id}`), {
-        method: 'PATCH',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ status: 'processed', tags: ['fraud'] }),
-      });
+      const patched = await sendJson(url(`/datasets/${dataset.id}`), 'PATCH', { status: 'processed', tags: ['fraud'] });
       assert.equal(patched.status, 200);
       assert.equal((await json<DatasetBody>(patched)).status, 'processed');
       assert.equal((await json<DatasetBody>(await fetch(url(`/datasets/${dataset.id}`)))).status, 'processed');
@@ -364,12 +357,7 @@ function datasetSuite(backend: Backend) {
         },
         {
           label: 'JSON to add files (JSON creates an empty dataset; files come as form parts)',
-          send: () =>
-            fetch(url('/datasets/existing/files'), {
-              method: 'POST',
-              headers: { 'content-type': 'application/json' },
-              body: '{}',
-            }),
+          send: () => sendJson(url('/datasets/existing/files'), 'POST', '{}'),
           status: 415,
           code: 'unsupported_media_type',
         },
@@ -381,12 +369,7 @@ function datasetSuite(backend: Backend) {
         },
         {
           label: 'a JSON dataset with a bad name',
-          send: () =>
-            fetch(url('/datasets'), {
-              method: 'POST',
-              headers: { 'content-type': 'application/json' },
-              body: '{"name":"Bad Name"}',
-            }),
+          send: () => sendJson(url('/datasets'), 'POST', '{"name":"Bad Name"}'),
           status: 400,
           code: 'invalid_name',
         },
@@ -410,12 +393,7 @@ function datasetSuite(backend: Backend) {
         },
         {
           label: 'unknown patch key',
-          send: () =>
-            fetch(url('/datasets/existing'), {
-              method: 'PATCH',
-              headers: { 'content-type': 'application/json' },
-              body: '{"name":"renamed"}',
-            }),
+          send: () => sendJson(url('/datasets/existing'), 'PATCH', '{"name":"renamed"}'),
           status: 400,
           code: 'validation_failed',
         },
@@ -515,11 +493,7 @@ function datasetSuite(backend: Backend) {
   });
 
   describe(`size limit on ${backend}`, { skip: backend === 's3-postgres' ? postgresSkipReason : undefined }, () => {
-    let app: TestApp;
-    before(async () => {
-      app = await startApp({ backend, env: { MAX_DATASET_FILE_BYTES: String(6 * MiB) } });
-    });
-    after(() => app?.close());
+    const app = appFor({ backend, env: { MAX_DATASET_FILE_BYTES: String(6 * MiB) } });
 
     test('an oversize file is stopped while streaming: 413 file_too_large, nothing kept', async () => {
       const before = await snapshot(app);

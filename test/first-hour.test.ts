@@ -4,27 +4,19 @@
  * whose values are typed as the profile types their columns.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { type Backend, startApp, type TestApp } from './support/app.ts';
+import { describe, test } from 'node:test';
+import { appFor, type Backend } from './support/app.ts';
 import { expectProblem, snapshot } from './support/checks.ts';
 import { bufferFile, sha256Of } from './support/data.ts';
+import { sendJson } from './support/json-request.ts';
 import { upload } from './support/multipart.ts';
 import { postgresSkipReason } from './support/postgres.ts';
 
 function suite(backend: Backend) {
   describe(`first hour on ${backend}`, { skip: backend === 's3-postgres' ? postgresSkipReason : undefined }, () => {
-    let app: TestApp;
-    before(async () => {
-      app = await startApp({ backend });
-    });
-    after(() => app?.close());
+    const app = appFor({ backend });
 
-    const postJson = (url: string, body: unknown) =>
-      fetch(`${app.baseUrl}${url}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      });
+    const postJson = (url: string, body: unknown) => sendJson(`${app.baseUrl}${url}`, 'POST', body);
 
     test('POST /datasets with JSON creates an empty dataset; bad JSON fields are refused and leave nothing', async () => {
       const created = await postJson('/datasets', { name: 'from-json', description: 'made by a frontend', tags: ['credit'] });

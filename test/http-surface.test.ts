@@ -3,16 +3,12 @@
  * headers exposed), security headers, /openapi.json and /openapi.yaml, and Swagger UI.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { ConfigError, loadConfig } from '../src/config.ts';
-import { startApp, type TestApp } from './support/app.ts';
+import { appFor } from './support/app.ts';
 
 describe('CORS and security headers', () => {
-  let app: TestApp;
-  before(async () => {
-    app = await startApp({ backend: 'embedded', env: { CORS_ORIGINS: 'https://xai.example.org, http://localhost:5173' } });
-  });
-  after(() => app?.close());
+  const app = appFor({ backend: 'embedded', env: { CORS_ORIGINS: 'https://xai.example.org, http://localhost:5173' } });
 
   test('a preflight from an allowed origin is answered and cached; others get no CORS headers', async () => {
     const preflight = await fetch(`${app.baseUrl}/datasets`, {

@@ -13,6 +13,7 @@ import { type Backend, buildForTwoUsers, startApp, type TestApp } from './suppor
 import { answer, expectProblem, snapshot } from './support/checks.ts';
 import { bufferFile, type TestFile } from './support/data.ts';
 import { hostileParquet } from './support/hostile-parquet.ts';
+import { sendJson } from './support/json-request.ts';
 import { field, file, type Part, upload } from './support/multipart.ts';
 import { ownedExplanation } from './support/owned-explanation.ts';
 import { postgresSkipReason } from './support/postgres.ts';
@@ -459,11 +460,7 @@ function importancesSuite(backend: Backend) {
       );
       await expectProblem(await fetch(`${app.baseUrl}/datasets/nowhere/models/xgb/importances`), 404, 'dataset_not_found');
       await expectProblem(await fetch(`${app.baseUrl}/explanations?feature=a&maxRank=0`), 400, 'validation_failed');
-      const alias = await fetch(`${app.baseUrl}/datasets/fraud/models/xgb/aliases/importances`, {
-        method: 'PUT',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ version: 1 }),
-      });
+      const alias = await sendJson(`${app.baseUrl}/datasets/fraud/models/xgb/aliases/importances`, 'PUT', { version: 1 });
       await expectProblem(alias, 400, 'invalid_alias');
     });
   });

@@ -5,9 +5,9 @@
  * aliases with their history. Owner isolation on every route with two API keys.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { createArtifactClient } from '../client/index.ts';
-import { type Backend, buildForTwoUsers, startApp, type TestApp } from './support/app.ts';
+import { appFor, type Backend, buildForTwoUsers } from './support/app.ts';
 import { answer, expectProblem, snapshot } from './support/checks.ts';
 import { bufferFile, digestResponse } from './support/data.ts';
 import { manifestDigest } from './support/manifest.ts';
@@ -46,11 +46,7 @@ const json = answer;
 
 function lineageSuite(backend: Backend) {
   describe(`exact lineage on ${backend}`, { skip: backend === 's3-postgres' ? postgresSkipReason : undefined }, () => {
-    let app: TestApp;
-    before(async () => {
-      app = await startApp({ backend });
-    });
-    after(() => app?.close());
+    const app = appFor({ backend });
 
     const url = (path: string) => `${app.baseUrl}${path}`;
     const get = <T>(path: string, status = 200) => fetch(url(path)).then((response) => json<T>(response, status));

@@ -5,12 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Explanation } from '../src/explanations/schema.ts';
 import type { Model } from '../src/models/schema.ts';
-import { type Backend, startApp, type TestApp } from './support/app.ts';
+import { appFor, type Backend } from './support/app.ts';
 import { eventually, expectProblem, snapshot } from './support/checks.ts';
 import { bufferFile, digestResponse, patternFile } from './support/data.ts';
+import { sendJson } from './support/json-request.ts';
 import { field, file, type Part, upload } from './support/multipart.ts';
 import { postgresSkipReason } from './support/postgres.ts';
 
@@ -22,11 +23,7 @@ type ExplanationBody = Explanation;
 
 function suite(backend: Backend) {
   describe(`models and explanations on ${backend}`, { skip: backend === 's3-postgres' ? postgresSkipReason : undefined }, () => {
-    let app: TestApp;
-    before(async () => {
-      app = await startApp({ backend });
-    });
-    after(() => app?.close());
+    const app = appFor({ backend });
     const url = (path: string) => `${app.baseUrl}${path}`;
 
     async function createDataset(name: string): Promise<string> {
@@ -219,20 +216,12 @@ function suite(backend: Backend) {
         'invalid_cursor',
       );
       await expectProblem(await fetch(url('/models?sort=name')), 400, 'validation_failed');
-      const patched = await fetch(url(`/models/${created[2]?.id}`), {
-        method: 'PATCH',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ metrics: { auc: 0.99 }, tags: ['best'] }),
-      });
+      const patched = await sendJson(url(`/models/${created[2]?.id}`), 'PATCH', { metrics: { auc: 0.99 }, tags: ['best'] });
       assert.equal(patched.status, 200);
       assert.deepEqual(((await patched.json()) as ModelBody).metrics, { auc: 0.99 });
       assert.deepEqual(await walk('desc'), [0.99, 0.95, 0.9, 0.8, 0.7]);
       await expectProblem(
-        await fetch(url(`/models/${created[2]?.id}`), {
-          method: 'PATCH',
-          headers: { 'content-type': 'application/json' },
-          body: '{"metrics":{"auc":"high"}}',
-        }),
+        await sendJson(url(`/models/${created[2]?.id}`), 'PATCH', '{"metrics":{"auc":"high"}}'),
         400,
         // The rule of metrics answers the same for a PATCH body as for a form field.
         'invalid_json_field',
@@ -310,11 +299,7 @@ function suite(backend: Backend) {
         listed.items.map((model) => JSON.stringify(model.metrics)),
         [metrics, metrics],
       );
-      const patched = await fetch(url(`/models/${before.id}`), {
-        method: 'PATCH',
-        headers: { 'content-type': 'application/json' },
-        body: '{"metrics":{"recall":0.6,"auc":0.92}}',
-      });
+      const patched = await sendJson(url(`/models/${before.id}`), 'PATCH', '{"metrics":{"recall":0.6,"auc":0.92}}');
       assert.equal(patched.status, 200);
       assert.equal(JSON.stringify(((await patched.json()) as ModelBody).metrics), '{"recall":0.6,"auc":0.92}');
 
@@ -333,11 +318,11 @@ function suite(backend: Backend) {
         items: ExplanationBody[];
       };
       assert.equal(JSON.stringify(listedExplanations.items[0]?.summary), summary);
-      const reordered = await fetch(url(`/explanations/${explanation.id}`), {
-        method: 'PATCH',
-        headers: { 'content-type': 'application/json' },
-        body: '{"summary":{"card1":0.2,"TransactionAmt":0.1}}',
-      });
+      const reordered = await sendJson(
+        url(`/explanations/${explanation.id}`),
+        'PATCH',
+        '{"summary":{"card1":0.2,"TransactionAmt":0.1}}',
+      );
       assert.equal(reordered.status, 200);
       const fetched = (await (await fetch(url(`/explanations/${explanation.id}`))).json()) as ExplanationBody;
       assert.equal(JSON.stringify(fetched.summary), '{"card1":0.2,"TransactionAmt":0.1}');

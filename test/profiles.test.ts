@@ -5,13 +5,13 @@
  * the same bytes to the same profile; a preview reads a bounded number of bytes from storage.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { parse } from 'csv-parse/sync';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { createArtifactClient } from '../client/index.ts';
 import { CsvScanner } from '../src/profiles/csv-scanner.ts';
 import type { ObjectStorage } from '../src/storage/port.ts';
-import { type Backend, startApp, type TestApp } from './support/app.ts';
+import { appFor, type Backend } from './support/app.ts';
 import { expectProblem } from './support/checks.ts';
 import { bufferFile } from './support/data.ts';
 import { upload } from './support/multipart.ts';
@@ -115,11 +115,7 @@ const QUOTING_CSV =
 
 function profileSuite(backend: Backend) {
   describe(`dataset profiles on ${backend}`, { skip: backend === 's3-postgres' ? postgresSkipReason : undefined }, () => {
-    let app: TestApp;
-    before(async () => {
-      app = await startApp({ backend, env: { PROFILE_MAX_COLUMNS: '300' } });
-    });
-    after(() => app?.close());
+    const app = appFor({ backend, env: { PROFILE_MAX_COLUMNS: '300' } });
 
     async function addFile(dataset: string, path: string, bytes: Buffer): Promise<DatasetFile> {
       const response = await upload(`${app.baseUrl}/datasets/${dataset}/files`, [

@@ -9,12 +9,12 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { CreateMultipartUploadCommand, S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
 import { reconcile } from '../src/operations/reconciler.ts';
 import { projectRoot } from '../src/project-files.ts';
-import { type Backend, startApp, type TestApp } from './support/app.ts';
+import { appFor, type Backend, type TestApp } from './support/app.ts';
 import { bufferFile, patternFile } from './support/data.ts';
 import { upload } from './support/multipart.ts';
 import { postgresSkipReason } from './support/postgres.ts';
@@ -47,11 +47,7 @@ async function leaveIncompleteUpload(app: TestApp, key: string): Promise<void> {
 
 function suite(backend: Backend) {
   describe(`reconciler on ${backend}`, { skip: backend === 's3-postgres' ? postgresSkipReason : undefined }, () => {
-    let app: TestApp;
-    before(async () => {
-      app = await startApp({ backend });
-    });
-    after(() => app?.close());
+    const app = appFor({ backend });
 
     test('finds every kind of leftover, repairs all but missing objects, and is idempotent', async () => {
       const created = await upload(`${app.baseUrl}/datasets`, [

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -61,30 +60,8 @@ class Client:
     def api_url(self) -> str:
         return self.transport.api_url
 
-    def snapshot_download(
-        self,
-        dataset: str,
-        version: int | str = "latest",
-        *,
-        allow_patterns: str | Sequence[str] | None = None,
-        ignore_patterns: str | Sequence[str] | None = None,
-        local_dir: str | os.PathLike[str] | None = None,
-        offline: bool | None = None,
-        progress: bool | None = None,
-    ) -> Path:
-        """A folder holding exactly the files of one dataset version (or those matching the
-        patterns), verified; it appears only when complete, and is answered from the cache next
-        time (without network for a numbered version)."""
-        return snapshot_download(
-            self,
-            dataset,
-            version,
-            allow_patterns=allow_patterns,
-            ignore_patterns=ignore_patterns,
-            local_dir=local_dir,
-            offline=offline,
-            progress=progress,
-        )
+    # The module function, as a method: ``client`` is this client (one signature, one docstring).
+    snapshot_download = snapshot_download
 
     def health(self) -> dict[str, Any]:
         return self.transport.obj("GET", "/ready")

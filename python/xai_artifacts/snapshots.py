@@ -92,6 +92,9 @@ def snapshot_download(
     offline: bool | None = None,
     progress: bool | None = None,
 ) -> Path:
+    """A folder holding exactly the files of one dataset version (or those matching the
+    patterns), verified; it appears only when complete, and is answered from the cache next
+    time (without network for a numbered version)."""
     manifest = resolve_version(client, dataset, version, offline=offline)
     selected = select_files(manifest["files"], allow_patterns, ignore_patterns)
     name = f"v{manifest['version']}-{manifest['digest'][:12]}"

@@ -38,19 +38,11 @@ export interface Problem {
 
 /** Errors raised by Fastify itself and its plugins, by their code. */
 export const frameworkErrors: Record<string, { status: number; code: string; detail?: string }> = {
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
-    status: 415,
-    code: 'unsupported_media_type',
-    detail: 'This route does not accept that Content-Type.',
-  },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: { status: 415, code: 'unsupported_media_type', detail: 'Not a Content-Type of this route.' },
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'body_too_large', detail: 'The request body is larger than allowed.' },
   FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'validation_failed', detail: 'The body is not valid JSON.' },
   FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'validation_failed', detail: 'The JSON body is empty.' },
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
-    status: 400,
-    code: 'validation_failed',
-    detail: 'Content-Length does not match the body.',
-  },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: { status: 400, code: 'validation_failed', detail: 'Content-Length is not the body size.' },
   FST_PARTS_LIMIT: { status: 413, code: 'too_many_parts', detail: 'The form has more parts than allowed.' },
   FST_FILES_LIMIT: { status: 413, code: 'too_many_parts', detail: 'The form has more files than allowed.' },
   FST_FIELDS_LIMIT: { status: 413, code: 'too_many_parts', detail: 'The form has more fields than allowed.' },
@@ -59,11 +51,7 @@ export const frameworkErrors: Record<string, { status: number; code: string; det
   FST_ERR_VALIDATION: { status: 400, code: 'validation_failed' },
   // Router errors (through Fastify's frameworkErrors option); the URL is never echoed back.
   FST_ERR_BAD_URL: { status: 400, code: 'malformed_request', detail: 'The URL has an invalid percent-encoding.' },
-  FST_ERR_MAX_PARAM_LENGTH: {
-    status: 414,
-    code: 'url_too_long',
-    detail: 'A path segment of the URL is longer than any name or id the API knows (100 characters).',
-  },
+  FST_ERR_MAX_PARAM_LENGTH: { status: 414, code: 'url_too_long', detail: 'A path segment is longer than any name or id (100).' },
 };
 
 export const statusTitles: Record<number, string> = {

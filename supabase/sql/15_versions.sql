@@ -25,6 +25,34 @@ language sql stable as $$
   ) f
 $$;
 
+-- Locks the caller's version (p_model_id or p_explanation_id, the other null): while its upload
+-- is pending (p_pending), or once it is ready. False when there is no such version.
+create or replace function xai_lock_version(p_owner text, p_model_id uuid, p_explanation_id uuid, p_pending boolean)
+returns boolean language plpgsql as $$
+begin
+  perform 1 from models where id = p_model_id and xai_can_see(owner_id, p_owner)
+    and state = case when p_pending then 'pending' else 'ready' end for update;
+  if not found then
+    perform 1 from explanations where id = p_explanation_id and xai_can_see(owner_id, p_owner)
+      and state = case when p_pending then 'pending' else 'ready' end for update;
+  end if;
+  return found;
+end $$;
+
+-- The same, raising what the API answers when there is none: upload_cancelled for a pending
+-- version (it was removed meanwhile), model_not_found or explanation_not_found for a ready one.
+create or replace function xai_require_version(p_owner text, p_model_id uuid, p_explanation_id uuid, p_pending boolean)
+returns void language plpgsql as $$
+begin
+  if xai_lock_version(p_owner, p_model_id, p_explanation_id, p_pending) then return; end if;
+  if p_pending then
+    perform xai_raise('upload_cancelled', 'The version was removed while its upload was in progress.');
+  end if;
+  perform xai_raise(case when p_model_id is not null then 'model_not_found' else 'explanation_not_found' end,
+                    format('No %s %s.', case when p_model_id is not null then 'model' else 'explanation' end,
+                           coalesce(p_model_id, p_explanation_id)));
+end $$;
+
 -- Reserves one file of a pending version of the caller's (p_model_id or p_explanation_id).
 create or replace function xai_reserve_version_file(
   p_owner text, p_model_id uuid, p_explanation_id uuid, p_batch uuid, p_id uuid, p_path text, p_content_type text
@@ -153,13 +181,7 @@ create or replace function xai_finalize_version(p_owner text, p_model_id uuid, p
 returns jsonb language plpgsql as $$
 begin
   -- The version row first (as xai_abandon_version locks it), then its files.
-  perform 1 from models where id = p_model_id and xai_can_see(owner_id, p_owner) and state = 'pending' for update;
-  if not found then
-    perform 1 from explanations where id = p_explanation_id and xai_can_see(owner_id, p_owner) and state = 'pending' for update;
-  end if;
-  if not found then
-    perform xai_raise('upload_cancelled', 'The version was removed while its upload was in progress.');
-  end if;
+  perform xai_require_version(p_owner, p_model_id, p_explanation_id, true);
   perform xai_finish_version_files(p_model_id, p_explanation_id, p_files);
   -- files_json is built once: a ready version's files never change (see its migration).
   update models set state = 'ready', files_json = xai_version_files_json(id, null), updated_at = clock_timestamp()
@@ -175,11 +197,7 @@ create or replace function xai_abandon_version(p_owner text, p_model_id uuid, p_
 language plpgsql as $$
 declare keys text[] := '{}';
 begin
-  perform 1 from models where id = p_model_id and xai_can_see(owner_id, p_owner) and state = 'pending' for update;
-  if not found then
-    perform 1 from explanations where id = p_explanation_id and xai_can_see(owner_id, p_owner) and state = 'pending' for update;
-  end if;
-  if found then
+  if xai_lock_version(p_owner, p_model_id, p_explanation_id, true) then
     keys := xai_version_keys(array[p_model_id], array[p_explanation_id]);
     delete from models where id = p_model_id;
     delete from explanations where id = p_explanation_id;

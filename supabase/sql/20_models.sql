@@ -102,12 +102,7 @@ create or replace function xai_patch_model(p_owner text, p_id uuid, p_patch json
 language plpgsql as $$
 declare m models;
 begin
-  if p_pending then
-    select * into m from models where id = p_id and state = 'pending' and xai_can_see(owner_id, p_owner) for update;
-    if m.id is null then perform xai_raise('upload_cancelled', 'The model was removed while its upload was in progress.'); end if;
-  else
-    m := xai_find_model(p_owner, p_id, true);
-  end if;
+  perform xai_require_version(p_owner, p_id, null, p_pending);
   update models set
     framework = case when p_pending and xai_json_has(p_patch, 'framework') then p_patch ->> 'framework' else framework end,
     format = case when p_pending and xai_json_has(p_patch, 'format') then p_patch ->> 'format' else format end,
@@ -118,7 +113,7 @@ begin
     metrics = case when xai_json_has(p_patch, 'metrics') then p_patch -> 'metrics' else metrics end,
     params = case when xai_json_has(p_patch, 'params') then p_patch -> 'params' else params end,
     updated_at = case when p_pending then updated_at else clock_timestamp() end
-  where id = m.id returning * into m;
+  where id = p_id returning * into m;
   if xai_json_has(p_patch, 'metrics') then perform xai_sync_model_metrics(m); end if;
   return xai_model_detail_json(m);
 end $$;
@@ -143,6 +138,17 @@ begin
   return xai_model_detail_json(m);
 end $$;
 
+-- What every query of a models list filters by (dataset, version, name, framework, tag; null:
+-- any): one expression, inlined by the planner, so each query still walks its own index.
+create or replace function xai_model_listed(
+  m models, p_owner text, p_dataset uuid, p_version integer, p_name text, p_framework text, p_tag text
+) returns boolean language sql stable as $$
+  select xai_can_see(m.owner_id, p_owner) and m.state = 'ready'
+    and (p_dataset is null or m.dataset_id = p_dataset) and (p_version is null or m.dataset_version = p_version)
+    and (p_name is null or m.name = p_name) and (p_framework is null or m.framework = p_framework)
+    and (p_tag is null or m.tags @> array[p_tag])
+$$;
+
 -- Keyset page. Sort: created_at (p_metric null) or a numeric metric, p_desc for direction;
 -- ties always newest first; models without the metric come last. The cursor is the last
 -- row's (metric value, created_at, id). The created_at sort is its own query so that it walks
@@ -163,13 +169,8 @@ begin
   if p_dataset_version is not null and version_filter is null then return '[]'::jsonb; end if;
   if p_metric is null and p_desc then
     ids := array(
-      select id from models
-      where xai_can_see(owner_id, p_owner) and state = 'ready'
-        and (dataset_filter is null or dataset_id = dataset_filter)
-        and (version_filter is null or dataset_version = version_filter)
-        and (p_name is null or name = p_name)
-        and (p_framework is null or framework = p_framework)
-        and (p_tag is null or tags @> array[p_tag])
+      select id from models m
+      where xai_model_listed(m, p_owner, dataset_filter, version_filter, p_name, p_framework, p_tag)
         and (p_after_created is null or (created_at, id) < (p_after_created, p_after_id))
       order by created_at desc, id desc
       limit p_limit);
@@ -177,13 +178,8 @@ begin
   end if;
   if p_metric is null then
     ids := array(
-      select id from models
-      where xai_can_see(owner_id, p_owner) and state = 'ready'
-        and (dataset_filter is null or dataset_id = dataset_filter)
-        and (version_filter is null or dataset_version = version_filter)
-        and (p_name is null or name = p_name)
-        and (p_framework is null or framework = p_framework)
-        and (p_tag is null or tags @> array[p_tag])
+      select id from models m
+      where xai_model_listed(m, p_owner, dataset_filter, version_filter, p_name, p_framework, p_tag)
         and (p_after_created is null or (created_at, id) > (p_after_created, p_after_id))
       order by created_at, id
       limit p_limit);
@@ -196,12 +192,8 @@ begin
   if p_after_created is null or p_after_value is not null then
     ids := array(
       select mm.model_id from model_metrics mm join models m on m.id = mm.model_id
-      where xai_can_see(mm.owner_id, p_owner) and mm.metric = p_metric and m.state = 'ready'
-        and (dataset_filter is null or m.dataset_id = dataset_filter)
-        and (version_filter is null or m.dataset_version = version_filter)
-        and (p_name is null or m.name = p_name)
-        and (p_framework is null or m.framework = p_framework)
-        and (p_tag is null or m.tags @> array[p_tag])
+      where xai_can_see(mm.owner_id, p_owner) and mm.metric = p_metric
+        and xai_model_listed(m, p_owner, dataset_filter, version_filter, p_name, p_framework, p_tag)
         and (p_after_created is null
              or (p_desc and mm.value <= p_after_value
                  and (mm.value < p_after_value or (m.created_at, m.id) < (p_after_created, p_after_id)))
@@ -217,12 +209,7 @@ begin
   if cardinality(ids) < p_limit then
     missing := array(
       select m.id from models m
-      where xai_can_see(m.owner_id, p_owner) and m.state = 'ready'
-        and (dataset_filter is null or m.dataset_id = dataset_filter)
-        and (version_filter is null or m.dataset_version = version_filter)
-        and (p_name is null or m.name = p_name)
-        and (p_framework is null or m.framework = p_framework)
-        and (p_tag is null or m.tags @> array[p_tag])
+      where xai_model_listed(m, p_owner, dataset_filter, version_filter, p_name, p_framework, p_tag)
         and not exists (select 1 from model_metrics mm where mm.model_id = m.id and mm.metric = p_metric)
         and (p_after_value is not null or p_after_created is null or (m.created_at, m.id) < (p_after_created, p_after_id))
       order by m.created_at desc, m.id desc

@@ -91,12 +91,7 @@ create or replace function xai_patch_explanation(p_owner text, p_id uuid, p_patc
 language plpgsql as $$
 declare e explanations;
 begin
-  if p_pending then
-    select * into e from explanations where id = p_id and state = 'pending' and xai_can_see(owner_id, p_owner) for update;
-    if e.id is null then perform xai_raise('upload_cancelled', 'The explanation was removed while its upload was in progress.'); end if;
-  else
-    e := xai_find_explanation(p_owner, p_id, true);
-  end if;
+  perform xai_require_version(p_owner, null, p_id, p_pending);
   update explanations set
     description = case when xai_json_has(p_patch, 'description') then p_patch ->> 'description' else description end,
     tags = case when xai_json_has(p_patch, 'tags') then xai_text_array((p_patch -> 'tags')::jsonb) else tags end,
@@ -104,7 +99,7 @@ begin
     params = case when xai_json_has(p_patch, 'params') then p_patch -> 'params' else params end,
     features = case when xai_json_has(p_patch, 'features') then (p_patch -> 'features')::jsonb else features end,
     updated_at = case when p_pending then updated_at else clock_timestamp() end
-  where id = e.id returning * into e;
+  where id = p_id returning * into e;
   return xai_explanation_json(e);
 end $$;
 

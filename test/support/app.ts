@@ -8,7 +8,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
-import type { TestContext } from 'node:test';
+import { after, before, type TestContext } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import pino from 'pino';
 import postgres from 'postgres';
@@ -157,6 +157,25 @@ export async function startApp(options: StartOptions): Promise<TestApp> {
       await fs.rm(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The app of a describe block: started in its `before`, closed in its `after`. Its tests use it
+ * as if it were the started app (a stand-in that forwards to it once it exists).
+ */
+export function appFor(options: StartOptions): TestApp {
+  let started: TestApp | undefined;
+  before(async () => {
+    started = await startApp(options);
+  });
+  after(() => started?.close());
+  return new Proxy({} as TestApp, {
+    get(_, key) {
+      if (!started) throw new Error('the app starts in before(): use it inside a test or hook');
+      const value = Reflect.get(started, key);
+      return typeof value === 'function' ? value.bind(started) : value;
+    },
+  });
 }
 
 /** The Fastify demo's `build(t)`: a real app for one test, closed when the test ends. */

@@ -43,7 +43,11 @@ export interface UploadOptions {
 
 /** Sends parts to `url` as a streamed multipart request. */
 export function upload(url: string, parts: Part[], options: UploadOptions = {}): Promise<Response> {
-  const form = multipart(parts);
+  return sendForm(url, multipart(parts), options);
+}
+
+/** Sends a multipart body made before (its boundary or size known) to `url`, streamed. */
+export function sendForm(url: string, form: MultipartBody, options: UploadOptions = {}): Promise<Response> {
   return fetch(url, {
     method: options.method ?? 'POST',
     headers: { 'content-type': form.contentType, ...options.headers },
