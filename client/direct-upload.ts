@@ -5,44 +5,16 @@
  * read from the Blob (in Node, a file-backed Blob from fs.openAsBlob) one slice at a time.
  * `resume` continues a session after a crash or a page reload from what the store already holds.
  */
-import type { components } from './schema.ts';
+import type { components, operations } from './schema.ts';
 
 export type UploadSession = components['schemas']['UploadSession'];
 
-export type UploadTarget =
-  | { type: 'dataset-file'; dataset: string; path: string; overwrite?: boolean }
-  | {
-      type: 'model';
-      dataset: string;
-      name: string;
-      /** The dataset version trained on: a number, 'latest' or an alias (default: the latest at upload). */
-      datasetVersion?: number | string;
-      filename: string;
-      /** How many files the version holds (default 1); the others go as model-file targets naming it. */
-      files?: number;
-      framework?: string;
-      metrics?: Record<string, number>;
-      params?: Record<string, unknown>;
-      description?: string;
-      tags?: string[];
-    }
-  | {
-      type: 'explanation';
-      model: string;
-      method: string;
-      /** The dataset version explained (default: the one the model pins). */
-      datasetVersion?: number | string;
-      filename: string;
-      /** How many files the explanation holds (default 1); the others go as explanation-file targets naming it. */
-      files?: number;
-      params?: Record<string, unknown>;
-      summary?: Record<string, unknown>;
-      description?: string;
-      tags?: string[];
-    }
-  /** One more file of a version whose first upload said it holds several (`model`: that session's artifactId). */
-  | { type: 'model-file'; model: string; path: string }
-  | { type: 'explanation-file'; explanation: string; path: string };
+/**
+ * What a direct upload makes: a dataset file, a model version or explanation (its first file), or
+ * one more file of such a version (`model-file` / `explanation-file`, naming the version that the
+ * first session's artifactId gave). As the API's schema says (POST /uploads), generated.
+ */
+export type UploadTarget = operations['openUpload']['requestBody']['content']['application/json']['target'];
 
 /** Targets a single request can also fill (the one-call `upload` sends small files as a form). */
 export type SingleUploadTarget = Exclude<UploadTarget, { type: 'model-file' | 'explanation-file' }>;

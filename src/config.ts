@@ -11,6 +11,8 @@ const GiB = 1024 * MiB;
 /** R2's (and S3's) longest presigned URL lifetime. */
 export const MAX_DOWNLOAD_TTL_SECONDS = 604_800;
 
+/** The configuration, as loadConfig builds it from the environment (its fields say what they mean). */
+export type Config = ReturnType<typeof loadConfig>;
 export type StorageConfig =
   | {
       kind: 's3';
@@ -26,95 +28,14 @@ export type StorageConfig =
       memoryBudgetBytes: number;
     }
   | { kind: 'filesystem'; root: string };
-
+/** `dataDir` undefined: PGlite in memory. */
 export type MetadataConfig =
   | { kind: 'postgres'; url: string }
   | { kind: 'supabase'; url: string; serviceRoleKey: string }
   | { kind: 'pglite'; dataDir: string | undefined };
-
-export interface Limits {
-  datasetFileBytes: number;
-  modelFileBytes: number;
-  explanationFileBytes: number;
-  fieldBytes: number;
-  parts: number;
-}
-
-export interface ApiKey {
-  name: string;
-  role: 'user' | 'admin';
-  /** SHA-256 of the key, as configured (the key itself is never configured). */
-  sha256: Buffer;
-  /** The owner id the key acts as (default `apikey:{name}`). */
-  ownerId: string;
-}
-
-export interface AuthConfig {
-  /** False: no authentication configured; only allowed on a loopback address. */
-  enabled: boolean;
-  /** `{SUPABASE_URL}/auth/v1/.well-known/jwks.json` for asymmetric Supabase signing keys. */
-  jwksUrl: string | undefined;
-  /** `{SUPABASE_URL}/auth/v1`; unchecked when SUPABASE_URL is unset. */
-  issuer: string | undefined;
-  /** Supabase's legacy HS256 JWT secret. */
-  jwtSecret: string | undefined;
-  apiKeys: ApiKey[];
-}
-
-/** Direct uploads (client to the object store in presigned parts) and their verification. */
-export interface DirectUploadSettings {
-  /** Part size offered when the client proposes none (raised so that no file needs over 10,000 parts). */
-  partSizeBytes: number;
-  /** A session not completed within this long is aborted by the reconciler. */
-  sessionTtlSeconds: number;
-  /** Sessions one caller may have taking parts at once (past it 429 too_many_uploads). */
-  maxOpenPerCaller: number;
-  /** Verifications (read-backs) at once in this process. */
-  verifyConcurrency: number;
-  /** A verifier holds its job this long between heartbeats; a crashed one's job is taken over after it. */
-  verifyLeaseSeconds: number;
-}
-
-export interface RateLimits {
-  uploadsPerMinute: number;
-  downloadsPerMinute: number;
-  requestsPerMinute: number;
-}
-
-export interface Config {
-  host: string;
-  port: number;
-  publicUrl: string | undefined;
-  /** Trust X-Forwarded-* (behind Railway's or another proxy). */
-  trustProxy: boolean;
-  /** Browser origins allowed by CORS ('*' for any, without credentials); empty: none. */
-  corsOrigins: string[];
-  logLevel: string;
-  prettyLogs: boolean;
-  shutdownGraceMs: number;
-  dataDir: string;
-  storage: StorageConfig;
-  metadata: MetadataConfig;
-  limits: Limits;
-  uploads: UploadLimits;
-  directUploads: DirectUploadSettings;
-  /** Dataset profiles: columns profiled per file (the rest are counted). */
-  profiles: { maxColumns: number };
-  downloads: { defaultTtlSeconds: number; signingSecret: string | undefined };
-  auth: AuthConfig;
-  rateLimits: RateLimits;
-  /** The reconciler touches only what is older than this. */
-  reconcileOlderThanMs: number;
-  /** Run the reconciler inside the server this often (0: never; use `npm run reconcile`). */
-  reconcileIntervalMs: number;
-  /** `npm run import -- --from s3://…`: the source bucket's endpoint and keys (default: the R2 settings). */
-  importS3: {
-    endpoint?: string | undefined;
-    accessKeyId?: string | undefined;
-    secretAccessKey?: string | undefined;
-    region?: string | undefined;
-  };
-}
+export type Limits = Config['limits'];
+export type AuthConfig = Config['auth'];
+export type DirectUploadSettings = Config['directUploads'];
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -271,7 +192,7 @@ const envSchema = z.object({
 export type Env = z.infer<typeof envSchema>;
 
 /** Validates the environment; throws ConfigError with one line naming the problem. */
-export function loadConfig(environment: NodeJS.ProcessEnv): Config {
+export function loadConfig(environment: NodeJS.ProcessEnv) {
   const parsed = envSchema.safeParse(environment);
   if (!parsed.success) {
     // Issue messages name the variable and the rule, never the value (which may be a secret).
@@ -289,8 +210,11 @@ export function loadConfig(environment: NodeJS.ProcessEnv): Config {
   return {
     host: env.HOST,
     port: env.PORT,
+    /** Origin for links the API serves itself (filesystem storage); default the request's host. */
     publicUrl: env.PUBLIC_URL?.replace(/\/+$/, ''),
+    /** Trust X-Forwarded-* (behind Railway's or another proxy). */
     trustProxy: env.TRUST_PROXY,
+    /** Browser origins allowed by CORS ('*' for any, without credentials); empty: none. */
     corsOrigins: parseCorsOrigins(env.CORS_ORIGINS),
     logLevel: env.LOG_LEVEL,
     prettyLogs: env.LOG_PRETTY === undefined ? env.NODE_ENV === 'development' : ['true', '1'].includes(env.LOG_PRETTY),
@@ -309,24 +233,34 @@ export function loadConfig(environment: NodeJS.ProcessEnv): Config {
       maxConcurrent: env.UPLOAD_CONCURRENCY,
       maxConcurrentPerPrincipal: env.UPLOAD_CONCURRENCY_PER_CALLER,
       idleTimeoutMs: env.UPLOAD_IDLE_TIMEOUT_SECONDS * 1000,
-    },
+    } satisfies UploadLimits,
+    /** Direct uploads (client to the object store in presigned parts) and their verification. */
     directUploads: {
+      /** Part size offered when the client proposes none (raised so that no file needs over 10,000 parts). */
       partSizeBytes: env.DIRECT_UPLOAD_PART_SIZE,
+      /** A session not completed within this long is aborted by the reconciler. */
       sessionTtlSeconds: env.UPLOAD_SESSION_TTL,
+      /** Sessions one caller may have taking parts at once (past it 429 too_many_uploads). */
       maxOpenPerCaller: env.UPLOAD_SESSIONS_PER_CALLER,
+      /** Verifications (read-backs) at once in this process. */
       verifyConcurrency: env.VERIFY_CONCURRENCY,
+      /** A verifier holds its job this long between heartbeats; a crashed one's job is taken over after it. */
       verifyLeaseSeconds: env.VERIFY_LEASE_SECONDS,
     },
+    /** Dataset profiles: columns profiled per file (the rest are counted). */
     profiles: { maxColumns: env.PROFILE_MAX_COLUMNS },
     downloads: { defaultTtlSeconds: env.DOWNLOAD_URL_TTL_SECONDS, signingSecret: env.DOWNLOAD_SIGNING_SECRET },
     auth,
+    /** The reconciler touches only what is older than this. */
     reconcileOlderThanMs: env.RECONCILE_OLDER_THAN_MINUTES * 60_000,
+    /** `npm run import -- --from s3://…`: the source bucket's endpoint and keys (default: the R2 settings). */
     importS3: {
       endpoint: env.IMPORT_S3_ENDPOINT,
       accessKeyId: env.IMPORT_S3_ACCESS_KEY_ID,
       secretAccessKey: env.IMPORT_S3_SECRET_ACCESS_KEY,
       region: env.IMPORT_S3_REGION,
     },
+    /** Run the reconciler inside the server this often (0: never; use `npm run reconcile`). */
     reconcileIntervalMs: env.RECONCILE_INTERVAL_MINUTES * 60_000,
     rateLimits: {
       uploadsPerMinute: env.RATE_LIMIT_UPLOADS_PER_MINUTE,
@@ -370,8 +304,11 @@ export function isLoopback(host: string): boolean {
 
 const API_KEY_ENTRY = /^([a-z0-9][a-z0-9_-]{0,62}):(user|admin):([0-9a-fA-F]{64})(?::([A-Za-z0-9_.:@-]{1,128}))?$/;
 
-/** API_KEYS: entries `name:role:sha256hex[:ownerId]`, separated by commas or whitespace. */
-function parseApiKeys(raw: string | undefined): ApiKey[] {
+/**
+ * API_KEYS: entries `name:role:sha256hex[:ownerId]`, separated by commas or whitespace. A key is
+ * configured by its SHA-256, never itself; it acts as `ownerId` (default `apikey:{name}`).
+ */
+function parseApiKeys(raw: string | undefined) {
   if (!raw) return [];
   const keys = raw
     .split(/[\s,]+/)
@@ -392,13 +329,17 @@ function parseApiKeys(raw: string | undefined): ApiKey[] {
   return keys;
 }
 
-function authConfig(env: Env): AuthConfig {
+function authConfig(env: Env) {
   const supabaseUrl = env.SUPABASE_URL?.replace(/\/+$/, '');
   const apiKeys = parseApiKeys(env.API_KEYS);
   return {
+    /** False: no authentication configured; only allowed on a loopback address. */
     enabled: Boolean(supabaseUrl || env.SUPABASE_JWT_SECRET || apiKeys.length > 0),
+    /** For asymmetric Supabase signing keys. */
     jwksUrl: supabaseUrl ? `${supabaseUrl}/auth/v1/.well-known/jwks.json` : undefined,
+    /** Unchecked when SUPABASE_URL is unset. */
     issuer: supabaseUrl ? `${supabaseUrl}/auth/v1` : undefined,
+    /** Supabase's legacy HS256 JWT secret. */
     jwtSecret: env.SUPABASE_JWT_SECRET,
     apiKeys,
   };

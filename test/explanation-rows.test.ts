@@ -332,8 +332,7 @@ describe('rows of a file sent by direct upload', () => {
 
 describe('rows belong to their owner', () => {
   test("another owner's explanation rows are 404", async (t) => {
-    const { app, alice, bob } = await buildForTwoUsers(t);
-    const as = (who: { key: string }) => ({ 'x-api-key': who.key });
+    const { app, alice, bob, as } = await buildForTwoUsers(t);
     const { explanation } = await ownedExplanation(app, alice, { data: 'a\n1\n2\n', shap: 'a\n1\n-1\n' });
     const get = (who: { key: string }, path: string) => fetch(`${app.baseUrl}${path}`, { headers: as(who) });
     const mine = await json<RowAnswer>(await get(alice, `/explanations/${explanation.id}/rows/1?withData=true`));

@@ -471,8 +471,7 @@ importancesSuite('s3-postgres');
 
 describe('importances belong to their owner', () => {
   test("another owner's explanation and model importances are 404", async (t) => {
-    const { app, alice, bob } = await buildForTwoUsers(t);
-    const as = (who: { key: string }) => ({ 'x-api-key': who.key });
+    const { app, alice, bob, as } = await buildForTwoUsers(t);
     const { explanation } = await ownedExplanation(app, alice, { data: 'a\n1\n', shap: 'f\n1\n-1\n' });
     const get = (who: { key: string }, path: string) => fetch(`${app.baseUrl}${path}`, { headers: as(who) });
     assert.equal((await get(alice, `/explanations/${explanation.id}/importances`)).status, 200);

@@ -364,8 +364,7 @@ lineageSuite('s3-postgres');
 
 describe('lineage routes belong to their owner', () => {
   test("another owner's dataset versions, lineage and aliases are 404 on every route", async (t) => {
-    const { app, alice, bob } = await buildForTwoUsers(t);
-    const as = (who: { key: string }) => ({ 'x-api-key': who.key });
+    const { app, alice, bob, as } = await buildForTwoUsers(t);
     const created = await upload(`${app.baseUrl}/datasets`, [field('name', 'private'), file('a.csv', bufferFile('a\n1\n'))], {
       headers: as(alice),
     });

@@ -50,6 +50,9 @@ export function storageContract(name: string, setup: () => Promise<StorageFixtur
     after(() => fixture?.close());
     // As the HTTP layer does: a relative link is on the API's origin, an absolute one is the store's.
     const linkOf = (url: string) => (url.startsWith('/') ? `${fixture.baseUrl}${url}` : url);
+    /** A download link to `key` as `filename`, fetchable from here. */
+    const linkTo = async (key: string, filename: string, contentType: string, expiresInSeconds = 60) =>
+      linkOf(await fixture.storage.downloadUrl(key, { expiresInSeconds, filename, contentType }));
 
     test('put, head and a download URL that returns the same bytes as an attachment', async () => {
       run += 1;
@@ -59,12 +62,8 @@ export function storageContract(name: string, setup: () => Promise<StorageFixtur
       assert.ok(etag.length > 0);
       const head = await fixture.storage.head(key);
       assert.equal(head?.size, file.size);
-      const url = await fixture.storage.downloadUrl(key, {
-        expiresInSeconds: 60,
-        filename: 'train data ü.csv',
-        contentType: 'text/csv',
-      });
-      const response = await fetch(linkOf(url));
+      const url = await linkTo(key, 'train data ü.csv', 'text/csv');
+      const response = await fetch(url);
       assert.equal(response.status, 200);
       assert.equal(response.headers.get('content-type')?.split(';')[0], 'text/csv');
       const disposition = parseDisposition(response.headers.get('content-disposition') ?? '');
@@ -72,7 +71,7 @@ export function storageContract(name: string, setup: () => Promise<StorageFixtur
       assert.equal(disposition.parameters.filename, 'train data ü.csv');
       assert.equal((await digestResponse(response)).sha256, file.sha256);
 
-      const ranged = await fetch(linkOf(url), { headers: { range: 'bytes=0-12' } });
+      const ranged = await fetch(url, { headers: { range: 'bytes=0-12' } });
       assert.equal(ranged.status, 206);
       assert.equal(await ranged.text(), 'TransactionID');
     });
@@ -83,12 +82,8 @@ export function storageContract(name: string, setup: () => Promise<StorageFixtur
       const file = patternFile(64 * MiB, 'contract-64');
       await fixture.storage.put(key, file.stream(), { contentType: 'application/vnd.apache.parquet' });
       assert.equal((await fixture.storage.head(key))?.size, 64 * MiB);
-      const url = await fixture.storage.downloadUrl(key, {
-        expiresInSeconds: 60,
-        filename: 'big.parquet',
-        contentType: 'application/vnd.apache.parquet',
-      });
-      const response = await fetch(linkOf(url));
+      const url = await linkTo(key, 'big.parquet', 'application/vnd.apache.parquet');
+      const response = await fetch(url);
       assert.equal(response.status, 200);
       assert.deepEqual(await digestResponse(response), { sha256: file.sha256, size: 64 * MiB });
       await fixture.storage.delete(key);
@@ -98,13 +93,9 @@ export function storageContract(name: string, setup: () => Promise<StorageFixtur
       run += 1;
       const key = `${prefix()}expiring.csv`;
       await fixture.storage.put(key, bufferFile('a,b\n').stream(), { contentType: 'text/csv' });
-      const url = await fixture.storage.downloadUrl(key, {
-        expiresInSeconds: 1,
-        filename: 'expiring.csv',
-        contentType: 'text/csv',
-      });
+      const url = await linkTo(key, 'expiring.csv', 'text/csv', 1);
       await new Promise((resolve) => setTimeout(resolve, 2100));
-      const response = await fetch(linkOf(url));
+      const response = await fetch(url);
       assert.equal(response.status, 403);
       await response.arrayBuffer();
     });

@@ -53,11 +53,9 @@ create or replace function xai_find_model(p_owner text, p_id uuid, p_lock boolea
 language plpgsql as $$
 declare m models;
 begin
-  if p_lock then select * into m from models where id = p_id and xai_can_see(owner_id, p_owner) for update;
-  else select * into m from models where id = p_id and xai_can_see(owner_id, p_owner); end if;
-  if m.id is null or m.state <> 'ready' then
-    perform xai_raise('model_not_found', format('No model %s.', p_id));
-  end if;
+  if p_lock then perform xai_require_version(p_owner, p_id, null, false); end if;
+  select * into m from models where id = p_id and xai_can_see(owner_id, p_owner) and state = 'ready';
+  if not found then perform xai_raise('model_not_found', format('No model %s.', p_id)); end if;
   return m;
 end $$;
 

@@ -43,11 +43,9 @@ create or replace function xai_find_explanation(p_owner text, p_id uuid, p_lock 
 language plpgsql as $$
 declare e explanations;
 begin
-  if p_lock then select * into e from explanations where id = p_id and xai_can_see(owner_id, p_owner) for update;
-  else select * into e from explanations where id = p_id and xai_can_see(owner_id, p_owner); end if;
-  if e.id is null or e.state <> 'ready' then
-    perform xai_raise('explanation_not_found', format('No explanation %s.', p_id));
-  end if;
+  if p_lock then perform xai_require_version(p_owner, null, p_id, false); end if;
+  select * into e from explanations where id = p_id and xai_can_see(owner_id, p_owner) and state = 'ready';
+  if not found then perform xai_raise('explanation_not_found', format('No explanation %s.', p_id)); end if;
   return e;
 end $$;
 

@@ -190,5 +190,7 @@ export async function buildForTwoUsers(t: TestContext, env: Record<string, strin
   const alice = apiKey('alice', 'user');
   const bob = apiKey('bob', 'user');
   const app = await build(t, { backend: 'embedded', env: { API_KEYS: `${alice.entry},${bob.entry}`, ...env } });
-  return { app, alice, bob };
+  /** The headers that make a request one of theirs. */
+  const as = (who: { key: string }) => ({ 'x-api-key': who.key });
+  return { app, alice, bob, as };
 }
