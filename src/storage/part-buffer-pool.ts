@@ -112,8 +112,9 @@ export class PartBufferPool {
       () => {
         this.#idle = undefined;
         const cutoff = performance.now() - this.#idleMs;
-        while (this.#free.length > 0 && (this.#free[0] as { since: number }).since <= cutoff) {
-          this.#drop((this.#free.shift() as { buffer: Buffer }).buffer);
+        for (let free = this.#free[0]; free && free.since <= cutoff; free = this.#free[0]) {
+          this.#free.shift();
+          this.#drop(free.buffer);
         }
         this.#dropIdleLater();
       },
@@ -124,7 +125,10 @@ export class PartBufferPool {
 
   /** The budget grew, or shrank: allocate for waiters, or drop idle buffers beyond it. */
   resize(): void {
-    while (this.#allocated > this.count && this.#free.length > 0) this.#drop((this.#free.pop() as { buffer: Buffer }).buffer);
+    for (let free = this.#free.at(-1); free && this.#allocated > this.count; free = this.#free.at(-1)) {
+      this.#free.pop();
+      this.#drop(free.buffer);
+    }
     while (this.#waiting.length > 0 && this.#allocated < this.count) {
       (this.#waiting.shift() as { resolve(buffer: Buffer): void }).resolve(this.#allocate());
     }
