@@ -73,6 +73,11 @@ export const settingDocs: Record<keyof Env, SettingDoc> = {
     default: '—',
     meaning: "metadata in this Postgres (e.g. Supabase's connection string); migrations applied at start",
   },
+  DATABASE_PREPARED_STATEMENTS: {
+    default: '`auto`',
+    meaning:
+      '`auto`: prepared statements (one round trip a query instead of two) except on port 6543, Supabase’s transaction pooler, which cannot keep them; `false` for another pooler in transaction mode',
+  },
   SUPABASE_URL: {
     default: '—',
     meaning: 'the Supabase project: JWT issuer and JWKS; with the service key, metadata through its API',
@@ -135,7 +140,7 @@ export const deployDocs: Partial<Record<keyof Env, DeployDoc>> = {
   DATABASE_URL: {
     need: 'choose',
     where:
-      'Supabase → *Connect* → *Session pooler* (port 5432, IPv4): migrations apply at start. The transaction pooler (port 6543) works too (no prepared statements are used); the direct connection needs outbound IPv6 (or Supabase’s IPv4 add-on)',
+      'Supabase → *Connect* → *Session pooler* (port 5432, IPv4): migrations apply at start. The transaction pooler (port 6543) works too (prepared statements are then off); the direct connection needs outbound IPv6 (or Supabase’s IPv4 add-on)',
   },
   SUPABASE_SERVICE_ROLE_KEY: {
     need: 'choose',

@@ -55,6 +55,22 @@ test('metadata: DATABASE_URL, else Supabase, else PGlite', () => {
   assert.doesNotMatch(JSON.stringify(describeBackends(both)), /u:p@/);
 });
 
+test('prepared statements: on, but off on Supabase’s transaction pooler (6543) unless set', () => {
+  const prepared = (env: Record<string, string>) => {
+    const { metadata } = loadConfig(env);
+    assert.equal(metadata.kind, 'postgres');
+    return metadata.kind === 'postgres' && metadata.preparedStatements;
+  };
+  const session = 'postgres://u:p@aws-0-eu-central-1.pooler.supabase.com:5432/postgres';
+  const transaction = 'postgres://u:p@aws-0-eu-central-1.pooler.supabase.com:6543/postgres';
+  assert.equal(prepared({ DATABASE_URL: session }), true);
+  assert.equal(prepared({ DATABASE_URL: 'postgres://u:p@db/x' }), true);
+  assert.equal(prepared({ DATABASE_URL: transaction }), false);
+  assert.equal(prepared({ DATABASE_URL: transaction, DATABASE_PREPARED_STATEMENTS: 'true' }), true);
+  assert.equal(prepared({ DATABASE_URL: session, DATABASE_PREPARED_STATEMENTS: 'false' }), false);
+  assert.match(configError({ DATABASE_URL: session, DATABASE_PREPARED_STATEMENTS: 'sometimes' }), /DATABASE_PREPARED_STATEMENTS/);
+});
+
 test('bad values name the variable and never echo the value', () => {
   assert.match(configError({ R2_ENDPOINT_URL: 'not-a-url' }), /R2_ENDPOINT_URL/);
   assert.match(configError({ PORT: 'eighty' }), /PORT/);

@@ -6,9 +6,15 @@ import { createTestDatabase, postgresSkipReason } from './support/postgres.ts';
 if (postgresSkipReason) {
   describe('metadata contract: Postgres server', { skip: postgresSkipReason }, () => {});
 } else {
-  metadataContract('Postgres server', async () => {
+  // Both ways the API talks to a server: prepared statements (a direct connection, a session
+  // pooler) and none (Supabase's transaction pooler, DATABASE_PREPARED_STATEMENTS).
+  for (const prepare of [true, false]) registerContract(prepare);
+}
+
+function registerContract(prepare: boolean): void {
+  metadataContract(`Postgres server, ${prepare ? 'prepared statements' : 'no prepared statements'}`, async () => {
     const database = await createTestDatabase();
-    const caller = new PostgresCaller(database.url);
+    const caller = new PostgresCaller(database.url, { prepare });
     await caller.migrate();
     // Applying the migrations again changes nothing (they are recorded).
     if ((await caller.migrate()).length !== 0) throw new Error('migrations were applied twice');

@@ -11,7 +11,7 @@ export async function createMetadataCaller(metadata: MetadataConfig, log: Logger
   switch (metadata.kind) {
     case 'postgres': {
       const { PostgresCaller } = await import('./postgres-caller.ts');
-      const caller = new PostgresCaller(metadata.url);
+      const caller = new PostgresCaller(metadata.url, { prepare: metadata.preparedStatements });
       try {
         await caller.check();
       } catch (error) {

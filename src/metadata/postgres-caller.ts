@@ -28,11 +28,16 @@ export class PostgresCaller implements SqlFunctionCaller {
    */
   readonly #reads: CoalescedReads;
 
-  constructor(url: string, options: { max?: number } = {}) {
+  /**
+   * \`prepare\`: named prepared statements, kept per connection (one round trip a call; without
+   * them postgres.js describes every parameterized statement first, a second round trip). Off
+   * unless asked: Supabase's transaction pooler (port 6543) cannot keep them; the configuration
+   * turns them on where they can be kept (DATABASE_PREPARED_STATEMENTS).
+   */
+  constructor(url: string, options: { max?: number; prepare?: boolean } = {}) {
     this.#sql = postgres(url, {
       max: options.max ?? 10,
-      // Supabase's transaction pooler (port 6543) does not support prepared statements.
-      prepare: false,
+      prepare: options.prepare ?? false,
       connect_timeout: 10,
       idle_timeout: 60,
       onnotice: () => {},

@@ -93,7 +93,8 @@ export async function startApp(options: StartOptions): Promise<TestApp> {
       ...(env.UPLOAD_QUEUE_SIZE ? { queueSize: Number(env.UPLOAD_QUEUE_SIZE) } : {}),
       ...(env.UPLOAD_MEMORY_BUDGET_BYTES ? { memoryBudgetBytes: Number(env.UPLOAD_MEMORY_BUDGET_BYTES) } : {}),
     });
-    const pg = new PostgresCaller(database.url, { max: 10 });
+    // Prepared statements, as the API's configuration has them for a Postgres server.
+    const pg = new PostgresCaller(database.url, { max: 10, prepare: true });
     await pg.migrate();
     caller = pg;
     const raw = postgres(database.url, { max: 2, onnotice: () => {} });
