@@ -29,4 +29,4 @@ EXPOSE 3000
 # node directly (not npm) so SIGTERM reaches the server and its graceful shutdown.
 # A 2 MiB young generation: uploads' transient socket buffers are collected early (peak RSS of a
 # 1 GiB upload 239 -> 184 MiB, throughput not lower; bench/README.md).
-CMD ["node", "--max-semi-space-size=2", "--expose-gc", "dist/routes/main.js"]
+CMD ["node", "--max-semi-space-size=2", "--expose-gc", "dist/routes/server.js"]

@@ -23,11 +23,3 @@ export function migrationsFolder(): string {
 export function sqlFunctionsFolder(): string {
   return path.join(projectRoot(), 'supabase', 'sql');
 }
-
-/**
- * V8's compile cache for this project's modules (routes/main.ts): beside the embedded database's
- * template, so the Docker image carries both from its build.
- */
-export function compileCacheFolder(): string {
-  return path.join(projectRoot(), 'node_modules', '.cache', 'xai-artifact-api', 'compile');
-}

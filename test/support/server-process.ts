@@ -1,4 +1,4 @@
-/** The real server process (`node routes/main.ts`), as npm start and the Docker image run it. */
+/** The real server process (`node routes/server.ts`), as npm start and the Docker image run it. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
@@ -16,7 +16,7 @@ export interface ServerProcess {
 /** With `t`, the process is killed when the test ends (whatever it did). */
 export function startServerProcess(env: Record<string, string>, t?: TestContext): ServerProcess {
   let output = '';
-  const child = spawn(process.execPath, [path.join(projectRoot(), 'routes/main.ts')], {
+  const child = spawn(process.execPath, [path.join(projectRoot(), 'routes/server.ts')], {
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
