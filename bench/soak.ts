@@ -1,8 +1,9 @@
 /**
  * `BENCH_ONLY=soak`: ten minutes of mixed load (`BENCH_SOAK_SECONDS`, 600) against an API process
- * of its own on Postgres + the S3 test server (#33): proxied uploads of 1–64 MiB (most deleted
- * again), listings, download links, previews, deletes, and direct uploads of 8–40 MiB of which
- * one in four is abandoned after its first part, as a client that vanished. Measured: answers
+ * of its own on Postgres + the S3 test server (#33): proxied uploads of 1–64 MiB and direct
+ * uploads of 8–40 MiB, each into a dataset of its own, most deleted again with their dataset,
+ * listings, download links, previews, deletes, and direct uploads abandoned after their first
+ * part (one in four), as a client that vanished. Measured: answers
  * of 500 or more (target none), the API's RSS growth from minute 2 to the end (target ≤ 16 MiB),
  * and, once the load stopped and the abandoned sessions expired, what the reconciler's dry run
  * finds (target: no object without its row, no row without its object).
@@ -99,7 +100,11 @@ export async function benchSoak(context: {
   const seed = ((await (await fetch(`${base}/datasets/soak`)).json()) as { files: Array<{ id: string }> }).files[0]?.id;
   if (!seed) throw new Error('soak: no seed file');
 
-  const kept: string[] = [];
+  // Uploaded files left for the links and deletes, by dataset. Each upload goes into a dataset of
+  // its own, and a delete removes that whole dataset: deleting a file only makes a new version
+  // without it (the versions before still hold its object), so file deletes free no disk, and
+  // ten minutes of uploads kept filled it (~50 GB). A dataset's deletion removes its objects.
+  const kept: Array<{ dataset: string; id: string }> = [];
   let serial = 0;
   const deadline = Date.now() + seconds * 1000;
   const samples: Array<{ at: number; rss: number }> = [];
@@ -108,19 +113,26 @@ export async function benchSoak(context: {
     void readRssMiB(api.pid).then((rss) => samples.push({ at: (Date.now() - started) / 1000, rss }));
   }, 5000);
 
+  /** Most uploads go again with their dataset (the disk is bounded); a few stay for links and deletes. */
+  const keepOrDelete = async (next: () => number, dataset: string, stored: unknown, path: string) => {
+    const file = (stored as { files?: Array<{ id: string; path: string }> } | undefined)?.files?.find(
+      (entry) => entry.path === path,
+    );
+    if (file && next() >= 0.8) kept.push({ dataset, id: file.id });
+    else await note('delete', await fetch(`${base}/datasets/${dataset}`, { method: 'DELETE' }));
+  };
   const proxied = async (next: () => number) => {
     const size = Math.floor(1 + next() * 63) * MiB;
-    const path = `up/${serial++}.gz`;
-    const form = multipart([{ name: 'file', filename: path, file: patternFile(size) }]);
-    const response = await sendForm(`${base}/datasets/soak/files`, form);
+    const dataset = `soak-up-${serial++}`;
+    const path = 'up.gz';
+    const form = multipart([
+      { name: 'name', value: dataset },
+      { name: 'file', filename: path, file: patternFile(size) },
+    ]);
+    const response = await sendForm(`${base}/datasets`, form);
     await note('upload', response.clone());
     if (response.status !== 201) return;
-    const stored = (await response.json()) as { files?: Array<{ id: string; path: string }> };
-    const file = stored.files?.find((entry) => entry.path === path);
-    if (!file) return;
-    // Most go again (the disk is bounded); a few stay for the links and deletes.
-    if (next() < 0.8) await note('delete', await fetch(`${base}/datasets/soak/files/${file.id}`, { method: 'DELETE' }));
-    else kept.push(file.id);
+    await keepOrDelete(next, dataset, await response.json(), path);
   };
   const direct = async (next: () => number) => {
     const size = Math.floor(8 + next() * 32) * MiB;
@@ -142,15 +154,17 @@ export async function benchSoak(context: {
       await fetch(url, { method: 'PUT', body: bytes.subarray(0, 8 * MiB), headers: part.headers ?? {} }).catch(() => undefined);
       return;
     }
+    const dataset = `soak-direct-${serial}`;
+    const form = new FormData();
+    form.append('name', dataset);
+    const made = await fetch(`${base}/datasets`, { method: 'POST', body: form });
+    await note('create', made.clone());
+    if (made.status !== 201) return;
     try {
-      const session = await client.uploadDirect(new Blob([bytes]), { type: 'dataset-file', dataset: 'soak', path });
+      const session = await client.uploadDirect(new Blob([bytes]), { type: 'dataset-file', dataset, path });
       counts.requests += 1;
       counts.byKind['direct ready'] = (counts.byKind['direct ready'] ?? 0) + 1;
-      // As the proxied ones: most go again (10 minutes of them kept came to ~12 GB of disk).
-      const files = (session.result as { files?: Array<{ id: string; path: string }> } | undefined)?.files;
-      const file = files?.find((entry) => entry.path === path);
-      if (file && next() < 0.8) await note('delete', await fetch(`${base}/datasets/soak/files/${file.id}`, { method: 'DELETE' }));
-      else if (file) kept.push(file.id);
+      await keepOrDelete(next, dataset, session.result, path);
     } catch (error) {
       const status = (error as { status?: number }).status ?? 0;
       counts.requests += 1;
@@ -185,13 +199,13 @@ export async function benchSoak(context: {
         await note('list', await fetch(`${base}/datasets?limit=20`));
         await note('list', await fetch(`${base}/datasets/soak/versions?limit=20`));
       } else if (pick < 0.65) {
-        const id = kept[Math.floor(next() * kept.length)] ?? seed;
-        await note('link', await fetch(`${base}/datasets/soak/files/${id}/download`));
+        const file = kept[Math.floor(next() * kept.length)] ?? { dataset: 'soak', id: seed };
+        await note('link', await fetch(`${base}/datasets/${file.dataset}/files/${file.id}/download`));
       } else if (pick < 0.8) await note('preview', await fetch(`${base}/datasets/soak/files/${seed}/preview?rows=20`));
       else if (pick < 0.9) await direct(next);
       else {
-        const id = kept.pop();
-        if (id) await note('delete', await fetch(`${base}/datasets/soak/files/${id}`, { method: 'DELETE' }));
+        const file = kept.pop();
+        if (file) await note('delete', await fetch(`${base}/datasets/${file.dataset}`, { method: 'DELETE' }));
         else await note('get', await fetch(`${base}/datasets/soak`));
       }
     }
