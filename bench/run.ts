@@ -304,7 +304,9 @@ async function main() {
   };
   // The API runs with the flags `npm start` and the Docker image use; BENCH_API_FLAGS overrides
   // them ('' for Node's defaults), to compare.
-  const apiFlags = (process.env.BENCH_API_FLAGS ?? '--max-semi-space-size=2 --heap-growing-percent=30 --expose-gc').split(' ').filter(Boolean);
+  const apiFlags = (process.env.BENCH_API_FLAGS ?? '--max-semi-space-size=2 --heap-growing-percent=30 --expose-gc')
+    .split(' ')
+    .filter(Boolean);
   const startApi = async (env: Record<string, string> = apiEnv, script = 'dist/routes/server.js') => {
     const api = spawnNode(script, env, apiFlags);
     const base = (await firstMatch(api.lines, /Server listening at (http:\/\/127\.0\.0\.1:\d+)/))[1] as string;
