@@ -381,10 +381,10 @@ function storageConfig(env: Env, dataDir: string): StorageConfig {
 /**
  * Prepared statements save a round trip and a socket write per query (postgres.js otherwise
  * asks the server for a statement's parameter types before every call): GET /datasets served
- * ~19 % more with them. \`auto\` turns them off only on port 6543, Supabase's transaction pooler,
+ * ~19 % more with them. `auto` turns them off only on port 6543, Supabase's transaction pooler,
  * which shares server connections between clients and so cannot keep a client's statements;
  * its session pooler (5432), a direct connection and PgBouncer in session mode keep them.
- * Another pooler in transaction mode needs \`false\`.
+ * Another pooler in transaction mode needs `false`.
  */
 function preparedStatements(env: Env, url: string): boolean {
   const setting = env.DATABASE_PREPARED_STATEMENTS;

@@ -68,7 +68,7 @@ const TEMPLATE_LAYOUT = 'one database: template0 and template1 dropped';
 
 /**
  * initdb leaves three databases (template0, template1, postgres), ~300 files each; the API uses
- * only \`postgres\` and never creates a database. Dropping the two templates leaves 455 files of
+ * only `postgres` and never creates a database. Dropping the two templates leaves 455 files of
  * 1,055, and a first start copies them in ~0.4 s instead of ~1.1 s (files are what a copy costs
  * here, ~0.8 ms each, not bytes).
  */

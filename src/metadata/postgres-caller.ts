@@ -29,7 +29,7 @@ export class PostgresCaller implements SqlFunctionCaller {
   readonly #reads: CoalescedReads;
 
   /**
-   * \`prepare\`: named prepared statements, kept per connection (one round trip a call; without
+   * `prepare`: named prepared statements, kept per connection (one round trip a call; without
    * them postgres.js describes every parameterized statement first, a second round trip). Off
    * unless asked: Supabase's transaction pooler (port 6543) cannot keep them; the configuration
    * turns them on where they can be kept (DATABASE_PREPARED_STATEMENTS).
