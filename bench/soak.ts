@@ -10,8 +10,10 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import postgres from 'postgres';
 import { createArtifactClient } from '../client/index.ts';
+import { createS3Client } from '../src/storage/s3-client.ts';
 import { patternFile } from '../test/support/data.ts';
 import { multipart, sendForm } from '../test/support/multipart.ts';
 
@@ -58,9 +60,23 @@ export async function benchSoak(context: {
   const admin = postgres(context.adminUrl, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database ${name}`);
   const databaseUrl = Object.assign(new URL(context.adminUrl), { pathname: `/${name}` }).toString();
+  // A bucket of its own too: the reconciler's check compares this database's rows with the
+  // bucket's objects, and the sections before leave objects whose rows are in another database
+  // (a full run's soak counted those 139 as orphans).
+  const bucket = `xai-soak-${process.pid}`;
+  const s3 = createS3Client({
+    endpoint: context.apiEnv.R2_ENDPOINT_URL as string,
+    region: 'auto',
+    forcePathStyle: true,
+    accessKeyId: context.apiEnv.R2_ACCESS_KEY_ID as string,
+    secretAccessKey: context.apiEnv.R2_SECRET_ACCESS_KEY as string,
+  });
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  s3.destroy();
   const api = await context.startApi({
     ...context.apiEnv,
     DATABASE_URL: databaseUrl,
+    R2_BUCKET_NAME: bucket,
     // Abandoned direct uploads expire within the soak, so the reconciler can account for them.
     UPLOAD_SESSION_TTL: String(ttlSeconds),
     // Abandoned sessions count against their caller until they expire: room for them and the rest.
