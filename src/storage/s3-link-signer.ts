@@ -4,9 +4,8 @@
  * under link traffic); a link is a few HMACs over a URL that only the key and the response
  * headers change. Download links (sign) follow SigV4's query signing here, by hand: through the
  * SDK's SignatureV4 a link cost 86 µs, so a dataset version's manifest of 1,000 files spent 86
- * ms signing; by hand 27 µs, of which 10 µs were `createHmac` alone (OpenSSL 3 fetches the MAC
- * anew for each one), so the last HMAC is RFC 2104's construction over the day's key with
- * one-shot SHA-256s: 8 µs a link. Part links (signPart, a few per upload) keep the SDK's signer.
+ * ms signing; by hand 27 µs, of which 10 µs were `createHmac` alone, so the last HMAC uses the
+ * day's key prepared once (hmac-sha256.ts): 8 µs a link. Part links (signPart, a few per upload) keep the SDK's signer.
  * The URLs produced are byte for byte the ones getSignedUrl produces (a test compares them); the
  * signing key and its pads are cached per day.
  */
@@ -15,6 +14,7 @@ import { formatUrl } from '@aws-sdk/core/util';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { ChecksumConstructor, HashConstructor } from '@smithy/types';
 import { attachmentDisposition } from './content-disposition.ts';
+import { type HmacSha256Key, hmacSha256, hmacSha256Key } from './hmac-sha256.ts';
 
 export interface LinkSignerConfig {
   endpoint: string;
@@ -39,7 +39,7 @@ export class S3LinkSigner {
   readonly #accessKeyId: string;
   readonly #secretAccessKey: string;
   /** The day's signing key, by its yyyymmdd, as HMAC's inner and outer pads. */
-  #signingKey: { day: string; key: HmacKey } | undefined;
+  #signingKey: { day: string; key: HmacSha256Key } | undefined;
   readonly #protocol: string;
   readonly #hostname: string;
   readonly #port: number | undefined;
@@ -97,18 +97,18 @@ export class S3LinkSigner {
     const canonicalQuery = pairs.join('&');
     const canonicalRequest = `GET\n${path}\n${canonicalQuery}\nhost:${this.#host()}\n\nhost\nUNSIGNED-PAYLOAD`;
     const stringToSign = `AWS4-HMAC-SHA256\n${stamp}\n${scope}\n${hash('sha256', canonicalRequest)}`;
-    const signature = hmacSha256Hex(this.#keyFor(day), stringToSign);
+    const signature = hmacSha256(this.#keyFor(day), stringToSign).toString('hex');
     // The URL's query is the canonical one with X-Amz-Signature in its sorted place (after X-Amz-Expires).
     pairs.splice(5, 0, `X-Amz-Signature=${signature}`);
     return `${this.#protocol}//${this.#host()}${path}?${pairs.join('&')}`;
   }
 
   /** HMAC chain of SigV4: secret → day → region → service → aws4_request, once a day. */
-  #keyFor(day: string): HmacKey {
+  #keyFor(day: string): HmacSha256Key {
     if (this.#signingKey?.day === day) return this.#signingKey.key;
     let key = createHmac('sha256', `AWS4${this.#secretAccessKey}`).update(day).digest();
     for (const part of [this.#region, 's3', 'aws4_request']) key = createHmac('sha256', key).update(part).digest();
-    const prepared = hmacKey(key);
+    const prepared = hmacSha256Key(key);
     this.#signingKey = { day, key: prepared };
     return prepared;
   }
@@ -166,29 +166,6 @@ export class S3LinkSigner {
       path: this.#path(key),
     };
   }
-}
-
-/** A 32-byte HMAC-SHA256 key as its two pads (RFC 2104): the key XOR 0x36 and XOR 0x5c, one block each. */
-export interface HmacKey {
-  inner: Buffer;
-  outer: Buffer;
-}
-
-export function hmacKey(key: Buffer): HmacKey {
-  // A key longer than a block would be hashed first; the signing key is always a 32-byte digest.
-  if (key.length > 64) throw new RangeError('hmacKey: keys longer than 64 bytes are not supported');
-  const pad = (byte: number) => {
-    const block = Buffer.alloc(64, byte);
-    for (let i = 0; i < key.length; i++) block[i] = (key[i] as number) ^ byte;
-    return block;
-  };
-  return { inner: pad(0x36), outer: pad(0x5c) };
-}
-
-/** HMAC-SHA256(key, text) = H(outer ‖ H(inner ‖ text)); equal to createHmac's (a test compares). */
-export function hmacSha256Hex(key: HmacKey, text: string): string {
-  const innerDigest = hash('sha256', Buffer.concat([key.inner, Buffer.from(text)]), 'buffer');
-  return hash('sha256', Buffer.concat([key.outer, innerDigest]), 'hex');
 }
 
 /** RFC 3986 escaping of one key segment, as the SDK's serializer does it. */
