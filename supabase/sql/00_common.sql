@@ -12,6 +12,16 @@ end $$;
 create or replace function xai_ts(p timestamptz) returns text
 language sql stable as $$ select to_char(p at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') $$;
 
+-- A record with one more field whose value is already JSON text: {...record, name: value}, as
+-- json. A dataset's or version's record with its 1,000 files took the database 20 ms built as one
+-- jsonb (the files aggregated into jsonb, merged with ||, aggregated again, printed); with the
+-- files aggregated as json and spliced into the record's text, 6 ms. The record is a small object.
+create or replace function xai_json_with_field(p_record jsonb, p_name text, p_value json) returns json
+language sql immutable as $$
+  select (left(p_record::text, -1) || case when p_record = '{}'::jsonb then '' else ', ' end
+          || to_json(p_name)::text || ': ' || coalesce(p_value::text, 'null') || '}')::json
+$$;
+
 create or replace function xai_text_array(p jsonb) returns text[]
 language sql immutable as $$
   select coalesce(array(select jsonb_array_elements_text(coalesce(p, '[]'::jsonb))), '{}')

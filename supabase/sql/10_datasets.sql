@@ -49,30 +49,36 @@ create or replace function xai_dataset_record(
     'digest', p_digest)
 $$;
 
--- The records of the datasets p_ids, in that order, counted in one pass (with their current
--- files when p_with_files): what a list answers, and, for one id, what a get answers.
+-- The records of the datasets p_ids, in that order, counted in one pass: what a list answers.
 -- plpgsql with one generic plan kept per connection: as a SQL function its body was planned
 -- again for every statement, and planning this join cost more than running it (pgbench, 10
 -- clients: 1,000 calls/s, 2,500 with the plan kept). The same holds for xai_model_records and
 -- xai_explanation_records.
-create or replace function xai_dataset_records(p_ids uuid[], p_with_files boolean) returns jsonb
+create or replace function xai_dataset_records(p_ids uuid[]) returns jsonb
 language plpgsql stable set plan_cache_mode = force_generic_plan as $$
 begin
   return (
     select coalesce(jsonb_agg(
-        xai_dataset_record(d, c.file_count, c.total_bytes, c.models, c.explanations, c.digest)
-        || case when p_with_files then jsonb_build_object('files', coalesce(
-             (select jsonb_agg(xai_file_json(f) order by f.path collate "C") from files f
-               where f.dataset_id = d.id and f.state = 'ready' and f.until_version is null), '[]'::jsonb))
-           else '{}'::jsonb end
-        order by i.ord), '[]'::jsonb)
+        xai_dataset_record(d, c.file_count, c.total_bytes, c.models, c.explanations, c.digest) order by i.ord), '[]'::jsonb)
     from unnest(p_ids) with ordinality i (id, ord)
     join datasets d on d.id = i.id
     left join xai_dataset_counts(p_ids) c on c.dataset_id = d.id);
 end $$;
 
-create or replace function xai_dataset_json(d datasets, p_with_files boolean) returns jsonb
-language sql stable as $$ select xai_dataset_records(array[d.id], p_with_files) -> 0 $$;
+-- A dataset's current files, by path, as json (see xai_json_with_field).
+create or replace function xai_dataset_files_json(p_dataset uuid) returns json
+language sql stable as $$
+  select coalesce(json_agg(xai_file_json(f) order by f.path collate "C"), '[]'::json) from files f
+  where f.dataset_id = p_dataset and f.state = 'ready' and f.until_version is null
+$$;
+
+-- One dataset's record, with its current files when p_with_files: what a get answers.
+create or replace function xai_dataset_json(d datasets, p_with_files boolean) returns json
+language sql stable as $$
+  select case when p_with_files
+    then xai_json_with_field(xai_dataset_records(array[d.id]) -> 0, 'files', xai_dataset_files_json(d.id))
+    else (xai_dataset_records(array[d.id]) -> 0)::json end
+$$;
 
 -- Resolves a dataset by uuid or by name within the owner's datasets; locks it when asked.
 create or replace function xai_find_dataset(p_owner text, p_ref text, p_lock boolean default false)
@@ -170,7 +176,7 @@ end $$;
 -- consecutive versions, each with exactly its own changes.
 create or replace function xai_finalize_dataset_batch(
   p_owner text, p_by text, p_dataset_id uuid, p_batch uuid, p_files jsonb
-) returns jsonb language plpgsql as $$
+) returns json language plpgsql as $$
 declare d datasets; item jsonb; f files; v integer; n integer := jsonb_array_length(coalesce(p_files, '[]'::jsonb));
 begin
   select * into d from datasets where id = p_dataset_id and xai_can_see(owner_id, p_owner) for update;
@@ -213,7 +219,7 @@ begin
   return jsonb_build_object('deletedKeys', to_jsonb(keys));
 end $$;
 
-create or replace function xai_get_dataset(p_owner text, p_ref text) returns jsonb
+create or replace function xai_get_dataset(p_owner text, p_ref text) returns json
 language plpgsql stable as $$
 begin
   return xai_dataset_json(xai_find_dataset(p_owner, p_ref), true);
@@ -235,10 +241,10 @@ begin
       and (p_q is null or strpos(name, lower(p_q)) > 0)
     order by created_at desc, id desc
     limit p_limit);
-  return xai_dataset_records(ids, false);
+  return xai_dataset_records(ids);
 end $$;
 
-create or replace function xai_update_dataset(p_owner text, p_ref text, p_patch jsonb) returns jsonb
+create or replace function xai_update_dataset(p_owner text, p_ref text, p_patch jsonb) returns json
 language plpgsql as $$
 declare d datasets;
 begin

@@ -83,25 +83,33 @@ language sql stable as $$
                             'createdAt', xai_ts(v.created_at), 'createdBy', v.created_by, 'aliases', p_aliases)
 $$;
 
--- The records of versions p_versions of one dataset, in that order (with their files when
--- p_with_files); plpgsql with one generic plan per connection, as xai_dataset_records.
-create or replace function xai_dataset_version_records(p_dataset uuid, p_versions integer[], p_with_files boolean)
+-- The records of versions p_versions of one dataset, in that order: what a list answers.
+-- plpgsql with one generic plan per connection, as xai_dataset_records.
+create or replace function xai_dataset_version_records(p_dataset uuid, p_versions integer[])
 returns jsonb language plpgsql stable set plan_cache_mode = force_generic_plan as $$
 begin
   return (
-    select coalesce(jsonb_agg(
-        xai_dataset_version_record(v, xai_version_aliases(v.dataset_id, '', v.version))
-        || case when p_with_files then jsonb_build_object('files', coalesce(
-             (select jsonb_agg(xai_dataset_version_file_json(f) order by f.path collate "C")
-              from xai_dataset_version_files(v.dataset_id, v.version) f), '[]'::jsonb))
-           else '{}'::jsonb end
-        order by i.ord), '[]'::jsonb)
+    select coalesce(jsonb_agg(xai_dataset_version_record(v, xai_version_aliases(v.dataset_id, '', v.version)) order by i.ord),
+                    '[]'::jsonb)
     from unnest(p_versions) with ordinality i (version, ord)
     join dataset_versions v on v.dataset_id = p_dataset and v.version = i.version);
 end $$;
 
-create or replace function xai_dataset_version_json(v dataset_versions, p_with_files boolean) returns jsonb
-language sql stable as $$ select xai_dataset_version_records(v.dataset_id, array[v.version], p_with_files) -> 0 $$;
+-- A version's files, by path, as json (see xai_json_with_field).
+create or replace function xai_dataset_version_files_json(p_dataset uuid, p_version integer) returns json
+language sql stable as $$
+  select coalesce(json_agg(xai_dataset_version_file_json(f) order by f.path collate "C"), '[]'::json)
+  from xai_dataset_version_files(p_dataset, p_version) f
+$$;
+
+-- One version's record, with its files (the manifest) when p_with_files: what a get answers.
+create or replace function xai_dataset_version_json(v dataset_versions, p_with_files boolean) returns json
+language sql stable as $$
+  select case when p_with_files
+    then xai_json_with_field(xai_dataset_version_records(v.dataset_id, array[v.version]) -> 0, 'files',
+                             xai_dataset_version_files_json(v.dataset_id, v.version))
+    else (xai_dataset_version_records(v.dataset_id, array[v.version]) -> 0)::json end
+$$;
 
 -- One version of a dataset the caller may see, by number, 'latest' or alias.
 create or replace function xai_find_dataset_version(p_owner text, p_ref text, p_version text) returns dataset_versions
@@ -116,7 +124,7 @@ begin
   return v;
 end $$;
 
-create or replace function xai_get_dataset_version(p_owner text, p_ref text, p_version text) returns jsonb
+create or replace function xai_get_dataset_version(p_owner text, p_ref text, p_version text) returns json
 language plpgsql stable as $$
 begin
   return xai_dataset_version_json(xai_find_dataset_version(p_owner, p_ref, p_version), true);
@@ -130,7 +138,7 @@ begin
   versions := array(select version from dataset_versions
                     where dataset_id = d.id and (p_after_version is null or version < p_after_version)
                     order by version desc limit p_limit);
-  return xai_dataset_version_records(d.id, versions, false);
+  return xai_dataset_version_records(d.id, versions);
 end $$;
 
 -- What was made from one dataset version: the ready models and explanations that pin it.
