@@ -121,6 +121,32 @@ export function metadataContract(name: string, setup: () => Promise<MetadataFixt
       assert.deepEqual(await store.datasets.get(owner, 'german-credit'), dataset);
     });
 
+    test('a record with its files keeps every character of their paths, and a dataset without files has none', async () => {
+      // The files are spliced into the record as JSON text (xai_json_with_field): quotes,
+      // backslashes, braces and non-ASCII must come back exactly, through every reader.
+      const owner = newOwner();
+      const paths = ['raw/say "hi"\\now.csv', 'raw/{braces}, [brackets]: ü€𝄞.csv'];
+      const { dataset } = await createDataset(owner, 'odd-paths', paths);
+      const sorted = [...paths].sort();
+      assert.deepEqual(
+        dataset.files?.map((file) => file.path),
+        sorted,
+      );
+      assert.deepEqual(
+        (await store.datasets.get(owner, 'odd-paths')).files?.map((file) => file.path),
+        sorted,
+      );
+      const version = await store.datasets.getVersion(owner, dataset.id, '1');
+      assert.equal(version.fileCount, 2);
+      assert.deepEqual(
+        version.files?.map((file) => file.path),
+        sorted,
+      );
+      const empty = (await createDataset(owner, 'no-files')).dataset;
+      assert.deepEqual(empty.files, []);
+      assert.deepEqual((await store.datasets.get(owner, empty.id)).files, []);
+    });
+
     test('names are unique per owner, not across owners', async () => {
       const owner = newOwner();
       await createDataset(owner, 'give-me-some-credit');
